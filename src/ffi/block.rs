@@ -1,0 +1,70 @@
+//! An owned `block_t` chain: iterate its blocks as byte slices, and release
+//! the whole chain exactly once when dropped (also while unwinding).
+
+use super::sys;
+
+pub struct BlockChain {
+    head: *mut sys::block_t,
+}
+
+/// One block of a chain, borrowed from it.
+#[derive(Clone, Copy)]
+pub struct Block<'a> {
+    raw: &'a sys::block_t,
+}
+
+impl BlockChain {
+    /// Takes ownership of a chain VLC handed us.
+    ///
+    /// # Safety
+    /// `head` must be a valid block chain (or null) that nobody else releases.
+    pub unsafe fn from_raw(head: *mut sys::block_t) -> Self {
+        BlockChain { head }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = Block<'_>> {
+        let mut next = self.head;
+        std::iter::from_fn(move || {
+            // SAFETY: every p_next of a valid chain is a valid block or null.
+            let raw = unsafe { next.as_ref()? };
+            next = raw.p_next;
+            Some(Block { raw })
+        })
+    }
+}
+
+impl Drop for BlockChain {
+    fn drop(&mut self) {
+        let mut next = self.head;
+        while !next.is_null() {
+            // SAFETY: we own the chain; read p_next before releasing (block_ChainRelease).
+            unsafe {
+                let block = next;
+                next = (*block).p_next;
+                if let Some(release) = (*block).pf_release {
+                    release(block);
+                }
+            }
+        }
+    }
+}
+
+impl<'a> Block<'a> {
+    pub fn data(&self) -> &'a [u8] {
+        if self.raw.p_buffer.is_null() || self.raw.i_buffer == 0 {
+            return &[];
+        }
+        // SAFETY: p_buffer holds i_buffer readable bytes for the block's life.
+        unsafe { std::slice::from_raw_parts(self.raw.p_buffer, self.raw.i_buffer) }
+    }
+    pub fn pts(&self) -> i64 {
+        self.raw.i_pts
+    }
+    pub fn dts(&self) -> i64 {
+        self.raw.i_dts
+    }
+    pub fn nb_samples(&self) -> u32 {
+        self.raw.i_nb_samples
+    }
+}
+

@@ -1,0 +1,77 @@
+//! A plain copy of the parts of `es_format_t` the module needs, taken at
+//! Add time so no pointer into VLC's format is kept.
+
+use super::sys;
+use crate::fourcc::Fourcc;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VideoFormat {
+    pub chroma: Fourcc,
+    pub width: u32,
+    pub height: u32,
+    pub x_offset: u32,
+    pub y_offset: u32,
+    pub visible_width: u32,
+    pub visible_height: u32,
+    pub frame_rate: u32,
+    pub frame_rate_base: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AudioFormat {
+    pub format: Fourcc,
+    pub rate: u32,
+    pub channels: u32,
+    pub bits_per_sample: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EsKind {
+    Video(VideoFormat),
+    Audio(AudioFormat),
+    Other(u32),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EsFormat {
+    pub id: i32,
+    pub codec: Fourcc,
+    pub kind: EsKind,
+}
+
+impl EsFormat {
+    /// # Safety
+    /// `raw` must point at a valid `es_format_t` (or be null).
+    pub unsafe fn from_raw(raw: *const sys::es_format_t) -> Option<EsFormat> {
+        // SAFETY: caller guarantees `raw` is valid or null; the union member read
+        // below is the one `i_cat` selects.
+        let fmt = unsafe { raw.as_ref()? };
+        let kind = match fmt.i_cat {
+            sys::es_format_category_e_VIDEO_ES => {
+                let v = unsafe { &fmt.__bindgen_anon_1.video };
+                EsKind::Video(VideoFormat {
+                    chroma: Fourcc(v.i_chroma),
+                    width: v.i_width,
+                    height: v.i_height,
+                    x_offset: v.i_x_offset,
+                    y_offset: v.i_y_offset,
+                    visible_width: v.i_visible_width,
+                    visible_height: v.i_visible_height,
+                    frame_rate: v.i_frame_rate,
+                    frame_rate_base: v.i_frame_rate_base,
+                })
+            }
+            sys::es_format_category_e_AUDIO_ES => {
+                let a = unsafe { &fmt.__bindgen_anon_1.__bindgen_anon_1.audio };
+                EsKind::Audio(AudioFormat {
+                    format: Fourcc(a.i_format),
+                    rate: a.i_rate,
+                    channels: u32::from(a.i_channels),
+                    bits_per_sample: a.i_bitspersample,
+                })
+            }
+            other => EsKind::Other(other),
+        };
+        Some(EsFormat { id: fmt.i_id, codec: Fourcc(fmt.i_codec), kind })
+    }
+}

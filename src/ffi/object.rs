@@ -1,0 +1,112 @@
+//! Safe access to the parts of a VLC object we use: its logger, its
+//! variables, and config-chain parsing.
+
+use std::ffi::{c_char, c_int, CStr, CString};
+use std::marker::PhantomData;
+use std::ptr;
+
+use super::sys;
+
+/// Message levels of VLC's logger (`VLC_MSG_*`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    Error,
+    Warning,
+    Debug,
+}
+
+/// A borrowed VLC object (any `vlc_object_t`), valid for `'a`.
+#[derive(Clone, Copy)]
+pub struct Object<'a> {
+    raw: *mut sys::vlc_object_t,
+    module: &'static CStr,
+    _life: PhantomData<&'a ()>,
+}
+
+impl<'a> Object<'a> {
+    /// # Safety
+    /// `raw` must be a live VLC object for `'a`.
+    pub unsafe fn from_raw(raw: *mut sys::vlc_object_t, module: &'static CStr) -> Self {
+        Object { raw, module, _life: PhantomData }
+    }
+
+    /// Logs `msg` through VLC's logger, tagged with our module name. The text
+    /// goes through a "%s" format so it can never be read as a format string.
+    pub fn log(&self, level: Level, msg: &str) {
+        let prio = match level {
+            Level::Error => sys::vlc_log_type_VLC_MSG_ERR,
+            Level::Warning => sys::vlc_log_type_VLC_MSG_WARN,
+            Level::Debug => sys::vlc_log_type_VLC_MSG_DBG,
+        } as c_int;
+        let text = CString::new(msg.replace('\0', "\\0")).unwrap_or_default();
+        // SAFETY: live object; all strings are NUL-terminated and outlive the call.
+        unsafe {
+            sys::vlc_Log(
+                self.raw,
+                prio,
+                self.module.as_ptr(),
+                c"smem-rs".as_ptr(),
+                line!(),
+                c"".as_ptr(),
+                c"%s".as_ptr(),
+                text.as_ptr(),
+            );
+        }
+    }
+
+    pub fn error(&self, msg: &str) {
+        self.log(Level::Error, msg)
+    }
+    pub fn warn(&self, msg: &str) {
+        self.log(Level::Warning, msg)
+    }
+    pub fn debug(&self, msg: &str) {
+        self.log(Level::Debug, msg)
+    }
+
+    /// `config_ChainParse`: creates the variables `prefix + option` for each
+    /// option and fills them from the chain `cfg` (or inherited defaults).
+    ///
+    /// # Safety
+    /// `cfg` must be this object's config chain (or null).
+    pub unsafe fn parse_config_chain(&self, prefix: &CStr, options: &[&CStr], cfg: *mut sys::config_chain_t) {
+        let mut names: Vec<*const c_char> = options.iter().map(|o| o.as_ptr()).collect();
+        names.push(ptr::null());
+        // SAFETY: live object, NULL-terminated option list, caller-checked chain.
+        unsafe { sys::config_ChainParse(self.raw, prefix.as_ptr(), names.as_ptr(), cfg) };
+    }
+
+    /// The string value of variable `name`, `None` if it has none.
+    pub fn var_string(&self, name: &CStr) -> Option<String> {
+        let mut value: sys::vlc_value_t = unsafe { std::mem::zeroed() };
+        // SAFETY: live object; VLC fills a malloc'd copy of the string, freed below.
+        unsafe {
+            if sys::var_GetChecked(self.raw, name.as_ptr(), sys::VLC_VAR_STRING as c_int, &mut value)
+                != sys::VLC_SUCCESS as c_int
+            {
+                return None;
+            }
+            let raw = value.psz_string;
+            if raw.is_null() {
+                return None;
+            }
+            let text = CStr::from_ptr(raw).to_string_lossy().into_owned();
+            libc::free(raw.cast());
+            Some(text)
+        }
+    }
+
+    /// The boolean value of variable `name`, `None` if it has none.
+    pub fn var_bool(&self, name: &CStr) -> Option<bool> {
+        let mut value: sys::vlc_value_t = unsafe { std::mem::zeroed() };
+        // SAFETY: live object; a bool variable fills `b_bool`.
+        unsafe {
+            if sys::var_GetChecked(self.raw, name.as_ptr(), sys::VLC_VAR_BOOL as c_int, &mut value)
+                != sys::VLC_SUCCESS as c_int
+            {
+                return None;
+            }
+            Some(value.b_bool)
+        }
+    }
+}

@@ -1,0 +1,214 @@
+//! The `sout stream` glue. A module implements [`StreamOutput`] in safe
+//! Rust; the `extern "C"` functions here are what VLC calls. They own the
+//! module state (`p_sys`) and the per-track state (the `id`), and catch every
+//! panic at the edge: it is logged and turned into an error VLC understands.
+
+use std::any::Any;
+use std::ffi::{c_int, CStr};
+use std::ops::Deref;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::ptr;
+
+use super::block::BlockChain;
+use super::es::EsFormat;
+use super::object::Object;
+use super::sys;
+
+/// Why Open did not take the stream.
+#[derive(Debug, PartialEq, Eq)]
+pub enum OpenError {
+    /// The chain is meant for us but unusable: stop VLC's module search
+    /// (`VLC_ETIMEOUT`) so no other `smem` is tried with the same options.
+    Refused,
+    /// Let VLC try the next candidate module (`VLC_EGENERIC`).
+    NotForUs,
+}
+
+/// The stream output a module implements. VLC serialises the calls of one
+/// stream (under the sout instance lock), so `&self` is never raced by
+/// another hook of the same stream; tracks get `&mut`.
+pub trait StreamOutput: Sized + Send + Sync {
+    type Track: Send;
+    /// Our module name, the tag of every log line.
+    const MODULE_NAME: &'static CStr;
+
+    fn open(stream: &Stream<'_>) -> Result<Self, OpenError>;
+    /// `true` keeps VLC's input paced by the clock; `false` lets it run as
+    /// fast as it can decode.
+    fn pace_nocontrol(&self) -> bool;
+    /// `None` refuses the track (after logging why).
+    fn add(&self, stream: &Stream<'_>, format: &EsFormat) -> Option<Self::Track>;
+    fn send(&self, stream: &Stream<'_>, track: &mut Self::Track, blocks: BlockChain) -> Result<(), ()>;
+    fn flush(&self, stream: &Stream<'_>, track: &mut Self::Track);
+    fn del(&self, stream: &Stream<'_>, track: Self::Track);
+    fn close(self, stream: &Stream<'_>);
+}
+
+/// A borrowed `sout_stream_t`: its logger and variables (through `Deref`
+/// to [`Object`]) and its config chain.
+pub struct Stream<'a> {
+    raw: *mut sys::sout_stream_t,
+    object: Object<'a>,
+}
+
+impl<'a> Stream<'a> {
+    /// # Safety
+    /// `raw` must be a live `sout_stream_t` for `'a`.
+    unsafe fn from_raw(raw: *mut sys::sout_stream_t, module: &'static CStr) -> Self {
+        Stream { raw, object: unsafe { Object::from_raw(raw.cast(), module) } }
+    }
+
+    /// Reads the options `prefix + name` from this stream's `{...}` chain
+    /// (falling back to inherited values and the declared defaults).
+    pub fn parse_config(&self, prefix: &CStr, options: &[&CStr]) {
+        // SAFETY: p_cfg is this stream's own chain, alive while the stream is.
+        unsafe { self.object.parse_config_chain(prefix, options, (*self.raw).p_cfg) }
+    }
+}
+
+impl<'a> Deref for Stream<'a> {
+    type Target = Object<'a>;
+    fn deref(&self) -> &Object<'a> {
+        &self.object
+    }
+}
+
+fn panic_text(payload: &(dyn Any + Send)) -> &str {
+    payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("unknown panic")
+}
+
+/// Runs `f`, turning a panic into a logged error and `on_panic`.
+fn guarded<R>(stream: &Stream<'_>, hook: &str, on_panic: R, f: impl FnOnce() -> R) -> R {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(value) => value,
+        Err(payload) => {
+            // Logging itself must not unwind out of here either.
+            let _ = catch_unwind(AssertUnwindSafe(|| {
+                stream.error(&format!("internal error in {hook}: {}", panic_text(&*payload)))
+            }));
+            on_panic
+        }
+    }
+}
+
+unsafe fn module<'s, M: StreamOutput>(raw: *mut sys::sout_stream_t) -> &'s M {
+    unsafe { &*((*raw).p_sys as *const M) }
+}
+
+/// `Open` as registered in the descriptor.
+///
+/// # Safety
+/// Called by VLC with a live `sout_stream_t`.
+pub unsafe extern "C" fn open<M: StreamOutput>(obj: *mut sys::vlc_object_t) -> c_int {
+    // SAFETY: VLC calls this with its live stream (and the id and
+    // blocks it handed out); see the hook contracts in vlc_sout.h.
+    unsafe {
+        let raw = obj.cast::<sys::sout_stream_t>();
+        let stream = Stream::from_raw(raw, M::MODULE_NAME);
+        let opened = guarded(&stream, "Open", Err(OpenError::Refused), || M::open(&stream));
+        match opened {
+            Ok(module) => {
+                (*raw).pace_nocontrol = module.pace_nocontrol();
+                (*raw).p_sys = Box::into_raw(Box::new(module)).cast();
+                (*raw).pf_add = Some(add::<M>);
+                (*raw).pf_del = Some(del::<M>);
+                (*raw).pf_send = Some(send::<M>);
+                (*raw).pf_flush = Some(flush::<M>);
+                sys::VLC_SUCCESS as c_int
+            }
+            Err(OpenError::Refused) => sys::VLC_ETIMEOUT,
+            Err(OpenError::NotForUs) => sys::VLC_EGENERIC,
+        }
+    }
+}
+
+/// `Close` as registered in the descriptor.
+///
+/// # Safety
+/// Called by VLC once, after a successful `open::<M>` on the same stream.
+pub unsafe extern "C" fn close<M: StreamOutput>(obj: *mut sys::vlc_object_t) {
+    // SAFETY: VLC calls this with its live stream (and the id and
+    // blocks it handed out); see the hook contracts in vlc_sout.h.
+    unsafe {
+        let raw = obj.cast::<sys::sout_stream_t>();
+        let sys_ptr = std::mem::replace(&mut (*raw).p_sys, ptr::null_mut());
+        if sys_ptr.is_null() {
+            return;
+        }
+        let module = Box::from_raw(sys_ptr.cast::<M>());
+        let stream = Stream::from_raw(raw, M::MODULE_NAME);
+        guarded(&stream, "Close", (), || module.close(&stream));
+    }
+}
+
+unsafe extern "C" fn add<M: StreamOutput>(
+    raw: *mut sys::sout_stream_t,
+    format: *const sys::es_format_t,
+) -> *mut sys::sout_stream_id_sys_t {
+    // SAFETY: VLC calls this with its live stream (and the id and
+    // blocks it handed out); see the hook contracts in vlc_sout.h.
+    unsafe {
+        let stream = Stream::from_raw(raw, M::MODULE_NAME);
+        let Some(format) = EsFormat::from_raw(format) else {
+            stream.error("Add called without an ES format");
+            return ptr::null_mut();
+        };
+        let module = module::<M>(raw);
+        match guarded(&stream, "Add", None, || module.add(&stream, &format)) {
+            Some(track) => Box::into_raw(Box::new(track)).cast(),
+            None => ptr::null_mut(),
+        }
+    }
+}
+
+unsafe extern "C" fn del<M: StreamOutput>(raw: *mut sys::sout_stream_t, id: *mut sys::sout_stream_id_sys_t) {
+    // SAFETY: VLC calls this with its live stream (and the id and
+    // blocks it handed out); see the hook contracts in vlc_sout.h.
+    unsafe {
+        if id.is_null() {
+            return;
+        }
+        let track = Box::from_raw(id.cast::<M::Track>());
+        let stream = Stream::from_raw(raw, M::MODULE_NAME);
+        let module = module::<M>(raw);
+        guarded(&stream, "Del", (), || module.del(&stream, *track));
+    }
+}
+
+unsafe extern "C" fn send<M: StreamOutput>(
+    raw: *mut sys::sout_stream_t,
+    id: *mut sys::sout_stream_id_sys_t,
+    blocks: *mut sys::block_t,
+) -> c_int {
+    // SAFETY: VLC calls this with its live stream (and the id and
+    // blocks it handed out); see the hook contracts in vlc_sout.h.
+    unsafe {
+        // Owned from here on: released on every path, panics included.
+        let blocks = BlockChain::from_raw(blocks);
+        let stream = Stream::from_raw(raw, M::MODULE_NAME);
+        let Some(track) = id.cast::<M::Track>().as_mut() else {
+            stream.error("Send called for a track that was refused");
+            return sys::VLC_EGENERIC;
+        };
+        let module = module::<M>(raw);
+        match guarded(&stream, "Send", Err(()), || module.send(&stream, track, blocks)) {
+            Ok(()) => sys::VLC_SUCCESS as c_int,
+            Err(()) => sys::VLC_EGENERIC,
+        }
+    }
+}
+
+unsafe extern "C" fn flush<M: StreamOutput>(raw: *mut sys::sout_stream_t, id: *mut sys::sout_stream_id_sys_t) {
+    // SAFETY: VLC calls this with its live stream (and the id and
+    // blocks it handed out); see the hook contracts in vlc_sout.h.
+    unsafe {
+        let stream = Stream::from_raw(raw, M::MODULE_NAME);
+        let Some(track) = id.cast::<M::Track>().as_mut() else { return };
+        let module = module::<M>(raw);
+        guarded(&stream, "Flush", (), || module.flush(&stream, track));
+    }
+}

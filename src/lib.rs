@@ -1,0 +1,16 @@
+//! VLC 3.0 `smem` stream output, in Rust. `libsmem_rs_plugin.so` registers
+//! one `sout stream` module, `smem_rs`, answering to the `smem` shortcut.
+//!
+//! * `ffi`: every `unsafe` line (bindings, safe wrappers, the C edges);
+//! * `smem`: the module in plain safe Rust (options, formats, geometry).
+#![deny(unsafe_op_in_unsafe_fn)]
+
+pub mod ffi;
+pub mod fourcc;
+pub mod smem;
+
+export_vlc_plugin!(
+    crate::smem::MODULE,
+    license: c"Licensed under the terms of the GNU Lesser General Public License, version 2.1 or later.",
+    copyright: c"Copyright (C) the smem-rs authors"
+);

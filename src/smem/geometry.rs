@@ -1,0 +1,284 @@
+//! Frame geometry: which bytes of a raw video block make the picture, and
+//! the copy plan that moves them into the application's buffer.
+//!
+//! A raw block holds its planes one after another, each line `pitch` bytes.
+//! VLC's encoders write either the visible picture (`visible_width` x
+//! `visible_height`, as `transcode` does) or the whole coded picture
+//! (`width` x `height`, which can carry padding lines and columns). Stock
+//! smem copies the block as it is and reports the coded `width`/`height`,
+//! which then do not describe the bytes (e.g. 320x256 for a 320x240 buffer).
+//! We find which of the two layouts the block has, deliver the visible
+//! picture tightly packed, and report its real size.
+
+use super::formats::{Chroma, Plane};
+use crate::ffi::es::VideoFormat;
+
+/// Up to four planes (YUVA).
+pub const MAX_PLANES: usize = 4;
+
+/// Copy `count` runs of `len` bytes from `src + i*src_stride` to
+/// `dst + i*dst_stride`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CopyRun {
+    pub src: usize,
+    pub src_stride: usize,
+    pub dst: usize,
+    pub dst_stride: usize,
+    pub len: usize,
+    pub count: usize,
+}
+
+impl CopyRun {
+    /// A run whose lines are back to back on both sides is one memcpy.
+    fn merged(self) -> CopyRun {
+        if self.count > 1 && self.src_stride == self.len && self.dst_stride == self.len {
+            CopyRun { len: self.len * self.count, count: 1, ..self }
+        } else {
+            self
+        }
+    }
+    /// One past the last byte read / written.
+    fn src_end(&self) -> usize {
+        if self.count == 0 { self.src } else { self.src + (self.count - 1) * self.src_stride + self.len }
+    }
+    fn dst_end(&self) -> usize {
+        if self.count == 0 { self.dst } else { self.dst + (self.count - 1) * self.dst_stride + self.len }
+    }
+}
+
+/// How to deliver one block: what to tell the application and how to copy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FramePlan {
+    pub width: u32,
+    pub height: u32,
+    /// Bytes delivered (the size passed to both callbacks).
+    pub size: usize,
+    /// The block length this plan was made for.
+    pub block_len: usize,
+    pub layout: Layout,
+    runs: [CopyRun; MAX_PLANES],
+    run_count: usize,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// The block is exactly the visible picture, tightly packed.
+    Visible,
+    /// The block is the coded picture; we cut the visible part out of it.
+    Cropped,
+    /// Not a layout we can explain (or not raw video): passed on unchanged.
+    Opaque,
+}
+
+fn ceil_div(a: u64, b: u64) -> u64 {
+    a.div_ceil(b)
+}
+
+/// Bytes per line and lines of `plane` for a `width` x `height` picture.
+fn plane_shape(plane: &Plane, width: u32, height: u32) -> (usize, usize) {
+    let samples = ceil_div(u64::from(width) * u64::from(plane.w_num), u64::from(plane.w_den));
+    let lines = ceil_div(u64::from(height) * u64::from(plane.h_num), u64::from(plane.h_den));
+    ((samples * u64::from(plane.pixel_size)) as usize, lines as usize)
+}
+
+/// Size of a tightly packed `width` x `height` picture of `chroma`.
+pub fn packed_size(chroma: &Chroma, width: u32, height: u32) -> usize {
+    chroma
+        .planes
+        .iter()
+        .map(|p| {
+            let (pitch, lines) = plane_shape(p, width, height);
+            pitch * lines
+        })
+        .sum()
+}
+
+impl FramePlan {
+    pub fn runs(&self) -> &[CopyRun] {
+        &self.runs[..self.run_count]
+    }
+
+    fn whole(width: u32, height: u32, block_len: usize, layout: Layout) -> FramePlan {
+        let mut runs = [CopyRun::default(); MAX_PLANES];
+        runs[0] = CopyRun { src: 0, src_stride: block_len, dst: 0, dst_stride: block_len, len: block_len, count: 1 };
+        FramePlan { width, height, size: block_len, block_len, layout, runs, run_count: 1 }
+    }
+
+    /// A block that is not raw video we know: delivered byte for byte with
+    /// the coded size, as stock smem does.
+    pub fn opaque(format: &VideoFormat, block_len: usize) -> FramePlan {
+        FramePlan::whole(format.width, format.height, block_len, Layout::Opaque)
+    }
+
+    /// Plans the delivery of a `block_len`-byte block of `chroma`.
+    pub fn new(chroma: &Chroma, format: &VideoFormat, block_len: usize) -> FramePlan {
+        let (vis_w, vis_h) = visible_size(format);
+        if vis_w > 0 && vis_h > 0 && block_len == packed_size(chroma, vis_w, vis_h) {
+            return FramePlan::whole(vis_w, vis_h, block_len, Layout::Visible);
+        }
+        if block_len == packed_size(chroma, format.width, format.height) {
+            if let Some(plan) = crop_plan(chroma, format, block_len) {
+                return plan;
+            }
+        }
+        FramePlan::opaque(format, block_len)
+    }
+
+    /// Runs the plan: `dst` must be `self.size` bytes, `src` the block.
+    pub fn copy(&self, src: &[u8], dst: &mut [u8]) {
+        for run in self.runs() {
+            for i in 0..run.count {
+                let s = run.src + i * run.src_stride;
+                let d = run.dst + i * run.dst_stride;
+                dst[d..d + run.len].copy_from_slice(&src[s..s + run.len]);
+            }
+        }
+    }
+}
+
+/// The visible size, falling back to the coded size where a format leaves
+/// the visible one unset or larger than the picture.
+pub fn visible_size(format: &VideoFormat) -> (u32, u32) {
+    let fits = |vis: u32, off: u32, full: u32| vis > 0 && u64::from(off) + u64::from(vis) <= u64::from(full);
+    let w = if fits(format.visible_width, format.x_offset, format.width) { format.visible_width } else { format.width };
+    let h = if fits(format.visible_height, format.y_offset, format.height) { format.visible_height } else { format.height };
+    (w, h)
+}
+
+/// Cuts the visible rectangle out of a block holding the coded picture.
+fn crop_plan(chroma: &Chroma, format: &VideoFormat, block_len: usize) -> Option<FramePlan> {
+    let (vis_w, vis_h) = visible_size(format);
+    let (x_off, y_off) = if (vis_w, vis_h) == (format.width, format.height) { (0, 0) } else { (format.x_offset, format.y_offset) };
+    let mut runs = [CopyRun::default(); MAX_PLANES];
+    let (mut src_plane, mut dst_plane) = (0usize, 0usize);
+    for (run, plane) in runs.iter_mut().zip(chroma.planes) {
+        let (src_pitch, src_lines) = plane_shape(plane, format.width, format.height);
+        let (dst_pitch, dst_lines) = plane_shape(plane, vis_w, vis_h);
+        let x = (u64::from(x_off) * u64::from(plane.w_num) / u64::from(plane.w_den)) as usize * plane.pixel_size as usize;
+        let y = (u64::from(y_off) * u64::from(plane.h_num) / u64::from(plane.h_den)) as usize;
+        if x + dst_pitch > src_pitch || y + dst_lines > src_lines {
+            return None;
+        }
+        *run = CopyRun {
+            src: src_plane + y * src_pitch + x,
+            src_stride: src_pitch,
+            dst: dst_plane,
+            dst_stride: dst_pitch,
+            len: dst_pitch,
+            count: dst_lines,
+        }
+        .merged();
+        src_plane += src_pitch * src_lines;
+        dst_plane += dst_pitch * dst_lines;
+    }
+    let plan = FramePlan {
+        width: vis_w,
+        height: vis_h,
+        size: dst_plane,
+        block_len,
+        layout: if dst_plane == block_len { Layout::Visible } else { Layout::Cropped },
+        runs,
+        run_count: chroma.planes.len(),
+    };
+    // Every run stays inside the block and the delivered buffer.
+    let inside = plan.runs().iter().all(|r| r.src_end() <= block_len && r.dst_end() <= plan.size);
+    inside.then_some(plan)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fourcc::Fourcc;
+    use crate::smem::formats::chroma;
+
+    fn fmt(code: &[u8; 4], w: u32, h: u32, vw: u32, vh: u32, x: u32, y: u32) -> (&'static Chroma, VideoFormat) {
+        let f = VideoFormat {
+            chroma: Fourcc::new(code),
+            width: w,
+            height: h,
+            x_offset: x,
+            y_offset: y,
+            visible_width: vw,
+            visible_height: vh,
+            frame_rate: 25,
+            frame_rate_base: 1,
+        };
+        (chroma(f.chroma).unwrap(), f)
+    }
+
+    #[test]
+    fn packed_sizes() {
+        let (i420, _) = fmt(b"I420", 0, 0, 0, 0, 0, 0);
+        assert_eq!(packed_size(i420, 1920, 1080), 1920 * 1080 * 3 / 2);
+        // Odd sizes round chroma planes up: 5x3 -> Y 15, U/V 3x2 each.
+        assert_eq!(packed_size(i420, 5, 3), 15 + 6 + 6);
+        let (rv24, _) = fmt(b"RV24", 0, 0, 0, 0, 0, 0);
+        assert_eq!(packed_size(rv24, 320, 240), 230_400);
+    }
+
+    #[test]
+    fn visible_block_is_one_memcpy_with_visible_size() {
+        // transcode to RV24 of a 320x240 clip coded as 320x256.
+        let (c, f) = fmt(b"RV24", 320, 256, 320, 240, 0, 0);
+        let plan = FramePlan::new(c, &f, 230_400);
+        assert_eq!((plan.width, plan.height, plan.size, plan.layout), (320, 240, 230_400, Layout::Visible));
+        assert_eq!(plan.runs().len(), 1);
+    }
+
+    #[test]
+    fn coded_block_is_cropped_plane_by_plane() {
+        // I420 coded 8x6 with a visible 4x2 window at (2,2).
+        let (c, f) = fmt(b"I420", 8, 6, 4, 2, 2, 2);
+        let len = packed_size(c, 8, 6);
+        let plan = FramePlan::new(c, &f, len);
+        assert_eq!((plan.width, plan.height, plan.size, plan.layout), (4, 2, 4 * 2 + 2 * 2, Layout::Cropped));
+        let src: Vec<u8> = (0..len as u32).map(|i| i as u8).collect();
+        let mut dst = vec![0u8; plan.size];
+        plan.copy(&src, &mut dst);
+        // Y rows 2..4, columns 2..6; U/V (4x3 planes) row 1, columns 1..3.
+        let y = |r: usize, c: usize| src[r * 8 + c];
+        let u = |r: usize, c: usize| src[48 + r * 4 + c];
+        let v = |r: usize, c: usize| src[60 + r * 4 + c];
+        let expected = [y(2, 2), y(2, 3), y(2, 4), y(2, 5), y(3, 2), y(3, 3), y(3, 4), y(3, 5), u(1, 1), u(1, 2), v(1, 1), v(1, 2)];
+        assert_eq!(dst, expected);
+    }
+
+    #[test]
+    fn coded_block_with_only_extra_lines_copies_plane_prefixes() {
+        let (c, f) = fmt(b"I420", 16, 20, 16, 16, 0, 0);
+        let plan = FramePlan::new(c, &f, packed_size(c, 16, 20));
+        assert_eq!(plan.layout, Layout::Cropped);
+        // Full-width lines merge into one copy per plane.
+        assert!(plan.runs().iter().all(|r| r.count == 1));
+        assert_eq!(plan.runs()[1].src, 16 * 20);
+        assert_eq!(plan.size, packed_size(c, 16, 16));
+    }
+
+    #[test]
+    fn unknown_layouts_pass_through_unchanged() {
+        let (c, f) = fmt(b"RV24", 320, 256, 320, 240, 0, 0);
+        let plan = FramePlan::new(c, &f, 1000);
+        assert_eq!((plan.width, plan.height, plan.size, plan.layout), (320, 256, 1000, Layout::Opaque));
+        let src = vec![7u8; 1000];
+        let mut dst = vec![0u8; 1000];
+        plan.copy(&src, &mut dst);
+        assert_eq!(src, dst);
+    }
+
+    #[test]
+    fn missing_or_oversized_visible_size_falls_back_to_coded() {
+        let (c, f) = fmt(b"I420", 64, 48, 0, 0, 0, 0);
+        assert_eq!(visible_size(&f), (64, 48));
+        let plan = FramePlan::new(c, &f, packed_size(c, 64, 48));
+        assert_eq!((plan.width, plan.height, plan.layout), (64, 48, Layout::Visible));
+        let (_, f) = fmt(b"I420", 64, 48, 60, 48, 8, 0);
+        assert_eq!(visible_size(&f), (64, 48));
+    }
+
+    #[test]
+    fn empty_block() {
+        let (c, f) = fmt(b"I420", 64, 48, 64, 48, 0, 0);
+        let plan = FramePlan::new(c, &f, 0);
+        assert_eq!((plan.size, plan.layout), (0, Layout::Opaque));
+    }
+}

@@ -1,0 +1,424 @@
+//! smem: stream output to memory. For every raw frame, asks the
+//! application for a buffer (prerender), copies the picture or PCM into it,
+//! and hands it back with its format and pts (postrender).
+//!
+//! A drop-in replacement for VLC 3.0's C `smem`: same options, defaults and
+//! callback signatures. Differences, all deliberate: option values are
+//! validated and callback addresses must point at code; a track without
+//! callbacks is refused once instead of failing on every block; video is
+//! delivered with the size that describes its bytes; `time-sync=false`
+//! really unpaces the input; a NULL buffer drops one frame with a
+//! rate-limited message.
+
+pub mod exec_maps;
+pub mod formats;
+pub mod geometry;
+pub mod options;
+
+use std::ffi::CStr;
+
+use crate::ffi::block::BlockChain;
+use crate::ffi::callbacks::{AudioBlockInfo, AudioCallbacks, NoBuffer, VideoCallbacks, VideoFrameInfo};
+use crate::ffi::descriptor::{ConfigOption, ModuleInfo, OptionDefault, StaticCStr, Visibility};
+use crate::ffi::es::{AudioFormat, EsFormat, EsKind, VideoFormat};
+use crate::ffi::stream::{self, OpenError, Stream, StreamOutput};
+use crate::ffi::sys;
+use formats::Chroma;
+use geometry::{FramePlan, Layout};
+use options::{var, CallbackAddresses, RawOptions};
+
+/*** Module descriptor ***/
+
+pub const MODULE_NAME: &CStr = c"smem_rs";
+/// Above the stock module's, so `smem` means this one when both are installed.
+pub const SCORE: i32 = 100;
+
+const fn string_option(name: &'static CStr, text: &'static CStr, longtext: &'static CStr) -> ConfigOption {
+    ConfigOption {
+        name,
+        default: OptionDefault::String(c"0"),
+        text,
+        longtext,
+        advanced: true,
+        visibility: Visibility::Volatile,
+    }
+}
+
+pub static MODULE: ModuleInfo = ModuleInfo {
+    name: MODULE_NAME,
+    shortname: c"Smem",
+    description: c"Stream output to memory buffer (Rust)",
+    capability: c"sout stream",
+    score: SCORE,
+    shortcuts: &[StaticCStr::new(c"smem"), StaticCStr::new(c"smem_rs")],
+    category: sys::CAT_SOUT as i64,
+    subcategory: sys::SUBCAT_SOUT_STREAM as i64,
+    options: &[
+        string_option(
+            var::VIDEO_PRERENDER,
+            c"Video prerender callback",
+            c"Address of the video prerender callback function. This function will set the buffer where render will be done.",
+        ),
+        string_option(
+            var::AUDIO_PRERENDER,
+            c"Audio prerender callback",
+            c"Address of the audio prerender callback function. This function will set the buffer where render will be done.",
+        ),
+        string_option(
+            var::VIDEO_POSTRENDER,
+            c"Video postrender callback",
+            c"Address of the video postrender callback function. This function will be called when the render is into the buffer.",
+        ),
+        string_option(
+            var::AUDIO_POSTRENDER,
+            c"Audio postrender callback",
+            c"Address of the audio postrender callback function. This function will be called when the render is into the buffer.",
+        ),
+        string_option(var::VIDEO_DATA, c"Video Callback data", c"Data for the video callback function."),
+        string_option(var::AUDIO_DATA, c"Audio callback data", c"Data for the audio callback function."),
+        ConfigOption {
+            name: var::TIME_SYNC,
+            default: OptionDefault::Bool(true),
+            text: c"Time Synchronized output",
+            longtext: c"Time Synchronisation option for output. If true, stream will render as usual, else it will be rendered as fast as possible.",
+            advanced: true,
+            visibility: Visibility::Private,
+        },
+    ],
+    open: (c"Open", stream::open::<Smem>),
+    close: (c"Close", stream::close::<Smem>),
+};
+
+/*** Open / Close ***/
+
+pub struct Smem {
+    video: Option<VideoCallbacks>,
+    audio: Option<AudioCallbacks>,
+    time_sync: bool,
+}
+
+fn read_options(stream: &Stream<'_>) -> RawOptions {
+    stream.parse_config(options::PREFIX, &options::CHAIN_OPTIONS);
+    RawOptions {
+        video_prerender: stream.var_string(var::VIDEO_PRERENDER),
+        video_postrender: stream.var_string(var::VIDEO_POSTRENDER),
+        video_data: stream.var_string(var::VIDEO_DATA),
+        audio_prerender: stream.var_string(var::AUDIO_PRERENDER),
+        audio_postrender: stream.var_string(var::AUDIO_POSTRENDER),
+        audio_data: stream.var_string(var::AUDIO_DATA),
+        time_sync: stream.var_bool(var::TIME_SYNC),
+    }
+}
+
+/// Every callback address must lie in executable memory before we ever call it.
+fn check_code_addresses(stream: &Stream<'_>, pairs: &[(&str, Option<CallbackAddresses>)]) -> Result<(), OpenError> {
+    let ranges = exec_maps::current().map_err(|e| {
+        stream.error(&format!("cannot read /proc/self/maps to check the callback addresses: {e}"));
+        OpenError::Refused
+    })?;
+    let mut ok = true;
+    for (kind, addresses) in pairs {
+        let Some(a) = addresses else { continue };
+        for (which, address) in [("prerender", a.prerender), ("postrender", a.postrender)] {
+            if !exec_maps::is_in(&ranges, address) {
+                stream.error(&format!(
+                    "invalid value \"{address}\" for option {}{kind}-{which}-callback: \
+                     {address:#x} is not the address of a function in this process",
+                    options::PREFIX_STR
+                ));
+                ok = false;
+            }
+        }
+    }
+    if ok { Ok(()) } else { Err(OpenError::Refused) }
+}
+
+impl StreamOutput for Smem {
+    type Track = Track;
+    const MODULE_NAME: &'static CStr = MODULE_NAME;
+
+    fn open(stream: &Stream<'_>) -> Result<Self, OpenError> {
+        let options = options::validate(&read_options(stream)).map_err(|errors| {
+            for e in &errors {
+                stream.error(&e.to_string());
+            }
+            stream.error("refusing the smem chain: no callback is called with an invalid value");
+            OpenError::Refused
+        })?;
+        if options.video.is_none() && options.audio.is_none() {
+            stream.error(
+                "no callbacks given: set sout-smem-video-prerender-callback and \
+                 sout-smem-video-postrender-callback (or the audio pair)",
+            );
+            return Err(OpenError::Refused);
+        }
+        check_code_addresses(stream, &[("video", options.video), ("audio", options.audio)])?;
+        // SAFETY: both addresses of each pair point into executable memory
+        // (checked just above); their signatures are the smem ABI clients use.
+        let video = options.video.map(|a| unsafe { VideoCallbacks::from_addresses(a.prerender, a.postrender, a.data) });
+        let audio = options.audio.map(|a| unsafe { AudioCallbacks::from_addresses(a.prerender, a.postrender, a.data) });
+        stream.debug(&format!(
+            "smem (Rust) opened: video callbacks {}, audio callbacks {}, time-sync {}",
+            if video.is_some() { "set" } else { "none" },
+            if audio.is_some() { "set" } else { "none" },
+            options.time_sync
+        ));
+        Ok(Smem { video, audio, time_sync: options.time_sync })
+    }
+
+    fn pace_nocontrol(&self) -> bool {
+        self.time_sync
+    }
+
+    fn close(self, stream: &Stream<'_>) {
+        stream.debug("smem (Rust) closed");
+    }
+
+    /*** Add / Del / Flush ***/
+
+    fn add(&self, stream: &Stream<'_>, es: &EsFormat) -> Option<Track> {
+        let track = match es.kind {
+            EsKind::Video(format) => Track::Video(self.add_video(stream, es, format)?),
+            EsKind::Audio(format) => Track::Audio(self.add_audio(stream, es, format)?),
+            EsKind::Other(_) => {
+                stream.debug(&format!("track {} ({}) is neither video nor audio: not delivered", es.id, es.codec));
+                return None;
+            }
+        };
+        Some(track)
+    }
+
+    fn del(&self, stream: &Stream<'_>, track: Track) {
+        let (kind, stats) = match &track {
+            Track::Video(v) => ("video", &v.stats),
+            Track::Audio(a) => ("audio", &a.stats),
+        };
+        stream.debug(&format!(
+            "{kind} track ended: {} delivered, {} dropped",
+            stats.delivered, stats.dropped
+        ));
+    }
+
+    fn flush(&self, stream: &Stream<'_>, track: &mut Track) {
+        // Nothing is buffered here: every block is delivered as it arrives.
+        let kind = match track {
+            Track::Video(_) => "video",
+            Track::Audio(_) => "audio",
+        };
+        stream.debug(&format!("{kind} track flushed"));
+    }
+
+    /*** Send ***/
+
+    fn send(&self, stream: &Stream<'_>, track: &mut Track, blocks: BlockChain) -> Result<(), ()> {
+        let mut result = Ok(());
+        for block in blocks.iter() {
+            let delivered = match track {
+                Track::Video(v) => {
+                    let callbacks = self.video.as_ref().ok_or(())?;
+                    v.send(stream, callbacks, block.data(), block.pts())
+                }
+                Track::Audio(a) => {
+                    let callbacks = self.audio.as_ref().ok_or(())?;
+                    a.send(callbacks, block.data(), block.pts())
+                }
+            };
+            let kind = track.kind();
+            let stats = track.stats();
+            match delivered {
+                Ok(()) => stats.delivered += 1,
+                Err(NoBuffer) => {
+                    stats.dropped += 1;
+                    // 1st, 10th, 100th...: a stuck client cannot flood the log.
+                    if stats.dropped.is_power_of_ten() {
+                        stream.error(&format!(
+                            "the {} prerender callback gave no buffer: frame dropped ({} dropped so far)",
+                            kind,
+                            stats.dropped
+                        ));
+                    }
+                    result = Err(());
+                }
+            }
+        }
+        result
+    }
+}
+
+impl Smem {
+    fn add_video(&self, stream: &Stream<'_>, es: &EsFormat, format: VideoFormat) -> Option<VideoTrack> {
+        if self.video.is_none() {
+            stream.error(&format!(
+                "video track {} ({}) refused: no video callbacks were given \
+                 (sout-smem-video-prerender-callback/-postrender-callback)",
+                es.id, es.codec
+            ));
+            return None;
+        }
+        let chroma = formats::chroma(format.chroma).or_else(|| formats::chroma(es.codec));
+        match chroma {
+            Some(c) => stream.debug(&format!(
+                "video track {}: {} {}x{} (visible {}x{} at {},{})",
+                es.id, c.fourcc, format.width, format.height, format.visible_width, format.visible_height,
+                format.x_offset, format.y_offset
+            )),
+            None => stream.warn(&format!(
+                "video track {}: {} is not raw video; its buffers will hold the {} data as it is \
+                 (use transcode{{vcodec=RV24}} or another raw chroma for pictures)",
+                es.id, es.codec, es.codec
+            )),
+        }
+        Some(VideoTrack { format, chroma, plan: None, stats: Stats::default() })
+    }
+
+    fn add_audio(&self, stream: &Stream<'_>, es: &EsFormat, format: AudioFormat) -> Option<AudioTrack> {
+        if self.audio.is_none() {
+            stream.error(&format!(
+                "audio track {} ({}) refused: no audio callbacks were given \
+                 (sout-smem-audio-prerender-callback/-postrender-callback)",
+                es.id, es.codec
+            ));
+            return None;
+        }
+        let Some(bits_per_sample) = formats::audio_bits_per_sample(es.codec) else {
+            stream.error(&format!(
+                "audio track {} refused: {} is not raw PCM (use transcode{{acodec=s16l}} or another PCM format)",
+                es.id, es.codec
+            ));
+            return None;
+        };
+        if format.channels == 0 || format.rate == 0 {
+            stream.error(&format!(
+                "audio track {} ({}) refused: its format says {} channels at {} Hz",
+                es.id, es.codec, format.channels, format.rate
+            ));
+            return None;
+        }
+        stream.debug(&format!(
+            "audio track {}: {} {} channels {} Hz",
+            es.id, es.codec, format.channels, format.rate
+        ));
+        Some(AudioTrack { format, bits_per_sample, stats: Stats::default() })
+    }
+}
+
+/*** Tracks ***/
+
+#[derive(Debug, Default)]
+pub struct Stats {
+    delivered: u64,
+    dropped: u64,
+}
+
+pub enum Track {
+    Video(VideoTrack),
+    Audio(AudioTrack),
+}
+
+impl Track {
+    fn stats(&mut self) -> &mut Stats {
+        match self {
+            Track::Video(v) => &mut v.stats,
+            Track::Audio(a) => &mut a.stats,
+        }
+    }
+    fn kind(&self) -> &'static str {
+        match self {
+            Track::Video(_) => "video",
+            Track::Audio(_) => "audio",
+        }
+    }
+}
+
+pub struct VideoTrack {
+    format: VideoFormat,
+    chroma: Option<&'static Chroma>,
+    /// The plan for the current block size; blocks of one track keep one
+    /// size, so this is made once and reused for every frame.
+    plan: Option<FramePlan>,
+    stats: Stats,
+}
+
+impl VideoTrack {
+    fn plan_for(&mut self, stream: &Stream<'_>, block_len: usize) -> FramePlan {
+        if let Some(plan) = self.plan.filter(|p| p.block_len == block_len) {
+            return plan;
+        }
+        let plan = match self.chroma {
+            Some(chroma) => FramePlan::new(chroma, &self.format, block_len),
+            None => FramePlan::opaque(&self.format, block_len),
+        };
+        if let (Some(chroma), Layout::Opaque) = (self.chroma, plan.layout) {
+            stream.warn(&format!(
+                "a {} block of {block_len} bytes is neither {}x{} nor {}x{} packed: delivered as it is",
+                chroma.fourcc,
+                geometry::visible_size(&self.format).0,
+                geometry::visible_size(&self.format).1,
+                self.format.width,
+                self.format.height
+            ));
+        }
+        self.plan = Some(plan);
+        plan
+    }
+
+    fn send(&mut self, stream: &Stream<'_>, callbacks: &VideoCallbacks, data: &[u8], pts: i64) -> Result<(), NoBuffer> {
+        let plan = self.plan_for(stream, data.len());
+        let info = VideoFrameInfo {
+            width: plan.width,
+            height: plan.height,
+            // Stock reports 0 for what it does not know as raw video.
+            pixel_pitch: match (self.chroma, plan.layout) {
+                (Some(c), _) => c.pixel_pitch(),
+                (None, _) => 0,
+            },
+            pts,
+        };
+        callbacks.deliver(plan.size, info, |dst| plan.copy(data, dst))
+    }
+}
+
+pub struct AudioTrack {
+    format: AudioFormat,
+    bits_per_sample: u32,
+    stats: Stats,
+}
+
+impl AudioTrack {
+    fn send(&mut self, callbacks: &AudioCallbacks, data: &[u8], pts: i64) -> Result<(), NoBuffer> {
+        let frame_bytes = (self.bits_per_sample / 8).max(1) as usize * self.format.channels as usize;
+        let info = AudioBlockInfo {
+            channels: self.format.channels,
+            rate: self.format.rate,
+            nb_samples: (data.len() / frame_bytes) as u32,
+            bits_per_sample: self.bits_per_sample,
+            pts,
+        };
+        callbacks.deliver(data.len(), info, |dst| dst.copy_from_slice(data))
+    }
+}
+
+trait PowerOfTen {
+    fn is_power_of_ten(self) -> bool;
+}
+
+impl PowerOfTen for u64 {
+    fn is_power_of_ten(self) -> bool {
+        let mut n = self;
+        while n >= 10 && n % 10 == 0 {
+            n /= 10;
+        }
+        n == 1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn drop_messages_are_rate_limited() {
+        let logged: Vec<u64> = (1..=20_000).filter(|n: &u64| n.is_power_of_ten()).collect();
+        assert_eq!(logged, [1, 10, 100, 1000, 10_000]);
+    }
+}

@@ -1,0 +1,11 @@
+/* The VLC 3.0 plugin API surface this crate binds to (see build.rs). */
+#include <vlc_common.h>
+#include <vlc_plugin.h>
+#include <vlc_messages.h>
+#include <vlc_variables.h>
+#include <vlc_configuration.h>
+#include <vlc_es.h>
+#include <vlc_fourcc.h>
+#include <vlc_block.h>
+#include <vlc_sout.h>
+#include <vlc_aout.h>
