@@ -66,6 +66,27 @@ impl<'a> Stream<'a> {
     }
 }
 
+impl<'a> Stream<'a> {
+    /// The `name=value` entries of this stream's `{...}` chain, as written
+    /// (`value` is `None` for a bare `name`).
+    pub fn chain_entries(&self) -> Vec<(String, Option<String>)> {
+        let text = |p: *const std::ffi::c_char| {
+            // SAFETY: chain strings are NUL-terminated, owned by the chain.
+            (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned())
+        };
+        let mut entries = Vec::new();
+        // SAFETY: p_cfg is this stream's chain, a valid list (or null).
+        let mut next = unsafe { (*self.raw).p_cfg };
+        while let Some(entry) = unsafe { next.as_ref() } {
+            if let Some(name) = text(entry.psz_name) {
+                entries.push((name, text(entry.psz_value)));
+            }
+            next = entry.p_next;
+        }
+        entries
+    }
+}
+
 impl<'a> Deref for Stream<'a> {
     type Target = Object<'a>;
     fn deref(&self) -> &Object<'a> {

@@ -138,7 +138,17 @@ impl StreamOutput for Smem {
     const MODULE_NAME: &'static CStr = MODULE_NAME;
 
     fn open(stream: &Stream<'_>) -> Result<Self, OpenError> {
-        let options = options::validate(&read_options(stream)).map_err(|errors| {
+        let mut raw = read_options(stream);
+        let chain_sync = options::chain_time_sync(&stream.chain_entries());
+        let validated = match chain_sync {
+            Some(Err(e)) => Err(vec![e]),
+            Some(Ok(sync)) => {
+                raw.time_sync = Some(sync);
+                options::validate(&raw)
+            }
+            None => options::validate(&raw),
+        };
+        let options = validated.map_err(|errors| {
             for e in &errors {
                 stream.error(&e.to_string());
             }

@@ -79,6 +79,35 @@ pub fn parse_address(text: &str) -> Result<usize, AddressError> {
     Ok(value)
 }
 
+/// Reads a boolean option value as people write it. `None` (a bare
+/// `time-sync`) means true.
+pub fn parse_bool(value: Option<&str>) -> Result<bool, String> {
+    let Some(value) = value else { return Ok(true) };
+    match value.trim().to_ascii_lowercase().as_str() {
+        "" | "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err("expected true/false, yes/no, on/off or 1/0".to_owned()),
+    }
+}
+
+/// `time-sync` as written in the `smem{...}` chain, if it is there.
+///
+/// VLC 3.0's `config_ChainParse` sets a chain bool to true whatever its
+/// value (only the `no-`/`no` prefix makes it false), so stock smem never
+/// sees `time-sync=false`. We read the value ourselves; the last one wins.
+pub fn chain_time_sync(entries: &[(String, Option<String>)]) -> Option<Result<bool, OptionError>> {
+    entries.iter().rev().find_map(|(name, value)| {
+        let negated = matches!(name.as_str(), "no-time-sync" | "notime-sync");
+        if name != "time-sync" && !negated {
+            return None;
+        }
+        Some(match parse_bool(value.as_deref()) {
+            Ok(b) => Ok(b != negated),
+            Err(problem) => Err(OptionError { option: "time-sync", value: value.clone().unwrap_or_default(), problem }),
+        })
+    })
+}
+
 /// The option values as VLC handed them to us (`None`: variable missing).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RawOptions {
@@ -252,6 +281,22 @@ mod tests {
         assert!(errors[1].to_string().contains("\"abc\""));
         let errors = validate(&raw("0", "20", "0", "0")).unwrap_err();
         assert_eq!(errors[0].option, "video-prerender-callback");
+    }
+
+    #[test]
+    fn time_sync_is_read_from_the_chain_value() {
+        let entry = |n: &str, v: Option<&str>| (n.to_owned(), v.map(str::to_owned));
+        let sync = |e: &[(String, Option<String>)]| chain_time_sync(e).map(|r| r.map_err(|e| e.option));
+        assert_eq!(sync(&[]), None);
+        assert_eq!(sync(&[entry("video-data", Some("1"))]), None);
+        assert_eq!(sync(&[entry("time-sync", Some("false"))]), Some(Ok(false)));
+        assert_eq!(sync(&[entry("time-sync", Some("0"))]), Some(Ok(false)));
+        assert_eq!(sync(&[entry("time-sync", Some("TRUE"))]), Some(Ok(true)));
+        assert_eq!(sync(&[entry("time-sync", None)]), Some(Ok(true)));
+        assert_eq!(sync(&[entry("no-time-sync", None)]), Some(Ok(false)));
+        assert_eq!(sync(&[entry("notime-sync", None)]), Some(Ok(false)));
+        assert_eq!(sync(&[entry("time-sync", Some("no")), entry("time-sync", Some("yes"))]), Some(Ok(true)));
+        assert_eq!(sync(&[entry("time-sync", Some("maybe"))]), Some(Err("time-sync")));
     }
 
     #[test]

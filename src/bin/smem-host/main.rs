@@ -1,0 +1,397 @@
+//! smem-host: a small libvlc application that plays media through a
+//! `:sout=...:smem{...}` chain with callbacks of its own, and records what
+//! arrives. `make run`, the tests and `make bench` all drive VLC through it.
+//!
+//!   smem-host demo OUTDIR
+//!   smem-host play MEDIA [--chain T] [--time-sync B] [--no-video] [--no-audio]
+//!       [--smem-opts S] [--sout RAW] [--option O]... [--video-out F]
+//!       [--audio-out F] [--wav-out F] [--png-out F] [--report F] [--log F]
+//!       [--null-every N] [--seek MS] [--timeout S] [--vlc-arg A]...
+//!   smem-host gen-y4m PATH WxH FPS FRAMES
+//!   smem-host gen-wav PATH RATE CHANNELS SECONDS
+
+mod libvlc;
+mod media;
+
+use std::ffi::{c_int, c_uint, c_void};
+use std::fmt::Write as _;
+use std::io::Write;
+use std::process::ExitCode;
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// When playback started: report lines carry their arrival time from here.
+static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
+fn since_start_us() -> u128 {
+    START.get().map(|s| s.elapsed().as_micros()).unwrap_or(0)
+}
+
+const MAGIC_VIDEO: u64 = 0x5649_4445_4f5f_5f5f;
+const MAGIC_AUDIO: u64 = 0x4155_4449_4f5f_5f5f;
+
+/// What one track's callbacks saw. Its address is the `*-data` pointer.
+struct Track {
+    magic: u64,
+    state: Mutex<TrackState>,
+}
+
+#[derive(Default)]
+struct TrackState {
+    buffer: Vec<u8>,
+    prerender_size: usize,
+    count: u64,
+    null_every: u64,
+    prerender_calls: u64,
+    bytes: u64,
+    errors: Vec<String>,
+    first_pts: Option<i64>,
+    last_pts: i64,
+    format: String,
+    report: String,
+    out: Option<std::io::BufWriter<std::fs::File>>,
+    first: Option<(u32, u32, u32, Vec<u8>)>,
+    audio_format: Option<(u32, u32, u32)>,
+}
+
+impl Track {
+    fn new(magic: u64) -> Track {
+        Track { magic, state: Mutex::default() }
+    }
+    fn data(&self) -> usize {
+        self as *const Track as usize
+    }
+}
+
+/// Finds the track behind a data pointer, or None if VLC gave us garbage.
+fn track<'a>(data: *mut c_void, magic: u64) -> Option<&'a Track> {
+    // SAFETY: the data pointers we hand out point at Tracks alive for the
+    // whole playback; a wrong pointer is caught by the magic check.
+    let track = unsafe { (data as *const Track).as_ref()? };
+    (track.magic == magic).then_some(track)
+}
+
+fn prerender(data: *mut c_void, buffer: *mut *mut u8, size: usize, magic: u64) {
+    let Some(track) = track(data, magic) else {
+        eprintln!("smem-host: prerender called with a foreign data pointer");
+        std::process::abort();
+    };
+    let mut st = track.state.lock().unwrap();
+    st.prerender_calls += 1;
+    st.prerender_size = size;
+    if st.null_every > 0 && st.prerender_calls % st.null_every == 0 {
+        // SAFETY: `buffer` is the out-parameter smem passes us.
+        unsafe { *buffer = std::ptr::null_mut() };
+        return;
+    }
+    st.buffer.clear();
+    st.buffer.resize(size.max(1), 0xAA);
+    // SAFETY: as above; the buffer stays put until postrender.
+    unsafe { *buffer = st.buffer.as_mut_ptr() };
+}
+
+fn record<'t>(track: &'t Track, buffer: *mut u8, size: usize, pts: i64, line: std::fmt::Arguments<'_>) -> std::sync::MutexGuard<'t, TrackState> {
+    let mut st = track.state.lock().unwrap();
+    if buffer != st.buffer.as_mut_ptr() {
+        st.errors.push(format!("postrender buffer {buffer:p} is not the prerender buffer"));
+    }
+    if size != st.prerender_size {
+        let expected = st.prerender_size;
+        st.errors.push(format!("postrender size {size} != prerender size {expected}"));
+    }
+    st.count += 1;
+    st.bytes += size as u64;
+    st.first_pts.get_or_insert(pts);
+    st.last_pts = pts;
+    let _ = writeln!(st.report, "{line} t={}", since_start_us());
+    let payload = st.buffer[..size].to_vec();
+    if let Some(out) = st.out.as_mut() {
+        let _ = out.write_all(&payload);
+    }
+    st
+}
+
+extern "C" fn video_prerender(data: *mut c_void, buffer: *mut *mut u8, size: usize) {
+    prerender(data, buffer, size, MAGIC_VIDEO)
+}
+
+extern "C" fn audio_prerender(data: *mut c_void, buffer: *mut *mut u8, size: usize) {
+    prerender(data, buffer, size, MAGIC_AUDIO)
+}
+
+extern "C" fn video_postrender(data: *mut c_void, buffer: *mut u8, width: c_int, height: c_int, pixel_pitch: c_int, size: usize, pts: i64) {
+    let Some(track) = track(data, MAGIC_VIDEO) else { std::process::abort() };
+    let line = format_args!("video pts={pts} width={width} height={height} pixel_pitch={pixel_pitch} size={size}");
+    let mut st = record(track, buffer, size, pts, line);
+    st.format = format!("{width}x{height} pixel_pitch={pixel_pitch} size={size}");
+    if st.first.is_none() {
+        let payload = st.buffer[..size].to_vec();
+        st.first = Some((width as u32, height as u32, pixel_pitch as u32, payload));
+    }
+}
+
+extern "C" fn audio_postrender(
+    data: *mut c_void,
+    buffer: *mut u8,
+    channels: c_uint,
+    rate: c_uint,
+    nb_samples: c_uint,
+    bits_per_sample: c_uint,
+    size: usize,
+    pts: i64,
+) {
+    let Some(track) = track(data, MAGIC_AUDIO) else { std::process::abort() };
+    let line = format_args!(
+        "audio pts={pts} channels={channels} rate={rate} nb_samples={nb_samples} bits_per_sample={bits_per_sample} size={size}"
+    );
+    let mut st = record(track, buffer, size, pts, line);
+    st.format = format!("{channels} channels {rate} Hz {bits_per_sample} bits");
+    st.audio_format = Some((channels, rate, bits_per_sample));
+}
+
+#[derive(Default)]
+struct PlayArgs {
+    media: String,
+    chain: String,
+    time_sync: Option<String>,
+    no_video: bool,
+    no_audio: bool,
+    smem_opts: String,
+    sout: Option<String>,
+    options: Vec<String>,
+    video_out: Option<String>,
+    audio_out: Option<String>,
+    wav_out: Option<String>,
+    png_out: Option<String>,
+    report: Option<String>,
+    log: Option<String>,
+    null_every: u64,
+    seek_ms: Option<i64>,
+    timeout: f64,
+    vlc_args: Vec<String>,
+    quiet: bool,
+}
+
+fn parse_play(args: &[String]) -> Result<PlayArgs, String> {
+    let mut p = PlayArgs { timeout: 120.0, ..Default::default() };
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        let mut value = || it.next().cloned().ok_or_else(|| format!("{arg} needs a value"));
+        match arg.as_str() {
+            "--chain" => p.chain = value()?,
+            "--time-sync" => p.time_sync = Some(value()?),
+            "--no-video" => p.no_video = true,
+            "--no-audio" => p.no_audio = true,
+            "--quiet" => p.quiet = true,
+            "--smem-opts" => p.smem_opts = value()?,
+            "--sout" => p.sout = Some(value()?),
+            "--option" => p.options.push(value()?),
+            "--video-out" => p.video_out = Some(value()?),
+            "--audio-out" => p.audio_out = Some(value()?),
+            "--wav-out" => p.wav_out = Some(value()?),
+            "--png-out" => p.png_out = Some(value()?),
+            "--report" => p.report = Some(value()?),
+            "--log" => p.log = Some(value()?),
+            "--null-every" => p.null_every = value()?.parse().map_err(|_| "--null-every takes a number")?,
+            "--seek" => p.seek_ms = Some(value()?.parse().map_err(|_| "--seek takes milliseconds")?),
+            "--timeout" => p.timeout = value()?.parse().map_err(|_| "--timeout takes seconds")?,
+            "--vlc-arg" => p.vlc_args.push(value()?),
+            s if s.starts_with("--") => return Err(format!("unknown option {s}")),
+            s if p.media.is_empty() => p.media = s.to_owned(),
+            s => return Err(format!("unexpected argument {s}")),
+        }
+    }
+    if p.media.is_empty() {
+        return Err("play needs a media path".into());
+    }
+    Ok(p)
+}
+
+fn sout_string(p: &PlayArgs, video: &Track, audio: &Track) -> String {
+    let (vpre, vpost) = (video_prerender as *const () as usize, video_postrender as *const () as usize);
+    let (apre, apost) = (audio_prerender as *const () as usize, audio_postrender as *const () as usize);
+    if let Some(raw) = &p.sout {
+        return raw
+            .replace("{vpre}", &vpre.to_string())
+            .replace("{vpost}", &vpost.to_string())
+            .replace("{apre}", &apre.to_string())
+            .replace("{apost}", &apost.to_string())
+            .replace("{vdata}", &video.data().to_string())
+            .replace("{adata}", &audio.data().to_string());
+    }
+    let mut opts = Vec::new();
+    if !p.no_video {
+        opts.push(format!("video-prerender-callback={vpre},video-postrender-callback={vpost},video-data={}", video.data()));
+    }
+    if !p.no_audio {
+        opts.push(format!("audio-prerender-callback={apre},audio-postrender-callback={apost},audio-data={}", audio.data()));
+    }
+    if let Some(sync) = &p.time_sync {
+        opts.push(format!("time-sync={sync}"));
+    }
+    if !p.smem_opts.is_empty() {
+        opts.push(p.smem_opts.clone());
+    }
+    let smem = format!("smem{{{}}}", opts.join(","));
+    if p.chain.is_empty() { format!("#{smem}") } else { format!("#{}:{smem}", p.chain) }
+}
+
+/// RV24 as VLC's transcode delivers it is B,G,R in memory; PNG wants R,G,B.
+fn bgr_to_rgb(bgr: &[u8]) -> Vec<u8> {
+    bgr.chunks_exact(3).flat_map(|p| [p[2], p[1], p[0]]).collect()
+}
+
+fn play(p: &PlayArgs) -> Result<bool, String> {
+    let video = Box::new(Track::new(MAGIC_VIDEO));
+    let audio = Box::new(Track::new(MAGIC_AUDIO));
+    for (track, out) in [(&video, &p.video_out), (&audio, &p.audio_out)] {
+        let mut st = track.state.lock().unwrap();
+        st.null_every = p.null_every;
+        if let Some(path) = out {
+            st.out = Some(std::io::BufWriter::new(std::fs::File::create(path).map_err(|e| format!("{path}: {e}"))?));
+        }
+    }
+    if p.wav_out.is_some() && p.audio_out.is_none() {
+        audio.state.lock().unwrap().out = Some(std::io::BufWriter::new(tempfile_for(p.wav_out.as_deref().unwrap())?));
+    }
+    let sout = sout_string(p, &video, &audio);
+    let mut vlc_args: Vec<&str> = vec!["--no-xlib", "--aout=dummy", "--vout=dummy", "--no-stats", "--quiet"];
+    vlc_args.extend(p.vlc_args.iter().map(String::as_str));
+    let instance = libvlc::Instance::new(&vlc_args)?;
+    let _ = START.set(std::time::Instant::now());
+    let mut options = vec![format!(":sout={sout}")];
+    options.extend(p.options.iter().cloned());
+    let (state, elapsed) = instance.play(&p.media, &options, Duration::from_secs_f64(p.timeout), p.seek_ms)?;
+    let log = instance.take_log();
+    drop(instance);
+
+    if let Some(path) = &p.log {
+        let mut text = String::new();
+        for l in &log {
+            let _ = writeln!(text, "[{}] {}: {}", l.level, l.module, l.text);
+        }
+        std::fs::write(path, text).map_err(|e| format!("{path}: {e}"))?;
+    }
+    let mut summary = String::new();
+    let _ = writeln!(summary, "sout: {sout}");
+    let _ = writeln!(summary, "state: {state:?}");
+    let _ = writeln!(summary, "wall_seconds: {:.3}", elapsed.as_secs_f64());
+    let mut report = String::new();
+    for (name, track) in [("video", &video), ("audio", &audio)] {
+        let mut st = track.state.lock().unwrap();
+        if let Some(out) = st.out.as_mut() {
+            out.flush().map_err(|e| e.to_string())?;
+        }
+        let _ = writeln!(summary, "{name}_frames: {}", st.count);
+        let _ = writeln!(summary, "{name}_prerender_calls: {}", st.prerender_calls);
+        let _ = writeln!(summary, "{name}_bytes: {}", st.bytes);
+        if st.count > 0 {
+            let _ = writeln!(summary, "{name}_format: {}", st.format);
+            let _ = writeln!(summary, "{name}_pts: {} .. {}", st.first_pts.unwrap_or(0), st.last_pts);
+        }
+        for e in st.errors.iter().take(5) {
+            let _ = writeln!(summary, "{name}_error: {e}");
+        }
+        let _ = writeln!(summary, "{name}_errors: {}", st.errors.len());
+        report.push_str(&st.report);
+    }
+    let smem_lines = log.iter().filter(|l| l.module == "smem_rs").count();
+    let _ = writeln!(summary, "smem_rs_log_lines: {smem_lines}");
+    for l in log.iter().filter(|l| l.module.starts_with("smem") && l.level != "debug") {
+        let _ = writeln!(summary, "log {} {}: {}", l.level, l.module, l.text);
+    }
+    if let Some(path) = &p.report {
+        std::fs::write(path, report).map_err(|e| format!("{path}: {e}"))?;
+    }
+    if let Some(path) = &p.png_out {
+        if let Some((w, h, pitch, bytes)) = &video.state.lock().unwrap().first {
+            if *pitch == 24 && bytes.len() == (*w * *h * 3) as usize {
+                std::fs::write(path, media::png_rgb(*w, *h, &bgr_to_rgb(bytes))).map_err(|e| format!("{path}: {e}"))?;
+                let _ = writeln!(summary, "first_frame_png: {path}");
+            } else {
+                let _ = writeln!(summary, "first_frame_png: not written (needs RV24, got pixel_pitch {pitch})");
+            }
+        }
+    }
+    if let Some(path) = &p.wav_out {
+        let st = audio.state.lock().unwrap();
+        if let Some((channels, rate, bits)) = st.audio_format {
+            let pcm = std::fs::read(p.audio_out.clone().unwrap_or_else(|| temp_name(path))).map_err(|e| e.to_string())?;
+            std::fs::write(path, media::wav_bytes(rate, channels as u16, bits as u16, &pcm)).map_err(|e| format!("{path}: {e}"))?;
+            let _ = writeln!(summary, "audio_wav: {path}");
+        }
+        if p.audio_out.is_none() {
+            let _ = std::fs::remove_file(temp_name(path));
+        }
+    }
+    if !p.quiet {
+        print!("{summary}");
+    }
+    Ok(state == libvlc::State::Ended)
+}
+
+fn temp_name(path: &str) -> String {
+    format!("{path}.pcm.tmp")
+}
+
+fn tempfile_for(path: &str) -> Result<std::fs::File, String> {
+    std::fs::File::create(temp_name(path)).map_err(|e| format!("{path}: {e}"))
+}
+
+/// `make run`: generate a clip, play it through transcode + our smem, and
+/// show what arrived.
+fn demo(dir: &str) -> Result<bool, String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("{dir}: {e}"))?;
+    let (y4m, wav) = (format!("{dir}/clip.y4m"), format!("{dir}/clip.wav"));
+    media::write_y4m(&y4m, 320, 240, 25, 75).map_err(|e| e.to_string())?;
+    media::write_wav(&wav, 48_000, 2, 3.0).map_err(|e| e.to_string())?;
+    println!("generated {y4m} (320x240 I420, 75 frames at 25 fps) and {wav} (48 kHz stereo s16, 3 s)");
+    let args = PlayArgs {
+        media: y4m,
+        chain: "transcode{vcodec=RV24,acodec=s16l}".into(),
+        time_sync: Some("false".into()),
+        options: vec![format!(":input-slave={wav}")],
+        png_out: Some(format!("{dir}/first-frame.png")),
+        wav_out: Some(format!("{dir}/audio.wav")),
+        report: Some(format!("{dir}/callbacks.txt")),
+        log: Some(format!("{dir}/vlc.log")),
+        timeout: 60.0,
+        ..Default::default()
+    };
+    let ended = play(&args)?;
+    println!("every callback: {dir}/callbacks.txt, VLC's log: {dir}/vlc.log");
+    Ok(ended)
+}
+
+fn run(args: &[String]) -> Result<bool, String> {
+    let arg = |i: usize| args.get(i).cloned().ok_or_else(|| format!("missing argument {i}; see the usage in the source header"));
+    match args.first().map(String::as_str) {
+        Some("play") => play(&parse_play(&args[1..])?),
+        Some("demo") => demo(&arg(1).unwrap_or_else(|_| "out/demo".into())),
+        Some("gen-y4m") => {
+            let size = arg(2)?;
+            let (w, h) = size.split_once('x').ok_or("size is WxH")?;
+            let num = |s: &str| s.parse::<usize>().map_err(|_| format!("not a number: {s}"));
+            media::write_y4m(&arg(1)?, num(w)?, num(h)?, num(&arg(3)?)? as u32, num(&arg(4)?)?).map_err(|e| e.to_string())?;
+            Ok(true)
+        }
+        Some("gen-wav") => {
+            let num = |s: String| s.parse::<f64>().map_err(|_| format!("not a number: {s}"));
+            media::write_wav(&arg(1)?, num(arg(2)?)? as u32, num(arg(3)?)? as u16, num(arg(4)?)?).map_err(|e| e.to_string())?;
+            Ok(true)
+        }
+        _ => Err("usage: smem-host demo DIR | play MEDIA [...] | gen-y4m PATH WxH FPS FRAMES | gen-wav PATH RATE CH SECONDS".into()),
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(3),
+        Err(e) => {
+            eprintln!("smem-host: {e}");
+            ExitCode::from(2)
+        }
+    }
+}

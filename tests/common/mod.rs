@@ -1,0 +1,121 @@
+//! Helpers for the end-to-end tests: the freshly built plugin in a folder
+//! of its own (VLC loads only `*_plugin.so`, and scans folders recursively),
+//! and the smem-host binary run as a subprocess, with our plugin on
+//! `VLC_PLUGIN_PATH` or without it (stock VLC only).
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+#[path = "../../src/bin/smem-host/media.rs"]
+pub mod media;
+
+pub const HOST: &str = env!("CARGO_BIN_EXE_smem-host");
+
+/// target/<profile>/test-plugins with a copy of libsmem_rs_plugin.so.
+pub fn plugin_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let build_dir = Path::new(HOST).parent().unwrap();
+        let built = build_dir.join("libsmem_rs_plugin.so");
+        assert!(built.exists(), "{} is not built", built.display());
+        let dir = build_dir.join("test-plugins");
+        std::fs::create_dir_all(&dir).unwrap();
+        // Copy then rename: test binaries running at once never see half a file.
+        let tmp = dir.join(format!("libsmem_rs_plugin.so.tmp{}", std::process::id()));
+        std::fs::copy(&built, &tmp).unwrap();
+        std::fs::rename(&tmp, dir.join("libsmem_rs_plugin.so")).unwrap();
+        dir
+    })
+}
+
+/// A scratch folder for one test.
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(HOST).parent().unwrap().join("test-scratch").join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+pub fn path(dir: &Path, name: &str) -> String {
+    dir.join(name).to_str().unwrap().to_owned()
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Smem {
+    Ours,
+    Stock,
+}
+
+pub struct Run {
+    pub status: i32,
+    pub summary: HashMap<String, String>,
+    pub stdout: String,
+    pub stderr: String,
+    pub log: String,
+    pub report: Vec<HashMap<String, String>>,
+}
+
+impl Run {
+    pub fn get(&self, key: &str) -> &str {
+        self.summary.get(key).map(String::as_str).unwrap_or_else(|| panic!("no {key} in:\n{}\n{}", self.stdout, self.stderr))
+    }
+    pub fn num(&self, key: &str) -> f64 {
+        self.get(key).parse().unwrap()
+    }
+    /// Report lines of one kind ("video" or "audio").
+    pub fn calls(&self, kind: &str) -> Vec<&HashMap<String, String>> {
+        self.report.iter().filter(|r| r["kind"] == kind).collect()
+    }
+    pub fn log_has(&self, needle: &str) -> bool {
+        self.log.lines().any(|l| l.contains(needle))
+    }
+}
+
+/// Runs `smem-host play MEDIA ARGS...`; `dir` receives the log and report.
+pub fn play(who: Smem, dir: &Path, media: &str, args: &[&str]) -> Run {
+    let (log, report) = (path(dir, "vlc.log"), path(dir, "report.txt"));
+    let _ = std::fs::remove_file(&report);
+    let mut cmd = Command::new(HOST);
+    cmd.arg("play").arg(media).args(args).args(["--log", &log, "--report", &report]);
+    match who {
+        Smem::Ours => cmd.env("VLC_PLUGIN_PATH", plugin_dir()),
+        Smem::Stock => cmd.env_remove("VLC_PLUGIN_PATH"),
+    };
+    let out = cmd.output().expect("cannot run smem-host");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let summary = stdout
+        .lines()
+        .filter_map(|l| l.split_once(": "))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    let report = std::fs::read_to_string(&report)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| {
+            let mut fields = l.split(' ');
+            let mut map: HashMap<String, String> = HashMap::new();
+            map.insert("kind".into(), fields.next().unwrap_or_default().to_owned());
+            for f in fields {
+                if let Some((k, v)) = f.split_once('=') {
+                    map.insert(k.to_owned(), v.to_owned());
+                }
+            }
+            map
+        })
+        .collect();
+    Run {
+        status: out.status.code().unwrap_or(-1),
+        summary,
+        stdout,
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        log: std::fs::read_to_string(&log).unwrap_or_default(),
+        report,
+    }
+}
+
+pub fn field(call: &HashMap<String, String>, key: &str) -> i64 {
+    call[key].parse().unwrap()
+}

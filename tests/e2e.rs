@@ -1,0 +1,220 @@
+//! End to end: the built plugin loaded by real libvlc (3.0, Debian's) on
+//! media these tests generate, driven through the smem-host application.
+
+mod common;
+
+use common::{field, media, path, play, scratch, Run, Smem};
+
+const US: i64 = 1_000_000;
+
+fn assert_played(run: &Run) {
+    assert_eq!(run.get("state"), "Ended", "playback did not end normally:\n{}\n{}", run.stdout, run.stderr);
+    assert_eq!(run.num("video_errors") + run.num("audio_errors"), 0.0, "{}", run.stdout);
+}
+
+fn assert_ours_served(run: &Run) {
+    assert!(run.log_has("using sout stream module \"smem_rs\""), "our module did not serve the chain:\n{}", run.log);
+    assert!(run.log_has("smem_rs: smem (Rust) opened"), "{}", run.log);
+}
+
+/// The pts of consecutive calls, checked to step by `step(call)` within
+/// `tolerance` µs (a lost block would leave a gap of a whole block).
+fn assert_pts_contiguous(
+    calls: &[&std::collections::HashMap<String, String>],
+    tolerance: i64,
+    step: impl Fn(&std::collections::HashMap<String, String>) -> i64,
+) {
+    for pair in calls.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        let gap = field(b, "pts") - field(a, "pts");
+        assert!((gap - step(a)).abs() <= tolerance, "pts step {gap} after {a:?}, expected {}", step(a));
+    }
+}
+
+#[test]
+fn y4m_frames_arrive_byte_for_byte_with_their_pts() {
+    for (w, h) in [(320, 240), (321, 241)] {
+        let dir = scratch(&format!("y4m-{w}x{h}"));
+        let y4m = path(&dir, "in.y4m");
+        media::write_y4m(&y4m, w, h, 25, 20).unwrap();
+        let out = path(&dir, "video.raw");
+        let run = play(Smem::Ours, &dir, &y4m, &["--no-audio", "--time-sync", "false", "--video-out", &out]);
+        assert_played(&run);
+        assert_ours_served(&run);
+
+        let (_, _, frames) = media::read_y4m(&y4m).unwrap();
+        assert_eq!(run.num("video_frames") as usize, frames.len());
+        assert!(std::fs::read(&out).unwrap() == frames.concat(), "{w}x{h}: delivered bytes differ from the file");
+        let calls = run.calls("video");
+        for call in &calls {
+            assert_eq!((field(call, "width"), field(call, "height")), (w as i64, h as i64));
+            assert_eq!(field(call, "pixel_pitch"), 12, "I420 pixel_pitch as stock reports it (bits)");
+            assert_eq!(field(call, "size") as usize, media::i420_frame_size(w, h));
+        }
+        assert_pts_contiguous(&calls, 1, |_| US / 25);
+    }
+}
+
+#[test]
+fn wav_pcm_arrives_byte_for_byte_with_its_pts() {
+    let dir = scratch("wav");
+    let wav = path(&dir, "in.wav");
+    media::write_wav(&wav, 48_000, 2, 2.0).unwrap();
+    let out = path(&dir, "audio.raw");
+    let run = play(Smem::Ours, &dir, &wav, &["--no-video", "--time-sync", "false", "--audio-out", &out]);
+    assert_played(&run);
+    assert_ours_served(&run);
+
+    let expected = media::read_wav_pcm(&wav).unwrap();
+    let got = std::fs::read(&out).unwrap();
+    let calls = run.calls("audio");
+    // VLC's core keeps back the last audio block at end of stream.
+    let last_block = field(calls[0], "size") as usize;
+    assert!(got.len() >= expected.len() - last_block, "{} of {} bytes", got.len(), expected.len());
+    assert!(expected.starts_with(&got), "delivered PCM differs from the file");
+    for call in &calls {
+        assert_eq!((field(call, "channels"), field(call, "rate"), field(call, "bits_per_sample")), (2, 48_000, 16));
+        assert_eq!(field(call, "nb_samples") * 4, field(call, "size"));
+    }
+    assert_pts_contiguous(&calls, 1, |c| field(c, "nb_samples") * US / 48_000);
+}
+
+/// A 320x240 mpeg4 + mp2 clip, encoded by VLC itself from generated media.
+fn mpeg4_clip(dir: &std::path::Path) -> String {
+    let (y4m, wav, ts) = (path(dir, "src.y4m"), path(dir, "src.wav"), path(dir, "clip.ts"));
+    media::write_y4m(&y4m, 320, 240, 25, 40).unwrap();
+    media::write_wav(&wav, 48_000, 2, 1.6).unwrap();
+    let sout = format!("#transcode{{vcodec=mp4v,vb=800,acodec=mpga,ab=128}}:std{{access=file,mux=ts,dst={ts}}}");
+    let run = play(Smem::Stock, dir, &y4m, &["--sout", &sout, "--option", &format!(":input-slave={wav}")]);
+    assert_eq!(run.get("state"), "Ended", "{}", run.stdout);
+    assert!(std::fs::metadata(&ts).map(|m| m.len() > 10_000).unwrap_or(false), "clip not written");
+    ts
+}
+
+/// Audio blocks as (pts relative to the first, bytes).
+fn audio_blocks(run: &Run, raw: &[u8]) -> Vec<(i64, Vec<u8>)> {
+    let calls = run.calls("audio");
+    let first = calls.first().map(|c| field(c, "pts")).unwrap_or(0);
+    let mut at = 0;
+    calls
+        .iter()
+        .map(|c| {
+            let size = field(c, "size") as usize;
+            at += size;
+            (field(c, "pts") - first, raw[at - size..at].to_vec())
+        })
+        .collect()
+}
+
+#[test]
+fn transcoded_output_matches_the_stock_module() {
+    let dir = scratch("differential");
+    let clip = mpeg4_clip(&dir);
+    for (vcodec, acodec, pitch, bits) in [("RV24", "s16l", 24, 16), ("RV32", "fl32", 32, 32), ("I420", "s16l", 12, 16)] {
+        let mut runs = Vec::new();
+        for who in [Smem::Ours, Smem::Stock] {
+            let (v, a) = (path(&dir, &format!("{who:?}.v")), path(&dir, &format!("{who:?}.a")));
+            // `no-time-sync` is the only spelling that unpaces stock smem.
+            let chain = format!("transcode{{vcodec={vcodec},acodec={acodec}}}");
+            let run = play(who, &dir, &clip, &["--chain", &chain, "--smem-opts", "no-time-sync", "--video-out", &v, "--audio-out", &a]);
+            assert_played(&run);
+            runs.push((run, std::fs::read(v).unwrap(), std::fs::read(a).unwrap()));
+        }
+        let [(ours, ours_v, ours_a), (stock, stock_v, stock_a)] = <[_; 2]>::try_from(runs).ok().unwrap();
+        assert_ours_served(&ours);
+        assert!(!stock.log_has("smem_rs"), "the stock run loaded our plugin");
+
+        // Video: the same bytes, frame for frame, with the same pixel_pitch.
+        assert!(ours.num("video_frames") >= 30.0, "{}", ours.stdout);
+        assert_eq!(ours.num("video_frames"), stock.num("video_frames"), "{vcodec}");
+        assert!(ours_v == stock_v, "{vcodec}: video bytes differ from stock");
+        let (ours_calls, stock_calls) = (ours.calls("video"), stock.calls("video"));
+        for (o, s) in ours_calls.iter().zip(&stock_calls) {
+            assert_eq!(field(o, "size"), field(s, "size"));
+            assert_eq!((field(o, "pixel_pitch"), field(s, "pixel_pitch")), (pitch, pitch));
+            // Ours describes the bytes delivered; stock reports the coded height.
+            assert_eq!((field(o, "width"), field(o, "height")), (320, 240));
+            assert_eq!(field(o, "size"), 320 * 240 * pitch / 8);
+        }
+        eprintln!("{vcodec}: stock reports {}x{}, ours 320x240", field(stock_calls[0], "width"), field(stock_calls[0], "height"));
+
+        // Audio: stock delivers only the first block of each chain it gets;
+        // every block it delivers is in ours, identical and in order, and ours
+        // has no gap.
+        let (ours_blocks, stock_blocks) = (audio_blocks(&ours, &ours_a), audio_blocks(&stock, &stock_a));
+        assert!(ours_blocks.len() >= stock_blocks.len() && stock_blocks.len() > 30, "{} vs {}", ours_blocks.len(), stock_blocks.len());
+        let mut it = ours_blocks.iter();
+        for block in &stock_blocks {
+            assert!(it.any(|b| b == block), "{acodec}: stock block at {} µs missing from ours", block.0);
+        }
+        let calls = ours.calls("audio");
+        assert!(calls.iter().all(|c| field(c, "bits_per_sample") == bits && field(c, "channels") == 2));
+        // Decoders may shorten a first block without shifting the next pts.
+        assert_pts_contiguous(&calls, 1_000, |c| field(c, "nb_samples") * US / 48_000);
+    }
+}
+
+#[test]
+fn time_sync_true_follows_the_clock_and_false_does_not() {
+    let dir = scratch("time-sync");
+    let y4m = path(&dir, "in.y4m");
+    media::write_y4m(&y4m, 160, 120, 25, 100).unwrap(); // 4 s
+    let timed = |sync: &str| {
+        let run = play(Smem::Ours, &dir, &y4m, &["--no-audio", "--time-sync", sync]);
+        assert_played(&run);
+        assert_eq!(run.num("video_frames"), 100.0);
+        assert!(run.log_has(&format!("time-sync {sync}")), "{}", run.log);
+        run.num("wall_seconds")
+    };
+    let (paced, unpaced) = (timed("true"), timed("false"));
+    eprintln!("4 s clip: time-sync=true {paced:.2} s, time-sync=false {unpaced:.2} s");
+    // Paced, VLC's input still reads about 1 s ahead at start (stock too).
+    assert!(paced > 2.6, "time-sync=true took {paced} s for 4 s of media");
+    assert!(unpaced < 1.5 && unpaced * 3.0 < paced, "time-sync=false took {unpaced} s (true: {paced} s)");
+}
+
+#[test]
+fn a_track_without_callbacks_is_refused_once_and_the_other_flows() {
+    let dir = scratch("one-sided");
+    let (y4m, wav) = (path(&dir, "in.y4m"), path(&dir, "in.wav"));
+    media::write_y4m(&y4m, 64, 48, 25, 25).unwrap();
+    media::write_wav(&wav, 48_000, 2, 1.0).unwrap();
+    let slave = format!(":input-slave={wav}");
+    let run = play(Smem::Ours, &dir, &y4m, &["--no-audio", "--time-sync", "false", "--option", &slave]);
+    assert_played(&run);
+    assert_eq!(run.num("video_frames"), 25.0);
+    assert_eq!(run.num("audio_prerender_calls"), 0.0);
+    let refusals = run.log.lines().filter(|l| l.contains("smem_rs: audio track") && l.contains("refused")).count();
+    assert_eq!(refusals, 1, "{}", run.log);
+
+    let run = play(Smem::Ours, &dir, &y4m, &["--no-video", "--time-sync", "false", "--option", &slave]);
+    assert_played(&run);
+    assert!(run.num("audio_frames") > 0.0);
+    assert_eq!(run.num("video_prerender_calls"), 0.0);
+    assert!(run.log_has("smem_rs: video track 0 (I420) refused"), "{}", run.log);
+}
+
+#[test]
+fn invalid_addresses_are_refused_and_never_fall_back_to_stock() {
+    let dir = scratch("refusal");
+    let y4m = path(&dir, "in.y4m");
+    media::write_y4m(&y4m, 64, 48, 25, 5).unwrap();
+    for (option, value) in [
+        ("video-prerender-callback", "12abc"),
+        ("video-postrender-callback", "4096"),
+        ("video-data", "-1"),
+    ] {
+        let sout = match option {
+            "video-prerender-callback" => format!("#smem{{video-prerender-callback={value},video-postrender-callback={{vpost}}}}"),
+            "video-postrender-callback" => format!("#smem{{video-prerender-callback={{vpre}},video-postrender-callback={value}}}"),
+            _ => format!("#smem{{video-prerender-callback={{vpre}},video-postrender-callback={{vpost}},video-data={value}}}"),
+        };
+        let run = play(Smem::Ours, &dir, &y4m, &["--sout", &sout]);
+        assert_eq!(run.num("video_prerender_calls"), 0.0, "{option}={value}");
+        let message = format!("invalid value \"{value}\" for option sout-smem-{option}");
+        assert!(run.log_has(&message), "{option}={value}: no message in the log:\n{}", run.log);
+        // VLC_ETIMEOUT ends the module search: the stock smem is never tried.
+        assert!(!run.log_has("using sout stream module \"smem\""), "fell back to the stock module");
+        assert_ne!(run.get("state"), "Playing");
+    }
+}
