@@ -55,7 +55,7 @@ mod tests {
     fn this_process_code_is_executable_and_data_is_not() {
         static DATA: u64 = 0;
         let ranges = current().unwrap();
-        assert!(is_in(&ranges, only_executable_mappings_count as usize));
+        assert!(is_in(&ranges, only_executable_mappings_count as *const () as usize));
         assert!(!is_in(&ranges, &DATA as *const u64 as usize));
         assert!(!is_in(&ranges, 4096));
     }

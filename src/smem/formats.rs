@@ -56,7 +56,6 @@ const YUVA422: &[Plane] = &[plane(1, 1, 1, 1, 1), plane(1, 2, 1, 1, 1), plane(1,
 const YUVA444: &[Plane] = &[plane(1, 1, 1, 1, 1); 4];
 const NV420: &[Plane] = &[plane(1, 1, 1, 1, 1), plane(1, 2, 1, 2, 2)];
 const NV422: &[Plane] = &[plane(1, 1, 1, 1, 1), plane(1, 2, 1, 1, 2)];
-const NV444: &[Plane] = &[plane(1, 1, 1, 1, 1), plane(1, 1, 1, 1, 2)];
 const P010: &[Plane] = &[plane(1, 1, 1, 1, 2), plane(1, 2, 1, 2, 4)];
 
 /// Every raw chroma smem lays out. Stock smem 3.0 names twelve of them (with
@@ -102,8 +101,6 @@ pub static CHROMAS: &[Chroma] = &[
     entry(b"NV21", NV420, None),
     entry(b"NV16", NV422, None),
     entry(b"NV61", NV422, None),
-    entry(b"NV24", NV444, None),
-    entry(b"NV42", NV444, None),
     entry(b"P010", P010, None),
     entry(b"I09L", YUV420_16, None),
     entry(b"I09B", YUV420_16, None),

@@ -1,0 +1,172 @@
+//! The module descriptor, read from the built plugin file itself: dlopen it,
+//! call its `vlc_entry<suffix>` with a recording `vlc_set` (as VLC's module
+//! bank does), and compare what it registers with modules.txt and with the
+//! stock smem option set.
+
+mod common;
+
+use std::ffi::{c_char, c_int, c_void, CStr};
+
+use smem_rs_plugin::ffi::sys;
+use smem_rs_plugin::ffi::sys::vlc_module_properties as P;
+
+#[derive(Debug, Default, PartialEq)]
+struct Module {
+    name: String,
+    shortname: String,
+    description: String,
+    capability: String,
+    score: i32,
+    shortcuts: Vec<String>,
+    open: bool,
+    close: bool,
+}
+
+#[derive(Debug, Default, PartialEq, Clone)]
+struct Config {
+    kind: i32,
+    name: String,
+    value: String,
+    text: String,
+    advanced: bool,
+    private: bool,
+    volatile: bool,
+    safe: bool,
+}
+
+#[derive(Default)]
+struct Recording {
+    modules: Vec<Module>,
+    configs: Vec<Config>,
+    unknown: Vec<i32>,
+}
+
+unsafe fn text(p: usize) -> String {
+    unsafe { CStr::from_ptr(p as *const c_char) }.to_string_lossy().into_owned()
+}
+
+/// A `vlc_set_cb`. It is variadic in C; on the x86-64 SysV ABI the first
+/// integer/pointer variadic arguments arrive in the same registers as fixed
+/// ones, so a fixed signature reads them (what VLC master's Rust tests do
+/// through a shim). Floating-point values are never passed by smem.
+unsafe extern "C" fn record(opaque: *mut c_void, target: *mut c_void, prop: c_int, a: usize, b: usize, c: usize) -> c_int {
+    let _ = c;
+    let rec = unsafe { &mut *(opaque as *mut Recording) };
+    let is = |p: P| prop == p as c_int;
+    unsafe {
+        if is(P::VLC_MODULE_CREATE) {
+            rec.modules.push(Module::default());
+            *(a as *mut *mut c_void) = 0x1000 as *mut c_void;
+        } else if is(P::VLC_CONFIG_CREATE) {
+            rec.configs.push(Config { kind: a as c_int, ..Default::default() });
+            *(b as *mut *mut c_void) = 0x2000 as *mut c_void;
+        } else if !target.is_null() && target as usize == 0x1000 {
+            let m = rec.modules.last_mut().unwrap();
+            match prop {
+                _ if is(P::VLC_MODULE_NAME) => m.name = text(a),
+                _ if is(P::VLC_MODULE_SHORTNAME) => m.shortname = text(a),
+                _ if is(P::VLC_MODULE_DESCRIPTION) => m.description = text(a),
+                _ if is(P::VLC_MODULE_CAPABILITY) => m.capability = text(a),
+                _ if is(P::VLC_MODULE_SCORE) => m.score = a as c_int,
+                _ if is(P::VLC_MODULE_SHORTCUT) => {
+                    let list = b as *const usize;
+                    m.shortcuts = (0..a).map(|i| text(*list.add(i))).collect();
+                }
+                _ if is(P::VLC_MODULE_CB_OPEN) => m.open = b != 0 && text(a) == "Open",
+                _ if is(P::VLC_MODULE_CB_CLOSE) => m.close = b != 0 && text(a) == "Close",
+                _ => rec.unknown.push(prop),
+            }
+        } else if target as usize == 0x2000 {
+            let c = rec.configs.last_mut().unwrap();
+            match prop {
+                _ if is(P::VLC_CONFIG_NAME) => c.name = text(a),
+                _ if is(P::VLC_CONFIG_DESC) => c.text = text(a),
+                _ if is(P::VLC_CONFIG_VALUE) => {
+                    c.value = if c.kind == sys::CONFIG_ITEM_STRING as i32 { text(a) } else { (a as i64).to_string() }
+                }
+                _ if is(P::VLC_CONFIG_ADVANCED) => c.advanced = true,
+                _ if is(P::VLC_CONFIG_PRIVATE) => c.private = true,
+                _ if is(P::VLC_CONFIG_VOLATILE) => c.volatile = true,
+                _ if is(P::VLC_CONFIG_SAFE) => c.safe = true,
+                _ => rec.unknown.push(prop),
+            }
+        } else {
+            rec.unknown.push(prop);
+        }
+    }
+    0
+}
+
+type Entry = unsafe extern "C" fn(*mut c_void, *mut c_void) -> c_int;
+
+fn symbol(lib: *mut c_void, name: &str) -> *mut c_void {
+    let cname = std::ffi::CString::new(name).unwrap();
+    let sym = unsafe { libc::dlsym(lib, cname.as_ptr()) };
+    assert!(!sym.is_null(), "the plugin does not export {name}");
+    sym
+}
+
+fn installed_suffix() -> String {
+    let out = std::process::Command::new("pkg-config").args(["--variable=includedir", "vlc-plugin"]).output().unwrap();
+    let dir = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let header = std::fs::read_to_string(format!("{dir}/vlc/plugins/vlc_plugin.h")).unwrap();
+    let line = header.lines().find(|l| l.contains("define MODULE_SUFFIX")).unwrap();
+    line.split('"').nth(1).unwrap().to_owned()
+}
+
+#[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+#[test]
+fn the_built_plugin_registers_what_modules_txt_says() {
+    let so = common::plugin_dir().join("libsmem_rs_plugin.so");
+    let cpath = std::ffi::CString::new(so.to_str().unwrap()).unwrap();
+    let lib = unsafe { libc::dlopen(cpath.as_ptr(), libc::RTLD_NOW | libc::RTLD_LOCAL) };
+    assert!(!lib.is_null(), "dlopen {} failed", so.display());
+
+    let suffix = installed_suffix();
+    assert_eq!(suffix, env!("VLC_MODULE_SUFFIX"));
+    for meta in ["vlc_entry_license", "vlc_entry_copyright"] {
+        let f: extern "C" fn() -> *const c_char = unsafe { std::mem::transmute(symbol(lib, &format!("{meta}{suffix}"))) };
+        assert!(!unsafe { CStr::from_ptr(f()) }.to_bytes().is_empty());
+    }
+    let entry: Entry = unsafe { std::mem::transmute(symbol(lib, &format!("vlc_entry{suffix}"))) };
+    let mut rec = Recording::default();
+    let set: unsafe extern "C" fn(*mut c_void, *mut c_void, c_int, usize, usize, usize) -> c_int = record;
+    assert_eq!(unsafe { entry(set as *mut c_void, &mut rec as *mut Recording as *mut c_void) }, 0);
+    assert!(rec.unknown.is_empty(), "unexpected properties {:?}", rec.unknown);
+
+    let listed: Vec<Vec<String>> = include_str!("../modules.txt")
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| l.split('\t').map(str::to_owned).collect())
+        .collect();
+    assert_eq!(rec.modules.len(), listed.len());
+    for (m, l) in rec.modules.iter().zip(&listed) {
+        assert_eq!(m.name, l[0]);
+        assert_eq!(m.capability, l[1]);
+        assert_eq!(m.score.to_string(), l[2]);
+        assert_eq!(m.shortcuts.join(","), l[3]);
+        assert_eq!(m.description, l[4]);
+        assert!(m.open && m.close, "Open/Close callbacks missing");
+        assert!(m.score > 50, "must outrank the stock smem (50)");
+    }
+
+    // Category and subcategory first, then the stock module's seven options.
+    let kinds: Vec<i32> = rec.configs.iter().map(|c| c.kind).collect();
+    assert_eq!(&kinds[..2], &[sys::CONFIG_CATEGORY as i32, sys::CONFIG_SUBCATEGORY as i32]);
+    let options: Vec<(String, i32, String, bool, bool, bool)> = rec.configs[2..]
+        .iter()
+        .map(|c| (c.name.clone(), c.kind, c.value.clone(), c.private, c.volatile, c.safe))
+        .collect();
+    let string = sys::CONFIG_ITEM_STRING as i32;
+    let volatile = |name: &str| (format!("sout-smem-{name}"), string, "0".to_owned(), true, true, false);
+    let expected = vec![
+        volatile("video-prerender-callback"),
+        volatile("audio-prerender-callback"),
+        volatile("video-postrender-callback"),
+        volatile("audio-postrender-callback"),
+        volatile("video-data"),
+        volatile("audio-data"),
+        ("sout-smem-time-sync".to_owned(), sys::CONFIG_ITEM_BOOL as i32, "1".to_owned(), true, false, false),
+    ];
+    assert_eq!(options, expected);
+}
