@@ -1,0 +1,60 @@
+# smem-rs: VLC 3.0's smem stream output as a Rust plugin.
+#   make run      build, generate a clip, play it through our smem, show what arrived
+#   make test     every test (unit, descriptor, end to end under real libvlc)
+#   make install  copy the plugin into VLC's plugin folder and refresh plugins.dat
+
+CARGO       ?= cargo
+SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+DEBS        := pkg-config clang libclang-dev libvlccore-dev libvlc-dev vlc-plugin-base vlc-bin
+PLUGIN      := libsmem_rs_plugin.so
+RELEASE     := target/release
+PLUGIN_DIR  := target/vlc-plugins
+pluginsdir   = $(shell pkg-config --variable=pluginsdir vlc-plugin)
+cache_gen    = $(shell ls /usr/lib/*/vlc/vlc-cache-gen 2>/dev/null | head -1)
+
+.PHONY: deps build test run install uninstall check-install clean
+
+# Installs the Debian packages only when some are missing.
+deps:
+	@missing=""; for p in $(DEBS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	else echo "Debian packages: all present"; fi
+
+build: deps
+	$(CARGO) build --release
+	@mkdir -p $(PLUGIN_DIR) && cp $(RELEASE)/$(PLUGIN) $(PLUGIN_DIR)/
+	@echo "plugin: $(PLUGIN_DIR)/$(PLUGIN) (VLC_PLUGIN_PATH=$(PLUGIN_DIR) loads it without installing)"
+
+test: deps
+	$(CARGO) test
+
+run: build
+	VLC_PLUGIN_PATH=$(PLUGIN_DIR) $(RELEASE)/smem-host demo out/demo
+
+install: build
+	$(SUDO) install -D -m 644 $(RELEASE)/$(PLUGIN) $(DESTDIR)$(pluginsdir)/stream_out/$(PLUGIN)
+	$(SUDO) $(cache_gen) $(DESTDIR)$(pluginsdir)
+	@echo "installed $(DESTDIR)$(pluginsdir)/stream_out/$(PLUGIN)"
+
+uninstall:
+	$(SUDO) rm -f $(DESTDIR)$(pluginsdir)/stream_out/$(PLUGIN)
+	$(SUDO) $(cache_gen) $(DESTDIR)$(pluginsdir)
+
+# After `make install`: an ordinary libvlc application (no VLC_PLUGIN_PATH)
+# gets our module for `smem`.
+check-install:
+	@mkdir -p out/check-install
+	$(RELEASE)/smem-host gen-y4m out/check-install/in.y4m 64x48 25 10
+	env -u VLC_PLUGIN_PATH $(RELEASE)/smem-host play out/check-install/in.y4m --no-audio \
+	  --time-sync false --log out/check-install/vlc.log | grep -E "^(state|video_frames|video_format):"
+	@grep -q 'using sout stream module "smem_rs"' out/check-install/vlc.log \
+	  && echo "check-install: the installed smem_rs served smem" \
+	  || { echo "check-install: smem was not served by smem_rs"; exit 1; }
+
+clean:
+	$(CARGO) clean
+	rm -rf out
