@@ -1,6 +1,7 @@
 # smem-rs: VLC 3.0's smem stream output as a Rust plugin.
 #   make run      build, generate a clip, play it through our smem, show what arrived
 #   make test     every test (unit, descriptor, end to end under real libvlc)
+#   make bench    end-to-end figures against dummy and the stock module
 #   make install  copy the plugin into VLC's plugin folder and refresh plugins.dat
 
 CARGO       ?= cargo
@@ -12,7 +13,7 @@ PLUGIN_DIR  := target/vlc-plugins
 pluginsdir   = $(shell pkg-config --variable=pluginsdir vlc-plugin)
 cache_gen    = $(shell ls /usr/lib/*/vlc/vlc-cache-gen 2>/dev/null | head -1)
 
-.PHONY: deps build test run install uninstall check-install clean
+.PHONY: deps build test run bench install uninstall check-install clean
 
 # Installs the Debian packages only when some are missing.
 deps:
@@ -29,11 +30,18 @@ build: deps
 	@mkdir -p $(PLUGIN_DIR) && cp $(RELEASE)/$(PLUGIN) $(PLUGIN_DIR)/
 	@echo "plugin: $(PLUGIN_DIR)/$(PLUGIN) (VLC_PLUGIN_PATH=$(PLUGIN_DIR) loads it without installing)"
 
+# `cargo test` alone builds the crate as an rlib for the tests; the end-to-end
+# tests load the cdylib, which `cargo build` makes.
 test: deps
+	$(CARGO) build
 	$(CARGO) test
 
 run: build
 	VLC_PLUGIN_PATH=$(PLUGIN_DIR) $(RELEASE)/smem-host demo out/demo
+
+# End-to-end wall times, ours vs dummy vs stock, side by side (bench/e2e.sh).
+bench: build
+	bench/e2e.sh
 
 install: build
 	$(SUDO) install -D -m 644 $(RELEASE)/$(PLUGIN) $(DESTDIR)$(pluginsdir)/stream_out/$(PLUGIN)

@@ -20,7 +20,7 @@ pub fn plugin_dir() -> &'static Path {
     DIR.get_or_init(|| {
         let build_dir = Path::new(HOST).parent().unwrap();
         let built = build_dir.join("libsmem_rs_plugin.so");
-        assert!(built.exists(), "{} is not built", built.display());
+        assert!(built.exists(), "{} is not built: run `cargo build` (or `make test`) first", built.display());
         let dir = build_dir.join("test-plugins");
         std::fs::create_dir_all(&dir).unwrap();
         // Copy then rename: test binaries running at once never see half a file.
