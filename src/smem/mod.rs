@@ -359,13 +359,10 @@ impl VideoTrack {
             None => FramePlan::opaque(&self.format, block_len),
         };
         if let (Some(chroma), Layout::Opaque) = (self.chroma, plan.layout) {
+            let (visible_w, visible_h) = geometry::visible_size(&self.format);
             stream.warn(&format!(
-                "a {} block of {block_len} bytes is neither {}x{} nor {}x{} packed: delivered as it is",
-                chroma.fourcc,
-                geometry::visible_size(&self.format).0,
-                geometry::visible_size(&self.format).1,
-                self.format.width,
-                self.format.height
+                "a {} block of {block_len} bytes is neither {visible_w}x{visible_h} nor {}x{} packed: delivered as it is",
+                chroma.fourcc, self.format.width, self.format.height
             ));
         }
         self.plan = Some(plan);
@@ -378,10 +375,7 @@ impl VideoTrack {
             width: plan.width,
             height: plan.height,
             // Stock reports 0 for what it does not know as raw video.
-            pixel_pitch: match (self.chroma, plan.layout) {
-                (Some(c), _) => c.pixel_pitch(),
-                (None, _) => 0,
-            },
+            pixel_pitch: self.chroma.map_or(0, Chroma::pixel_pitch),
             pts,
         };
         callbacks.deliver(plan.size, info, |dst| plan.copy(data, dst))
