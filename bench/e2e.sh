@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 HOST=target/release/smem-host
 PLUGINS=target/vlc-plugins
 OUT=out/bench; mkdir -p "$OUT"
-REPS=${REPS:-3}
+REPS=${REPS:-5}
 
 [ -f "$OUT/1080p.y4m" ] || $HOST gen-y4m "$OUT/1080p.y4m" 1920x1080 25 100   # 4 s raw I420
 [ -f "$OUT/640x480.y4m" ] || $HOST gen-y4m "$OUT/640x480.y4m" 640x480 25 250  # 10 s

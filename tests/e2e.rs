@@ -218,3 +218,19 @@ fn invalid_addresses_are_refused_and_never_fall_back_to_stock() {
         assert_ne!(run.get("state"), "Playing");
     }
 }
+
+#[test]
+fn a_null_buffer_drops_that_frame_only_and_is_logged_sparingly() {
+    let dir = scratch("null-buffer");
+    let y4m = path(&dir, "in.y4m");
+    media::write_y4m(&y4m, 64, 48, 25, 60).unwrap();
+    // Every 3rd prerender hands back NULL: 20 of 60 frames dropped.
+    let run = play(Smem::Ours, &dir, &y4m, &["--no-audio", "--time-sync", "false", "--null-every", "3"]);
+    assert_played(&run);
+    assert_eq!(run.num("video_prerender_calls"), 60.0, "every frame asks again");
+    assert_eq!(run.num("video_frames"), 40.0);
+    let drops: Vec<&str> = run.log.lines().filter(|l| l.contains("prerender callback gave no buffer")).collect();
+    assert_eq!(drops.len(), 2, "logged on the 1st and 10th drop only: {drops:?}");
+    assert!(drops[1].contains("(10 dropped so far)"));
+    assert!(run.log_has("video track ended: 40 delivered, 20 dropped"));
+}

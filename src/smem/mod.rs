@@ -220,8 +220,11 @@ impl StreamOutput for Smem {
 
     /*** Send ***/
 
+    /// A frame the application gives no buffer for is dropped, and Send
+    /// still succeeds: an error here makes VLC's decoder stop the whole
+    /// stream ("cannot continue streaming due to errors"), which is what
+    /// stock smem does on a NULL buffer.
     fn send(&self, stream: &Stream<'_>, track: &mut Track, blocks: BlockChain) -> Result<(), ()> {
-        let mut result = Ok(());
         for block in blocks.iter() {
             let delivered = match track {
                 Track::Video(v) => {
@@ -247,11 +250,10 @@ impl StreamOutput for Smem {
                             stats.dropped
                         ));
                     }
-                    result = Err(());
                 }
             }
         }
-        result
+        Ok(())
     }
 }
 

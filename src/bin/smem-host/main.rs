@@ -84,8 +84,10 @@ fn prerender(data: *mut c_void, buffer: *mut *mut u8, size: usize, magic: u64) {
         unsafe { *buffer = std::ptr::null_mut() };
         return;
     }
-    st.buffer.clear();
-    st.buffer.resize(size.max(1), 0xAA);
+    // Grown once and reused: the host should cost as little as a real client.
+    if st.buffer.len() < size.max(1) {
+        st.buffer.resize(size.max(1), 0xAA);
+    }
     // SAFETY: as above; the buffer stays put until postrender.
     unsafe { *buffer = st.buffer.as_mut_ptr() };
 }
@@ -104,9 +106,9 @@ fn record<'t>(track: &'t Track, buffer: *mut u8, size: usize, pts: i64, line: st
     st.first_pts.get_or_insert(pts);
     st.last_pts = pts;
     let _ = writeln!(st.report, "{line} t={}", since_start_us());
-    let payload = st.buffer[..size].to_vec();
-    if let Some(out) = st.out.as_mut() {
-        let _ = out.write_all(&payload);
+    let TrackState { out, buffer, .. } = &mut *st;
+    if let Some(out) = out.as_mut() {
+        let _ = out.write_all(&buffer[..size]);
     }
     st
 }
