@@ -195,31 +195,6 @@ fn a_track_without_callbacks_is_refused_once_and_the_other_flows() {
 }
 
 #[test]
-fn invalid_addresses_are_refused_and_never_fall_back_to_stock() {
-    let dir = scratch("refusal");
-    let y4m = path(&dir, "in.y4m");
-    media::write_y4m(&y4m, 64, 48, 25, 5).unwrap();
-    for (option, value) in [
-        ("video-prerender-callback", "12abc"),
-        ("video-postrender-callback", "4096"),
-        ("video-data", "-1"),
-    ] {
-        let sout = match option {
-            "video-prerender-callback" => format!("#smem{{video-prerender-callback={value},video-postrender-callback={{vpost}}}}"),
-            "video-postrender-callback" => format!("#smem{{video-prerender-callback={{vpre}},video-postrender-callback={value}}}"),
-            _ => format!("#smem{{video-prerender-callback={{vpre}},video-postrender-callback={{vpost}},video-data={value}}}"),
-        };
-        let run = play(Smem::Ours, &dir, &y4m, &["--sout", &sout]);
-        assert_eq!(run.num("video_prerender_calls"), 0.0, "{option}={value}");
-        let message = format!("invalid value \"{value}\" for option sout-smem-{option}");
-        assert!(run.log_has(&message), "{option}={value}: no message in the log:\n{}", run.log);
-        // VLC_ETIMEOUT ends the module search: the stock smem is never tried.
-        assert!(!run.log_has("using sout stream module \"smem\""), "fell back to the stock module");
-        assert_ne!(run.get("state"), "Playing");
-    }
-}
-
-#[test]
 fn a_null_buffer_drops_that_frame_only_and_is_logged_sparingly() {
     let dir = scratch("null-buffer");
     let y4m = path(&dir, "in.y4m");

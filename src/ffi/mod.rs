@@ -6,6 +6,7 @@ pub mod block;
 pub mod callbacks;
 pub mod descriptor;
 pub mod es;
+pub mod fault;
 pub mod object;
 pub mod stream;
 pub mod sys;

@@ -104,7 +104,11 @@ fn panic_text(payload: &(dyn Any + Send)) -> &str {
 
 /// Runs `f`, turning a panic into a logged error and `on_panic`.
 fn guarded<R>(stream: &Stream<'_>, hook: &str, on_panic: R, f: impl FnOnce() -> R) -> R {
-    match catch_unwind(AssertUnwindSafe(f)) {
+    let run = || {
+        super::fault::at_hook(hook);
+        f()
+    };
+    match catch_unwind(AssertUnwindSafe(run)) {
         Ok(value) => value,
         Err(payload) => {
             // Logging itself must not unwind out of here either.

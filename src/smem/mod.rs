@@ -139,7 +139,9 @@ impl StreamOutput for Smem {
 
     fn open(stream: &Stream<'_>) -> Result<Self, OpenError> {
         let mut raw = read_options(stream);
-        let chain_sync = options::chain_time_sync(&stream.chain_entries());
+        let entries = stream.chain_entries();
+        raw.take_empty_chain_values(&entries);
+        let chain_sync = options::chain_time_sync(&entries);
         let validated = match chain_sync {
             Some(Err(e)) => Err(vec![e]),
             Some(Ok(sync)) => {

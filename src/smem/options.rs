@@ -120,6 +120,30 @@ pub struct RawOptions {
     pub time_sync: Option<bool>,
 }
 
+impl RawOptions {
+    /// An address option written empty in the chain (`name=` or a bare
+    /// `name`) reaches VLC's variables as the default "0", which would hide
+    /// the mistake; it is taken as the empty value it is, and refused.
+    pub fn take_empty_chain_values(&mut self, entries: &[(String, Option<String>)]) {
+        let fields = [
+            ("video-prerender-callback", &mut self.video_prerender),
+            ("video-postrender-callback", &mut self.video_postrender),
+            ("video-data", &mut self.video_data),
+            ("audio-prerender-callback", &mut self.audio_prerender),
+            ("audio-postrender-callback", &mut self.audio_postrender),
+            ("audio-data", &mut self.audio_data),
+        ];
+        for (name, field) in fields {
+            let last = entries.iter().rev().find(|(n, _)| n == name);
+            if let Some((_, value)) = last {
+                if value.as_deref().is_none_or(str::is_empty) {
+                    *field = Some(String::new());
+                }
+            }
+        }
+    }
+}
+
 /// A prerender/postrender pair and its data pointer, as addresses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CallbackAddresses {
@@ -297,6 +321,21 @@ mod tests {
         assert_eq!(sync(&[entry("notime-sync", None)]), Some(Ok(false)));
         assert_eq!(sync(&[entry("time-sync", Some("no")), entry("time-sync", Some("yes"))]), Some(Ok(true)));
         assert_eq!(sync(&[entry("time-sync", Some("maybe"))]), Some(Err("time-sync")));
+    }
+
+    #[test]
+    fn empty_chain_values_are_refused_not_defaulted() {
+        let entry = |n: &str, v: Option<&str>| (n.to_owned(), v.map(str::to_owned));
+        let mut r = raw("0", "20", "0", "0");
+        r.take_empty_chain_values(&[entry("video-prerender-callback", Some("")), entry("audio-data", None)]);
+        let errors = validate(&r).unwrap_err();
+        let refused: Vec<_> = errors.iter().map(|e| (e.option, e.value.as_str())).collect();
+        assert_eq!(refused, [("video-prerender-callback", ""), ("audio-data", "")]);
+        assert!(errors[0].to_string().contains("it is empty"));
+        // A value that is there is left as VLC parsed it.
+        let mut r = raw("10", "20", "0", "0");
+        r.take_empty_chain_values(&[entry("video-prerender-callback", Some("10"))]);
+        assert!(validate(&r).is_ok());
     }
 
     #[test]

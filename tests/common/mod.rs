@@ -76,9 +76,16 @@ impl Run {
 
 /// Runs `smem-host play MEDIA ARGS...`; `dir` receives the log and report.
 pub fn play(who: Smem, dir: &Path, media: &str, args: &[&str]) -> Run {
+    play_with_env(who, dir, media, args, &[])
+}
+
+/// [`play`] with extra environment variables for the host (and VLC).
+pub fn play_with_env(who: Smem, dir: &Path, media: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
     let (log, report) = (path(dir, "vlc.log"), path(dir, "report.txt"));
     let _ = std::fs::remove_file(&report);
+    let _ = std::fs::remove_file(&log);
     let mut cmd = Command::new(HOST);
+    cmd.envs(env.iter().copied());
     cmd.arg("play").arg(media).args(args).args(["--log", &log, "--report", &report]);
     match who {
         Smem::Ours => cmd.env("VLC_PLUGIN_PATH", plugin_dir()),

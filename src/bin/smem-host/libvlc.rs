@@ -14,6 +14,8 @@ type libvlc_media_t = c_void;
 type libvlc_media_player_t = c_void;
 #[allow(non_camel_case_types)]
 type libvlc_log_t = c_void;
+#[allow(non_camel_case_types)]
+type libvlc_media_list_t = c_void;
 
 type LogCb = unsafe extern "C" fn(data: *mut c_void, level: c_int, ctx: *const libvlc_log_t, fmt: *const c_char, args: *mut c_void);
 
@@ -29,6 +31,16 @@ extern "C" {
     fn libvlc_media_new_location(inst: *mut libvlc_instance_t, mrl: *const c_char) -> *mut libvlc_media_t;
     fn libvlc_media_add_option(media: *mut libvlc_media_t, option: *const c_char);
     fn libvlc_media_release(media: *mut libvlc_media_t);
+    fn libvlc_media_parse_with_options(media: *mut libvlc_media_t, flags: c_int, timeout_ms: c_int) -> c_int;
+    fn libvlc_media_get_parsed_status(media: *mut libvlc_media_t) -> c_int;
+    fn libvlc_media_subitems(media: *mut libvlc_media_t) -> *mut libvlc_media_list_t;
+    fn libvlc_media_list_lock(list: *mut libvlc_media_list_t);
+    fn libvlc_media_list_unlock(list: *mut libvlc_media_list_t);
+    fn libvlc_media_list_count(list: *mut libvlc_media_list_t) -> c_int;
+    fn libvlc_media_list_item_at_index(list: *mut libvlc_media_list_t, i: c_int) -> *mut libvlc_media_t;
+    fn libvlc_media_list_release(list: *mut libvlc_media_list_t);
+    fn libvlc_video_get_track(mp: *mut libvlc_media_player_t) -> c_int;
+    fn libvlc_video_set_track(mp: *mut libvlc_media_player_t, id: c_int) -> c_int;
     fn libvlc_media_player_new_from_media(media: *mut libvlc_media_t) -> *mut libvlc_media_player_t;
     fn libvlc_media_player_play(mp: *mut libvlc_media_player_t) -> c_int;
     fn libvlc_media_player_stop(mp: *mut libvlc_media_player_t);
@@ -125,45 +137,124 @@ impl Instance {
         std::mem::take(&mut *self.log.lock().unwrap())
     }
 
-    /// Plays `mrl` (a path, or a URL with "://") with `options` (":sout=..."
-    /// etc.) until it ends, fails, or `timeout` passes. `seek_ms` jumps once
-    /// playback has started.
-    pub fn play(&self, mrl: &str, options: &[String], timeout: Duration, seek_ms: Option<i64>) -> Result<(State, Duration), String> {
+    /// A media for `mrl`: a path, or a URL when it has "://".
+    pub fn media(&self, mrl: &str) -> Result<Media, String> {
         let c_mrl = CString::new(mrl).map_err(|_| "NUL in media path")?;
-        // SAFETY: live instance, NUL-terminated strings.
-        let media = unsafe {
+        // SAFETY: live instance, NUL-terminated string.
+        let raw = unsafe {
             if mrl.contains("://") { libvlc_media_new_location(self.raw, c_mrl.as_ptr()) } else { libvlc_media_new_path(self.raw, c_mrl.as_ptr()) }
         };
-        if media.is_null() {
+        if raw.is_null() {
             return Err(format!("cannot create a media for {mrl}"));
         }
-        for option in options {
-            let c = CString::new(option.as_str()).map_err(|_| "NUL in option")?;
-            // SAFETY: live media; libvlc copies the option.
-            unsafe { libvlc_media_add_option(media, c.as_ptr()) };
-        }
-        // SAFETY: live media; the player holds its own reference.
-        let player = unsafe { libvlc_media_player_new_from_media(media) };
-        unsafe { libvlc_media_release(media) };
-        if player.is_null() {
-            return Err("cannot create a media player".into());
+        Ok(Media { raw })
+    }
+}
+
+/// What to do while a player plays, at given times after it starts playing.
+#[derive(Clone, Debug, Default)]
+pub struct Script {
+    /// Jump to this time (ms) once playback has started.
+    pub seek_ms: Option<i64>,
+    /// Stop this many ms after playback started.
+    pub stop_after_ms: Option<u64>,
+    /// Disable the video track at the first time, enable it again at the second.
+    pub video_off_on_ms: Option<(u64, u64)>,
+}
+
+/// One reference to a libvlc media.
+pub struct Media {
+    raw: *mut libvlc_media_t,
+}
+
+// SAFETY: libvlc media objects are reference counted and thread-safe.
+unsafe impl Send for Media {}
+
+impl Media {
+    /// Adds a trusted option, as an application does.
+    pub fn add_option(&self, option: &str) -> Result<(), String> {
+        let c = CString::new(option).map_err(|_| "NUL in option")?;
+        // SAFETY: live media; libvlc copies the option.
+        unsafe { libvlc_media_add_option(self.raw, c.as_ptr()) };
+        Ok(())
+    }
+
+    /// Parses the media (a playlist: M3U, XSPF...) and returns its items,
+    /// each with the options the playlist gave it.
+    pub fn subitems(&self, timeout: Duration) -> Result<Vec<Media>, String> {
+        // SAFETY: live media; parse flags 0 = local only.
+        if unsafe { libvlc_media_parse_with_options(self.raw, 0, timeout.as_millis() as c_int) } != 0 {
+            return Err("libvlc_media_parse_with_options failed".into());
         }
         let start = Instant::now();
-        // SAFETY: live player until released below.
-        if unsafe { libvlc_media_player_play(player) } != 0 {
-            unsafe { libvlc_media_player_release(player) };
-            return Err("libvlc_media_player_play failed".into());
+        loop {
+            // 4 = libvlc_media_parsed_status_done; 1..3 skipped/failed/timeout.
+            match unsafe { libvlc_media_get_parsed_status(self.raw) } {
+                4 => break,
+                s @ 1..=3 => return Err(format!("parsing failed (libvlc_media_parsed_status {s})")),
+                _ if start.elapsed() > timeout + Duration::from_secs(1) => return Err("parsing timed out".into()),
+                _ => std::thread::sleep(Duration::from_millis(5)),
+            }
         }
-        let mut seeked = false;
+        let mut items = Vec::new();
+        // SAFETY: the list is ours to release; items come retained.
+        unsafe {
+            let list = libvlc_media_subitems(self.raw);
+            if list.is_null() {
+                return Ok(items);
+            }
+            libvlc_media_list_lock(list);
+            for i in 0..libvlc_media_list_count(list) {
+                let raw = libvlc_media_list_item_at_index(list, i);
+                if !raw.is_null() {
+                    items.push(Media { raw });
+                }
+            }
+            libvlc_media_list_unlock(list);
+            libvlc_media_list_release(list);
+        }
+        Ok(items)
+    }
+
+    /// Plays this media until it ends, fails, `timeout` passes or the
+    /// script stops it.
+    pub fn play(&self, timeout: Duration, script: &Script) -> Result<(State, Duration), String> {
+        let player = Player::new(self)?;
+        let start = Instant::now();
+        player.play()?;
+        let mut playing_since: Option<Instant> = None;
+        let (mut seeked, mut video_off, mut video_on) = (false, false, false);
+        let mut video_track = -1;
         let state = loop {
-            let state = State::from_raw(unsafe { libvlc_media_player_get_state(player) });
+            let state = player.state();
             if matches!(state, State::Ended | State::Error | State::Stopped) {
                 break state;
             }
-            if let (Some(ms), false, State::Playing) = (seek_ms, seeked, state) {
-                std::thread::sleep(Duration::from_millis(50));
-                unsafe { libvlc_media_player_set_time(player, ms) };
-                seeked = true;
+            if state == State::Playing && playing_since.is_none() {
+                playing_since = Some(Instant::now());
+            }
+            if let Some(since) = playing_since {
+                let ms = since.elapsed().as_millis() as u64;
+                if let (Some(to), false) = (script.seek_ms, seeked) {
+                    if ms >= 50 {
+                        player.set_time(to);
+                        seeked = true;
+                    }
+                }
+                if let Some((off, on)) = script.video_off_on_ms {
+                    if ms >= off && !video_off {
+                        video_track = player.video_track();
+                        player.set_video_track(-1);
+                        video_off = true;
+                    }
+                    if ms >= on && video_off && !video_on {
+                        player.set_video_track(video_track);
+                        video_on = true;
+                    }
+                }
+                if script.stop_after_ms.is_some_and(|stop| ms >= stop) {
+                    break state;
+                }
             }
             if start.elapsed() > timeout {
                 break state;
@@ -171,12 +262,61 @@ impl Instance {
             std::thread::sleep(Duration::from_millis(2));
         };
         let elapsed = start.elapsed();
-        // SAFETY: stop joins the input thread: no callback runs after this.
-        unsafe {
-            libvlc_media_player_stop(player);
-            libvlc_media_player_release(player);
-        }
+        drop(player);
         Ok((state, elapsed))
+    }
+}
+
+impl Drop for Media {
+    fn drop(&mut self) {
+        // SAFETY: we own one reference.
+        unsafe { libvlc_media_release(self.raw) };
+    }
+}
+
+/// A media player; dropping it stops playback (joining VLC's input thread,
+/// so no callback runs afterwards) and releases it.
+pub struct Player {
+    raw: *mut libvlc_media_player_t,
+}
+
+impl Player {
+    pub fn new(media: &Media) -> Result<Player, String> {
+        // SAFETY: live media; the player takes its own reference.
+        let raw = unsafe { libvlc_media_player_new_from_media(media.raw) };
+        if raw.is_null() {
+            return Err("cannot create a media player".into());
+        }
+        Ok(Player { raw })
+    }
+    pub fn play(&self) -> Result<(), String> {
+        // SAFETY: live player (likewise below).
+        if unsafe { libvlc_media_player_play(self.raw) } != 0 {
+            return Err("libvlc_media_player_play failed".into());
+        }
+        Ok(())
+    }
+    pub fn state(&self) -> State {
+        State::from_raw(unsafe { libvlc_media_player_get_state(self.raw) })
+    }
+    pub fn set_time(&self, ms: i64) {
+        unsafe { libvlc_media_player_set_time(self.raw, ms) }
+    }
+    pub fn video_track(&self) -> c_int {
+        unsafe { libvlc_video_get_track(self.raw) }
+    }
+    pub fn set_video_track(&self, id: c_int) {
+        unsafe { libvlc_video_set_track(self.raw, id) };
+    }
+}
+
+impl Drop for Player {
+    fn drop(&mut self) {
+        // SAFETY: live player, released once.
+        unsafe {
+            libvlc_media_player_stop(self.raw);
+            libvlc_media_player_release(self.raw);
+        }
     }
 }
 

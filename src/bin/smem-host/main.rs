@@ -7,11 +7,13 @@
 //!       [--smem-opts S] [--sout RAW] [--option O]... [--video-out F]
 //!       [--audio-out F] [--wav-out F] [--png-out F] [--report F] [--log F]
 //!       [--null-every N] [--seek MS] [--timeout S] [--vlc-arg A]...
+//!   smem-host soak DIR [--cycles N] [--players N]
 //!   smem-host gen-y4m PATH WxH FPS FRAMES
 //!   smem-host gen-wav PATH RATE CHANNELS SECONDS
 
 mod libvlc;
 mod media;
+mod soak;
 
 use std::ffi::{c_int, c_uint, c_void};
 use std::fmt::Write as _;
@@ -27,11 +29,11 @@ fn since_start_us() -> u128 {
     START.get().map(|s| s.elapsed().as_micros()).unwrap_or(0)
 }
 
-const MAGIC_VIDEO: u64 = 0x5649_4445_4f5f_5f5f;
-const MAGIC_AUDIO: u64 = 0x4155_4449_4f5f_5f5f;
+pub(crate) const MAGIC_VIDEO: u64 = 0x5649_4445_4f5f_5f5f;
+pub(crate) const MAGIC_AUDIO: u64 = 0x4155_4449_4f5f_5f5f;
 
 /// What one track's callbacks saw. Its address is the `*-data` pointer.
-struct Track {
+pub(crate) struct Track {
     magic: u64,
     state: Mutex<TrackState>,
 }
@@ -52,6 +54,9 @@ struct TrackState {
     out: Option<std::io::BufWriter<std::fs::File>>,
     first: Option<(u32, u32, u32, Vec<u8>)>,
     audio_format: Option<(u32, u32, u32)>,
+    /// If set, every video frame must have this width (a frame of another
+    /// player's media arriving here would be cross-talk).
+    expect_width: Option<i32>,
 }
 
 impl Track {
@@ -113,18 +118,21 @@ fn record<'t>(track: &'t Track, buffer: *mut u8, size: usize, pts: i64, line: st
     st
 }
 
-extern "C" fn video_prerender(data: *mut c_void, buffer: *mut *mut u8, size: usize) {
+pub(crate) extern "C" fn video_prerender(data: *mut c_void, buffer: *mut *mut u8, size: usize) {
     prerender(data, buffer, size, MAGIC_VIDEO)
 }
 
-extern "C" fn audio_prerender(data: *mut c_void, buffer: *mut *mut u8, size: usize) {
+pub(crate) extern "C" fn audio_prerender(data: *mut c_void, buffer: *mut *mut u8, size: usize) {
     prerender(data, buffer, size, MAGIC_AUDIO)
 }
 
-extern "C" fn video_postrender(data: *mut c_void, buffer: *mut u8, width: c_int, height: c_int, pixel_pitch: c_int, size: usize, pts: i64) {
+pub(crate) extern "C" fn video_postrender(data: *mut c_void, buffer: *mut u8, width: c_int, height: c_int, pixel_pitch: c_int, size: usize, pts: i64) {
     let Some(track) = track(data, MAGIC_VIDEO) else { std::process::abort() };
     let line = format_args!("video pts={pts} width={width} height={height} pixel_pitch={pixel_pitch} size={size}");
     let mut st = record(track, buffer, size, pts, line);
+    if st.expect_width.is_some_and(|w| w != width) {
+        st.errors.push(format!("cross-talk: a {width} pixel wide frame reached this player"));
+    }
     st.format = format!("{width}x{height} pixel_pitch={pixel_pitch} size={size}");
     if st.first.is_none() {
         let payload = st.buffer[..size].to_vec();
@@ -132,7 +140,7 @@ extern "C" fn video_postrender(data: *mut c_void, buffer: *mut u8, width: c_int,
     }
 }
 
-extern "C" fn audio_postrender(
+pub(crate) extern "C" fn audio_postrender(
     data: *mut c_void,
     buffer: *mut u8,
     channels: c_uint,
@@ -168,7 +176,10 @@ struct PlayArgs {
     report: Option<String>,
     log: Option<String>,
     null_every: u64,
-    seek_ms: Option<i64>,
+    script: libvlc::Script,
+    playlist: bool,
+    no_sout: bool,
+    template: Option<(String, String)>,
     timeout: f64,
     vlc_args: Vec<String>,
     quiet: bool,
@@ -195,7 +206,19 @@ fn parse_play(args: &[String]) -> Result<PlayArgs, String> {
             "--report" => p.report = Some(value()?),
             "--log" => p.log = Some(value()?),
             "--null-every" => p.null_every = value()?.parse().map_err(|_| "--null-every takes a number")?,
-            "--seek" => p.seek_ms = Some(value()?.parse().map_err(|_| "--seek takes milliseconds")?),
+            "--seek" => p.script.seek_ms = Some(value()?.parse().map_err(|_| "--seek takes milliseconds")?),
+            "--stop-after" => p.script.stop_after_ms = Some(value()?.parse().map_err(|_| "--stop-after takes milliseconds")?),
+            "--video-off-on" => {
+                let v = value()?;
+                let ms = v.split_once(',').and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?)));
+                p.script.video_off_on_ms = Some(ms.ok_or("--video-off-on takes OFF_MS,ON_MS")?);
+            }
+            "--playlist" => p.playlist = true,
+            "--no-sout" => p.no_sout = true,
+            "--fill-template" => {
+                let from = value()?;
+                p.template = Some((from, value()?));
+            }
             "--timeout" => p.timeout = value()?.parse().map_err(|_| "--timeout takes seconds")?,
             "--vlc-arg" => p.vlc_args.push(value()?),
             s if s.starts_with("--") => return Err(format!("unknown option {s}")),
@@ -209,17 +232,24 @@ fn parse_play(args: &[String]) -> Result<PlayArgs, String> {
     Ok(p)
 }
 
+/// Replaces {vpre} {vpost} {apre} {apost} {vdata} {adata} by this
+/// process's callback addresses and the tracks' data pointers.
+fn fill_placeholders(text: &str, video: &Track, audio: &Track) -> String {
+    let (vpre, vpost) = (video_prerender as *const () as usize, video_postrender as *const () as usize);
+    let (apre, apost) = (audio_prerender as *const () as usize, audio_postrender as *const () as usize);
+    text.replace("{vpre}", &vpre.to_string())
+        .replace("{vpost}", &vpost.to_string())
+        .replace("{apre}", &apre.to_string())
+        .replace("{apost}", &apost.to_string())
+        .replace("{vdata}", &video.data().to_string())
+        .replace("{adata}", &audio.data().to_string())
+}
+
 fn sout_string(p: &PlayArgs, video: &Track, audio: &Track) -> String {
     let (vpre, vpost) = (video_prerender as *const () as usize, video_postrender as *const () as usize);
     let (apre, apost) = (audio_prerender as *const () as usize, audio_postrender as *const () as usize);
     if let Some(raw) = &p.sout {
-        return raw
-            .replace("{vpre}", &vpre.to_string())
-            .replace("{vpost}", &vpost.to_string())
-            .replace("{apre}", &apre.to_string())
-            .replace("{apost}", &apost.to_string())
-            .replace("{vdata}", &video.data().to_string())
-            .replace("{adata}", &audio.data().to_string());
+        return fill_placeholders(raw, video, audio);
     }
     let mut opts = Vec::new();
     if !p.no_video {
@@ -257,13 +287,34 @@ fn play(p: &PlayArgs) -> Result<bool, String> {
         audio.state.lock().unwrap().out = Some(std::io::BufWriter::new(tempfile_for(p.wav_out.as_deref().unwrap())?));
     }
     let sout = sout_string(p, &video, &audio);
+    if let Some((from, to)) = &p.template {
+        let text = std::fs::read_to_string(from).map_err(|e| format!("{from}: {e}"))?;
+        std::fs::write(to, fill_placeholders(&text, &video, &audio)).map_err(|e| format!("{to}: {e}"))?;
+    }
     let mut vlc_args: Vec<&str> = vec!["--no-xlib", "--aout=dummy", "--vout=dummy", "--no-stats", "--quiet"];
     vlc_args.extend(p.vlc_args.iter().map(String::as_str));
     let instance = libvlc::Instance::new(&vlc_args)?;
     let _ = START.set(std::time::Instant::now());
-    let mut options = vec![format!(":sout={sout}")];
+    let mut options = if p.no_sout { vec![] } else { vec![format!(":sout={sout}")] };
     options.extend(p.options.iter().cloned());
-    let (state, elapsed) = instance.play(&p.media, &options, Duration::from_secs_f64(p.timeout), p.seek_ms)?;
+    let timeout = Duration::from_secs_f64(p.timeout);
+    let media = instance.media(&p.media)?;
+    // A playlist's items are played one by one, each with the application's
+    // own options added to whatever the playlist gave it.
+    let items = if p.playlist { media.subitems(timeout)? } else { vec![media] };
+    let (mut state, mut elapsed) = (libvlc::State::Ended, Duration::ZERO);
+    for item in &items {
+        for option in &options {
+            item.add_option(option)?;
+        }
+        let (s, e) = item.play(timeout, &p.script)?;
+        elapsed += e;
+        if s != libvlc::State::Ended {
+            state = s;
+        }
+    }
+    let items_played = items.len();
+    drop(items);
     let log = instance.take_log();
     drop(instance);
 
@@ -277,6 +328,9 @@ fn play(p: &PlayArgs) -> Result<bool, String> {
     let mut summary = String::new();
     let _ = writeln!(summary, "sout: {sout}");
     let _ = writeln!(summary, "state: {state:?}");
+    if p.playlist {
+        let _ = writeln!(summary, "playlist_items: {}", items_played);
+    }
     let _ = writeln!(summary, "wall_seconds: {:.3}", elapsed.as_secs_f64());
     let mut report = String::new();
     for (name, track) in [("video", &video), ("audio", &audio)] {
@@ -369,6 +423,7 @@ fn run(args: &[String]) -> Result<bool, String> {
     let arg = |i: usize| args.get(i).cloned().ok_or_else(|| format!("missing argument {i}; see the usage in the source header"));
     match args.first().map(String::as_str) {
         Some("play") => play(&parse_play(&args[1..])?),
+        Some("soak") => soak::run(&args[1..]),
         Some("demo") => demo(&arg(1).unwrap_or_else(|_| "out/demo".into())),
         Some("gen-y4m") => {
             let size = arg(2)?;
