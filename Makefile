@@ -2,18 +2,19 @@
 #   make run      build, generate a clip, play it through our smem, show what arrived
 #   make test     every test (unit, descriptor, end to end under real libvlc)
 #   make bench    end-to-end figures against dummy and the stock module
+#   make check-memory  valgrind memcheck over full pipeline runs
 #   make install  copy the plugin into VLC's plugin folder and refresh plugins.dat
 
 CARGO       ?= cargo
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-DEBS        := pkg-config clang libclang-dev libvlccore-dev libvlc-dev vlc-plugin-base vlc-bin
+DEBS        := pkg-config clang libclang-dev libvlccore-dev libvlc-dev vlc-plugin-base vlc-bin valgrind python3
 PLUGIN      := libsmem_rs_plugin.so
 RELEASE     := target/release
 PLUGIN_DIR  := target/vlc-plugins
 pluginsdir   = $(shell pkg-config --variable=pluginsdir vlc-plugin)
 cache_gen    = $(shell ls /usr/lib/*/vlc/vlc-cache-gen 2>/dev/null | head -1)
 
-.PHONY: deps build test run bench install uninstall check-install clean
+.PHONY: deps build test run bench check-memory install uninstall check-install clean
 
 # Installs the Debian packages only when some are missing.
 deps:
@@ -42,6 +43,12 @@ run: build
 # End-to-end wall times, ours vs dummy vs stock, side by side (bench/e2e.sh).
 bench: build
 	bench/e2e.sh
+
+# valgrind memcheck over full pipeline runs (release plugin; the debug one
+# for the injected-fault runs): nothing invalid, nothing lost in our code.
+check-memory: build
+	$(CARGO) build
+	tests/memcheck.sh
 
 install: build
 	$(SUDO) install -D -m 644 $(RELEASE)/$(PLUGIN) $(DESTDIR)$(pluginsdir)/stream_out/$(PLUGIN)

@@ -102,6 +102,25 @@ fn panic_text(payload: &(dyn Any + Send)) -> &str {
         .unwrap_or("unknown panic")
 }
 
+thread_local! {
+    /// Where the last panic on this thread happened, for the log line.
+    static PANIC_LOCATION: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Our cdylib carries its own copy of std, so this hook sees only panics in
+/// this plugin, never the host's. It keeps the location for VLC's log
+/// instead of printing to stderr (and, with RUST_BACKTRACE set, building a
+/// symbol cache that nothing frees when VLC unloads the plugin).
+fn install_panic_hook() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        std::panic::set_hook(Box::new(|info| {
+            let location = info.location().map(|l| format!("{}:{}", l.file(), l.line()));
+            let _ = PANIC_LOCATION.try_with(|slot| slot.replace(location));
+        }))
+    });
+}
+
 /// Runs `f`, turning a panic into a logged error and `on_panic`.
 fn guarded<R>(stream: &Stream<'_>, hook: &str, on_panic: R, f: impl FnOnce() -> R) -> R {
     let run = || {
@@ -113,7 +132,8 @@ fn guarded<R>(stream: &Stream<'_>, hook: &str, on_panic: R, f: impl FnOnce() -> 
         Err(payload) => {
             // Logging itself must not unwind out of here either.
             let _ = catch_unwind(AssertUnwindSafe(|| {
-                stream.error(&format!("internal error in {hook}: {}", panic_text(&*payload)))
+                let at = PANIC_LOCATION.with(|slot| slot.take()).map(|l| format!(" at {l}")).unwrap_or_default();
+                stream.error(&format!("internal error in {hook}: {}{at}", panic_text(&*payload)))
             }));
             on_panic
         }
@@ -132,6 +152,7 @@ pub unsafe extern "C" fn open<M: StreamOutput>(obj: *mut sys::vlc_object_t) -> c
     // SAFETY: VLC calls this with its live stream (and the id and
     // blocks it handed out); see the hook contracts in vlc_sout.h.
     unsafe {
+        install_panic_hook();
         let raw = obj.cast::<sys::sout_stream_t>();
         let stream = Stream::from_raw(raw, M::MODULE_NAME);
         let opened = guarded(&stream, "Open", Err(OpenError::Refused), || M::open(&stream));

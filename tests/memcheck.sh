@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# make check-memory: valgrind memcheck over full pipeline runs of the built
+# plugin under real libvlc. Counts only what valgrind attributes to our
+# plugin (a stack through libsmem_rs_plugin.so): invalid reads/writes, use of
+# uninitialised memory, and definitely lost blocks. VLC's and glibc's own
+# findings are printed as context, never counted against us.
+#
+# A self-check first proves the check can fail: a debug build asked to leak
+# (SMEM_RS_FAULT=leak) must be caught.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+RELEASE_HOST=target/release/smem-host
+RELEASE_PLUGINS=target/vlc-plugins
+DEBUG_PLUGINS=target/debug/memcheck-plugins
+OUT=out/check-memory
+mkdir -p "$OUT" "$DEBUG_PLUGINS"
+cp target/debug/libsmem_rs_plugin.so "$DEBUG_PLUGINS/"
+
+VALGRIND=(valgrind -v --tool=memcheck --leak-check=full --show-leak-kinds=definite
+  --errors-for-leak-kinds=definite --keep-debuginfo=yes --num-callers=60)
+
+$RELEASE_HOST gen-y4m "$OUT/a.y4m" 64x48 25 10 >/dev/null
+$RELEASE_HOST gen-y4m "$OUT/odd.y4m" 321x241 25 5 >/dev/null
+$RELEASE_HOST gen-y4m "$OUT/long.y4m" 64x48 25 50 >/dev/null
+$RELEASE_HOST gen-wav "$OUT/a.wav" 48000 2 0.4 >/dev/null
+$RELEASE_HOST gen-wav "$OUT/long.wav" 48000 2 2 >/dev/null
+
+# Reads one valgrind log; prints "errors_in_ours lost_bytes_in_ours errors_all lost_bytes_all".
+summarise() {
+  python3 - "$1" <<'EOF'
+import re, sys
+text = open(sys.argv[1], errors="replace").read()
+records, current = [], []
+for line in text.splitlines():
+    body = re.sub(r"^==\d+== ?", "", line)
+    if body.strip() == "":
+        if current: records.append(current)
+        current = []
+    else:
+        current.append(body)
+if current: records.append(current)
+ours_err = ours_lost = all_err = all_lost = 0
+for rec in records:
+    head = rec[0]
+    leak = re.match(r"([\d,]+)(?: \(([\d,]+) direct, [\d,]+ indirect\))? bytes in [\d,]+ blocks are definitely lost", head)
+    is_error = re.match(r"(Invalid (read|write|free)|Conditional jump|Use of uninitialised|Syscall param|Mismatched free|Source and destination overlap)", head)
+    if not (leak or is_error): continue
+    ours = any("smem_rs_plugin" in l for l in rec)
+    if leak:
+        n = int((leak.group(2) or leak.group(1)).replace(",", ""))
+        all_lost += n
+        if ours: ours_lost += n
+    else:
+        all_err += 1
+        if ours: ours_err += 1
+print(ours_err, ours_lost, all_err, all_lost)
+EOF
+}
+
+# run NAME PLUGIN_DIR [ENV=VALUE...] -- HOST-ARGS...; sets RESULT to the summary.
+run() {
+  local name=$1 plugins=$2; shift 2
+  local envs=()
+  while [ "$1" != "--" ]; do envs+=("$1"); shift; done; shift
+  local log="$OUT/$name.valgrind.txt"
+  env VLC_PLUGIN_PATH="$plugins" "${envs[@]}" "${VALGRIND[@]}" --log-file="$log" \
+    "$@" >"$OUT/$name.stdout" 2>"$OUT/$name.stderr" || true
+  # valgrind -v names every object it loads: our plugin must be among them.
+  grep -q "Reading syms from .*libsmem_rs_plugin.so" "$log" \
+    || { echo "$name: our plugin was not loaded under valgrind (see $log)"; exit 1; }
+  RESULT=$(summarise "$log")
+}
+
+# Self-check: a leak in our code must be seen.
+run self-check "$DEBUG_PLUGINS" SMEM_RS_FAULT=leak -- \
+  target/debug/smem-host play "$OUT/a.y4m" --no-audio --time-sync false
+read -r _ lost _ _ <<<"$RESULT"
+if [ "$lost" -lt 4096 ]; then
+  echo "memcheck self-check failed: a 4096-byte leak in our plugin was not seen ($lost bytes)"; exit 1
+fi
+echo "memcheck_self_check: an injected 4096-byte leak was seen ($lost bytes definitely lost in ours)"
+
+HOST=$RELEASE_HOST
+declare -a names=(transcode raw-odd-size null-buffer refused one-sided seek soak panic-in-send)
+total_err=0 total_lost=0
+printf '%-16s %8s %10s   %s\n' scenario errors lost "(VLC and libraries: errors / definitely lost bytes)"
+for name in "${names[@]}"; do
+  plugins=$RELEASE_PLUGINS envs=() host=$HOST
+  case $name in
+    transcode)    args=(play "$OUT/a.y4m" --chain 'transcode{vcodec=RV24,acodec=s16l}' --time-sync false --option ":input-slave=$OUT/a.wav") ;;
+    raw-odd-size) args=(play "$OUT/odd.y4m" --no-audio --time-sync false) ;;
+    null-buffer)  args=(play "$OUT/a.y4m" --no-audio --time-sync false --null-every 3) ;;
+    refused)      args=(play "$OUT/a.y4m" --sout '#smem{video-prerender-callback=12abc,video-postrender-callback={vpost}}') ;;
+    one-sided)    args=(play "$OUT/a.y4m" --no-audio --time-sync false --option ":input-slave=$OUT/a.wav") ;;
+    seek)         args=(play "$OUT/long.y4m" --time-sync true --seek 1000 --option ":input-slave=$OUT/long.wav") ;;
+    soak)         args=(soak "$OUT/soak" --cycles 6 --players 3) ;;
+    # A panic mid-stream must still release the block chain it was given.
+    panic-in-send) plugins=$DEBUG_PLUGINS envs=(SMEM_RS_FAULT=panic:Send) host=target/debug/smem-host
+                  args=(play "$OUT/a.y4m" --no-audio --time-sync false) ;;
+  esac
+  run "$name" "$plugins" "${envs[@]}" -- "$host" "${args[@]}"
+  read -r err lost all_err all_lost <<<"$RESULT"
+  printf '%-16s %8d %10d   (%d / %d)\n' "$name" "$err" "$lost" "$all_err" "$all_lost"
+  total_err=$((total_err + err)) total_lost=$((total_lost + lost))
+done
+echo "memcheck_runs: ${#names[@]}"
+echo "memcheck_errors_in_ours: $total_err"
+echo "memcheck_definitely_lost_bytes_in_ours: $total_lost"
+echo "valgrind logs: $OUT/*.valgrind.txt"
+[ "$total_err" -eq 0 ] && [ "$total_lost" -eq 0 ]
