@@ -1,7 +1,7 @@
 # smem-rs: VLC 3.0's smem stream output as a Rust plugin.
 #   make run      build, generate a clip, play it through our smem, show what arrived
 #   make test     every test (unit, descriptor, end to end under real libvlc)
-#   make bench    end-to-end figures against dummy and the stock module
+#   make bench    performance figures: end to end, copy, allocations, instructions
 #   make check-memory  valgrind memcheck over full pipeline runs
 #   make install  copy the plugin into VLC's plugin folder and refresh plugins.dat
 
@@ -40,9 +40,10 @@ test: deps
 run: build
 	VLC_PLUGIN_PATH=$(PLUGIN_DIR) $(RELEASE)/smem-host demo out/demo
 
-# End-to-end wall times, ours vs dummy vs stock, side by side (bench/e2e.sh).
+# Every performance figure, side by side in one run (bench/run.sh): end to
+# end vs dummy and stock, the copy vs memcpy, allocations and instructions.
 bench: build
-	bench/e2e.sh
+	bench/run.sh
 
 # valgrind memcheck over full pipeline runs (release plugin; the debug one
 # for the injected-fault runs): nothing invalid, nothing lost in our code.

@@ -1,5 +1,5 @@
-//! The few libvlc calls the host needs, with a safe face. All of the host's
-//! `unsafe` code is here.
+//! The few libvlc calls the host needs (and getrusage), with a safe face.
+//! All of the host's `unsafe` code is here.
 
 use std::ffi::{c_char, c_int, c_uint, c_void, CStr, CString};
 use std::ptr;
@@ -328,4 +328,14 @@ impl Drop for Instance {
             libvlc_release(self.raw);
         }
     }
+}
+
+/// Peak resident memory of this process so far.
+pub fn max_rss_kb() -> i64 {
+    // SAFETY: getrusage fills the struct we own.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
+        return 0;
+    }
+    usage.ru_maxrss
 }

@@ -351,6 +351,7 @@ fn play(p: &PlayArgs) -> Result<bool, String> {
         let _ = writeln!(summary, "{name}_errors: {}", st.errors.len());
         report.push_str(&st.report);
     }
+    let _ = writeln!(summary, "max_rss_kb: {}", libvlc::max_rss_kb());
     let smem_lines = log.iter().filter(|l| l.module == "smem_rs").count();
     let _ = writeln!(summary, "smem_rs_log_lines: {smem_lines}");
     for l in log.iter().filter(|l| l.module.starts_with("smem") && l.level != "debug") {

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# make bench: every performance figure of the project, measured side by side
+# in one run on this machine. One `name: value` line per figure, then a table.
+#   1. end to end under libvlc: ours, dummy and stock (bench/e2e.sh)
+#   2. the copy in process against memcpy (criterion, benches/copy.rs)
+#   3. allocations and instructions per frame under valgrind (bench/valgrind.py)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=out/bench; mkdir -p "$OUT"
+FIGURES=$OUT/figures.txt; : >"$FIGURES"
+
+echo "== end to end (median of ${REPS:-7} interleaved runs)"
+bench/e2e.sh | tee -a "$FIGURES"
+
+echo "== copy into the application's buffer vs memcpy (criterion)"
+cargo bench --bench copy -- --noplot >"$OUT/criterion.txt" 2>&1 || { tail -20 "$OUT/criterion.txt"; exit 1; }
+python3 - <<'PY' | tee -a "$FIGURES"
+import json, glob, os
+base = "target/criterion/copy"
+for case_dir in sorted(glob.glob(f"{base}/smem_rs/*/")):
+    case = os.path.basename(case_dir.rstrip("/"))
+    est = lambda who: json.load(open(f"{base}/{who}/{case}/new/estimates.json"))["median"]["point_estimate"]
+    bench = json.load(open(f"{base}/smem_rs/{case}/new/benchmark.json"))
+    size = bench["throughput"]["Bytes"]
+    ours, memcpy = est("smem_rs"), est("memcpy")
+    print(f"copy_{case}_gib_per_s: {size / ours / 1.073741824:.2f}")
+    print(f"copy_{case}_memcpy_gib_per_s: {size / memcpy / 1.073741824:.2f}")
+    print(f"copy_{case}_vs_memcpy: {memcpy / ours:.3f}")
+PY
+
+echo "== per frame under valgrind (DHAT, callgrind)"
+python3 bench/valgrind.py | tee -a "$FIGURES"
+
+python3 - "$FIGURES" <<'PY'
+import sys
+f = dict(l.strip().split(": ", 1) for l in open(sys.argv[1]) if ": " in l)
+g = lambda k: f.get(k, "-")
+print()
+print(f"{'end to end, wall seconds':34} {'ours':>7} {'dummy':>7} {'ours/dummy':>10} {'stock unpaced':>13} {'stock time-sync=false':>21} {'that/ours':>9}")
+for case, label in (("raw_1080p", "raw 1080p I420 y4m, 16 s"), ("rv32_1080p", "1080p -> RV32 transcode, 8 s")):
+    p = f"e2e_{case}_"
+    print(f"{label:34} {g(p+'ours_seconds'):>7} {g(p+'dummy_seconds'):>7} {g(p+'ours_over_dummy'):>10} {g(p+'stock_no_time_sync_seconds'):>13} {g(p+'stock_time_sync_false_seconds'):>21} {g(p+'stock_over_ours'):>9}")
+print()
+print(f"{'peak RSS, kB (median)':34} {'ours':>10} {'stock':>10} {'ours/stock':>10}")
+for case in ("raw_1080p", "rv32_1080p"):
+    print(f"{case:34} {g(f'rss_{case}_ours_kb'):>10} {g(f'rss_{case}_stock_kb'):>10} {g(f'rss_{case}_ours_over_stock'):>10}")
+print()
+print(f"{'copy, GiB/s':34} {'ours':>7} {'memcpy':>7} {'ratio':>7}")
+for k in sorted(k for k in f if k.startswith("copy_") and k.endswith("_vs_memcpy")):
+    case = k[len("copy_"):-len("_vs_memcpy")]
+    print(f"{case:34} {g(f'copy_{case}_gib_per_s'):>7} {g(f'copy_{case}_memcpy_gib_per_s'):>7} {g(k):>7}")
+print()
+print(f"allocations per frame in our code: {g('allocs_per_frame')} (all {g('allocs_in_ours_long_run')} of ours are in Open/Add/Del)")
+print(f"instructions per frame: ours {g('instructions_per_frame_ours')}, stock {g('instructions_per_frame_stock')}, ratio {g('instructions_per_frame_ours_over_stock')}")
+PY
