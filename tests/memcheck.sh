@@ -25,6 +25,7 @@ $RELEASE_HOST gen-y4m "$OUT/odd.y4m" 321x241 25 5 >/dev/null
 $RELEASE_HOST gen-y4m "$OUT/long.y4m" 64x48 25 50 >/dev/null
 $RELEASE_HOST gen-wav "$OUT/a.wav" 48000 2 0.4 >/dev/null
 $RELEASE_HOST gen-wav "$OUT/long.wav" 48000 2 2 >/dev/null
+$RELEASE_HOST gen-wav "$OUT/mono.wav" 44100 1 0.4 >/dev/null
 
 # Reads one valgrind log; prints "errors_in_ours lost_bytes_in_ours errors_all lost_bytes_all".
 summarise() {
@@ -82,7 +83,7 @@ fi
 echo "memcheck_self_check: an injected 4096-byte leak was seen ($lost bytes definitely lost in ours)"
 
 HOST=$RELEASE_HOST
-declare -a names=(transcode raw-odd-size null-buffer refused one-sided seek soak panic-in-send)
+declare -a names=(transcode raw-odd-size null-buffer refused one-sided seek format-change soak panic-in-send)
 total_err=0 total_lost=0
 printf '%-16s %8s %10s   %s\n' scenario errors lost "(VLC and libraries: errors / definitely lost bytes)"
 for name in "${names[@]}"; do
@@ -94,6 +95,7 @@ for name in "${names[@]}"; do
     refused)      args=(play "$OUT/a.y4m" --sout '#smem{video-prerender-callback=12abc,video-postrender-callback={vpost}}') ;;
     one-sided)    args=(play "$OUT/a.y4m" --no-audio --time-sync false --option ":input-slave=$OUT/a.wav") ;;
     seek)         args=(play "$OUT/long.y4m" --time-sync true --seek 1000 --option ":input-slave=$OUT/long.wav") ;;
+    format-change) args=(play "$OUT/a.y4m" --then "$OUT/odd.y4m" --then "$OUT/a.wav" --then "$OUT/mono.wav" --option :sout-keep --time-sync false) ;;
     soak)         args=(soak "$OUT/soak" --cycles 6 --players 3) ;;
     # A panic mid-stream must still release the block chain it was given.
     panic-in-send) plugins=$DEBUG_PLUGINS envs=(SMEM_RS_FAULT=panic:Send) host=target/debug/smem-host

@@ -287,3 +287,36 @@ fn soak_200_cycles_and_8_players_at_once() {
     // cycles); a per-cycle leak of frames would be megabytes.
     assert!(value("rss_growth_kb") < 8 * 1024, "RSS grew by {} kB", value("rss_growth_kb"));
 }
+
+#[test]
+fn formats_change_within_one_stream_output() {
+    // One player, four media in turn, and :sout-keep: VLC keeps the same
+    // smem instance ("reusing sout") and the tracks come and go with new
+    // sizes, rates and channel counts.
+    let dir = scratch("format-change");
+    let (a, b, wa, wb) = (path(&dir, "a.y4m"), path(&dir, "b.y4m"), path(&dir, "a.wav"), path(&dir, "b.wav"));
+    media::write_y4m(&a, 64, 48, 25, 10).unwrap();
+    media::write_y4m(&b, 80, 60, 25, 10).unwrap();
+    media::write_wav(&wa, 48_000, 2, 0.5).unwrap();
+    media::write_wav(&wb, 44_100, 1, 0.5).unwrap();
+    let out = path(&dir, "video.raw");
+    let run = play(Smem::Ours, &dir, &a, &["--then", &b, "--then", &wa, "--then", &wb, "--option", ":sout-keep", "--time-sync", "false", "--video-out", &out]);
+    assert_survived(&run, "format change");
+    assert_eq!(run.get("state"), "Ended");
+    assert_eq!(run.log.lines().filter(|l| l.contains("smem_rs: smem (Rust) opened")).count(), 1, "{}", run.log);
+    assert_eq!(run.log.lines().filter(|l| l.contains("reusing sout")).count(), 3, "{}", run.log);
+    // Video: 10 frames of each size, each byte-exact, in order.
+    let expected = [media::read_y4m(&a).unwrap().2, media::read_y4m(&b).unwrap().2].concat();
+    let calls = run.calls("video");
+    let sizes: Vec<(i64, i64)> = calls.iter().map(|c| (field(c, "width"), field(c, "height"))).collect();
+    assert_eq!(sizes, [vec![(64, 48); 10], vec![(80, 60); 10]].concat());
+    assert!(std::fs::read(&out).unwrap() == expected.concat(), "video bytes differ across the change");
+    // Audio: both formats, each block described by its own format.
+    let audio = run.calls("audio");
+    let formats: std::collections::BTreeSet<(i64, i64)> = audio.iter().map(|c| (field(c, "channels"), field(c, "rate"))).collect();
+    assert_eq!(formats, [(1, 44_100), (2, 48_000)].into());
+    for c in &audio {
+        assert_eq!(field(c, "nb_samples") * field(c, "channels") * 2, field(c, "size"), "{c:?}");
+    }
+    assert_eq!(run.num("video_errors") + run.num("audio_errors"), 0.0);
+}

@@ -44,6 +44,7 @@ extern "C" {
     fn libvlc_media_player_new_from_media(media: *mut libvlc_media_t) -> *mut libvlc_media_player_t;
     fn libvlc_media_player_play(mp: *mut libvlc_media_player_t) -> c_int;
     fn libvlc_media_player_stop(mp: *mut libvlc_media_player_t);
+    fn libvlc_media_player_set_media(mp: *mut libvlc_media_player_t, media: *mut libvlc_media_t);
     fn libvlc_media_player_release(mp: *mut libvlc_media_player_t);
     fn libvlc_media_player_get_state(mp: *mut libvlc_media_player_t) -> c_int;
     fn libvlc_media_player_set_time(mp: *mut libvlc_media_player_t, ms: i64);
@@ -220,6 +221,17 @@ impl Media {
     /// script stops it.
     pub fn play(&self, timeout: Duration, script: &Script) -> Result<(State, Duration), String> {
         let player = Player::new(self)?;
+        let result = player.play_to_end(timeout, script);
+        drop(player);
+        result
+    }
+}
+
+impl Player {
+    /// Plays the player's current media until it ends, fails, `timeout`
+    /// passes or the script says stop.
+    pub fn play_to_end(&self, timeout: Duration, script: &Script) -> Result<(State, Duration), String> {
+        let player = self;
         let start = Instant::now();
         player.play()?;
         let mut playing_since: Option<Instant> = None;
@@ -261,9 +273,15 @@ impl Media {
             }
             std::thread::sleep(Duration::from_millis(2));
         };
-        let elapsed = start.elapsed();
-        drop(player);
-        Ok((state, elapsed))
+        // Not stopped here: a stop would also close a stream output kept
+        // for the next media (:sout-keep). Dropping the player stops it.
+        Ok((state, start.elapsed()))
+    }
+
+    /// Makes `media` the player's next media (the player keeps its own reference).
+    pub fn set_media(&self, media: &Media) {
+        // SAFETY: live player and media.
+        unsafe { libvlc_media_player_set_media(self.raw, media.raw) };
     }
 }
 

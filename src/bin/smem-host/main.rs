@@ -6,7 +6,9 @@
 //!   smem-host play MEDIA [--chain T] [--time-sync B] [--no-video] [--no-audio]
 //!       [--smem-opts S] [--sout RAW] [--option O]... [--video-out F]
 //!       [--audio-out F] [--wav-out F] [--png-out F] [--report F] [--log F]
-//!       [--null-every N] [--seek MS] [--timeout S] [--vlc-arg A]...
+//!       [--null-every N] [--seek MS] [--stop-after MS] [--video-off-on MS,MS]
+//!       [--playlist] [--then MEDIA]... [--no-sout] [--fill-template IN OUT]
+//!       [--timeout S] [--vlc-arg A]... [--quiet]
 //!   smem-host soak DIR [--cycles N] [--players N]
 //!   smem-host gen-y4m PATH WxH FPS FRAMES
 //!   smem-host gen-wav PATH RATE CHANNELS SECONDS
@@ -178,6 +180,9 @@ struct PlayArgs {
     null_every: u64,
     script: libvlc::Script,
     playlist: bool,
+    /// Media played after MEDIA on the same player (and so the same stream
+    /// output, with :sout-keep).
+    then: Vec<String>,
     no_sout: bool,
     template: Option<(String, String)>,
     timeout: f64,
@@ -214,6 +219,7 @@ fn parse_play(args: &[String]) -> Result<PlayArgs, String> {
                 p.script.video_off_on_ms = Some(ms.ok_or("--video-off-on takes OFF_MS,ON_MS")?);
             }
             "--playlist" => p.playlist = true,
+            "--then" => p.then.push(value()?),
             "--no-sout" => p.no_sout = true,
             "--fill-template" => {
                 let from = value()?;
@@ -301,18 +307,35 @@ fn play(p: &PlayArgs) -> Result<bool, String> {
     let media = instance.media(&p.media)?;
     // A playlist's items are played one by one, each with the application's
     // own options added to whatever the playlist gave it.
-    let items = if p.playlist { media.subitems(timeout)? } else { vec![media] };
+    let mut items = if p.playlist { media.subitems(timeout)? } else { vec![media] };
+    for next in &p.then {
+        items.push(instance.media(next)?);
+    }
     let (mut state, mut elapsed) = (libvlc::State::Ended, Duration::ZERO);
+    let mut player: Option<libvlc::Player> = None;
     for item in &items {
         for option in &options {
             item.add_option(option)?;
         }
-        let (s, e) = item.play(timeout, &p.script)?;
+        // --then: one player for every item; otherwise a player per item.
+        if p.then.is_empty() {
+            player = None;
+        }
+        let current = match player.take() {
+            Some(existing) => {
+                existing.set_media(item);
+                existing
+            }
+            None => libvlc::Player::new(item)?,
+        };
+        let (s, e) = current.play_to_end(timeout, &p.script)?;
+        player = Some(current);
         elapsed += e;
         if s != libvlc::State::Ended {
             state = s;
         }
     }
+    drop(player);
     let items_played = items.len();
     drop(items);
     let log = instance.take_log();
