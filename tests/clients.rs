@@ -1,0 +1,88 @@
+//! The clients people already have, run against our plugin under real
+//! libvlc: the C example (built here with the system compiler and
+//! `pkg-config libvlc`) and the python-vlc example (Debian's python3-vlc,
+//! ctypes callbacks). Each must receive exactly the bytes of the input.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::{media, path, scratch};
+
+struct Output {
+    stdout: String,
+    stderr: String,
+    video: Vec<u8>,
+    audio: Vec<u8>,
+}
+
+fn run(client: &[&str], dir: &Path, input: &str, chain: &str) -> Output {
+    let (video, audio) = (path(dir, "video.raw"), path(dir, "audio.raw"));
+    let out = Command::new(client[0])
+        .args(&client[1..])
+        .args([input, &video, &audio, chain])
+        .env("VLC_PLUGIN_PATH", common::plugin_dir())
+        .env("SMEM_GRAB_VERBOSE", "1")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {client:?}: {e}"));
+    let o = Output {
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        video: std::fs::read(&video).unwrap_or_default(),
+        audio: std::fs::read(&audio).unwrap_or_default(),
+    };
+    assert!(out.status.success(), "{client:?} {input} {chain}: {}\n{}", o.stdout, &o.stderr[o.stderr.len().saturating_sub(3000)..]);
+    assert!(o.stdout.contains("state: Ended"), "{}", o.stdout);
+    assert!(o.stderr.contains("using sout stream module \"smem_rs\""), "{client:?}: our plugin did not serve smem");
+    o
+}
+
+fn value<'a>(o: &'a Output, key: &str) -> &'a str {
+    o.stdout.lines().find_map(|l| l.strip_prefix(&format!("{key}: "))).unwrap_or_else(|| panic!("no {key} in {}", o.stdout))
+}
+
+/// Plays raw video, raw audio and a transcode through `client`.
+fn check_client(client: &[&str], dir: &Path) {
+    let (y4m, wav) = (path(dir, "in.y4m"), path(dir, "in.wav"));
+    media::write_y4m(&y4m, 64, 48, 25, 12).unwrap();
+    media::write_wav(&wav, 48_000, 2, 0.5).unwrap();
+
+    let o = run(client, dir, &y4m, "");
+    assert!(o.video == media::read_y4m(&y4m).unwrap().2.concat(), "{client:?}: video bytes differ from the file");
+    assert!(value(&o, "video_format").starts_with("64x48 pixel_pitch=12 size=4608"), "{}", o.stdout);
+
+    let o = run(client, dir, &wav, "");
+    let pcm = media::read_wav_pcm(&wav).unwrap();
+    // VLC's core keeps back the last audio block at end of stream.
+    assert!(pcm.starts_with(&o.audio) && o.audio.len() * 10 >= pcm.len() * 8, "{client:?}: {} of {} PCM bytes", o.audio.len(), pcm.len());
+    assert!(value(&o, "audio_format").starts_with("2 channels 48000 Hz 16 bits"), "{}", o.stdout);
+
+    let o = run(client, dir, &y4m, "transcode{vcodec=RV24}");
+    assert_eq!(value(&o, "video_frames"), "12");
+    assert!(value(&o, "video_format").starts_with("64x48 pixel_pitch=24 size=9216"), "{}", o.stdout);
+}
+
+#[test]
+fn the_c_example_receives_the_input_bytes() {
+    let dir = scratch("client-c");
+    let exe = path(&dir, "smem_grab");
+    let flags = Command::new("pkg-config").args(["--cflags", "--libs", "libvlc"]).output().expect("pkg-config");
+    let flags = String::from_utf8(flags.stdout).unwrap();
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/smem_grab.c");
+    let status = Command::new("cc")
+        .args(["-Wall", "-Wextra", "-Werror", "-O2", "-o", &exe, source.to_str().unwrap()])
+        .args(flags.split_whitespace())
+        .status()
+        .expect("cc");
+    assert!(status.success(), "examples/smem_grab.c does not build");
+    check_client(&[&exe], &dir);
+}
+
+#[test]
+fn the_python_vlc_example_with_ctypes_callbacks_receives_the_input_bytes() {
+    let dir = scratch("client-python");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/smem_grab.py");
+    // Debian's python3, where python3-vlc is installed (not a pyenv one).
+    check_client(&["/usr/bin/python3", script.to_str().unwrap()], &dir);
+}
