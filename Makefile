@@ -1,5 +1,5 @@
 # smem-rs: VLC 3.0's smem stream output as a Rust plugin.
-#   make run      build, generate a clip, play it through our smem, show what arrived
+#   make run      build, generate a clip, grab it through our smem (PNG, WAV, summary)
 #   make test     every test (unit, descriptor, end to end under real libvlc)
 #   make bench    performance figures: end to end, copy, allocations, instructions
 #   make check-memory  valgrind memcheck over full pipeline runs
@@ -27,18 +27,25 @@ deps:
 	else echo "Debian packages: all present"; fi
 
 build: deps
-	$(CARGO) build --release
+	$(CARGO) build --release --workspace
 	@mkdir -p $(PLUGIN_DIR) && cp $(RELEASE)/$(PLUGIN) $(PLUGIN_DIR)/
 	@echo "plugin: $(PLUGIN_DIR)/$(PLUGIN) (VLC_PLUGIN_PATH=$(PLUGIN_DIR) loads it without installing)"
 
 # `cargo test` alone builds the crate as an rlib for the tests; the end-to-end
 # tests load the cdylib, which `cargo build` makes.
 test: deps
-	$(CARGO) build
-	$(CARGO) test
+	$(CARGO) build --workspace
+	$(CARGO) test --workspace
 
+# The grabber (client library) on a generated clip: 320x240 video with a
+# stereo track, through our smem; one PNG a second, the WAV, a summary.
 run: build
-	VLC_PLUGIN_PATH=$(PLUGIN_DIR) $(RELEASE)/smem-host demo out/demo
+	@mkdir -p out/demo
+	$(RELEASE)/smem-host gen-y4m out/demo/clip.y4m 320x240 25 75
+	$(RELEASE)/smem-host gen-wav out/demo/clip.wav 48000 2 3
+	VLC_PLUGIN_PATH=$(PLUGIN_DIR) $(RELEASE)/smem-grab out/demo/clip.y4m \
+	  --media-option :input-slave=out/demo/clip.wav -o out/demo --png every:25
+	@echo "frames: out/demo/frame-*.png, sound: out/demo/audio.wav"
 
 # Every performance figure, side by side in one run (bench/run.sh): end to
 # end vs dummy and stock, the copy vs memcpy, allocations and instructions.
@@ -48,7 +55,7 @@ bench: build
 # valgrind memcheck over full pipeline runs (release plugin; the debug one
 # for the injected-fault runs): nothing invalid, nothing lost in our code.
 check-memory: build
-	$(CARGO) build
+	$(CARGO) build --workspace
 	tests/memcheck.sh
 
 install: build

@@ -1,11 +1,10 @@
 //! smem-host: a small libvlc application that plays media through a
 //! `:sout=...:smem{...}` chain with callbacks of its own, and records what
-//! arrives. `make run`, the tests and `make bench` all drive VLC through it.
+//! arrives. The tests and `make bench` drive VLC through it.
 //!
-//!   smem-host demo OUTDIR
 //!   smem-host play MEDIA [--chain T] [--time-sync B] [--no-video] [--no-audio]
 //!       [--smem-opts S] [--sout RAW] [--option O]... [--video-out F]
-//!       [--audio-out F] [--wav-out F] [--png-out F] [--report F] [--log F]
+//!       [--audio-out F] [--report F] [--log F]
 //!       [--null-every N] [--seek MS] [--stop-after MS] [--video-off-on MS,MS]
 //!       [--playlist] [--then MEDIA]... [--no-sout] [--fill-template IN OUT]
 //!       [--timeout S] [--vlc-arg A]... [--quiet]
@@ -13,9 +12,10 @@
 //!   smem-host gen-y4m PATH WxH FPS FRAMES
 //!   smem-host gen-wav PATH RATE CHANNELS SECONDS
 
-mod libvlc;
 mod media;
 mod soak;
+
+use smem_client::vlc as libvlc;
 
 use std::ffi::{c_int, c_uint, c_void};
 use std::fmt::Write as _;
@@ -54,8 +54,6 @@ struct TrackState {
     format: String,
     report: String,
     out: Option<std::io::BufWriter<std::fs::File>>,
-    first: Option<(u32, u32, u32, Vec<u8>)>,
-    audio_format: Option<(u32, u32, u32)>,
     /// If set, every video frame must have this width (a frame of another
     /// player's media arriving here would be cross-talk).
     expect_width: Option<i32>,
@@ -136,10 +134,6 @@ pub(crate) extern "C" fn video_postrender(data: *mut c_void, buffer: *mut u8, wi
         st.errors.push(format!("cross-talk: a {width} pixel wide frame reached this player"));
     }
     st.format = format!("{width}x{height} pixel_pitch={pixel_pitch} size={size}");
-    if st.first.is_none() {
-        let payload = st.buffer[..size].to_vec();
-        st.first = Some((width as u32, height as u32, pixel_pitch as u32, payload));
-    }
 }
 
 pub(crate) extern "C" fn audio_postrender(
@@ -158,7 +152,6 @@ pub(crate) extern "C" fn audio_postrender(
     );
     let mut st = record(track, buffer, size, pts, line);
     st.format = format!("{channels} channels {rate} Hz {bits_per_sample} bits");
-    st.audio_format = Some((channels, rate, bits_per_sample));
 }
 
 #[derive(Default)]
@@ -173,8 +166,6 @@ struct PlayArgs {
     options: Vec<String>,
     video_out: Option<String>,
     audio_out: Option<String>,
-    wav_out: Option<String>,
-    png_out: Option<String>,
     report: Option<String>,
     log: Option<String>,
     null_every: u64,
@@ -206,8 +197,6 @@ fn parse_play(args: &[String]) -> Result<PlayArgs, String> {
             "--option" => p.options.push(value()?),
             "--video-out" => p.video_out = Some(value()?),
             "--audio-out" => p.audio_out = Some(value()?),
-            "--wav-out" => p.wav_out = Some(value()?),
-            "--png-out" => p.png_out = Some(value()?),
             "--report" => p.report = Some(value()?),
             "--log" => p.log = Some(value()?),
             "--null-every" => p.null_every = value()?.parse().map_err(|_| "--null-every takes a number")?,
@@ -274,11 +263,6 @@ fn sout_string(p: &PlayArgs, video: &Track, audio: &Track) -> String {
     if p.chain.is_empty() { format!("#{smem}") } else { format!("#{}:{smem}", p.chain) }
 }
 
-/// RV24 as VLC's transcode delivers it is B,G,R in memory; PNG wants R,G,B.
-fn bgr_to_rgb(bgr: &[u8]) -> Vec<u8> {
-    bgr.chunks_exact(3).flat_map(|p| [p[2], p[1], p[0]]).collect()
-}
-
 fn play(p: &PlayArgs) -> Result<bool, String> {
     let video = Box::new(Track::new(MAGIC_VIDEO));
     let audio = Box::new(Track::new(MAGIC_AUDIO));
@@ -288,9 +272,6 @@ fn play(p: &PlayArgs) -> Result<bool, String> {
         if let Some(path) = out {
             st.out = Some(std::io::BufWriter::new(std::fs::File::create(path).map_err(|e| format!("{path}: {e}"))?));
         }
-    }
-    if p.wav_out.is_some() && p.audio_out.is_none() {
-        audio.state.lock().unwrap().out = Some(std::io::BufWriter::new(tempfile_for(p.wav_out.as_deref().unwrap())?));
     }
     let sout = sout_string(p, &video, &audio);
     if let Some((from, to)) = &p.template {
@@ -383,64 +364,10 @@ fn play(p: &PlayArgs) -> Result<bool, String> {
     if let Some(path) = &p.report {
         std::fs::write(path, report).map_err(|e| format!("{path}: {e}"))?;
     }
-    if let Some(path) = &p.png_out {
-        if let Some((w, h, pitch, bytes)) = &video.state.lock().unwrap().first {
-            if *pitch == 24 && bytes.len() == (*w * *h * 3) as usize {
-                std::fs::write(path, media::png_rgb(*w, *h, &bgr_to_rgb(bytes))).map_err(|e| format!("{path}: {e}"))?;
-                let _ = writeln!(summary, "first_frame_png: {path}");
-            } else {
-                let _ = writeln!(summary, "first_frame_png: not written (needs RV24, got pixel_pitch {pitch})");
-            }
-        }
-    }
-    if let Some(path) = &p.wav_out {
-        let st = audio.state.lock().unwrap();
-        if let Some((channels, rate, bits)) = st.audio_format {
-            let pcm = std::fs::read(p.audio_out.clone().unwrap_or_else(|| temp_name(path))).map_err(|e| e.to_string())?;
-            std::fs::write(path, media::wav_bytes(rate, channels as u16, bits as u16, &pcm)).map_err(|e| format!("{path}: {e}"))?;
-            let _ = writeln!(summary, "audio_wav: {path}");
-        }
-        if p.audio_out.is_none() {
-            let _ = std::fs::remove_file(temp_name(path));
-        }
-    }
     if !p.quiet {
         print!("{summary}");
     }
     Ok(state == libvlc::State::Ended)
-}
-
-fn temp_name(path: &str) -> String {
-    format!("{path}.pcm.tmp")
-}
-
-fn tempfile_for(path: &str) -> Result<std::fs::File, String> {
-    std::fs::File::create(temp_name(path)).map_err(|e| format!("{path}: {e}"))
-}
-
-/// `make run`: generate a clip, play it through transcode + our smem, and
-/// show what arrived.
-fn demo(dir: &str) -> Result<bool, String> {
-    std::fs::create_dir_all(dir).map_err(|e| format!("{dir}: {e}"))?;
-    let (y4m, wav) = (format!("{dir}/clip.y4m"), format!("{dir}/clip.wav"));
-    media::write_y4m(&y4m, 320, 240, 25, 75).map_err(|e| e.to_string())?;
-    media::write_wav(&wav, 48_000, 2, 3.0).map_err(|e| e.to_string())?;
-    println!("generated {y4m} (320x240 I420, 75 frames at 25 fps) and {wav} (48 kHz stereo s16, 3 s)");
-    let args = PlayArgs {
-        media: y4m,
-        chain: "transcode{vcodec=RV24,acodec=s16l}".into(),
-        time_sync: Some("false".into()),
-        options: vec![format!(":input-slave={wav}")],
-        png_out: Some(format!("{dir}/first-frame.png")),
-        wav_out: Some(format!("{dir}/audio.wav")),
-        report: Some(format!("{dir}/callbacks.txt")),
-        log: Some(format!("{dir}/vlc.log")),
-        timeout: 60.0,
-        ..Default::default()
-    };
-    let ended = play(&args)?;
-    println!("every callback: {dir}/callbacks.txt, VLC's log: {dir}/vlc.log");
-    Ok(ended)
 }
 
 fn run(args: &[String]) -> Result<bool, String> {
@@ -448,7 +375,6 @@ fn run(args: &[String]) -> Result<bool, String> {
     match args.first().map(String::as_str) {
         Some("play") => play(&parse_play(&args[1..])?),
         Some("soak") => soak::run(&args[1..]),
-        Some("demo") => demo(&arg(1).unwrap_or_else(|_| "out/demo".into())),
         Some("gen-y4m") => {
             let size = arg(2)?;
             let (w, h) = size.split_once('x').ok_or("size is WxH")?;
@@ -461,7 +387,7 @@ fn run(args: &[String]) -> Result<bool, String> {
             media::write_wav(&arg(1)?, num(arg(2)?)? as u32, num(arg(3)?)? as u16, num(arg(4)?)?).map_err(|e| e.to_string())?;
             Ok(true)
         }
-        _ => Err("usage: smem-host demo DIR | play MEDIA [...] | gen-y4m PATH WxH FPS FRAMES | gen-wav PATH RATE CH SECONDS".into()),
+        _ => Err("usage: smem-host play MEDIA [...] | gen-y4m PATH WxH FPS FRAMES | gen-wav PATH RATE CH SECONDS".into()),
     }
 }
 

@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
-use crate::libvlc::{Instance, Player, Script, State};
+use smem_client::vlc::{Instance, Media, Player, Script, State};
 use crate::{audio_postrender, audio_prerender, media, video_postrender, video_prerender, Track, MAGIC_AUDIO, MAGIC_VIDEO};
 
 /// Frames of each player's clip (1 s), and of the cycles' clip (4 s: long
@@ -73,7 +73,7 @@ impl Client {
         )
     }
 
-    fn media(&self, instance: &Instance, clip: &str, wav: &str, time_sync: bool) -> Result<crate::libvlc::Media, String> {
+    fn media(&self, instance: &Instance, clip: &str, wav: &str, time_sync: bool) -> Result<Media, String> {
         let media = instance.media(clip)?;
         media.add_option(&self.sout(time_sync))?;
         media.add_option(&format!(":input-slave={wav}"))?;

@@ -1,5 +1,6 @@
-//! The few libvlc calls the host needs (and getrusage), with a safe face.
-//! All of the host's `unsafe` code is here.
+//! The few libvlc calls smem-host and the client library need (and
+//! getrusage, for the benchmarks), with a safe face: the library's unsafe
+//! code is here and in its trampolines.
 
 use std::ffi::{c_char, c_int, c_uint, c_void, CStr, CString};
 use std::ptr;
@@ -48,6 +49,9 @@ extern "C" {
     fn libvlc_media_player_release(mp: *mut libvlc_media_player_t);
     fn libvlc_media_player_get_state(mp: *mut libvlc_media_player_t) -> c_int;
     fn libvlc_media_player_set_time(mp: *mut libvlc_media_player_t, ms: i64);
+    fn libvlc_media_player_get_time(mp: *mut libvlc_media_player_t) -> i64;
+    fn libvlc_media_player_get_length(mp: *mut libvlc_media_player_t) -> i64;
+    fn libvlc_media_player_get_position(mp: *mut libvlc_media_player_t) -> f32;
     fn vsnprintf(buf: *mut c_char, size: usize, fmt: *const c_char, args: *mut c_void) -> c_int;
 }
 
@@ -316,6 +320,16 @@ impl Player {
     }
     pub fn state(&self) -> State {
         State::from_raw(unsafe { libvlc_media_player_get_state(self.raw) })
+    }
+    /// 0.0 to 1.0.
+    pub fn position(&self) -> f32 {
+        unsafe { libvlc_media_player_get_position(self.raw) }
+    }
+    pub fn time_ms(&self) -> i64 {
+        unsafe { libvlc_media_player_get_time(self.raw) }
+    }
+    pub fn length_ms(&self) -> i64 {
+        unsafe { libvlc_media_player_get_length(self.raw) }
     }
     pub fn set_time(&self, ms: i64) {
         unsafe { libvlc_media_player_set_time(self.raw, ms) }

@@ -1,0 +1,117 @@
+//! The raw formats the library asks VLC for, and how their bytes are laid
+//! out in the buffers smem delivers (planes back to back, lines tightly
+//! packed: what smem-rs delivers, and what VLC's transcode writes).
+
+/// A raw video format for `transcode{vcodec=...}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum VideoChroma {
+    /// R, G, B, A bytes per pixel.
+    Rgba,
+    /// 24-bit RGB, R, G, B bytes per pixel as VLC 3.0's transcode writes it.
+    Rv24,
+    /// 32-bit RGB (VLC's RV32).
+    Rv32,
+    /// Planar 4:2:0 YUV: Y, then U and V at half width and height.
+    I420,
+}
+
+/// One plane of a delivered picture.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PlaneLayout {
+    /// Where the plane starts in the frame's bytes.
+    pub offset: usize,
+    /// Bytes per line.
+    pub pitch: usize,
+    pub lines: usize,
+}
+
+impl VideoChroma {
+    /// VLC's four-character code.
+    pub fn fourcc(self) -> &'static str {
+        match self {
+            VideoChroma::Rgba => "RGBA",
+            VideoChroma::Rv24 => "RV24",
+            VideoChroma::Rv32 => "RV32",
+            VideoChroma::I420 => "I420",
+        }
+    }
+
+    /// Bits per pixel, which is what smem reports as `pixel_pitch`.
+    pub fn bits_per_pixel(self) -> u32 {
+        match self {
+            VideoChroma::Rgba | VideoChroma::Rv32 => 32,
+            VideoChroma::Rv24 => 24,
+            VideoChroma::I420 => 12,
+        }
+    }
+
+    /// The planes of a tightly packed `width` x `height` picture.
+    pub fn planes(self, width: usize, height: usize) -> Vec<PlaneLayout> {
+        let packed = |bytes_per_pixel: usize| vec![PlaneLayout { offset: 0, pitch: width * bytes_per_pixel, lines: height }];
+        match self {
+            VideoChroma::Rgba | VideoChroma::Rv32 => packed(4),
+            VideoChroma::Rv24 => packed(3),
+            VideoChroma::I420 => {
+                let (cw, ch) = (width.div_ceil(2), height.div_ceil(2));
+                vec![
+                    PlaneLayout { offset: 0, pitch: width, lines: height },
+                    PlaneLayout { offset: width * height, pitch: cw, lines: ch },
+                    PlaneLayout { offset: width * height + cw * ch, pitch: cw, lines: ch },
+                ]
+            }
+        }
+    }
+
+    /// Bytes of a tightly packed picture.
+    pub fn frame_size(self, width: usize, height: usize) -> usize {
+        self.planes(width, height).iter().map(|p| p.pitch * p.lines).sum()
+    }
+}
+
+/// A PCM sample format for `transcode{acodec=...}`, interleaved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AudioSample {
+    /// Signed 16-bit little-endian.
+    S16l,
+    /// Signed 32-bit little-endian.
+    S32l,
+    /// 32-bit float.
+    Fl32,
+    /// Unsigned 8-bit.
+    U8,
+}
+
+impl AudioSample {
+    pub fn fourcc(self) -> &'static str {
+        match self {
+            AudioSample::S16l => "s16l",
+            AudioSample::S32l => "s32l",
+            AudioSample::Fl32 => "fl32",
+            AudioSample::U8 => "u8",
+        }
+    }
+
+    pub fn bits(self) -> u32 {
+        match self {
+            AudioSample::S16l => 16,
+            AudioSample::S32l | AudioSample::Fl32 => 32,
+            AudioSample::U8 => 8,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plane_layouts() {
+        assert_eq!(VideoChroma::Rgba.frame_size(640, 480), 640 * 480 * 4);
+        assert_eq!(VideoChroma::Rv24.frame_size(3, 2), 18);
+        let p = VideoChroma::I420.planes(321, 241);
+        assert_eq!(p.len(), 3);
+        assert_eq!((p[1].offset, p[1].pitch, p[1].lines), (321 * 241, 161, 121));
+        assert_eq!(p[2].offset, 321 * 241 + 161 * 121);
+        assert_eq!(VideoChroma::I420.frame_size(64, 48), 64 * 48 * 3 / 2);
+    }
+}

@@ -1,0 +1,443 @@
+//! A grab: one input played through transcode + smem, with closures (push)
+//! or a bounded queue (pull) receiving typed frames until end of stream.
+
+use std::fmt;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crate::format::{AudioSample, PlaneLayout, VideoChroma};
+use crate::trampolines::{self, Meta, Sink};
+use crate::vlc::{Instance, Player, State};
+
+/// A picture, borrowed for the duration of the callback.
+#[derive(Debug)]
+pub struct VideoFrame<'f> {
+    pub width: usize,
+    pub height: usize,
+    pub chroma: VideoChroma,
+    /// Where each plane is in `data`. Empty if the bytes do not match the
+    /// chroma at this size (then `data` is as VLC gave it).
+    pub planes: &'f [PlaneLayout],
+    /// Timestamp in microseconds (VLC's clock).
+    pub pts: i64,
+    pub data: &'f [u8],
+}
+
+impl VideoFrame<'_> {
+    /// The bytes of plane `index`.
+    pub fn plane(&self, index: usize) -> Option<&[u8]> {
+        let p = self.planes.get(index)?;
+        self.data.get(p.offset..p.offset + p.pitch * p.lines)
+    }
+
+    /// Line `line` of plane `plane`.
+    pub fn line(&self, plane: usize, line: usize) -> Option<&[u8]> {
+        let p = self.planes.get(plane)?;
+        (line < p.lines).then(|| &self.data[p.offset + line * p.pitch..p.offset + (line + 1) * p.pitch])
+    }
+
+    pub fn to_owned(&self) -> OwnedVideoFrame {
+        OwnedVideoFrame {
+            width: self.width,
+            height: self.height,
+            chroma: self.chroma,
+            planes: self.planes.to_vec(),
+            pts: self.pts,
+            data: self.data.to_vec(),
+        }
+    }
+}
+
+/// Interleaved PCM, borrowed for the duration of the callback.
+#[derive(Debug)]
+pub struct AudioBlock<'f> {
+    pub channels: u32,
+    pub rate: u32,
+    pub sample: AudioSample,
+    /// Samples per channel.
+    pub samples: usize,
+    pub pts: i64,
+    pub data: &'f [u8],
+}
+
+impl AudioBlock<'_> {
+    pub fn to_owned(&self) -> OwnedAudioBlock {
+        OwnedAudioBlock {
+            channels: self.channels,
+            rate: self.rate,
+            sample: self.sample,
+            samples: self.samples,
+            pts: self.pts,
+            data: self.data.to_vec(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OwnedVideoFrame {
+    pub width: usize,
+    pub height: usize,
+    pub chroma: VideoChroma,
+    pub planes: Vec<PlaneLayout>,
+    pub pts: i64,
+    pub data: Vec<u8>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OwnedAudioBlock {
+    pub channels: u32,
+    pub rate: u32,
+    pub sample: AudioSample,
+    pub samples: usize,
+    pub pts: i64,
+    pub data: Vec<u8>,
+}
+
+/// What the pull style yields, in arrival order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Item {
+    Video(OwnedVideoFrame),
+    Audio(OwnedAudioBlock),
+}
+
+/// Where playback is, reported to [`Grab::on_progress`] about ten times a second.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Progress {
+    /// 0.0 to 1.0 (0 while the length is unknown).
+    pub position: f32,
+    pub time_ms: i64,
+    /// 0 or less when unknown (live input).
+    pub length_ms: i64,
+    pub video_frames: u64,
+    pub audio_blocks: u64,
+    pub elapsed: Duration,
+}
+
+/// Why the grab stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EndReason {
+    /// The input ended.
+    Ended,
+    /// [`Grab::stop_handle`] was set (or the pull queue was dropped).
+    Stopped,
+    /// [`Grab::timeout`] passed.
+    TimedOut,
+}
+
+/// The end of stream, and what it saw.
+#[derive(Clone, Debug)]
+pub struct EndOfStream {
+    pub reason: EndReason,
+    pub video_frames: u64,
+    pub audio_blocks: u64,
+    pub wall: Duration,
+    /// VLC's error messages (`module: text`), in order.
+    pub vlc_errors: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Error {
+    /// Nothing asked for, or an argument libvlc cannot take.
+    Setup(String),
+    /// The input could not be played; the text says why, from VLC's log.
+    Input(String),
+    /// A frame callback panicked (its message); later frames were dropped.
+    Callback(String),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Setup(s) | Error::Input(s) => f.write_str(s),
+            Error::Callback(s) => write!(f, "a frame callback panicked: {s}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+type VideoFn<'a> = Box<dyn FnMut(&VideoFrame<'_>) + Send + 'a>;
+type AudioFn<'a> = Box<dyn FnMut(&AudioBlock<'_>) + Send + 'a>;
+
+/// One input to grab frames from. Closures run on VLC's threads; `run`
+/// returns only after the player has stopped, so they may borrow from the
+/// caller.
+pub struct Grab<'a> {
+    input: String,
+    video: Option<(VideoChroma, VideoFn<'a>)>,
+    audio: Option<(AudioSample, AudioFn<'a>)>,
+    realtime: bool,
+    media_options: Vec<String>,
+    vlc_args: Vec<String>,
+    progress: Option<Box<dyn FnMut(&Progress) + Send + 'a>>,
+    stop: Arc<AtomicBool>,
+    timeout: Option<Duration>,
+}
+
+impl<'a> Grab<'a> {
+    /// `input` is a path, or a URL (anything with "://").
+    pub fn new(input: impl Into<String>) -> Grab<'a> {
+        Grab {
+            input: input.into(),
+            video: None,
+            audio: None,
+            realtime: false,
+            media_options: Vec::new(),
+            vlc_args: Vec::new(),
+            progress: None,
+            stop: Arc::new(AtomicBool::new(false)),
+            timeout: None,
+        }
+    }
+
+    /// Receive video converted to `chroma`.
+    pub fn video(mut self, chroma: VideoChroma, f: impl FnMut(&VideoFrame<'_>) + Send + 'a) -> Self {
+        self.video = Some((chroma, Box::new(f)));
+        self
+    }
+
+    /// Receive audio converted to `sample`.
+    pub fn audio(mut self, sample: AudioSample, f: impl FnMut(&AudioBlock<'_>) + Send + 'a) -> Self {
+        self.audio = Some((sample, Box::new(f)));
+        self
+    }
+
+    /// `true`: play at the media's own pace (smem's `time-sync`); `false`
+    /// (the default): as fast as VLC decodes.
+    pub fn realtime(mut self, realtime: bool) -> Self {
+        self.realtime = realtime;
+        self
+    }
+
+    /// An extra media option, e.g. `:input-slave=audio.wav`.
+    pub fn media_option(mut self, option: impl Into<String>) -> Self {
+        self.media_options.push(option.into());
+        self
+    }
+
+    /// An extra libvlc argument, e.g. `--verbose=2`.
+    pub fn vlc_arg(mut self, arg: impl Into<String>) -> Self {
+        self.vlc_args.push(arg.into());
+        self
+    }
+
+    /// Called on the calling thread about ten times a second.
+    pub fn on_progress(mut self, f: impl FnMut(&Progress) + Send + 'a) -> Self {
+        self.progress = Some(Box::new(f));
+        self
+    }
+
+    /// Give up after this long.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Set it to true (from any thread) to stop the grab.
+    pub fn stop_handle(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.stop)
+    }
+
+    /// Plays the input to its end, calling the closures for every frame.
+    pub fn run(self) -> Result<EndOfStream, Error> {
+        let Grab { input, video, audio, realtime, media_options, vlc_args, mut progress, stop, timeout } = self;
+        if video.is_none() && audio.is_none() {
+            return Err(Error::Setup("nothing to grab: ask for video, audio or both".into()));
+        }
+        if !input.contains("://") && !Path::new(&input).exists() {
+            return Err(Error::Input(format!("{input}: no such file")));
+        }
+        let counts = Arc::new((AtomicU64::new(0), AtomicU64::new(0)));
+        let (video_chroma, audio_sample) = (video.as_ref().map(|v| v.0), audio.as_ref().map(|a| a.0));
+        // The sinks outlive the player: it is dropped (stopped) first below.
+        let video_sink = video.map(|(chroma, f)| Sink::new(video_deliver(chroma, f, Arc::clone(&counts))));
+        let audio_sink = audio.map(|(sample, f)| Sink::new(audio_deliver(sample, f, Arc::clone(&counts))));
+        let mut options = vec![sout(
+            video_chroma,
+            audio_sample,
+            realtime,
+            video_sink.as_ref().map_or(0, |s| s.data()),
+            audio_sink.as_ref().map_or(0, |s| s.data()),
+        )];
+        if video_sink.is_none() {
+            options.push(":no-sout-video".into());
+        }
+        if audio_sink.is_none() {
+            options.push(":no-sout-audio".into());
+        }
+        options.extend(media_options.iter().cloned());
+
+        let mut args = vec!["--no-xlib", "--aout=dummy", "--vout=dummy", "--no-stats"];
+        if !vlc_args.iter().any(|a| a.starts_with("--verbose") || a.starts_with("-v")) {
+            args.push("--quiet");
+        }
+        args.extend(vlc_args.iter().map(String::as_str));
+        let instance = Instance::new(&args).map_err(Error::Setup)?;
+        let media = instance.media(&input).map_err(Error::Input)?;
+        for option in &options {
+            media.add_option(option).map_err(Error::Setup)?;
+        }
+        let player = Player::new(&media).map_err(Error::Setup)?;
+        let start = Instant::now();
+        player.play().map_err(Error::Input)?;
+        let mut last_report = Instant::now();
+        let (state, reason) = loop {
+            let state = player.state();
+            if matches!(state, State::Ended | State::Error | State::Stopped) {
+                break (state, EndReason::Ended);
+            }
+            if stop.load(Ordering::Relaxed) {
+                break (state, EndReason::Stopped);
+            }
+            if timeout.is_some_and(|t| start.elapsed() > t) {
+                break (state, EndReason::TimedOut);
+            }
+            if let Some(report) = progress.as_mut() {
+                if last_report.elapsed() >= Duration::from_millis(100) {
+                    last_report = Instant::now();
+                    report(&Progress {
+                        position: player.position(),
+                        time_ms: player.time_ms(),
+                        length_ms: player.length_ms(),
+                        video_frames: counts.0.load(Ordering::Relaxed),
+                        audio_blocks: counts.1.load(Ordering::Relaxed),
+                        elapsed: start.elapsed(),
+                    });
+                }
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        drop(player); // stops: no callback runs after this
+        let wall = start.elapsed();
+        let vlc_errors: Vec<String> = instance
+            .take_log()
+            .into_iter()
+            .filter(|l| l.level == "error")
+            .map(|l| format!("{}: {}", l.module, l.text))
+            .collect();
+        for sink in video_sink.iter().chain(audio_sink.iter()) {
+            if let Some(panic) = sink.take_panic() {
+                return Err(Error::Callback(panic));
+            }
+        }
+        let (video_frames, audio_blocks) = (counts.0.load(Ordering::Relaxed), counts.1.load(Ordering::Relaxed));
+        if state == State::Error {
+            let why = if vlc_errors.is_empty() { "no reason given".into() } else { vlc_errors.join("; ") };
+            return Err(Error::Input(format!("VLC could not play {input}: {why}")));
+        }
+        Ok(EndOfStream { reason, video_frames, audio_blocks, wall, vlc_errors })
+    }
+}
+
+/// The `:sout` option for smem with our callbacks and these data pointers.
+fn sout(video: Option<VideoChroma>, audio: Option<AudioSample>, realtime: bool, video_data: usize, audio_data: usize) -> String {
+    let (pre, vpost, apost) = trampolines::addresses();
+    let mut codecs = Vec::new();
+    let mut smem = Vec::new();
+    if let Some(chroma) = video {
+        codecs.push(format!("vcodec={}", chroma.fourcc()));
+        smem.push(format!("video-prerender-callback={pre},video-postrender-callback={vpost},video-data={video_data}"));
+    }
+    if let Some(sample) = audio {
+        codecs.push(format!("acodec={}", sample.fourcc()));
+        smem.push(format!("audio-prerender-callback={pre},audio-postrender-callback={apost},audio-data={audio_data}"));
+    }
+    smem.push(format!("time-sync={realtime}"));
+    format!(":sout=#transcode{{{}}}:smem{{{}}}", codecs.join(","), smem.join(","))
+}
+
+fn video_deliver<'a>(chroma: VideoChroma, mut f: VideoFn<'a>, counts: Arc<(AtomicU64, AtomicU64)>) -> trampolines::Deliver<'a> {
+    // The layout is computed once per picture size, not per frame.
+    let mut layout: ((usize, usize, usize), Vec<PlaneLayout>) = ((0, 0, 0), Vec::new());
+    Box::new(move |data, meta| {
+        let Meta::Video { width, height, pts } = meta else { return };
+        let (width, height) = (width.max(0) as usize, height.max(0) as usize);
+        if layout.0 != (width, height, data.len()) {
+            let planes = chroma.planes(width, height);
+            let fits = chroma.frame_size(width, height) == data.len();
+            layout = ((width, height, data.len()), if fits { planes } else { Vec::new() });
+        }
+        counts.0.fetch_add(1, Ordering::Relaxed);
+        f(&VideoFrame { width, height, chroma, planes: &layout.1, pts, data });
+    })
+}
+
+fn audio_deliver<'a>(sample: AudioSample, mut f: AudioFn<'a>, counts: Arc<(AtomicU64, AtomicU64)>) -> trampolines::Deliver<'a> {
+    Box::new(move |data, meta| {
+        let Meta::Audio { channels, rate, nb_samples, pts } = meta else { return };
+        counts.1.fetch_add(1, Ordering::Relaxed);
+        f(&AudioBlock { channels, rate, sample, samples: nb_samples as usize, pts, data });
+    })
+}
+
+/// The pull style: owned items from a bounded queue, in arrival order. A
+/// full queue makes VLC's decoder wait (back-pressure); the iterator ends at
+/// end of stream, and [`Frames::finish`] says how it ended.
+pub struct Frames {
+    items: Option<Receiver<Item>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<Result<EndOfStream, Error>>>,
+}
+
+impl Grab<'static> {
+    /// Starts the grab on a thread of its own; at most `bound` items wait
+    /// in the queue. The formats are the ones to convert to; `None` skips
+    /// that kind of track.
+    pub fn frames(mut self, video: Option<VideoChroma>, audio: Option<AudioSample>, bound: usize) -> Frames {
+        let (tx, rx) = sync_channel(bound);
+        if let Some(chroma) = video {
+            let tx = tx.clone();
+            self = self.video(chroma, move |f| {
+                // Err: the consumer is gone; the grab is being stopped.
+                let _ = tx.send(Item::Video(f.to_owned()));
+            });
+        }
+        if let Some(sample) = audio {
+            let tx = tx.clone();
+            self = self.audio(sample, move |b| {
+                let _ = tx.send(Item::Audio(b.to_owned()));
+            });
+        }
+        drop(tx);
+        let stop = self.stop_handle();
+        let thread = std::thread::Builder::new().name("smem-grab".into()).spawn(move || self.run()).ok();
+        Frames { items: Some(rx), stop, thread }
+    }
+}
+
+impl Iterator for Frames {
+    type Item = Item;
+    fn next(&mut self) -> Option<Item> {
+        self.items.as_ref()?.recv().ok()
+    }
+}
+
+impl Frames {
+    /// Stops the grab if it is still going and says how it ended.
+    pub fn finish(mut self) -> Result<EndOfStream, Error> {
+        self.shutdown()
+    }
+
+    fn shutdown(&mut self) -> Result<EndOfStream, Error> {
+        self.stop.store(true, Ordering::Relaxed);
+        // Dropping the receiver releases a decoder blocked on a full queue.
+        drop(self.items.take());
+        match self.thread.take().map(JoinHandle::join) {
+            Some(Ok(result)) => result,
+            Some(Err(_)) => Err(Error::Callback("the grab thread panicked".into())),
+            None => Err(Error::Setup("cannot start the grab thread".into())),
+        }
+    }
+}
+
+impl Drop for Frames {
+    fn drop(&mut self) {
+        if self.thread.is_some() {
+            let _ = self.shutdown();
+        }
+    }
+}

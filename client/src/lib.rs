@@ -1,0 +1,34 @@
+//! smem-client: typed video frames and audio blocks from VLC 3.0's `smem`
+//! stream output, for Rust applications on libvlc, with no unsafe code in
+//! their hands.
+//!
+//! The library builds the `:sout=#transcode{...}:smem{...}` option itself,
+//! with its own C trampolines and a context that lives exactly as long as the
+//! media player may call them, and hands each closure a borrowed frame:
+//!
+//! ```no_run
+//! use smem_client::{Grab, VideoChroma, AudioSample};
+//! let mut frames = 0;
+//! let end = Grab::new("clip.mkv")
+//!     .video(VideoChroma::Rgba, |frame| { frames += 1; assert_eq!(frame.planes.len(), 1); })
+//!     .audio(AudioSample::S16l, |block| println!("{} samples at {} Hz", block.samples, block.rate))
+//!     .run()
+//!     .unwrap();
+//! println!("{frames} frames, ended: {:?}", end.reason);
+//! ```
+//!
+//! or pulls owned items from a bounded queue ([`Grab::frames`]): a slow
+//! consumer makes VLC wait instead of growing memory.
+//!
+//! It talks to libvlc through its own small bindings ([`vlc`]) rather than
+//! the `vlc-rs` crate: it needs a dozen functions, wants the log callback
+//! (variadic) to report VLC's errors, and carries no dependency but libc.
+
+pub mod encode;
+mod format;
+mod grab;
+mod trampolines;
+pub mod vlc;
+
+pub use format::{AudioSample, PlaneLayout, VideoChroma};
+pub use grab::{AudioBlock, EndOfStream, EndReason, Error, Frames, Grab, Item, OwnedAudioBlock, OwnedVideoFrame, Progress, VideoFrame};

@@ -1,0 +1,211 @@
+//! The client library and the grabber under real libvlc, with the smem-rs
+//! plugin built in this workspace, on media the tests generate.
+
+#[path = "../../src/bin/smem-host/media.rs"]
+#[allow(dead_code)]
+mod media;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use smem_client::{AudioSample, EndReason, Error, Grab, Item, VideoChroma};
+
+/// target/<profile>/client-test-plugins with the plugin, set as VLC_PLUGIN_PATH.
+fn use_our_plugin() {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    let dir = DIR.get_or_init(|| {
+        let profile_dir = std::env::current_exe().unwrap().parent().unwrap().parent().unwrap().to_path_buf();
+        let built = profile_dir.join("libsmem_rs_plugin.so");
+        assert!(built.exists(), "{} is not built: run `cargo build --workspace` (or `make test`)", built.display());
+        let dir = profile_dir.join("client-test-plugins");
+        std::fs::create_dir_all(&dir).unwrap();
+        let tmp = dir.join(format!("plugin.tmp{}", std::process::id()));
+        std::fs::copy(&built, &tmp).unwrap();
+        std::fs::rename(&tmp, dir.join("libsmem_rs_plugin.so")).unwrap();
+        dir
+    });
+    std::env::set_var("VLC_PLUGIN_PATH", dir);
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("smem-client-tests-{}", std::process::id())).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn p(dir: &Path, name: &str) -> String {
+    dir.join(name).to_str().unwrap().to_owned()
+}
+
+#[test]
+fn push_closures_get_typed_frames_with_the_input_bytes() {
+    use_our_plugin();
+    let dir = scratch("push");
+    let (y4m, wav) = (p(&dir, "in.y4m"), p(&dir, "in.wav"));
+    media::write_y4m(&y4m, 64, 48, 25, 20).unwrap();
+    media::write_wav(&wav, 48_000, 2, 0.8).unwrap();
+    let (mut video, mut audio) = (Vec::new(), Vec::new());
+    let mut planes_ok = true;
+    let end = Grab::new(&y4m)
+        .media_option(format!(":input-slave={wav}"))
+        .video(VideoChroma::I420, |f| {
+            // Planar: three planes, and line accessors agree with them.
+            planes_ok &= f.planes.len() == 3
+                && f.plane(1).map(<[u8]>::len) == Some(32 * 24)
+                && f.line(0, 47) == Some(&f.data[47 * 64..48 * 64])
+                && (f.width, f.height, f.chroma) == (64, 48, VideoChroma::I420);
+            video.extend_from_slice(f.data);
+        })
+        .audio(AudioSample::S16l, |b| {
+            assert_eq!((b.channels, b.rate, b.sample), (2, 48_000, AudioSample::S16l));
+            assert_eq!(b.samples * 4, b.data.len());
+            audio.extend_from_slice(b.data);
+        })
+        .run()
+        .unwrap();
+    assert_eq!(end.reason, EndReason::Ended);
+    assert_eq!(end.video_frames, 20);
+    assert!(planes_ok);
+    assert!(video == media::read_y4m(&y4m).unwrap().2.concat(), "video bytes differ from the input");
+    let pcm = media::read_wav_pcm(&wav).unwrap();
+    // VLC's core keeps back the last audio block at end of stream.
+    assert!(pcm.starts_with(&audio) && audio.len() * 10 >= pcm.len() * 9, "{} of {} PCM bytes", audio.len(), pcm.len());
+}
+
+#[test]
+fn pull_queue_is_bounded_and_ends_cleanly() {
+    use_our_plugin();
+    let dir = scratch("pull");
+    let y4m = p(&dir, "in.y4m");
+    media::write_y4m(&y4m, 64, 48, 25, 30).unwrap();
+    let expected = media::read_y4m(&y4m).unwrap().2;
+
+    // A slow consumer: VLC waits for it (the grab cannot finish before the
+    // consumer has taken all but `bound` items), and nothing is lost.
+    let start = Instant::now();
+    let mut frames = Grab::new(&y4m).frames(Some(VideoChroma::I420), None, 2);
+    let mut got = Vec::new();
+    for item in &mut frames {
+        let Item::Video(f) = item else { panic!("audio was not asked for") };
+        std::thread::sleep(Duration::from_millis(20));
+        got.push(f.data);
+    }
+    let end = frames.finish().unwrap();
+    assert_eq!(end.reason, EndReason::Ended);
+    assert!(got == expected, "{} frames, or their bytes differ", got.len());
+    assert!(start.elapsed() >= Duration::from_millis(20 * 30), "the consumer's pace was not applied");
+
+    // A consumer that leaves early: dropping the queue stops the grab at once.
+    let start = Instant::now();
+    let mut frames = Grab::new(&y4m).realtime(true).frames(Some(VideoChroma::Rgba), None, 1);
+    assert!(matches!(frames.next(), Some(Item::Video(f)) if f.data.len() == 64 * 48 * 4));
+    let end = frames.finish().unwrap();
+    assert_eq!(end.reason, EndReason::Stopped);
+    assert!(start.elapsed() < Duration::from_secs(5));
+}
+
+#[test]
+fn errors_are_reported_not_panicked() {
+    use_our_plugin();
+    let dir = scratch("errors");
+    assert!(matches!(Grab::new(p(&dir, "missing.mkv")).video(VideoChroma::Rgba, |_| {}).run(), Err(Error::Input(m)) if m.contains("no such file")));
+    assert!(matches!(Grab::new(p(&dir, "x")).run(), Err(Error::Setup(_))));
+    // A closure that panics: the grab ends with the panic's message, and
+    // VLC goes on without calling it again.
+    let y4m = p(&dir, "in.y4m");
+    media::write_y4m(&y4m, 32, 32, 25, 10).unwrap();
+    let mut calls = 0;
+    let result = Grab::new(&y4m)
+        .video(VideoChroma::Rgba, |_| {
+            calls += 1;
+            panic!("client bug");
+        })
+        .run();
+    assert_eq!(result.unwrap_err(), Error::Callback("client bug".into()));
+    assert_eq!(calls, 1);
+}
+
+fn grabber() -> Command {
+    use_our_plugin();
+    Command::new(env!("CARGO_BIN_EXE_smem-grab"))
+}
+
+#[test]
+fn grabbed_png_and_wav_decode_back_to_the_input() {
+    let dir = scratch("grabber-files");
+    // A PNG picture (VLC decodes it with libpng) and a WAV; the grabber's
+    // files are read back with independent decoders (png, hound).
+    let (w, h) = (40u32, 30u32);
+    let rgb: Vec<u8> = (0..w * h).flat_map(|i| [(i * 7) as u8, (i / w * 8) as u8, (i % w * 6) as u8]).collect();
+    let picture = p(&dir, "in.png");
+    std::fs::write(&picture, smem_client::encode::png_rgb(w, h, &rgb)).unwrap();
+    let out = dir.join("png");
+    let run = grabber().args([&picture, "-o", out.to_str().unwrap(), "--png", "first:3", "--media-option", ":image-duration=1"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success(), "{stdout}{}", String::from_utf8_lossy(&run.stderr));
+    assert!(stdout.contains("png_files: 3 in"), "{stdout}");
+    for n in 1..=3 {
+        let decoder = png::Decoder::new(std::fs::File::open(out.join(format!("frame-{n:06}.png"))).unwrap());
+        let mut reader = decoder.read_info().unwrap();
+        let mut pixels = vec![0; reader.output_buffer_size()];
+        let info = reader.next_frame(&mut pixels).unwrap();
+        assert_eq!((info.width, info.height, info.color_type), (w, h, png::ColorType::Rgb));
+        assert!(pixels[..info.buffer_size()] == rgb[..], "frame {n}: pixels differ from the input picture");
+    }
+
+    let wav = p(&dir, "in.wav");
+    media::write_wav(&wav, 44_100, 2, 1.0).unwrap();
+    let out = dir.join("wav");
+    let run = grabber().args([&wav, "-o", out.to_str().unwrap()]).output().unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let mut reader = hound::WavReader::open(out.join("audio.wav")).unwrap();
+    let spec = reader.spec();
+    assert_eq!((spec.channels, spec.sample_rate, spec.bits_per_sample), (2, 44_100, 16));
+    let samples: Vec<i16> = reader.samples::<i16>().map(Result::unwrap).collect();
+    let input: Vec<i16> = media::read_wav_pcm(&wav).unwrap().chunks_exact(2).map(|b| i16::from_le_bytes([b[0], b[1]])).collect();
+    assert!(input.starts_with(&samples) && samples.len() * 10 >= input.len() * 9, "{} of {} samples", samples.len(), input.len());
+}
+
+#[test]
+fn grabber_bad_arguments_and_inputs_get_one_message_and_a_status() {
+    let dir = scratch("grabber-bad");
+    let garbage = p(&dir, "garbage.mkv");
+    std::fs::write(&garbage, b"this is not a video").unwrap();
+    let missing = p(&dir, "missing.mkv");
+    for (args, status, message) in [
+        (vec![], 2, "smem-grab: no input given"),
+        (vec!["a.mkv", "--png", "some"], 2, "smem-grab: --png takes all, none, first:N or every:N"),
+        (vec!["a.mkv", "--frobnicate"], 2, "smem-grab: unknown option --frobnicate"),
+        (vec![missing.as_str()], 1, "no such file"),
+        (vec![garbage.as_str(), "-o", dir.to_str().unwrap()], 1, "no video or audio could be decoded"),
+    ] {
+        let run = grabber().args(&args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(status), "{args:?}: {stderr}");
+        let lines: Vec<&str> = stderr.lines().filter(|l| l.starts_with("smem-grab:")).collect();
+        assert_eq!(lines.len(), 1, "{args:?}: {stderr}");
+        assert!(lines[0].contains(message), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn progress_bar_and_summary_show_in_a_terminal() {
+    let dir = scratch("grabber-tty");
+    let y4m = p(&dir, "in.y4m");
+    media::write_y4m(&y4m, 64, 48, 25, 40).unwrap(); // 1.6 s, played in real time
+    let exe = env!("CARGO_BIN_EXE_smem-grab");
+    let command = format!("{exe} {y4m} -o {} --png none --realtime", dir.join("out").display());
+    // `script` gives the grabber a terminal; its output is the transcript.
+    use_our_plugin();
+    let out = Command::new("script").args(["-qec", &command, "/dev/null"]).output().expect("script (util-linux)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("[#") && text.contains("%") && text.contains("frames"), "no progress bar:\n{text}");
+    assert!(text.contains("video_frames: 40") && text.contains("frames_per_second:"), "no summary:\n{text}");
+    // Not a terminal: no bar, just the summary.
+    let plain = grabber().args([y4m.as_str(), "-o", dir.join("out").to_str().unwrap(), "--png", "none"]).output().unwrap();
+    assert!(!String::from_utf8_lossy(&plain.stderr).contains("[#"));
+}
