@@ -31,17 +31,7 @@ fn copy(c: &mut Criterion) {
     group.sample_size(30).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3));
     for &(name, code, (w, h), (vw, vh)) in CASES {
         let chroma = chroma(Fourcc::new(code)).expect("a chroma of the table");
-        let format = VideoFormat {
-            chroma: chroma.fourcc,
-            width: w,
-            height: h,
-            x_offset: 0,
-            y_offset: 0,
-            visible_width: vw,
-            visible_height: vh,
-            frame_rate: 25,
-            frame_rate_base: 1,
-        };
+        let format = VideoFormat::picture(chroma.fourcc, (w, h), (0, 0), (vw, vh));
         let block = vec![0x5Au8; packed_size(chroma, w, h)];
         let plan = FramePlan::new(chroma, &format, block.len());
         assert_eq!((plan.width, plan.height), (vw, vh), "{name}: unexpected plan {plan:?}");

@@ -43,13 +43,20 @@ static void prerender(void *data, uint8_t **buffer, size_t size)
     *buffer = sink->buffer;
 }
 
-static void video_postrender(void *data, uint8_t *buffer, int width, int height,
-                             int pixel_pitch, size_t size, int64_t pts)
+/* Both postrenders: keep the bytes, count them. */
+static struct sink *record(void *data, const uint8_t *buffer, size_t size)
 {
     struct sink *sink = data;
     fwrite(buffer, 1, size, sink->out);
     sink->count++;
     sink->bytes += size;
+    return sink;
+}
+
+static void video_postrender(void *data, uint8_t *buffer, int width, int height,
+                             int pixel_pitch, size_t size, int64_t pts)
+{
+    struct sink *sink = record(data, buffer, size);
     snprintf(sink->format, sizeof sink->format, "%dx%d pixel_pitch=%d size=%zu last_pts=%" PRId64,
              width, height, pixel_pitch, size, pts);
 }
@@ -57,10 +64,7 @@ static void video_postrender(void *data, uint8_t *buffer, int width, int height,
 static void audio_postrender(void *data, uint8_t *buffer, unsigned channels, unsigned rate,
                              unsigned nb_samples, unsigned bits_per_sample, size_t size, int64_t pts)
 {
-    struct sink *sink = data;
-    fwrite(buffer, 1, size, sink->out);
-    sink->count++;
-    sink->bytes += size;
+    struct sink *sink = record(data, buffer, size);
     snprintf(sink->format, sizeof sink->format, "%u channels %u Hz %u bits, %u samples, last_pts=%" PRId64,
              channels, rate, bits_per_sample, nb_samples, pts);
 }

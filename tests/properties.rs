@@ -107,17 +107,8 @@ fn chroma_index() -> impl Strategy<Value = usize> {
 
 /// Formats as VLC could describe them, and some it should not.
 fn video_format() -> impl Strategy<Value = VideoFormat> {
-    (1u32..200, 1u32..200, 0u32..24, 0u32..24, 0u32..220, 0u32..220).prop_map(|(w, h, x, y, vw, vh)| VideoFormat {
-        chroma: Fourcc(0),
-        width: w,
-        height: h,
-        x_offset: x,
-        y_offset: y,
-        visible_width: vw,
-        visible_height: vh,
-        frame_rate: 25,
-        frame_rate_base: 1,
-    })
+    (1u32..200, 1u32..200, 0u32..24, 0u32..24, 0u32..220, 0u32..220)
+        .prop_map(|(w, h, x, y, vw, vh)| VideoFormat::picture(Fourcc(0), (w, h), (x, y), (vw, vh)))
 }
 
 /// The bytes the visible rectangle should be, computed line by line from

@@ -211,13 +211,19 @@ fn several_tracks_at_once_arrive_intact_and_apart() {
     assert_eq!(per_track, [20, 20]);
 }
 
-#[test]
-fn tracks_removed_and_added_again_mid_stream() {
-    let dir = scratch("track-toggle");
+/// 4 s of 64x48 video with 4 s of stereo sound (an input slave), for the
+/// paced tests that act mid-stream.
+fn four_second_clip(name: &str) -> (std::path::PathBuf, String, String) {
+    let dir = scratch(name);
     let (y4m, wav) = (path(&dir, "in.y4m"), path(&dir, "in.wav"));
     media::write_y4m(&y4m, 64, 48, 25, 100).unwrap();
     media::write_wav(&wav, 48_000, 2, 4.0).unwrap();
-    let slave = format!(":input-slave={wav}");
+    (dir, y4m, format!(":input-slave={wav}"))
+}
+
+#[test]
+fn tracks_removed_and_added_again_mid_stream() {
+    let (dir, y4m, slave) = four_second_clip("track-toggle");
     // Paced, so that switching the video track off at 1 s and on at 2 s
     // happens mid-stream: VLC deletes the track (Del) and adds a new one (Add).
     let run = play(Smem::Ours, &dir, &y4m, &["--option", &slave, "--time-sync", "true", "--video-off-on", "1000,2000"]);
@@ -235,11 +241,7 @@ fn tracks_removed_and_added_again_mid_stream() {
 
 #[test]
 fn seeking_flushes_and_playback_goes_on() {
-    let dir = scratch("seek");
-    let (y4m, wav) = (path(&dir, "in.y4m"), path(&dir, "in.wav"));
-    media::write_y4m(&y4m, 64, 48, 25, 100).unwrap();
-    media::write_wav(&wav, 48_000, 2, 4.0).unwrap();
-    let slave = format!(":input-slave={wav}");
+    let (dir, y4m, slave) = four_second_clip("seek");
     let run = play(Smem::Ours, &dir, &y4m, &["--option", &slave, "--time-sync", "true", "--seek", "3000"]);
     assert_survived(&run, "seek");
     assert_eq!(run.get("state"), "Ended");
@@ -252,11 +254,7 @@ fn seeking_flushes_and_playback_goes_on() {
 
 #[test]
 fn stopping_during_playback_is_clean() {
-    let dir = scratch("stop");
-    let (y4m, wav) = (path(&dir, "in.y4m"), path(&dir, "in.wav"));
-    media::write_y4m(&y4m, 64, 48, 25, 100).unwrap();
-    media::write_wav(&wav, 48_000, 2, 4.0).unwrap();
-    let slave = format!(":input-slave={wav}");
+    let (dir, y4m, slave) = four_second_clip("stop");
     let run = play(Smem::Ours, &dir, &y4m, &["--option", &slave, "--time-sync", "true", "--stop-after", "500"]);
     assert_survived(&run, "stop");
     assert_eq!(run.get("state"), "Playing", "stopped while playing");

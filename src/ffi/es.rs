@@ -17,6 +17,25 @@ pub struct VideoFormat {
     pub frame_rate_base: u32,
 }
 
+impl VideoFormat {
+    /// A `width` x `height` picture of `chroma` whose visible part is
+    /// `visible` (width, height) at `offset` (x, y); 25 fps. For tests and
+    /// benchmarks: VLC's formats come through [`EsFormat::from_raw`].
+    pub fn picture(chroma: Fourcc, (width, height): (u32, u32), offset: (u32, u32), visible: (u32, u32)) -> VideoFormat {
+        VideoFormat {
+            chroma,
+            width,
+            height,
+            x_offset: offset.0,
+            y_offset: offset.1,
+            visible_width: visible.0,
+            visible_height: visible.1,
+            frame_rate: 25,
+            frame_rate_base: 1,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AudioFormat {
     pub format: Fourcc,

@@ -192,17 +192,7 @@ mod tests {
     use crate::smem::formats::chroma;
 
     fn fmt(code: &[u8; 4], w: u32, h: u32, vw: u32, vh: u32, x: u32, y: u32) -> (&'static Chroma, VideoFormat) {
-        let f = VideoFormat {
-            chroma: Fourcc::new(code),
-            width: w,
-            height: h,
-            x_offset: x,
-            y_offset: y,
-            visible_width: vw,
-            visible_height: vh,
-            frame_rate: 25,
-            frame_rate_base: 1,
-        };
+        let f = VideoFormat::picture(Fourcc::new(code), (w, h), (x, y), (vw, vh));
         (chroma(f.chroma).unwrap(), f)
     }
 
