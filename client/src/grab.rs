@@ -132,6 +132,9 @@ pub enum EndReason {
 #[derive(Clone, Debug)]
 pub struct EndOfStream {
     pub reason: EndReason,
+    /// Tracks VLC found in the input, whether or not they were asked for.
+    pub video_tracks: usize,
+    pub audio_tracks: usize,
     pub video_frames: u64,
     pub audio_blocks: u64,
     pub wall: Duration,
@@ -313,6 +316,7 @@ impl<'a> Grab<'a> {
         };
         drop(player); // stops: no callback runs after this
         let wall = start.elapsed();
+        let (audio_tracks, video_tracks) = media.track_counts();
         let vlc_errors: Vec<String> = instance
             .take_log()
             .into_iter()
@@ -329,7 +333,7 @@ impl<'a> Grab<'a> {
             let why = if vlc_errors.is_empty() { "no reason given".into() } else { vlc_errors.join("; ") };
             return Err(Error::Input(format!("VLC could not play {input}: {why}")));
         }
-        Ok(EndOfStream { reason, video_frames, audio_blocks, wall, vlc_errors })
+        Ok(EndOfStream { reason, video_tracks, audio_tracks, video_frames, audio_blocks, wall, vlc_errors })
     }
 }
 

@@ -32,6 +32,8 @@ extern "C" {
     fn libvlc_media_new_location(inst: *mut libvlc_instance_t, mrl: *const c_char) -> *mut libvlc_media_t;
     fn libvlc_media_add_option(media: *mut libvlc_media_t, option: *const c_char);
     fn libvlc_media_release(media: *mut libvlc_media_t);
+    fn libvlc_media_tracks_get(media: *mut libvlc_media_t, tracks: *mut *mut *mut MediaTrackHead) -> c_uint;
+    fn libvlc_media_tracks_release(tracks: *mut *mut MediaTrackHead, count: c_uint);
     fn libvlc_media_parse_with_options(media: *mut libvlc_media_t, flags: c_int, timeout_ms: c_int) -> c_int;
     fn libvlc_media_get_parsed_status(media: *mut libvlc_media_t) -> c_int;
     fn libvlc_media_subitems(media: *mut libvlc_media_t) -> *mut libvlc_media_list_t;
@@ -167,6 +169,15 @@ pub struct Script {
     pub video_off_on_ms: Option<(u64, u64)>,
 }
 
+/// The leading fields of `libvlc_media_track_t` (all this crate reads).
+#[repr(C)]
+struct MediaTrackHead {
+    codec: u32,
+    original_fourcc: u32,
+    id: c_int,
+    kind: c_int, // libvlc_track_type_t: 0 audio, 1 video, 2 text
+}
+
 /// One reference to a libvlc media.
 pub struct Media {
     raw: *mut libvlc_media_t,
@@ -182,6 +193,22 @@ impl Media {
         // SAFETY: live media; libvlc copies the option.
         unsafe { libvlc_media_add_option(self.raw, c.as_ptr()) };
         Ok(())
+    }
+
+    /// How many (audio, video) tracks VLC found in the media (known once it
+    /// has been played or parsed).
+    pub fn track_counts(&self) -> (usize, usize) {
+        let mut tracks: *mut *mut MediaTrackHead = ptr::null_mut();
+        // SAFETY: live media; the array is released below with its count.
+        unsafe {
+            let count = libvlc_media_tracks_get(self.raw, &mut tracks);
+            if tracks.is_null() {
+                return (0, 0);
+            }
+            let kinds: Vec<c_int> = (0..count as usize).filter_map(|i| (*tracks.add(i)).as_ref().map(|t| t.kind)).collect();
+            libvlc_media_tracks_release(tracks, count);
+            (kinds.iter().filter(|k| **k == 0).count(), kinds.iter().filter(|k| **k == 1).count())
+        }
     }
 
     /// Parses the media (a playlist: M3U, XSPF...) and returns its items,

@@ -67,6 +67,7 @@ fn push_closures_get_typed_frames_with_the_input_bytes() {
         .run()
         .unwrap();
     assert_eq!(end.reason, EndReason::Ended);
+    assert_eq!((end.video_tracks, end.audio_tracks), (1, 1));
     assert_eq!(end.video_frames, 20);
     assert!(planes_ok);
     assert!(video == media::read_y4m(&y4m).unwrap().2.concat(), "video bytes differ from the input");
@@ -205,6 +206,7 @@ fn progress_bar_and_summary_show_in_a_terminal() {
     assert!(out.status.success(), "{text}");
     assert!(text.contains("[#") && text.contains("%") && text.contains("frames"), "no progress bar:\n{text}");
     assert!(text.contains("video_frames: 40") && text.contains("frames_per_second:"), "no summary:\n{text}");
+    assert!(text.contains("tracks: 1 video, 0 audio") && text.contains("video_pts: "), "{text}");
     // Not a terminal: no bar, just the summary.
     let plain = grabber().args([y4m.as_str(), "-o", dir.join("out").to_str().unwrap(), "--png", "none"]).output().unwrap();
     assert!(!String::from_utf8_lossy(&plain.stderr).contains("[#"));

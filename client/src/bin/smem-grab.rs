@@ -264,6 +264,7 @@ fn grab(args: &Args) -> Result<(), String> {
 
     let list = |v: Vec<String>| if v.is_empty() { "none".to_owned() } else { v.join(", ") };
     println!("input: {}", args.input);
+    println!("tracks: {} video, {} audio", end.video_tracks, end.audio_tracks);
     println!("video_formats: {}", list(s.video_formats.iter().map(|(w, h)| format!("{w}x{h} RGBA")).collect()));
     println!("video_frames: {}", s.frames);
     if let Some(first) = s.first_pts {
