@@ -290,7 +290,7 @@ impl<'a> Grab<'a> {
         let mut last_report = Instant::now();
         let (state, reason) = loop {
             let state = player.state();
-            if matches!(state, State::Ended | State::Error | State::Stopped) {
+            if state.is_over() {
                 break (state, EndReason::Ended);
             }
             if stop.load(Ordering::Relaxed) {

@@ -71,6 +71,11 @@ pub enum State {
 }
 
 impl State {
+    /// Ended, failed or stopped: the player will not go on by itself.
+    pub fn is_over(self) -> bool {
+        matches!(self, State::Ended | State::Error | State::Stopped)
+    }
+
     fn from_raw(raw: c_int) -> State {
         match raw {
             1 => State::Opening,
@@ -262,15 +267,14 @@ impl Player {
     /// Plays the player's current media until it ends, fails, `timeout`
     /// passes or the script says stop.
     pub fn play_to_end(&self, timeout: Duration, script: &Script) -> Result<(State, Duration), String> {
-        let player = self;
         let start = Instant::now();
-        player.play()?;
+        self.play()?;
         let mut playing_since: Option<Instant> = None;
         let (mut seeked, mut video_off, mut video_on) = (false, false, false);
         let mut video_track = -1;
         let state = loop {
-            let state = player.state();
-            if matches!(state, State::Ended | State::Error | State::Stopped) {
+            let state = self.state();
+            if state.is_over() {
                 break state;
             }
             if state == State::Playing && playing_since.is_none() {
@@ -280,18 +284,18 @@ impl Player {
                 let ms = since.elapsed().as_millis() as u64;
                 if let (Some(to), false) = (script.seek_ms, seeked) {
                     if ms >= 50 {
-                        player.set_time(to);
+                        self.set_time(to);
                         seeked = true;
                     }
                 }
                 if let Some((off, on)) = script.video_off_on_ms {
                     if ms >= off && !video_off {
-                        video_track = player.video_track();
-                        player.set_video_track(-1);
+                        video_track = self.video_track();
+                        self.set_video_track(-1);
                         video_off = true;
                     }
                     if ms >= on && video_off && !video_on {
-                        player.set_video_track(video_track);
+                        self.set_video_track(video_track);
                         video_on = true;
                     }
                 }

@@ -146,7 +146,7 @@ pub fn run(args: &[String]) -> Result<bool, String> {
         players.push(player);
     }
     let deadline = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < deadline && players.iter().any(|p| !matches!(p.state(), State::Ended | State::Error | State::Stopped)) {
+    while Instant::now() < deadline && players.iter().any(|p| !p.state().is_over()) {
         std::thread::sleep(Duration::from_millis(10));
     }
     let states: Vec<State> = players.iter().map(Player::state).collect();
