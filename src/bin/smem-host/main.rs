@@ -155,7 +155,7 @@ pub(crate) extern "C" fn audio_postrender(
 }
 
 #[derive(Default)]
-struct PlayArgs {
+pub(crate) struct PlayArgs {
     media: String,
     chain: String,
     time_sync: Option<String>,
@@ -240,27 +240,30 @@ fn fill_placeholders(text: &str, video: &Track, audio: &Track) -> String {
         .replace("{adata}", &audio.data().to_string())
 }
 
-fn sout_string(p: &PlayArgs, video: &Track, audio: &Track) -> String {
-    let (vpre, vpost) = (video_prerender as *const () as usize, video_postrender as *const () as usize);
-    let (apre, apost) = (audio_prerender as *const () as usize, audio_postrender as *const () as usize);
-    if let Some(raw) = &p.sout {
-        return fill_placeholders(raw, video, audio);
-    }
-    let mut opts = Vec::new();
-    if !p.no_video {
-        opts.push(format!("video-prerender-callback={vpre},video-postrender-callback={vpost},video-data={}", video.data()));
-    }
-    if !p.no_audio {
-        opts.push(format!("audio-prerender-callback={apre},audio-postrender-callback={apost},audio-data={}", audio.data()));
-    }
-    if let Some(sync) = &p.time_sync {
-        opts.push(format!("time-sync={sync}"));
-    }
-    if !p.smem_opts.is_empty() {
-        opts.push(p.smem_opts.clone());
-    }
-    let smem = format!("smem{{{}}}", opts.join(","));
-    if p.chain.is_empty() { format!("#{smem}") } else { format!("#{}:{smem}", p.chain) }
+/// The `#...:smem{...}` chain for these tracks: `--sout` as given, or built
+/// from the other options.
+pub(crate) fn sout_string(p: &PlayArgs, video: &Track, audio: &Track) -> String {
+    let template = match &p.sout {
+        Some(raw) => raw.clone(),
+        None => {
+            let mut opts = Vec::new();
+            if !p.no_video {
+                opts.push("video-prerender-callback={vpre},video-postrender-callback={vpost},video-data={vdata}".to_owned());
+            }
+            if !p.no_audio {
+                opts.push("audio-prerender-callback={apre},audio-postrender-callback={apost},audio-data={adata}".to_owned());
+            }
+            if let Some(sync) = &p.time_sync {
+                opts.push(format!("time-sync={sync}"));
+            }
+            if !p.smem_opts.is_empty() {
+                opts.push(p.smem_opts.clone());
+            }
+            let smem = format!("smem{{{}}}", opts.join(","));
+            if p.chain.is_empty() { format!("#{smem}") } else { format!("#{}:{smem}", p.chain) }
+        }
+    };
+    fill_placeholders(&template, video, audio)
 }
 
 fn play(p: &PlayArgs) -> Result<bool, String> {

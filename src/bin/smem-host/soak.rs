@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 use smem_client::vlc::{Instance, Media, Player, Script, State};
-use crate::{audio_postrender, audio_prerender, media, video_postrender, video_prerender, Track, MAGIC_AUDIO, MAGIC_VIDEO};
+use crate::{media, sout_string, PlayArgs, Track, MAGIC_AUDIO, MAGIC_VIDEO};
 
 /// Frames of each player's clip (1 s), and of the cycles' clip (4 s: long
 /// enough to be stopped mid-stream even though paced VLC reads 1 s ahead).
@@ -61,16 +61,8 @@ impl Client {
     }
 
     fn sout(&self, time_sync: bool) -> String {
-        format!(
-            ":sout=#smem{{video-prerender-callback={},video-postrender-callback={},video-data={},\
-             audio-prerender-callback={},audio-postrender-callback={},audio-data={},time-sync={time_sync}}}",
-            video_prerender as *const () as usize,
-            video_postrender as *const () as usize,
-            self.video.data(),
-            audio_prerender as *const () as usize,
-            audio_postrender as *const () as usize,
-            self.audio.data(),
-        )
+        let args = PlayArgs { time_sync: Some(time_sync.to_string()), ..Default::default() };
+        format!(":sout={}", sout_string(&args, &self.video, &self.audio))
     }
 
     fn media(&self, instance: &Instance, clip: &str, wav: &str, time_sync: bool) -> Result<Media, String> {
