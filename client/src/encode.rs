@@ -1,12 +1,12 @@
 //! The two file formats the grabber writes: PNG (RGB, 8 bits, stored
 //! deflate blocks: no compressor needed) and PCM WAV.
 
-/// A canonical 44-byte-header PCM `.wav`.
-pub fn wav_bytes(rate: u32, channels: u16, bits: u16, pcm: &[u8]) -> Vec<u8> {
+/// The 44-byte header of a PCM `.wav` holding `data_len` bytes of samples.
+pub fn wav_header(rate: u32, channels: u16, bits: u16, data_len: u32) -> Vec<u8> {
     let block_align = channels * bits / 8;
-    let mut out = Vec::with_capacity(44 + pcm.len());
+    let mut out = Vec::with_capacity(44);
     out.extend_from_slice(b"RIFF");
-    out.extend_from_slice(&(36 + pcm.len() as u32).to_le_bytes());
+    out.extend_from_slice(&(36 + data_len).to_le_bytes());
     out.extend_from_slice(b"WAVEfmt ");
     out.extend_from_slice(&16u32.to_le_bytes());
     out.extend_from_slice(&1u16.to_le_bytes()); // PCM
@@ -16,7 +16,13 @@ pub fn wav_bytes(rate: u32, channels: u16, bits: u16, pcm: &[u8]) -> Vec<u8> {
     out.extend_from_slice(&block_align.to_le_bytes());
     out.extend_from_slice(&bits.to_le_bytes());
     out.extend_from_slice(b"data");
-    out.extend_from_slice(&(pcm.len() as u32).to_le_bytes());
+    out.extend_from_slice(&data_len.to_le_bytes());
+    out
+}
+
+/// A canonical 44-byte-header PCM `.wav`.
+pub fn wav_bytes(rate: u32, channels: u16, bits: u16, pcm: &[u8]) -> Vec<u8> {
+    let mut out = wav_header(rate, channels, bits, pcm.len() as u32);
     out.extend_from_slice(pcm);
     out
 }

@@ -122,17 +122,14 @@ struct WavWriter {
 impl WavWriter {
     fn create(path: &Path, channels: u32, rate: u32) -> std::io::Result<WavWriter> {
         let mut file = File::create(path)?;
-        file.write_all(&encode::wav_bytes(rate, channels as u16, 16, &[]))?;
+        file.write_all(&encode::wav_header(rate, channels as u16, 16, 0))?;
         Ok(WavWriter { file, format: (channels, rate), bytes: 0, other_format_blocks: 0 })
     }
 
+    /// Rewrites the header with the final size.
     fn finish(mut self) -> std::io::Result<()> {
-        let header = encode::wav_bytes(self.format.1, self.format.0 as u16, 16, &[]);
-        let mut header = header[..44].to_vec();
-        header[4..8].copy_from_slice(&(36 + self.bytes as u32).to_le_bytes());
-        header[40..44].copy_from_slice(&(self.bytes as u32).to_le_bytes());
         self.file.seek(SeekFrom::Start(0))?;
-        self.file.write_all(&header)
+        self.file.write_all(&encode::wav_header(self.format.1, self.format.0 as u16, 16, self.bytes as u32))
     }
 }
 
