@@ -22,7 +22,7 @@
 //!
 //! It talks to libvlc through its own small bindings ([`vlc`]) rather than
 //! the `vlc-rs` crate: it needs a dozen functions, wants the log callback
-//! (variadic) to report VLC's errors, and carries no dependency but libc.
+//! (variadic) to report VLC's errors, and carries no dependency at all.
 
 pub mod encode;
 mod format;

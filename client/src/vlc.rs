@@ -1,6 +1,5 @@
-//! The few libvlc calls smem-host and the client library need (and
-//! getrusage, for the benchmarks), with a safe face: the library's unsafe
-//! code is here and in its trampolines.
+//! The few libvlc calls smem-host and the client library need, with a safe
+//! face: the library's unsafe code is here and in its trampolines.
 
 use std::ffi::{c_char, c_int, c_uint, c_void, CStr, CString};
 use std::ptr;
@@ -391,14 +390,4 @@ impl Drop for Instance {
             libvlc_release(self.raw);
         }
     }
-}
-
-/// Peak resident memory of this process so far.
-pub fn max_rss_kb() -> i64 {
-    // SAFETY: getrusage fills the struct we own.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
-        return 0;
-    }
-    usage.ru_maxrss
 }

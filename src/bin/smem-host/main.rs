@@ -358,7 +358,7 @@ fn play(p: &PlayArgs) -> Result<bool, String> {
         let _ = writeln!(summary, "{name}_errors: {}", st.errors.len());
         report.push_str(&st.report);
     }
-    let _ = writeln!(summary, "max_rss_kb: {}", libvlc::max_rss_kb());
+    let _ = writeln!(summary, "max_rss_kb: {}", max_rss_kb());
     let smem_lines = log.iter().filter(|l| l.module == "smem_rs").count();
     let _ = writeln!(summary, "smem_rs_log_lines: {smem_lines}");
     for l in log.iter().filter(|l| l.module.starts_with("smem") && l.level != "debug") {
@@ -371,6 +371,16 @@ fn play(p: &PlayArgs) -> Result<bool, String> {
         print!("{summary}");
     }
     Ok(state == libvlc::State::Ended)
+}
+
+/// Peak resident memory of this process so far.
+fn max_rss_kb() -> i64 {
+    // SAFETY: getrusage fills the struct we own.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
+        return 0;
+    }
+    usage.ru_maxrss
 }
 
 fn run(args: &[String]) -> Result<bool, String> {
