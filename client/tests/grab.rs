@@ -4,10 +4,12 @@
 #[path = "../../src/bin/smem-host/media.rs"]
 #[allow(dead_code)]
 mod media;
+#[path = "../../tests/common/plugin_copy.rs"]
+mod plugin_copy;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use smem_client::{AudioSample, EndReason, Error, Grab, Item, VideoChroma};
@@ -17,14 +19,7 @@ fn use_our_plugin() {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     let dir = DIR.get_or_init(|| {
         let profile_dir = std::env::current_exe().unwrap().parent().unwrap().parent().unwrap().to_path_buf();
-        let built = profile_dir.join("libsmem_rs_plugin.so");
-        assert!(built.exists(), "{} is not built: run `cargo build --workspace` (or `make test`)", built.display());
-        let dir = profile_dir.join("client-test-plugins");
-        std::fs::create_dir_all(&dir).unwrap();
-        let tmp = dir.join(format!("plugin.tmp{}", std::process::id()));
-        std::fs::copy(&built, &tmp).unwrap();
-        std::fs::rename(&tmp, dir.join("libsmem_rs_plugin.so")).unwrap();
-        dir
+        plugin_copy::copy_plugin(&profile_dir, "client-test-plugins")
     });
     std::env::set_var("VLC_PLUGIN_PATH", dir);
 }

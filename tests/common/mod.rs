@@ -11,24 +11,14 @@ use std::sync::OnceLock;
 
 #[path = "../../src/bin/smem-host/media.rs"]
 pub mod media;
+pub mod plugin_copy;
 
 pub const HOST: &str = env!("CARGO_BIN_EXE_smem-host");
 
 /// target/<profile>/test-plugins with a copy of libsmem_rs_plugin.so.
 pub fn plugin_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let build_dir = Path::new(HOST).parent().unwrap();
-        let built = build_dir.join("libsmem_rs_plugin.so");
-        assert!(built.exists(), "{} is not built: run `cargo build` (or `make test`) first", built.display());
-        let dir = build_dir.join("test-plugins");
-        std::fs::create_dir_all(&dir).unwrap();
-        // Copy then rename: test binaries running at once never see half a file.
-        let tmp = dir.join(format!("libsmem_rs_plugin.so.tmp{}", std::process::id()));
-        std::fs::copy(&built, &tmp).unwrap();
-        std::fs::rename(&tmp, dir.join("libsmem_rs_plugin.so")).unwrap();
-        dir
-    })
+    DIR.get_or_init(|| plugin_copy::copy_plugin(Path::new(HOST).parent().unwrap(), "test-plugins"))
 }
 
 /// A scratch folder for one test.
