@@ -354,34 +354,34 @@ pub struct VideoTrack {
 }
 
 impl VideoTrack {
-    fn plan_for(&mut self, stream: &Stream<'_>, block_len: usize) -> FramePlan {
-        if let Some(plan) = self.plan.filter(|p| p.block_len == block_len) {
-            return plan;
+    /// The plan for blocks of `block_len` bytes, made on the first one and
+    /// kept (and borrowed, not copied) for every frame after it.
+    fn plan_for(&mut self, stream: &Stream<'_>, block_len: usize) -> &FramePlan {
+        if self.plan.as_ref().is_some_and(|p| p.block_len != block_len) {
+            self.plan = None;
         }
-        let plan = match self.chroma {
-            Some(chroma) => FramePlan::new(chroma, &self.format, block_len),
-            None => FramePlan::opaque(&self.format, block_len),
-        };
-        if let (Some(chroma), Layout::Opaque) = (self.chroma, plan.layout) {
-            let (visible_w, visible_h) = geometry::visible_size(&self.format);
-            stream.warn(&format!(
-                "a {} block of {block_len} bytes is neither {visible_w}x{visible_h} nor {}x{} packed: delivered as it is",
-                chroma.fourcc, self.format.width, self.format.height
-            ));
-        }
-        self.plan = Some(plan);
-        plan
+        let (chroma, format) = (self.chroma, &self.format);
+        self.plan.get_or_insert_with(|| {
+            let plan = match chroma {
+                Some(chroma) => FramePlan::new(chroma, format, block_len),
+                None => FramePlan::opaque(format, block_len),
+            };
+            if let (Some(chroma), Layout::Opaque) = (chroma, plan.layout) {
+                let (visible_w, visible_h) = geometry::visible_size(format);
+                stream.warn(&format!(
+                    "a {} block of {block_len} bytes is neither {visible_w}x{visible_h} nor {}x{} packed: delivered as it is",
+                    chroma.fourcc, format.width, format.height
+                ));
+            }
+            plan
+        })
     }
 
     fn send(&mut self, stream: &Stream<'_>, callbacks: &VideoCallbacks, data: &[u8], pts: i64) -> Result<(), NoBuffer> {
+        // Stock reports 0 for what it does not know as raw video.
+        let pixel_pitch = self.chroma.map_or(0, Chroma::pixel_pitch);
         let plan = self.plan_for(stream, data.len());
-        let info = VideoFrameInfo {
-            width: plan.width,
-            height: plan.height,
-            // Stock reports 0 for what it does not know as raw video.
-            pixel_pitch: self.chroma.map_or(0, Chroma::pixel_pitch),
-            pts,
-        };
+        let info = VideoFrameInfo { width: plan.width, height: plan.height, pixel_pitch, pts };
         callbacks.deliver(plan.size, info, |dst| plan.copy(data, dst))
     }
 }
