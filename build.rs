@@ -82,6 +82,7 @@ fn main() {
         .allowlist_type("es_format_category_e")
         .allowlist_type("vlc_log_type")
         .allowlist_function("vlc_Log")
+        .allowlist_function("vlc_object_(hold|release)")
         .allowlist_function("var_Create")
         .allowlist_function("var_Destroy")
         .allowlist_function("var_GetChecked")

@@ -7,6 +7,11 @@ pub struct BlockChain {
     head: *mut sys::block_t,
 }
 
+// SAFETY: the chain is ours alone (VLC handed it over in Send), and a
+// block_t has no thread affinity: VLC's own stream outputs release blocks
+// on their mux threads.
+unsafe impl Send for BlockChain {}
+
 /// One block of a chain, borrowed from it.
 #[derive(Clone, Copy)]
 pub struct Block<'a> {

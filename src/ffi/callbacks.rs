@@ -50,6 +50,7 @@ pub struct AudioBlockInfo {
 pub struct NoBuffer;
 
 /// A prerender/postrender pair and the application's opaque data pointer.
+#[derive(Clone, Copy)]
 pub struct Callbacks<Post> {
     prerender: PrerenderFn,
     postrender: Post,

@@ -3,7 +3,7 @@
 
 use std::ffi::{c_char, c_int, CStr, CString};
 use std::marker::PhantomData;
-use std::ptr;
+use std::ptr::{self, NonNull};
 
 use super::sys;
 
@@ -52,6 +52,13 @@ impl<'a> Object<'a> {
                 text.as_ptr(),
             );
         }
+    }
+
+    /// Holds a reference on the object, for use on another thread.
+    pub fn hold(&self) -> HeldObject {
+        // SAFETY: live object; the reference is released when the HeldObject drops.
+        unsafe { sys::vlc_object_hold(self.raw) };
+        HeldObject { raw: NonNull::new(self.raw).expect("a live VLC object is not null"), module: self.module }
     }
 
     pub fn error(&self, msg: &str) {
@@ -108,5 +115,32 @@ impl<'a> Object<'a> {
             }
             Some(value.b_bool)
         }
+    }
+}
+
+/// A VLC object we hold a reference on (`vlc_object_hold`): it stays alive,
+/// and can be logged to from any thread, for as long as this value lives.
+/// The delivery threads log through one of these.
+pub struct HeldObject {
+    raw: NonNull<sys::vlc_object_t>,
+    module: &'static CStr,
+}
+
+// SAFETY: VLC objects are reference-counted atomically, and their logger and
+// variables are thread-safe (every VLC thread logs through its objects).
+unsafe impl Send for HeldObject {}
+unsafe impl Sync for HeldObject {}
+
+impl HeldObject {
+    pub fn object(&self) -> Object<'_> {
+        // SAFETY: our reference keeps the object alive while `self` lives.
+        unsafe { Object::from_raw(self.raw.as_ptr(), self.module) }
+    }
+}
+
+impl Drop for HeldObject {
+    fn drop(&mut self) {
+        // SAFETY: releases the reference taken in `Object::hold`, once.
+        unsafe { sys::vlc_object_release(self.raw.as_ptr()) }
     }
 }

@@ -121,8 +121,9 @@ fn install_panic_hook() {
     });
 }
 
-/// Runs `f`, turning a panic into a logged error and `on_panic`.
-fn guarded<R>(stream: &Stream<'_>, hook: &str, on_panic: R, f: impl FnOnce() -> R) -> R {
+/// Runs `f`, turning a panic into an error logged on `log` and `on_panic`.
+/// Every `extern "C"` edge and every thread of ours runs its work in here.
+pub fn guarded<R>(log: &Object<'_>, hook: &str, on_panic: R, f: impl FnOnce() -> R) -> R {
     let run = || {
         super::fault::at_hook(hook);
         f()
@@ -133,7 +134,7 @@ fn guarded<R>(stream: &Stream<'_>, hook: &str, on_panic: R, f: impl FnOnce() -> 
             // Logging itself must not unwind out of here either.
             let _ = catch_unwind(AssertUnwindSafe(|| {
                 let at = PANIC_LOCATION.with(|slot| slot.take()).map(|l| format!(" at {l}")).unwrap_or_default();
-                stream.error(&format!("internal error in {hook}: {}{at}", panic_text(&*payload)))
+                log.error(&format!("internal error in {hook}: {}{at}", panic_text(&*payload)))
             }));
             on_panic
         }
