@@ -83,7 +83,7 @@ fi
 echo "memcheck_self_check: an injected 4096-byte leak was seen ($lost bytes definitely lost in ours)"
 
 HOST=$RELEASE_HOST
-declare -a names=(transcode raw-odd-size null-buffer refused one-sided seek format-change soak panic-in-send)
+declare -a names=(transcode raw-odd-size null-buffer refused one-sided seek format-change soak panic-in-send panic-in-deliver)
 total_err=0 total_lost=0
 printf '%-16s %8s %10s   %s\n' scenario errors lost "(VLC and libraries: errors / definitely lost bytes)"
 for name in "${names[@]}"; do
@@ -100,6 +100,9 @@ for name in "${names[@]}"; do
     # A panic mid-stream must still release the block chain it was given.
     panic-in-send) plugins=$DEBUG_PLUGINS envs=(SMEM_RS_FAULT=panic:Send) host=target/debug/smem-host
                   args=(play "$OUT/a.y4m" --no-audio --time-sync false) ;;
+    # The same on a track's delivery thread, which owns the chain by then.
+    panic-in-deliver) plugins=$DEBUG_PLUGINS envs=(SMEM_RS_FAULT=panic:Deliver) host=target/debug/smem-host
+                  args=(play "$OUT/a.y4m" --time-sync false --option ":input-slave=$OUT/a.wav") ;;
   esac
   run "$name" "$plugins" "${envs[@]}" -- "$host" "${args[@]}"
   read -r err lost all_err all_lost <<<"$RESULT"

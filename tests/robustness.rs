@@ -92,7 +92,7 @@ fn a_panic_in_any_hook_is_caught_logged_and_survived() {
     media::write_y4m(&y4m, 64, 48, 25, 75).unwrap();
     media::write_wav(&wav, 48_000, 2, 3.0).unwrap();
     let slave = format!(":input-slave={wav}");
-    for hook in ["Open", "Add", "Send", "Flush", "Del", "Close"] {
+    for hook in ["Open", "Add", "Send", "Deliver", "Flush", "Del", "Close"] {
         let fault = format!("panic:{hook}");
         // Flush needs a seek, and a seek needs paced playback to land mid-stream.
         let args: Vec<&str> = match hook {
@@ -109,6 +109,12 @@ fn a_panic_in_any_hook_is_caught_logged_and_survived() {
                 assert!(no_fallback_to_stock(&run), "a panicking Open fell back to stock");
             }
             "Add" | "Send" => assert_eq!(run.num("video_frames") + run.num("audio_frames"), 0.0, "{hook}"),
+            // Every chain panics on the delivery thread before it is
+            // delivered; the thread lives on and the stream ends normally.
+            "Deliver" => {
+                assert_eq!(run.get("state"), "Ended", "{hook}");
+                assert_eq!(run.num("video_frames") + run.num("audio_frames"), 0.0, "{hook}");
+            }
             _ => {
                 assert_eq!(run.get("state"), "Ended", "{hook}");
                 assert!(run.num("video_frames") > 0.0 && run.num("audio_frames") > 0.0, "{hook}");

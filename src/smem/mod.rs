@@ -14,6 +14,7 @@ pub mod exec_maps;
 pub mod formats;
 pub mod geometry;
 pub mod options;
+pub mod worker;
 
 use std::ffi::CStr;
 
@@ -21,11 +22,13 @@ use crate::ffi::block::BlockChain;
 use crate::ffi::callbacks::{AudioBlockInfo, AudioCallbacks, NoBuffer, VideoCallbacks, VideoFrameInfo};
 use crate::ffi::descriptor::{ConfigOption, ModuleInfo, OptionDefault, StaticCStr, Visibility};
 use crate::ffi::es::{AudioFormat, EsFormat, EsKind, VideoFormat};
-use crate::ffi::stream::{self, OpenError, Stream, StreamOutput};
+use crate::ffi::object::{HeldObject, Object};
+use crate::ffi::stream::{self, guarded, OpenError, Stream, StreamOutput};
 use crate::ffi::sys;
 use formats::Chroma;
 use geometry::{FramePlan, Layout};
 use options::{var, CallbackAddresses, RawOptions};
+use worker::{Consumer, Worker};
 
 /*** Module descriptor ***/
 
@@ -189,22 +192,28 @@ impl StreamOutput for Smem {
     /*** Add / Del / Flush ***/
 
     fn add(&self, stream: &Stream<'_>, es: &EsFormat) -> Option<Track> {
-        let track = match es.kind {
-            EsKind::Video(format) => Track::Video(self.add_video(stream, es, format)?),
-            EsKind::Audio(format) => Track::Audio(self.add_audio(stream, es, format)?),
+        let media = match es.kind {
+            EsKind::Video(format) => Media::Video(self.add_video(stream, es, format)?),
+            EsKind::Audio(format) => Media::Audio(self.add_audio(stream, es, format)?),
             EsKind::Other(_) => {
                 stream.debug(&format!("track {} ({}) is neither video nor audio: not delivered", es.id, es.codec));
                 return None;
             }
         };
-        Some(track)
+        let kind = media.kind();
+        let delivery = Delivery { media, log: stream.hold(), stats: Stats::default() };
+        match Worker::spawn(&format!("smem-{kind}"), delivery) {
+            Ok(worker) => Some(Track { kind, worker }),
+            Err(e) => {
+                stream.error(&format!("{kind} track {} refused: cannot start its delivery thread: {e}", es.id));
+                None
+            }
+        }
     }
 
     fn del(&self, stream: &Stream<'_>, track: Track) {
-        let (kind, stats) = match &track {
-            Track::Video(v) => ("video", &v.stats),
-            Track::Audio(a) => ("audio", &a.stats),
-        };
+        let kind = track.kind;
+        let stats = track.worker.finish().stats;
         stream.debug(&format!(
             "{kind} track ended: {} delivered, {} dropped",
             stats.delivered, stats.dropped
@@ -212,63 +221,32 @@ impl StreamOutput for Smem {
     }
 
     fn flush(&self, stream: &Stream<'_>, track: &mut Track) {
-        // Nothing is buffered here: every block is delivered as it arrives.
-        let kind = match track {
-            Track::Video(_) => "video",
-            Track::Audio(_) => "audio",
-        };
-        stream.debug(&format!("{kind} track flushed"));
+        // Blocks already handed over are delivered, as stock smem delivered
+        // every block before Send returned.
+        track.worker.drain();
+        stream.debug(&format!("{} track flushed", track.kind));
     }
 
     /*** Send ***/
 
-    /// A frame the application gives no buffer for is dropped, and Send
-    /// still succeeds: an error here makes VLC's decoder stop the whole
-    /// stream ("cannot continue streaming due to errors"), which is what
-    /// stock smem does on a NULL buffer.
-    fn send(&self, stream: &Stream<'_>, track: &mut Track, blocks: BlockChain) -> Result<(), ()> {
-        for block in blocks.iter() {
-            let delivered = match track {
-                Track::Video(v) => {
-                    let callbacks = self.video.as_ref().ok_or(())?;
-                    v.send(stream, callbacks, block.data(), block.pts())
-                }
-                Track::Audio(a) => {
-                    let callbacks = self.audio.as_ref().ok_or(())?;
-                    a.send(callbacks, block.data(), block.pts())
-                }
-            };
-            let kind = track.kind();
-            let stats = track.stats();
-            match delivered {
-                Ok(()) => stats.delivered += 1,
-                Err(NoBuffer) => {
-                    stats.dropped += 1;
-                    // 1st, 10th, 100th...: a stuck client cannot flood the log.
-                    if stats.dropped.is_power_of_ten() {
-                        stream.error(&format!(
-                            "the {} prerender callback gave no buffer: frame dropped ({} dropped so far)",
-                            kind,
-                            stats.dropped
-                        ));
-                    }
-                }
-            }
-        }
+    /// Hands the chain to the track's delivery thread and returns: VLC's
+    /// decoder thread goes on while the frame is copied (see `worker`).
+    fn send(&self, _stream: &Stream<'_>, track: &mut Track, blocks: BlockChain) -> Result<(), ()> {
+        track.worker.push(blocks);
         Ok(())
     }
 }
 
 impl Smem {
     fn add_video(&self, stream: &Stream<'_>, es: &EsFormat, format: VideoFormat) -> Option<VideoTrack> {
-        if self.video.is_none() {
+        let Some(callbacks) = self.video else {
             stream.error(&format!(
                 "video track {} ({}) refused: no video callbacks were given \
                  (sout-smem-video-prerender-callback/-postrender-callback)",
                 es.id, es.codec
             ));
             return None;
-        }
+        };
         let chroma = formats::chroma(format.chroma).or_else(|| formats::chroma(es.codec));
         match chroma {
             Some(c) => stream.debug(&format!(
@@ -282,18 +260,18 @@ impl Smem {
                 es.id, es.codec, es.codec
             )),
         }
-        Some(VideoTrack { format, chroma, plan: None, stats: Stats::default() })
+        Some(VideoTrack { callbacks, format, chroma, plan: None })
     }
 
     fn add_audio(&self, stream: &Stream<'_>, es: &EsFormat, format: AudioFormat) -> Option<AudioTrack> {
-        if self.audio.is_none() {
+        let Some(callbacks) = self.audio else {
             stream.error(&format!(
                 "audio track {} ({}) refused: no audio callbacks were given \
                  (sout-smem-audio-prerender-callback/-postrender-callback)",
                 es.id, es.codec
             ));
             return None;
-        }
+        };
         let Some(bits_per_sample) = formats::audio_bits_per_sample(es.codec) else {
             stream.error(&format!(
                 "audio track {} refused: {} is not raw PCM (use transcode{{acodec=s16l}} or another PCM format)",
@@ -312,7 +290,7 @@ impl Smem {
             "audio track {}: {} {} channels {} Hz",
             es.id, es.codec, format.channels, format.rate
         ));
-        Some(AudioTrack { format, bits_per_sample, stats: Stats::default() })
+        Some(AudioTrack { callbacks, format, bits_per_sample })
     }
 }
 
@@ -324,39 +302,81 @@ pub struct Stats {
     dropped: u64,
 }
 
-pub enum Track {
+/// A track VLC added: its delivery thread.
+pub struct Track {
+    kind: &'static str,
+    worker: Worker<Delivery>,
+}
+
+/// What a track's delivery thread owns.
+pub struct Delivery {
+    media: Media,
+    /// The stream, held for logging from the delivery thread.
+    log: HeldObject,
+    stats: Stats,
+}
+
+enum Media {
     Video(VideoTrack),
     Audio(AudioTrack),
 }
 
-impl Track {
-    fn stats(&mut self) -> &mut Stats {
-        match self {
-            Track::Video(v) => &mut v.stats,
-            Track::Audio(a) => &mut a.stats,
-        }
-    }
+impl Media {
     fn kind(&self) -> &'static str {
         match self {
-            Track::Video(_) => "video",
-            Track::Audio(_) => "audio",
+            Media::Video(_) => "video",
+            Media::Audio(_) => "audio",
         }
     }
 }
 
+impl Consumer for Delivery {
+    type Item = BlockChain;
+
+    /// A frame the application gives no buffer for is dropped, and the
+    /// stream goes on (stock smem's Send failed, and VLC then stopped the
+    /// whole stream: "cannot continue streaming due to errors").
+    fn consume(&mut self, blocks: BlockChain) {
+        let Delivery { media, log, stats } = self;
+        let log = log.object();
+        guarded(&log, "Deliver", (), || {
+            for block in blocks.iter() {
+                let delivered = match media {
+                    Media::Video(v) => v.send(&log, block.data(), block.pts()),
+                    Media::Audio(a) => a.send(block.data(), block.pts()),
+                };
+                match delivered {
+                    Ok(()) => stats.delivered += 1,
+                    Err(NoBuffer) => {
+                        stats.dropped += 1;
+                        // 1st, 10th, 100th...: a stuck client cannot flood the log.
+                        if stats.dropped.is_power_of_ten() {
+                            log.error(&format!(
+                                "the {} prerender callback gave no buffer: frame dropped ({} dropped so far)",
+                                media.kind(),
+                                stats.dropped
+                            ));
+                        }
+                    }
+                }
+            }
+        })
+    }
+}
+
 pub struct VideoTrack {
+    callbacks: VideoCallbacks,
     format: VideoFormat,
     chroma: Option<&'static Chroma>,
     /// The plan for the current block size; blocks of one track keep one
     /// size, so this is made once and reused for every frame.
     plan: Option<FramePlan>,
-    stats: Stats,
 }
 
 impl VideoTrack {
     /// The plan for blocks of `block_len` bytes, made on the first one and
     /// kept (and borrowed, not copied) for every frame after it.
-    fn plan_for(&mut self, stream: &Stream<'_>, block_len: usize) -> &FramePlan {
+    fn plan_for(&mut self, log: &Object<'_>, block_len: usize) -> &FramePlan {
         if self.plan.as_ref().is_some_and(|p| p.block_len != block_len) {
             self.plan = None;
         }
@@ -368,7 +388,7 @@ impl VideoTrack {
             };
             if let (Some(chroma), Layout::Opaque) = (chroma, plan.layout) {
                 let (visible_w, visible_h) = geometry::visible_size(format);
-                stream.warn(&format!(
+                log.warn(&format!(
                     "a {} block of {block_len} bytes is neither {visible_w}x{visible_h} nor {}x{} packed: delivered as it is",
                     chroma.fourcc, format.width, format.height
                 ));
@@ -377,23 +397,24 @@ impl VideoTrack {
         })
     }
 
-    fn send(&mut self, stream: &Stream<'_>, callbacks: &VideoCallbacks, data: &[u8], pts: i64) -> Result<(), NoBuffer> {
+    fn send(&mut self, log: &Object<'_>, data: &[u8], pts: i64) -> Result<(), NoBuffer> {
         // Stock reports 0 for what it does not know as raw video.
         let pixel_pitch = self.chroma.map_or(0, Chroma::pixel_pitch);
-        let plan = self.plan_for(stream, data.len());
+        let callbacks = self.callbacks;
+        let plan = self.plan_for(log, data.len());
         let info = VideoFrameInfo { width: plan.width, height: plan.height, pixel_pitch, pts };
         callbacks.deliver(plan.size, info, |dst| plan.copy(data, dst))
     }
 }
 
 pub struct AudioTrack {
+    callbacks: AudioCallbacks,
     format: AudioFormat,
     bits_per_sample: u32,
-    stats: Stats,
 }
 
 impl AudioTrack {
-    fn send(&mut self, callbacks: &AudioCallbacks, data: &[u8], pts: i64) -> Result<(), NoBuffer> {
+    fn send(&mut self, data: &[u8], pts: i64) -> Result<(), NoBuffer> {
         let frame_bytes = (self.bits_per_sample / 8).max(1) as usize * self.format.channels as usize;
         let info = AudioBlockInfo {
             channels: self.format.channels,
@@ -402,7 +423,7 @@ impl AudioTrack {
             bits_per_sample: self.bits_per_sample,
             pts,
         };
-        callbacks.deliver(data.len(), info, |dst| dst.copy_from_slice(data))
+        self.callbacks.deliver(data.len(), info, |dst| dst.copy_from_slice(data))
     }
 }
 

@@ -1,0 +1,228 @@
+//! A track's delivery thread: Send hands each block chain to it and returns,
+//! and the thread calls the application's callbacks and copies.
+//!
+//! Why a thread: at end of stream VLC's input asks whether its decoders'
+//! fifos are empty and, if one is not, sleeps 100 ms (`INPUT_IDLE_SLEEP`)
+//! before it asks again. A Send that copies a frame on VLC's decoder thread
+//! is usually still copying at that moment; one that only hands the frame
+//! over is not. The copy of one frame also overlaps VLC's work on the next
+//! (a transcode's decoding and scaling) instead of adding to it.
+//!
+//! What stays as it was: one chain at most waits beside the one being
+//! delivered, so a slow application still holds VLC's decoder back and
+//! memory stays bounded; `drain` (Flush) and `finish` (Del) return only once
+//! everything handed over has been delivered; a track's blocks are delivered
+//! in order, on one thread, as VLC's decoder thread did for stock smem.
+
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
+
+/// The work a delivery thread does with each item.
+pub trait Consumer: Send + 'static {
+    type Item: Send + 'static;
+    /// Must not unwind: nothing would be left to take the next item.
+    fn consume(&mut self, item: Self::Item);
+}
+
+struct Slot<T> {
+    pending: Option<T>,
+    /// The thread is consuming an item it took from `pending`.
+    busy: bool,
+    stopping: bool,
+}
+
+struct Handoff<T> {
+    slot: Mutex<Slot<T>>,
+    /// An item is pending, or the thread must stop.
+    work: Condvar,
+    /// `pending` was emptied, or the thread went idle.
+    progress: Condvar,
+}
+
+impl<T> Handoff<T> {
+    fn lock(&self) -> MutexGuard<'_, Slot<T>> {
+        // Nothing panics while holding the lock; never let poisoning wedge VLC.
+        self.slot.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+    fn wait<'a>(&self, on: &Condvar, guard: MutexGuard<'a, Slot<T>>) -> MutexGuard<'a, Slot<T>> {
+        on.wait(guard).unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+pub struct Worker<C: Consumer> {
+    handoff: Arc<Handoff<C::Item>>,
+    thread: Option<JoinHandle<C>>,
+}
+
+impl<C: Consumer> Worker<C> {
+    /// Starts a thread named `name` that feeds `consumer`.
+    pub fn spawn(name: &str, consumer: C) -> std::io::Result<Self> {
+        let handoff = Arc::new(Handoff {
+            slot: Mutex::new(Slot { pending: None, busy: false, stopping: false }),
+            work: Condvar::new(),
+            progress: Condvar::new(),
+        });
+        let theirs = Arc::clone(&handoff);
+        let thread = std::thread::Builder::new().name(name.to_owned()).spawn(move || run(&theirs, consumer))?;
+        Ok(Worker { handoff, thread: Some(thread) })
+    }
+
+    /// Hands `item` over; waits while the previous one is still pending.
+    pub fn push(&self, item: C::Item) {
+        let mut slot = self.handoff.lock();
+        while slot.pending.is_some() {
+            slot = self.handoff.wait(&self.handoff.progress, slot);
+        }
+        slot.pending = Some(item);
+        drop(slot);
+        self.handoff.work.notify_one();
+    }
+
+    /// Waits until every item handed over so far has been consumed.
+    pub fn drain(&self) {
+        let mut slot = self.handoff.lock();
+        while slot.pending.is_some() || slot.busy {
+            slot = self.handoff.wait(&self.handoff.progress, slot);
+        }
+    }
+
+    /// Consumes what is left, stops the thread and returns the consumer.
+    pub fn finish(mut self) -> C {
+        self.stop().expect("the delivery thread does not unwind")
+    }
+
+    fn stop(&mut self) -> Option<C> {
+        let thread = self.thread.take()?;
+        self.handoff.lock().stopping = true;
+        self.handoff.work.notify_one();
+        thread.join().ok()
+    }
+}
+
+impl<C: Consumer> Drop for Worker<C> {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn run<C: Consumer>(handoff: &Handoff<C::Item>, mut consumer: C) -> C {
+    loop {
+        let item = {
+            let mut slot = handoff.lock();
+            loop {
+                // A pending item goes before stopping: finish delivers it.
+                if let Some(item) = slot.pending.take() {
+                    slot.busy = true;
+                    break item;
+                }
+                if slot.stopping {
+                    return consumer;
+                }
+                slot = handoff.wait(&handoff.work, slot);
+            }
+        };
+        handoff.progress.notify_all();
+        consumer.consume(item);
+        handoff.lock().busy = false;
+        handoff.progress.notify_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+    use std::time::{Duration, Instant};
+
+    /// Records what it consumed, taking `delay` for each item.
+    struct Recorder {
+        seen: Vec<u32>,
+        delay: Duration,
+        thread: Option<String>,
+    }
+
+    impl Consumer for Recorder {
+        type Item = u32;
+        fn consume(&mut self, item: u32) {
+            std::thread::sleep(self.delay);
+            self.thread = std::thread::current().name().map(str::to_owned);
+            self.seen.push(item);
+        }
+    }
+
+    fn recorder(delay_ms: u64) -> Recorder {
+        Recorder { seen: Vec::new(), delay: Duration::from_millis(delay_ms), thread: None }
+    }
+
+    #[test]
+    fn items_are_consumed_in_order_on_the_named_thread() {
+        let worker = Worker::spawn("smem-test", recorder(0)).unwrap();
+        for i in 0..1000 {
+            worker.push(i);
+        }
+        let done = worker.finish();
+        assert_eq!(done.seen, (0..1000).collect::<Vec<_>>());
+        assert_eq!(done.thread.as_deref(), Some("smem-test"));
+    }
+
+    #[test]
+    fn push_returns_at_once_while_the_thread_is_free() {
+        let worker = Worker::spawn("smem-test", recorder(200)).unwrap();
+        let start = Instant::now();
+        worker.push(1);
+        assert!(start.elapsed() < Duration::from_millis(100), "push waited for the consumer");
+        worker.finish();
+    }
+
+    #[test]
+    fn a_slow_consumer_holds_the_pusher_back() {
+        // One item being consumed and one pending: the third push must wait
+        // for the first to be done (about 100 ms).
+        let worker = Worker::spawn("smem-test", recorder(100)).unwrap();
+        let start = Instant::now();
+        for i in 0..3 {
+            worker.push(i);
+        }
+        assert!(start.elapsed() >= Duration::from_millis(90), "{:?}", start.elapsed());
+        assert_eq!(worker.finish().seen, [0, 1, 2]);
+    }
+
+    #[test]
+    fn drain_and_finish_wait_for_everything_handed_over() {
+        let (tx, rx) = mpsc::channel();
+        struct Reporter(mpsc::Sender<u32>);
+        impl Consumer for Reporter {
+            type Item = u32;
+            fn consume(&mut self, item: u32) {
+                std::thread::sleep(Duration::from_millis(30));
+                self.0.send(item).unwrap();
+            }
+        }
+        let worker = Worker::spawn("smem-test", Reporter(tx)).unwrap();
+        worker.push(1);
+        worker.push(2);
+        worker.drain();
+        assert_eq!(rx.try_iter().collect::<Vec<_>>(), [1, 2], "drain returned before delivery");
+        worker.push(3);
+        drop(worker.finish());
+        assert_eq!(rx.try_iter().collect::<Vec<_>>(), [3], "finish returned before delivery");
+    }
+
+    #[test]
+    fn dropping_a_worker_delivers_and_joins() {
+        let (tx, rx) = mpsc::channel();
+        struct Reporter(mpsc::Sender<u32>);
+        impl Consumer for Reporter {
+            type Item = u32;
+            fn consume(&mut self, item: u32) {
+                self.0.send(item).unwrap();
+            }
+        }
+        let worker = Worker::spawn("smem-test", Reporter(tx)).unwrap();
+        worker.push(7);
+        drop(worker);
+        assert_eq!(rx.recv_timeout(Duration::from_secs(5)), Ok(7));
+        // The thread ended, so its Sender is gone too.
+        assert!(rx.recv_timeout(Duration::from_secs(5)).is_err());
+    }
+}
