@@ -11,6 +11,7 @@
 //! picture tightly packed, and report its real size.
 
 use super::formats::{Chroma, Plane};
+use crate::ffi::copy::copy_rows;
 use crate::ffi::es::VideoFormat;
 
 /// Up to four planes (YUVA).
@@ -125,12 +126,14 @@ impl FramePlan {
     }
 
     /// Runs the plan: `dst` must be `self.size` bytes, `src` the block.
+    /// A plane whose lines are back to back is one memcpy; padded lines go
+    /// through the row kernel in one call per plane.
     pub fn copy(&self, src: &[u8], dst: &mut [u8]) {
         for run in self.runs() {
-            for i in 0..run.count {
-                let s = run.src + i * run.src_stride;
-                let d = run.dst + i * run.dst_stride;
-                dst[d..d + run.len].copy_from_slice(&src[s..s + run.len]);
+            if run.count == 1 {
+                dst[run.dst..][..run.len].copy_from_slice(&src[run.src..][..run.len]);
+            } else {
+                copy_rows(&src[run.src..], run.src_stride, &mut dst[run.dst..], run.dst_stride, run.len, run.count);
             }
         }
     }
