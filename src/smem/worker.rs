@@ -29,6 +29,10 @@ struct Slot<T> {
     /// The thread is consuming an item it took from `pending`.
     busy: bool,
     stopping: bool,
+    /// The thread waits on `work`: a push must wake it.
+    idle: bool,
+    /// Callers waiting on `progress` (a push for the slot, a drain for idleness).
+    waiters: u32,
 }
 
 struct Handoff<T> {
@@ -47,6 +51,15 @@ impl<T> Handoff<T> {
     fn wait<'a>(&self, on: &Condvar, guard: MutexGuard<'a, Slot<T>>) -> MutexGuard<'a, Slot<T>> {
         on.wait(guard).unwrap_or_else(PoisonError::into_inner)
     }
+    /// Waits on `progress` while `blocked` holds.
+    fn wait_while<'a>(&self, mut slot: MutexGuard<'a, Slot<T>>, blocked: impl Fn(&Slot<T>) -> bool) -> MutexGuard<'a, Slot<T>> {
+        while blocked(&slot) {
+            slot.waiters += 1;
+            slot = self.wait(&self.progress, slot);
+            slot.waiters -= 1;
+        }
+        slot
+    }
 }
 
 pub struct Worker<C: Consumer> {
@@ -58,7 +71,7 @@ impl<C: Consumer> Worker<C> {
     /// Starts a thread named `name` that feeds `consumer`.
     pub fn spawn(name: &str, consumer: C) -> std::io::Result<Self> {
         let handoff = Arc::new(Handoff {
-            slot: Mutex::new(Slot { pending: None, busy: false, stopping: false }),
+            slot: Mutex::new(Slot { pending: None, busy: false, stopping: false, idle: false, waiters: 0 }),
             work: Condvar::new(),
             progress: Condvar::new(),
         });
@@ -69,21 +82,18 @@ impl<C: Consumer> Worker<C> {
 
     /// Hands `item` over; waits while the previous one is still pending.
     pub fn push(&self, item: C::Item) {
-        let mut slot = self.handoff.lock();
-        while slot.pending.is_some() {
-            slot = self.handoff.wait(&self.handoff.progress, slot);
-        }
+        let mut slot = self.handoff.wait_while(self.handoff.lock(), |s| s.pending.is_some());
         slot.pending = Some(item);
+        let wake = slot.idle;
         drop(slot);
-        self.handoff.work.notify_one();
+        if wake {
+            self.handoff.work.notify_one();
+        }
     }
 
     /// Waits until every item handed over so far has been consumed.
     pub fn drain(&self) {
-        let mut slot = self.handoff.lock();
-        while slot.pending.is_some() || slot.busy {
-            slot = self.handoff.wait(&self.handoff.progress, slot);
-        }
+        drop(self.handoff.wait_while(self.handoff.lock(), |s| s.pending.is_some() || s.busy));
     }
 
     /// Consumes what is left, stops the thread and returns the consumer.
@@ -105,26 +115,32 @@ impl<C: Consumer> Drop for Worker<C> {
     }
 }
 
+/// The delivery thread. One lock round per item: the lock that marks an
+/// item done also takes the next one, and only callers that wait are woken.
 fn run<C: Consumer>(handoff: &Handoff<C::Item>, mut consumer: C) -> C {
+    let mut slot = handoff.lock();
     loop {
-        let item = {
-            let mut slot = handoff.lock();
-            loop {
-                // A pending item goes before stopping: finish delivers it.
-                if let Some(item) = slot.pending.take() {
-                    slot.busy = true;
-                    break item;
-                }
-                if slot.stopping {
-                    return consumer;
-                }
-                slot = handoff.wait(&handoff.work, slot);
+        // A pending item goes before stopping: finish delivers it.
+        if let Some(item) = slot.pending.take() {
+            slot.busy = true;
+            let wake = slot.waiters > 0;
+            drop(slot);
+            if wake {
+                handoff.progress.notify_all();
             }
-        };
-        handoff.progress.notify_all();
-        consumer.consume(item);
-        handoff.lock().busy = false;
-        handoff.progress.notify_all();
+            consumer.consume(item);
+            slot = handoff.lock();
+            slot.busy = false;
+            if slot.waiters > 0 {
+                handoff.progress.notify_all();
+            }
+        } else if slot.stopping {
+            return consumer;
+        } else {
+            slot.idle = true;
+            slot = handoff.wait(&handoff.work, slot);
+            slot.idle = false;
+        }
     }
 }
 
@@ -224,5 +240,35 @@ mod tests {
         assert_eq!(rx.recv_timeout(Duration::from_secs(5)), Ok(7));
         // The thread ended, so its Sender is gone too.
         assert!(rx.recv_timeout(Duration::from_secs(5)).is_err());
+    }
+
+    #[test]
+    fn pushes_and_drains_from_two_threads_never_lose_a_wake_up() {
+        // Items are consumed at once, so the thread keeps going idle and
+        // waking; a lost wake-up would hang, which the watchdog turns into
+        // a failure.
+        let (done_tx, done_rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let worker = Arc::new(Worker::spawn("smem-test", recorder(0)).unwrap());
+            let drainer = {
+                let worker = Arc::clone(&worker);
+                std::thread::spawn(move || {
+                    for _ in 0..2_000 {
+                        worker.drain();
+                    }
+                })
+            };
+            for i in 0..20_000 {
+                worker.push(i);
+                if i % 1000 == 0 {
+                    worker.drain();
+                }
+            }
+            drainer.join().unwrap();
+            let worker = Arc::into_inner(worker).expect("the drainer is done");
+            done_tx.send(worker.finish().seen).unwrap();
+        });
+        let seen = done_rx.recv_timeout(Duration::from_secs(60)).expect("push/drain hung");
+        assert_eq!(seen, (0..20_000).collect::<Vec<_>>());
     }
 }
