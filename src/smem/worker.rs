@@ -8,9 +8,10 @@
 //! over is not. The copy of one frame also overlaps VLC's work on the next
 //! (a transcode's decoding and scaling) instead of adding to it.
 //!
-//! What stays as it was: one chain at most waits beside the one being
-//! delivered, so a slow application still holds VLC's decoder back and
-//! memory stays bounded; `drain` (Flush) and `finish` (Del) return only once
+//! What stays as it was: a push waits until the previous item has been
+//! consumed, so one chain at most is in our hands (stock held the one it was
+//! copying), a slow application still holds VLC's decoder back, and memory
+//! stays as it was; `drain` (Flush) and `finish` (Del) return only once
 //! everything handed over has been delivered; a track's blocks are delivered
 //! in order, on one thread, as VLC's decoder thread did for stock smem.
 
@@ -80,9 +81,9 @@ impl<C: Consumer> Worker<C> {
         Ok(Worker { handoff, thread: Some(thread) })
     }
 
-    /// Hands `item` over; waits while the previous one is still pending.
+    /// Hands `item` over; first waits until the previous one is consumed.
     pub fn push(&self, item: C::Item) {
-        let mut slot = self.handoff.wait_while(self.handoff.lock(), |s| s.pending.is_some());
+        let mut slot = self.handoff.wait_while(self.handoff.lock(), |s| s.pending.is_some() || s.busy);
         slot.pending = Some(item);
         let wake = slot.idle;
         drop(slot);
@@ -192,14 +193,14 @@ mod tests {
 
     #[test]
     fn a_slow_consumer_holds_the_pusher_back() {
-        // One item being consumed and one pending: the third push must wait
-        // for the first to be done (about 100 ms).
+        // One item at a time: the third push waits for the first two to be
+        // consumed (about 200 ms).
         let worker = Worker::spawn("smem-test", recorder(100)).unwrap();
         let start = Instant::now();
         for i in 0..3 {
             worker.push(i);
         }
-        assert!(start.elapsed() >= Duration::from_millis(90), "{:?}", start.elapsed());
+        assert!(start.elapsed() >= Duration::from_millis(190), "{:?}", start.elapsed());
         assert_eq!(worker.finish().seen, [0, 1, 2]);
     }
 
