@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 HOST=target/release/smem-host
 PLUGINS=target/vlc-plugins
 OUT=out/bench; mkdir -p "$OUT"
-REPS=${REPS:-7}
+REPS=${REPS:-11}
 
 # Raw 1080p, 16 s (no transcode: the y4m frames are the I420 blocks), and a
 # 1080p source transcoded to RV32 (8 s).

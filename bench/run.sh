@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 OUT=out/bench; mkdir -p "$OUT"
 FIGURES=$OUT/figures.txt; : >"$FIGURES"
 
-echo "== end to end (median of ${REPS:-7} interleaved runs)"
+echo "== end to end (median of ${REPS:-11} interleaved runs)"
 bench/e2e.sh | tee -a "$FIGURES"
 
 echo "== copy into the application's buffer vs memcpy (criterion)"
@@ -52,4 +52,5 @@ for k in sorted(k for k in f if k.startswith("copy_") and k.endswith("_vs_memcpy
 print()
 print(f"allocations per frame in our code: {g('allocs_per_frame')} (all {g('allocs_in_ours_long_run')} of ours are in Open/Add/Del)")
 print(f"instructions per frame: ours {g('instructions_per_frame_ours')}, stock {g('instructions_per_frame_stock')}, ratio {g('instructions_per_frame_ours_over_stock')}")
+print(f"  of which outside the memcpy both make: ours {g('instructions_per_frame_outside_memcpy_ours')}, stock {g('instructions_per_frame_outside_memcpy_stock')}")
 PY
