@@ -209,3 +209,26 @@ fn a_null_buffer_drops_that_frame_only_and_is_logged_sparingly() {
     assert!(drops[1].contains("(10 dropped so far)"));
     assert!(run.log_has("video track ended: 40 delivered, 20 dropped"));
 }
+
+#[test]
+fn one_delivery_at_a_time_video_and_audio_included_as_with_stock() {
+    // Stock smem's callbacks ran under VLC's sout lock: a delivery (prerender
+    // to postrender) never began while another was under way, and
+    // applications may share state between their video and audio callbacks
+    // on that ground. Prerender sleeps 2 ms to widen the window.
+    let dir = scratch("one-at-a-time");
+    let (y4m, wav) = (path(&dir, "in.y4m"), path(&dir, "in.wav"));
+    media::write_y4m(&y4m, 64, 48, 25, 50).unwrap();
+    media::write_wav(&wav, 48_000, 2, 2.0).unwrap();
+    let slave = format!(":input-slave={wav}");
+    for who in [Smem::Ours, Smem::Stock] {
+        let run = play(who, &dir, &y4m, &["--option", &slave, "--smem-opts", "no-time-sync", "--callback-sleep-us", "2000"]);
+        assert_played(&run);
+        assert!(run.num("video_frames") == 50.0 && run.num("audio_frames") >= 30.0, "{who:?}: {}", run.stdout);
+        assert_eq!(run.num("callback_overlaps"), 0.0, "{who:?}: deliveries overlapped");
+        if who == Smem::Ours {
+            assert_eq!(run.num("callback_threads"), 1.0, "one delivery thread for both tracks");
+        }
+    }
+}
+

@@ -17,6 +17,7 @@ pub mod options;
 pub mod worker;
 
 use std::ffi::CStr;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::ffi::block::BlockChain;
 use crate::ffi::callbacks::{AudioBlockInfo, AudioCallbacks, NoBuffer, VideoCallbacks, VideoFrameInfo};
@@ -98,6 +99,10 @@ pub struct Smem {
     video: Option<VideoCallbacks>,
     audio: Option<AudioCallbacks>,
     time_sync: bool,
+    /// Calls the callbacks of every track, one frame at a time in the order
+    /// VLC sent them: stock's ran under VLC's sout lock, never two at once,
+    /// and applications may rely on it.
+    deliverer: Worker<Deliverer>,
 }
 
 fn read_options(stream: &Stream<'_>) -> RawOptions {
@@ -172,13 +177,17 @@ impl StreamOutput for Smem {
         // (checked just above); their signatures are the smem ABI clients use.
         let video = options.video.map(|a| unsafe { VideoCallbacks::from_addresses(a.prerender, a.postrender, a.data) });
         let audio = options.audio.map(|a| unsafe { AudioCallbacks::from_addresses(a.prerender, a.postrender, a.data) });
+        let deliverer = Worker::spawn("smem-deliver", Deliverer { log: stream.hold() }).map_err(|e| {
+            stream.error(&format!("cannot start the delivery thread: {e}"));
+            OpenError::Refused
+        })?;
         stream.debug(&format!(
             "smem (Rust) opened: video callbacks {}, audio callbacks {}, time-sync {}",
             if video.is_some() { "set" } else { "none" },
             if audio.is_some() { "set" } else { "none" },
             options.time_sync
         ));
-        Ok(Smem { video, audio, time_sync: options.time_sync })
+        Ok(Smem { video, audio, time_sync: options.time_sync, deliverer })
     }
 
     fn pace_nocontrol(&self) -> bool {
@@ -186,6 +195,8 @@ impl StreamOutput for Smem {
     }
 
     fn close(self, stream: &Stream<'_>) {
+        // Delivers what is left (nothing, after Del) and joins the thread.
+        self.deliverer.finish();
         stream.debug("smem (Rust) closed");
     }
 
@@ -201,19 +212,14 @@ impl StreamOutput for Smem {
             }
         };
         let kind = media.kind();
-        let delivery = Delivery { media, log: stream.hold(), stats: Stats::default() };
-        match Worker::spawn(&format!("smem-{kind}"), delivery) {
-            Ok(worker) => Some(Track { kind, worker }),
-            Err(e) => {
-                stream.error(&format!("{kind} track {} refused: cannot start its delivery thread: {e}", es.id));
-                None
-            }
-        }
+        Some(Track { kind, delivery: Arc::new(Mutex::new(Delivery { media, stats: Stats::default() })) })
     }
 
     fn del(&self, stream: &Stream<'_>, track: Track) {
+        // Every frame of this track handed over is delivered first.
+        self.deliverer.drain();
         let kind = track.kind;
-        let stats = track.worker.finish().stats;
+        let stats = track.delivery.lock().unwrap_or_else(PoisonError::into_inner).stats;
         stream.debug(&format!(
             "{kind} track ended: {} delivered, {} dropped",
             stats.delivered, stats.dropped
@@ -223,16 +229,16 @@ impl StreamOutput for Smem {
     fn flush(&self, stream: &Stream<'_>, track: &mut Track) {
         // Blocks already handed over are delivered, as stock smem delivered
         // every block before Send returned.
-        track.worker.drain();
+        self.deliverer.drain();
         stream.debug(&format!("{} track flushed", track.kind));
     }
 
     /*** Send ***/
 
-    /// Hands the chain to the track's delivery thread and returns: VLC's
-    /// decoder thread goes on while the frame is copied (see `worker`).
+    /// Hands the chain to the delivery thread and returns: VLC's decoder
+    /// thread goes on while the frame is copied (see `worker`).
     fn send(&self, _stream: &Stream<'_>, track: &mut Track, blocks: BlockChain) -> Result<(), ()> {
-        track.worker.push(blocks);
+        self.deliverer.push((Arc::clone(&track.delivery), blocks));
         Ok(())
     }
 }
@@ -296,24 +302,27 @@ impl Smem {
 
 /*** Tracks ***/
 
-#[derive(Debug, Default)]
+#[derive(Clone, Copy, Debug, Default)]
 pub struct Stats {
     delivered: u64,
     dropped: u64,
 }
 
-/// A track VLC added: its delivery thread.
+/// A track VLC added. Its state travels with each of its frames to the
+/// delivery thread, which alone touches it until Del.
 pub struct Track {
     kind: &'static str,
-    worker: Worker<Delivery>,
+    delivery: Arc<Mutex<Delivery>>,
 }
 
-/// What a track's delivery thread owns.
 pub struct Delivery {
     media: Media,
-    /// The stream, held for logging from the delivery thread.
-    log: HeldObject,
     stats: Stats,
+}
+
+/// The delivery thread's own state: the stream, held for logging.
+pub struct Deliverer {
+    log: HeldObject,
 }
 
 enum Media {
@@ -330,37 +339,43 @@ impl Media {
     }
 }
 
-impl Consumer for Delivery {
-    type Item = BlockChain;
+impl Consumer for Deliverer {
+    type Item = (Arc<Mutex<Delivery>>, BlockChain);
 
+    fn consume(&mut self, (track, blocks): Self::Item) {
+        let log = self.log.object();
+        guarded(&log, "Deliver", (), || {
+            track.lock().unwrap_or_else(PoisonError::into_inner).deliver(&log, &blocks)
+        })
+    }
+}
+
+impl Delivery {
     /// A frame the application gives no buffer for is dropped, and the
     /// stream goes on (stock smem's Send failed, and VLC then stopped the
     /// whole stream: "cannot continue streaming due to errors").
-    fn consume(&mut self, blocks: BlockChain) {
-        let Delivery { media, log, stats } = self;
-        let log = log.object();
-        guarded(&log, "Deliver", (), || {
-            for block in blocks.iter() {
-                let delivered = match media {
-                    Media::Video(v) => v.send(&log, block.data(), block.pts()),
-                    Media::Audio(a) => a.send(block.data(), block.pts()),
-                };
-                match delivered {
-                    Ok(()) => stats.delivered += 1,
-                    Err(NoBuffer) => {
-                        stats.dropped += 1;
-                        // 1st, 10th, 100th...: a stuck client cannot flood the log.
-                        if stats.dropped.is_power_of_ten() {
-                            log.error(&format!(
-                                "the {} prerender callback gave no buffer: frame dropped ({} dropped so far)",
-                                media.kind(),
-                                stats.dropped
-                            ));
-                        }
+    fn deliver(&mut self, log: &Object<'_>, blocks: &BlockChain) {
+        let Delivery { media, stats } = self;
+        for block in blocks.iter() {
+            let delivered = match media {
+                Media::Video(v) => v.send(log, block.data(), block.pts()),
+                Media::Audio(a) => a.send(block.data(), block.pts()),
+            };
+            match delivered {
+                Ok(()) => stats.delivered += 1,
+                Err(NoBuffer) => {
+                    stats.dropped += 1;
+                    // 1st, 10th, 100th...: a stuck client cannot flood the log.
+                    if stats.dropped.is_power_of_ten() {
+                        log.error(&format!(
+                            "the {} prerender callback gave no buffer: frame dropped ({} dropped so far)",
+                            media.kind(),
+                            stats.dropped
+                        ));
                     }
                 }
             }
-        })
+        }
     }
 }
 

@@ -1,5 +1,7 @@
-//! A track's delivery thread: Send hands each block chain to it and returns,
-//! and the thread calls the application's callbacks and copies.
+//! The delivery thread of an smem instance: Send hands each block chain to
+//! it and returns, and the thread calls the application's callbacks and
+//! copies, for every track, one chain at a time in the order VLC sent them
+//! (stock smem's callbacks ran under VLC's sout lock, never two at once).
 //!
 //! Why a thread: at end of stream VLC's input asks whether its decoders'
 //! fifos are empty and, if one is not, sleeps 100 ms (`INPUT_IDLE_SLEEP`)
@@ -12,8 +14,7 @@
 //! consumed, so one chain at most is in our hands (stock held the one it was
 //! copying), a slow application still holds VLC's decoder back, and memory
 //! stays as it was; `drain` (Flush) and `finish` (Del) return only once
-//! everything handed over has been delivered; a track's blocks are delivered
-//! in order, on one thread, as VLC's decoder thread did for stock smem.
+//! everything handed over has been delivered.
 
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;

@@ -31,6 +31,30 @@ fn since_start_us() -> u128 {
     START.get().map(|s| s.elapsed().as_micros()).unwrap_or(0)
 }
 
+/// Whether a delivery (prerender to postrender) is in progress, across
+/// tracks: stock smem never started one while another was (VLC's sout lock),
+/// and applications may rely on that.
+static DELIVERING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+static OVERLAPS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+/// The threads the callbacks were called on.
+static CALLBACK_THREADS: Mutex<Vec<std::thread::ThreadId>> = Mutex::new(Vec::new());
+
+fn delivery_starts() {
+    use std::sync::atomic::Ordering::SeqCst;
+    if DELIVERING.swap(true, SeqCst) {
+        OVERLAPS.fetch_add(1, SeqCst);
+    }
+    let id = std::thread::current().id();
+    let mut threads = CALLBACK_THREADS.lock().unwrap();
+    if !threads.contains(&id) {
+        threads.push(id);
+    }
+}
+
+fn delivery_ends() {
+    DELIVERING.store(false, std::sync::atomic::Ordering::SeqCst);
+}
+
 pub(crate) const MAGIC_VIDEO: u64 = 0x5649_4445_4f5f_5f5f;
 pub(crate) const MAGIC_AUDIO: u64 = 0x4155_4449_4f5f_5f5f;
 
@@ -46,6 +70,8 @@ struct TrackState {
     prerender_size: usize,
     count: u64,
     null_every: u64,
+    /// Time prerender takes, to widen the window in which deliveries could overlap.
+    callback_sleep: Duration,
     prerender_calls: u64,
     bytes: u64,
     errors: Vec<String>,
@@ -81,12 +107,15 @@ fn prerender(data: *mut c_void, buffer: *mut *mut u8, size: usize, magic: u64) {
         eprintln!("smem-host: prerender called with a foreign data pointer");
         std::process::abort();
     };
+    delivery_starts();
     let mut st = track.state.lock().unwrap();
     st.prerender_calls += 1;
     st.prerender_size = size;
+    std::thread::sleep(st.callback_sleep);
     if st.null_every > 0 && st.prerender_calls % st.null_every == 0 {
         // SAFETY: `buffer` is the out-parameter smem passes us.
         unsafe { *buffer = std::ptr::null_mut() };
+        delivery_ends();
         return;
     }
     // Grown once and reused: the host should cost as little as a real client.
@@ -115,6 +144,7 @@ fn record<'t>(track: &'t Track, buffer: *mut u8, size: usize, pts: i64, line: st
     if let Some(out) = out.as_mut() {
         let _ = out.write_all(&buffer[..size]);
     }
+    delivery_ends();
     st
 }
 
@@ -169,6 +199,7 @@ pub(crate) struct PlayArgs {
     report: Option<String>,
     log: Option<String>,
     null_every: u64,
+    callback_sleep_us: u64,
     script: libvlc::Script,
     playlist: bool,
     /// Media played after MEDIA on the same player (and so the same stream
@@ -200,6 +231,9 @@ fn parse_play(args: &[String]) -> Result<PlayArgs, String> {
             "--report" => p.report = Some(value()?),
             "--log" => p.log = Some(value()?),
             "--null-every" => p.null_every = value()?.parse().map_err(|_| "--null-every takes a number")?,
+            "--callback-sleep-us" => {
+                p.callback_sleep_us = value()?.parse().map_err(|_| "--callback-sleep-us takes microseconds")?
+            }
             "--seek" => p.script.seek_ms = Some(value()?.parse().map_err(|_| "--seek takes milliseconds")?),
             "--stop-after" => p.script.stop_after_ms = Some(value()?.parse().map_err(|_| "--stop-after takes milliseconds")?),
             "--video-off-on" => {
@@ -272,6 +306,7 @@ fn play(p: &PlayArgs) -> Result<bool, String> {
     for (track, out) in [(&video, &p.video_out), (&audio, &p.audio_out)] {
         let mut st = track.state.lock().unwrap();
         st.null_every = p.null_every;
+        st.callback_sleep = Duration::from_micros(p.callback_sleep_us);
         if let Some(path) = out {
             st.out = Some(std::io::BufWriter::new(std::fs::File::create(path).map_err(|e| format!("{path}: {e}"))?));
         }
@@ -358,6 +393,8 @@ fn play(p: &PlayArgs) -> Result<bool, String> {
         let _ = writeln!(summary, "{name}_errors: {}", st.errors.len());
         report.push_str(&st.report);
     }
+    let _ = writeln!(summary, "callback_overlaps: {}", OVERLAPS.load(std::sync::atomic::Ordering::SeqCst));
+    let _ = writeln!(summary, "callback_threads: {}", CALLBACK_THREADS.lock().unwrap().len());
     let _ = writeln!(summary, "max_rss_kb: {}", max_rss_kb());
     let smem_lines = log.iter().filter(|l| l.module == "smem_rs").count();
     let _ = writeln!(summary, "smem_rs_log_lines: {smem_lines}");
