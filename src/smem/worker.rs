@@ -172,6 +172,26 @@ mod tests {
         Recorder { seen: Vec::new(), delay: Duration::from_millis(delay_ms), thread: None }
     }
 
+    /// Sends each item it consumed to the test, after `delay`, so the test
+    /// sees what was consumed while the worker still lives.
+    struct Reporter {
+        delay: Duration,
+        to_test: mpsc::Sender<u32>,
+    }
+
+    impl Consumer for Reporter {
+        type Item = u32;
+        fn consume(&mut self, item: u32) {
+            std::thread::sleep(self.delay);
+            self.to_test.send(item).unwrap();
+        }
+    }
+
+    fn reporter(delay_ms: u64) -> (Reporter, mpsc::Receiver<u32>) {
+        let (to_test, rx) = mpsc::channel();
+        (Reporter { delay: Duration::from_millis(delay_ms), to_test }, rx)
+    }
+
     #[test]
     fn items_are_consumed_in_order_on_the_named_thread() {
         let worker = Worker::spawn("smem-test", recorder(0)).unwrap();
@@ -207,16 +227,8 @@ mod tests {
 
     #[test]
     fn drain_and_finish_wait_for_everything_handed_over() {
-        let (tx, rx) = mpsc::channel();
-        struct Reporter(mpsc::Sender<u32>);
-        impl Consumer for Reporter {
-            type Item = u32;
-            fn consume(&mut self, item: u32) {
-                std::thread::sleep(Duration::from_millis(30));
-                self.0.send(item).unwrap();
-            }
-        }
-        let worker = Worker::spawn("smem-test", Reporter(tx)).unwrap();
+        let (reporter, rx) = reporter(30);
+        let worker = Worker::spawn("smem-test", reporter).unwrap();
         worker.push(1);
         worker.push(2);
         worker.drain();
@@ -228,15 +240,8 @@ mod tests {
 
     #[test]
     fn dropping_a_worker_delivers_and_joins() {
-        let (tx, rx) = mpsc::channel();
-        struct Reporter(mpsc::Sender<u32>);
-        impl Consumer for Reporter {
-            type Item = u32;
-            fn consume(&mut self, item: u32) {
-                self.0.send(item).unwrap();
-            }
-        }
-        let worker = Worker::spawn("smem-test", Reporter(tx)).unwrap();
+        let (reporter, rx) = reporter(0);
+        let worker = Worker::spawn("smem-test", reporter).unwrap();
         worker.push(7);
         drop(worker);
         assert_eq!(rx.recv_timeout(Duration::from_secs(5)), Ok(7));
