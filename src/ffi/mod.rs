@@ -5,6 +5,7 @@
 
 pub mod block;
 pub mod callbacks;
+pub mod clock;
 pub mod copy;
 pub mod descriptor;
 pub mod es;

@@ -14,13 +14,16 @@ pub mod exec_maps;
 pub mod formats;
 pub mod geometry;
 pub mod options;
+pub mod placement;
 pub mod worker;
 
 use std::ffi::CStr;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
 
 use crate::ffi::block::BlockChain;
 use crate::ffi::callbacks::{AudioBlockInfo, AudioCallbacks, NoBuffer, VideoCallbacks, VideoFrameInfo};
+use crate::ffi::clock::thread_cpu_time;
 use crate::ffi::descriptor::{ConfigOption, ModuleInfo, OptionDefault, StaticCStr, Visibility};
 use crate::ffi::es::{AudioFormat, EsFormat, EsKind, VideoFormat};
 use crate::ffi::object::{HeldObject, Object};
@@ -29,6 +32,7 @@ use crate::ffi::sys;
 use formats::Chroma;
 use geometry::{FramePlan, Layout};
 use options::{var, CallbackAddresses, RawOptions};
+use placement::Placement;
 use worker::{Consumer, Worker};
 
 /*** Module descriptor ***/
@@ -99,7 +103,8 @@ pub struct Smem {
     video: Option<VideoCallbacks>,
     audio: Option<AudioCallbacks>,
     time_sync: bool,
-    /// Calls the callbacks of every track, one frame at a time in the order
+    /// Calls the callbacks of the frames handed over (see `placement`). With
+    /// the frames Send copies itself, one delivery at a time in the order
     /// VLC sent them: stock's ran under VLC's sout lock, never two at once,
     /// and applications may rely on it.
     deliverer: Worker<Deliverer>,
@@ -212,7 +217,8 @@ impl StreamOutput for Smem {
             }
         };
         let kind = media.kind();
-        Some(Track { kind, delivery: Arc::new(Mutex::new(Delivery { media, stats: Stats::default() })) })
+        let delivery = Arc::new(Mutex::new(Delivery { media, stats: Stats::default() }));
+        Some(Track { kind, delivery, placement: Placement::default(), inline: false })
     }
 
     fn del(&self, stream: &Stream<'_>, track: Track) {
@@ -235,10 +241,28 @@ impl StreamOutput for Smem {
 
     /*** Send ***/
 
-    /// Hands the chain to the delivery thread and returns: VLC's decoder
-    /// thread goes on while the frame is copied (see `worker`).
-    fn send(&self, _stream: &Stream<'_>, track: &mut Track, blocks: BlockChain) -> Result<(), ()> {
-        self.deliverer.push((Arc::clone(&track.delivery), blocks));
+    /// Copies the chain here, on VLC's thread, while that thread is busy
+    /// between frames; otherwise hands it to the delivery thread and returns
+    /// (see `placement`). VLC calls Send under its sout lock, so after the
+    /// drain nothing else is delivered while this copies.
+    fn send(&self, stream: &Stream<'_>, track: &mut Track, blocks: BlockChain) -> Result<(), ()> {
+        let inline = track.placement.copy_inline(Instant::now(), thread_cpu_time());
+        if inline != track.inline {
+            track.inline = inline;
+            stream.debug(&format!(
+                "{} track: VLC's thread is busy {:.0}% of the time between frames: {}",
+                track.kind,
+                track.placement.busy() * 100.0,
+                if inline { "copying on it" } else { "handing frames to the delivery thread" }
+            ));
+        }
+        if inline {
+            self.deliverer.drain();
+            deliver(stream, &track.delivery, blocks);
+        } else {
+            self.deliverer.push((Arc::clone(&track.delivery), blocks));
+        }
+        track.placement.returned(Instant::now(), thread_cpu_time());
         Ok(())
     }
 }
@@ -308,11 +332,14 @@ pub struct Stats {
     dropped: u64,
 }
 
-/// A track VLC added. Its state travels with each of its frames to the
-/// delivery thread, which alone touches it until Del.
+/// A track VLC added. Its state travels with each frame handed over to the
+/// delivery thread; Send, Flush and Del touch it only with that thread idle.
 pub struct Track {
     kind: &'static str,
     delivery: Arc<Mutex<Delivery>>,
+    placement: Placement,
+    /// The placement's last decision, to log its changes.
+    inline: bool,
 }
 
 pub struct Delivery {
@@ -343,11 +370,14 @@ impl Consumer for Deliverer {
     type Item = (Arc<Mutex<Delivery>>, BlockChain);
 
     fn consume(&mut self, (track, blocks): Self::Item) {
-        let log = self.log.object();
-        guarded(&log, "Deliver", (), || {
-            track.lock().unwrap_or_else(PoisonError::into_inner).deliver(&log, &blocks)
-        })
+        deliver(&self.log.object(), &track, blocks);
     }
+}
+
+/// Delivers a chain of `track`'s, on whichever thread: a panic is logged
+/// as `internal error in Deliver` and that chain is dropped.
+fn deliver(log: &Object<'_>, track: &Mutex<Delivery>, blocks: BlockChain) {
+    guarded(log, "Deliver", (), || track.lock().unwrap_or_else(PoisonError::into_inner).deliver(log, &blocks))
 }
 
 impl Delivery {
