@@ -15,6 +15,14 @@ pub enum Level {
     Debug,
 }
 
+fn level_prio(level: Level) -> c_int {
+    (match level {
+        Level::Error => sys::vlc_log_type_VLC_MSG_ERR,
+        Level::Warning => sys::vlc_log_type_VLC_MSG_WARN,
+        Level::Debug => sys::vlc_log_type_VLC_MSG_DBG,
+    }) as c_int
+}
+
 /// A borrowed VLC object (any `vlc_object_t`), valid for `'a`.
 #[derive(Clone, Copy)]
 pub struct Object<'a> {
@@ -33,11 +41,7 @@ impl<'a> Object<'a> {
     /// Logs `msg` through VLC's logger, tagged with our module name. The text
     /// goes through a "%s" format so it can never be read as a format string.
     pub fn log(&self, level: Level, msg: &str) {
-        let prio = match level {
-            Level::Error => sys::vlc_log_type_VLC_MSG_ERR,
-            Level::Warning => sys::vlc_log_type_VLC_MSG_WARN,
-            Level::Debug => sys::vlc_log_type_VLC_MSG_DBG,
-        } as c_int;
+        let prio = level_prio(level);
         let text = CString::new(msg.replace('\0', "\\0")).unwrap_or_default();
         // SAFETY: live object; all strings are NUL-terminated and outlive the call.
         unsafe {
@@ -59,6 +63,23 @@ impl<'a> Object<'a> {
         // SAFETY: live object; the reference is released when the HeldObject drops.
         unsafe { sys::vlc_object_hold(self.raw) };
         HeldObject { raw: NonNull::new(self.raw).expect("a live VLC object is not null"), module: self.module }
+    }
+
+    /// Logs a fixed message without allocating (for the per-frame path).
+    pub fn log_static(&self, level: Level, msg: &'static CStr) {
+        // SAFETY: live object; all strings are NUL-terminated and 'static.
+        unsafe {
+            sys::vlc_Log(
+                self.raw,
+                level_prio(level),
+                self.module.as_ptr(),
+                c"smem-rs".as_ptr(),
+                line!(),
+                c"".as_ptr(),
+                c"%s".as_ptr(),
+                msg.as_ptr(),
+            );
+        }
     }
 
     pub fn error(&self, msg: &str) {

@@ -26,7 +26,7 @@ use crate::ffi::callbacks::{AudioBlockInfo, AudioCallbacks, NoBuffer, VideoCallb
 use crate::ffi::clock::thread_cpu_time;
 use crate::ffi::descriptor::{ConfigOption, ModuleInfo, OptionDefault, StaticCStr, Visibility};
 use crate::ffi::es::{AudioFormat, EsFormat, EsKind, VideoFormat};
-use crate::ffi::object::{HeldObject, Object};
+use crate::ffi::object::{HeldObject, Level, Object};
 use crate::ffi::stream::{self, guarded, OpenError, Stream, StreamOutput};
 use crate::ffi::sys;
 use formats::Chroma;
@@ -218,7 +218,7 @@ impl StreamOutput for Smem {
         };
         let kind = media.kind();
         let delivery = Arc::new(Mutex::new(Delivery { media, stats: Stats::default() }));
-        Some(Track { kind, delivery, placement: Placement::default(), inline: false })
+        Some(Track { kind, delivery, placement: Placement::default(), inline: false, changes_logged: 0 })
     }
 
     fn del(&self, stream: &Stream<'_>, track: Track) {
@@ -246,15 +246,20 @@ impl StreamOutput for Smem {
     /// (see `placement`). VLC calls Send under its sout lock, so after the
     /// drain nothing else is delivered while this copies.
     fn send(&self, stream: &Stream<'_>, track: &mut Track, blocks: BlockChain) -> Result<(), ()> {
-        let inline = track.placement.copy_inline(Instant::now(), thread_cpu_time());
+        let placement = &mut track.placement;
+        let inline = if placement.measuring() {
+            placement.copy_inline(Instant::now(), thread_cpu_time())
+        } else {
+            placement.decision()
+        };
         if inline != track.inline {
             track.inline = inline;
-            stream.debug(&format!(
-                "{} track: VLC's thread is busy {:.0}% of the time between frames: {}",
-                track.kind,
-                track.placement.busy() * 100.0,
-                if inline { "copying on it" } else { "handing frames to the delivery thread" }
-            ));
+            // The first two changes tell the story (a start-up backlog, then
+            // the steady state); past them, logging would cost per frame.
+            if track.changes_logged < 2 {
+                track.changes_logged += 1;
+                stream.log_static(Level::Debug, placement_message(track.kind, inline));
+            }
         }
         if inline {
             self.deliverer.drain();
@@ -262,7 +267,9 @@ impl StreamOutput for Smem {
         } else {
             self.deliverer.push((Arc::clone(&track.delivery), blocks));
         }
-        track.placement.returned(Instant::now(), thread_cpu_time());
+        if track.placement.sample_next() {
+            track.placement.returned(Instant::now(), thread_cpu_time());
+        }
         Ok(())
     }
 }
@@ -340,6 +347,7 @@ pub struct Track {
     placement: Placement,
     /// The placement's last decision, to log its changes.
     inline: bool,
+    changes_logged: u8,
 }
 
 pub struct Delivery {
@@ -371,6 +379,16 @@ impl Consumer for Deliverer {
 
     fn consume(&mut self, (track, blocks): Self::Item) {
         deliver(&self.log.object(), &track, blocks);
+    }
+}
+
+/// Logged when a track's placement changes (static: no allocation per frame).
+fn placement_message(kind: &str, inline: bool) -> &'static CStr {
+    match (kind, inline) {
+        ("video", true) => c"video track: VLC's thread is busy between frames: copying on it",
+        ("video", false) => c"video track: VLC's thread waits between frames: handing frames to the delivery thread",
+        (_, true) => c"audio track: VLC's thread is busy between frames: copying on it",
+        (_, false) => c"audio track: VLC's thread waits between frames: handing frames to the delivery thread",
     }
 }
 

@@ -13,12 +13,15 @@
 //!
 //! So Send measures how busy VLC's thread was between two of our calls
 //! (its CPU time over the wall time) and copies inline while that share,
-//! smoothed over a few frames, is high.
+//! smoothed over a few frames, is high. The thread's CPU clock is a system
+//! call, so one interval in every `SAMPLE_EVERY` is measured.
 
 use std::time::{Duration, Instant};
 
-/// Weight of the newest frame in the smoothed share (1/8).
-const SMOOTHING: f64 = 0.125;
+/// One interval between Sends in this many is measured.
+pub const SAMPLE_EVERY: u32 = 4;
+/// Weight of the newest sample in the smoothed share: about 8 frames' worth.
+const SMOOTHING: f64 = 0.4;
 /// Copy inline from this share of busy time on...
 const GO_INLINE: f64 = 0.6;
 /// ...and hand frames over again below this one.
@@ -29,15 +32,33 @@ pub struct Placement {
     /// Smoothed share of the time VLC's thread spent working between calls.
     busy: f64,
     inline: bool,
-    /// Wall clock and the thread's CPU time when the last Send returned.
+    /// Wall clock and the thread's CPU time when the last measured Send returned.
     last_exit: Option<(Instant, Duration)>,
+    sends: u32,
 }
 
 impl Placement {
-    /// As Send begins, with the wall clock and the calling thread's CPU
-    /// time: whether to copy this frame on the calling thread.
+    /// Whether this Send measures the interval before it: if so, pass the
+    /// clocks to `copy_inline`, else call `decision`.
+    pub fn measuring(&self) -> bool {
+        self.last_exit.is_some()
+    }
+
+    /// The current decision, unchanged.
+    pub fn decision(&self) -> bool {
+        self.inline
+    }
+
+    /// Whether the Send now returning should note the clocks for the next.
+    pub fn sample_next(&mut self) -> bool {
+        self.sends = self.sends.wrapping_add(1);
+        self.sends % SAMPLE_EVERY == 0
+    }
+
+    /// As a measuring Send begins, with the wall clock and the calling
+    /// thread's CPU time: whether to copy this frame on the calling thread.
     pub fn copy_inline(&mut self, wall: Instant, cpu: Duration) -> bool {
-        if let Some((then, then_cpu)) = self.last_exit {
+        if let Some((then, then_cpu)) = self.last_exit.take() {
             let elapsed = wall.saturating_duration_since(then).as_secs_f64();
             if elapsed > 0.0 {
                 let share = (cpu.saturating_sub(then_cpu).as_secs_f64() / elapsed).min(1.0);
@@ -57,7 +78,7 @@ impl Placement {
         self.busy
     }
 
-    /// As Send returns.
+    /// As a Send returns that `sample_next` picked.
     pub fn returned(&mut self, wall: Instant, cpu: Duration) {
         self.last_exit = Some((wall, cpu));
     }
@@ -78,10 +99,13 @@ mod tests {
             .map(|_| {
                 wall += work + wait;
                 cpu += work;
-                let inline = placement.copy_inline(origin + wall, cpu);
+                let inline =
+                    if placement.measuring() { placement.copy_inline(origin + wall, cpu) } else { placement.decision() };
                 wall += ours;
                 cpu += ours;
-                placement.returned(origin + wall, cpu);
+                if placement.sample_next() {
+                    placement.returned(origin + wall, cpu);
+                }
                 inline
             })
             .collect()
@@ -123,6 +147,7 @@ mod tests {
         let mut p = Placement::default();
         let now = Instant::now();
         p.returned(now, Duration::from_secs(5));
+        assert!(p.measuring());
         // Same instant, CPU time lower than before (another thread's clock).
         assert!(!p.copy_inline(now, Duration::from_secs(1)));
         assert_eq!(p.busy, 0.0);
