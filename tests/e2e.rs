@@ -229,3 +229,30 @@ fn one_delivery_at_a_time_video_and_audio_included_as_with_stock() {
     }
 }
 
+#[test]
+fn frames_copied_in_send_and_on_the_delivery_thread_are_the_same_bytes() {
+    // Where a frame is copied depends on how busy VLC's thread is; debug
+    // builds can pin it, so both paths run here whatever the machine's load.
+    let dir = scratch("placement");
+    let (y4m, wav) = (path(&dir, "in.y4m"), path(&dir, "in.wav"));
+    media::write_y4m(&y4m, 160, 120, 25, 40).unwrap();
+    media::write_wav(&wav, 48_000, 2, 1.6).unwrap();
+    let (_, _, frames) = media::read_y4m(&y4m).unwrap();
+    let pcm = media::read_wav_pcm(&wav).unwrap();
+    let slave = format!(":input-slave={wav}");
+    for placement in ["copy:inline", "copy:handoff"] {
+        let (v, a) = (path(&dir, &format!("{placement}.v")), path(&dir, &format!("{placement}.a")));
+        let args = ["--option", &slave, "--time-sync", "false", "--video-out", &v, "--audio-out", &a];
+        let run = common::play_with_env(Smem::Ours, &dir, &y4m, &args, &[("SMEM_RS_FAULT", placement)]);
+        assert_played(&run);
+        let on_vlc_thread = placement == "copy:inline";
+        let copied_in_send = run.log_has("video track: VLC's thread is busy between frames: copying on it");
+        assert_eq!(copied_in_send, on_vlc_thread, "{placement}: {}", run.log);
+        assert!(std::fs::read(&v).unwrap() == frames.concat(), "{placement}: video bytes differ from the file");
+        let got = std::fs::read(&a).unwrap();
+        assert!(got.len() >= pcm.len() / 2 && pcm.starts_with(&got), "{placement}: audio bytes differ from the file");
+        assert_eq!(run.num("callback_overlaps"), 0.0, "{placement}");
+        assert_pts_contiguous(&run.calls("video"), 1, |_| US / 25);
+    }
+}
+

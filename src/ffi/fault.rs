@@ -7,7 +7,9 @@
 //!   `catch_unwind` edge, so a test under real libvlc proves no panic
 //!   crosses into C or ends a thread;
 //! - `leak` loses one allocation at Open, so the memory check proves it can
-//!   see a leak in our code.
+//!   see a leak in our code;
+//! - `copy:inline` or `copy:handoff` pins where frames are copied (see
+//!   `smem::placement`), so a test can run each path whatever the load.
 
 #[cfg(debug_assertions)]
 fn wanted(fault: &str) -> bool {
@@ -28,3 +30,20 @@ pub fn at_hook(hook: &str) {
 #[cfg(not(debug_assertions))]
 #[inline(always)]
 pub fn at_hook(_hook: &str) {}
+
+/// `Some(true)` for `copy:inline`, `Some(false)` for `copy:handoff`.
+#[cfg(debug_assertions)]
+pub fn forced_copy_inline() -> Option<bool> {
+    static FORCED: std::sync::OnceLock<Option<bool>> = std::sync::OnceLock::new();
+    *FORCED.get_or_init(|| match (wanted("copy:inline"), wanted("copy:handoff")) {
+        (true, _) => Some(true),
+        (_, true) => Some(false),
+        _ => None,
+    })
+}
+
+#[cfg(not(debug_assertions))]
+#[inline(always)]
+pub fn forced_copy_inline() -> Option<bool> {
+    None
+}

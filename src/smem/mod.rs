@@ -24,6 +24,7 @@ use std::time::Instant;
 use crate::ffi::block::BlockChain;
 use crate::ffi::callbacks::{AudioBlockInfo, AudioCallbacks, NoBuffer, VideoCallbacks, VideoFrameInfo};
 use crate::ffi::clock::thread_cpu_time;
+use crate::ffi::fault;
 use crate::ffi::descriptor::{ConfigOption, ModuleInfo, OptionDefault, StaticCStr, Visibility};
 use crate::ffi::es::{AudioFormat, EsFormat, EsKind, VideoFormat};
 use crate::ffi::object::{HeldObject, Level, Object};
@@ -247,7 +248,9 @@ impl StreamOutput for Smem {
     /// drain nothing else is delivered while this copies.
     fn send(&self, stream: &Stream<'_>, track: &mut Track, blocks: BlockChain) -> Result<(), ()> {
         let placement = &mut track.placement;
-        let inline = if placement.measuring() {
+        let inline = if let Some(forced) = fault::forced_copy_inline() {
+            forced
+        } else if placement.measuring() {
             placement.copy_inline(Instant::now(), thread_cpu_time())
         } else {
             placement.decision()
