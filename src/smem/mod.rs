@@ -219,7 +219,7 @@ impl StreamOutput for Smem {
         };
         let kind = media.kind();
         let delivery = Arc::new(Mutex::new(Delivery { media, stats: Stats::default() }));
-        Some(Track { kind, delivery, placement: Placement::default(), inline: false, changes_logged: 0 })
+        Some(Track { kind, delivery, placement: Placement::default(), inline: true, changes_logged: 0 })
     }
 
     fn del(&self, stream: &Stream<'_>, track: Track) {
