@@ -247,14 +247,8 @@ impl StreamOutput for Smem {
     /// (see `placement`). VLC calls Send under its sout lock, so after the
     /// drain nothing else is delivered while this copies.
     fn send(&self, stream: &Stream<'_>, track: &mut Track, blocks: BlockChain) -> Result<(), ()> {
-        let placement = &mut track.placement;
-        let inline = if let Some(forced) = fault::forced_copy_inline() {
-            forced
-        } else if placement.measuring() {
-            placement.copy_inline(Instant::now(), thread_cpu_time())
-        } else {
-            placement.decision()
-        };
+        let clocks = || (Instant::now(), thread_cpu_time());
+        let inline = fault::forced_copy_inline().unwrap_or_else(|| track.placement.copy_inline(clocks));
         if inline != track.inline {
             track.inline = inline;
             // The first two changes tell the story (a start-up backlog, then
@@ -270,9 +264,7 @@ impl StreamOutput for Smem {
         } else {
             self.deliverer.push((Arc::clone(&track.delivery), blocks));
         }
-        if track.placement.sample_next() {
-            track.placement.returned(Instant::now(), thread_cpu_time());
-        }
+        track.placement.returned(clocks);
         Ok(())
     }
 }

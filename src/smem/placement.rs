@@ -47,50 +47,35 @@ impl Default for Placement {
     }
 }
 
+/// The wall clock and the calling thread's CPU time, read only when needed.
+pub type Clocks = (Instant, Duration);
+
 impl Placement {
-    /// Whether this Send measures the interval before it: if so, pass the
-    /// clocks to `copy_inline`, else call `decision`.
-    pub fn measuring(&self) -> bool {
-        self.last_exit.is_some()
-    }
-
-    /// The current decision, unchanged.
-    pub fn decision(&self) -> bool {
-        self.inline
-    }
-
-    /// Whether the Send now returning should note the clocks for the next.
-    pub fn sample_next(&mut self) -> bool {
-        self.sends = self.sends.wrapping_add(1);
-        self.sends % SAMPLE_EVERY == 0
-    }
-
-    /// As a measuring Send begins, with the wall clock and the calling
-    /// thread's CPU time: whether to copy this frame on the calling thread.
-    pub fn copy_inline(&mut self, wall: Instant, cpu: Duration) -> bool {
+    /// As Send begins: whether to copy this frame on the calling thread.
+    /// `clocks` is read only on the Sends that end a measured interval.
+    pub fn copy_inline(&mut self, clocks: impl FnOnce() -> Clocks) -> bool {
         if let Some((then, then_cpu)) = self.last_exit.take() {
+            let (wall, cpu) = clocks();
             let elapsed = wall.saturating_duration_since(then).as_secs_f64();
             if elapsed > 0.0 {
                 let share = (cpu.saturating_sub(then_cpu).as_secs_f64() / elapsed).min(1.0);
                 self.busy += SMOOTHING * (share - self.busy);
             }
-        }
-        if self.inline && self.busy < GO_HANDOFF {
-            self.inline = false;
-        } else if !self.inline && self.busy > GO_INLINE {
-            self.inline = true;
+            if self.inline && self.busy < GO_HANDOFF {
+                self.inline = false;
+            } else if !self.inline && self.busy > GO_INLINE {
+                self.inline = true;
+            }
         }
         self.inline
     }
 
-    /// The smoothed share of time VLC's thread spent working between calls.
-    pub fn busy(&self) -> f64 {
-        self.busy
-    }
-
-    /// As a Send returns that `sample_next` picked.
-    pub fn returned(&mut self, wall: Instant, cpu: Duration) {
-        self.last_exit = Some((wall, cpu));
+    /// As Send returns: every `SAMPLE_EVERY`th call starts a measured interval.
+    pub fn returned(&mut self, clocks: impl FnOnce() -> Clocks) {
+        self.sends = self.sends.wrapping_add(1);
+        if self.sends % SAMPLE_EVERY == 0 {
+            self.last_exit = Some(clocks());
+        }
     }
 }
 
@@ -109,22 +94,38 @@ mod tests {
             .map(|_| {
                 wall += work + wait;
                 cpu += work;
-                let inline =
-                    if placement.measuring() { placement.copy_inline(origin + wall, cpu) } else { placement.decision() };
+                let inline = placement.copy_inline(|| (origin + wall, cpu));
                 wall += ours;
                 cpu += ours;
-                if placement.sample_next() {
-                    placement.returned(origin + wall, cpu);
-                }
+                placement.returned(|| (origin + wall, cpu));
                 inline
             })
             .collect()
     }
 
     #[test]
+    fn the_clocks_are_read_once_every_few_sends() {
+        let mut p = Placement::default();
+        let mut reads = 0;
+        for _ in 0..40 {
+            p.copy_inline(|| {
+                reads += 1;
+                (Instant::now(), Duration::ZERO)
+            });
+            p.returned(|| {
+                reads += 1;
+                (Instant::now(), Duration::ZERO)
+            });
+        }
+        // 10 Sends start an interval as they return; the next Send ends each
+        // one but the last.
+        let samples = 40 / SAMPLE_EVERY as usize;
+        assert_eq!(reads, 2 * samples - 1);
+    }
+
+    #[test]
     fn a_track_starts_copying_in_send_as_stock_did() {
         let mut p = Placement::default();
-        assert!(p.decision());
         assert!(run(&mut p, 3, 20, 530, 5).iter().all(|&inline| inline));
     }
 
@@ -168,10 +169,9 @@ mod tests {
     fn clocks_that_go_nowhere_or_backwards_change_nothing() {
         let mut p = Placement::default();
         let now = Instant::now();
-        p.returned(now, Duration::from_secs(5));
-        assert!(p.measuring());
+        p.last_exit = Some((now, Duration::from_secs(5)));
         // Same instant, CPU time lower than before (another thread's clock).
-        assert!(p.copy_inline(now, Duration::from_secs(1)));
+        assert!(p.copy_inline(|| (now, Duration::from_secs(1))));
         assert_eq!(p.busy, 1.0);
     }
 }

@@ -204,12 +204,28 @@ mod tests {
     }
 
     #[test]
-    fn push_returns_at_once_while_the_thread_is_free() {
-        let worker = Worker::spawn("smem-test", recorder(200)).unwrap();
-        let start = Instant::now();
-        worker.push(1);
-        assert!(start.elapsed() < Duration::from_millis(100), "push waited for the consumer");
-        worker.finish();
+    fn push_returns_while_the_item_is_still_being_consumed() {
+        // The consumer waits behind a gate the test holds shut: a push that
+        // waited for it would never return (the watchdog turns that into a
+        // failure).
+        struct Gated(mpsc::Receiver<()>);
+        impl Consumer for Gated {
+            type Item = u32;
+            fn consume(&mut self, _: u32) {
+                self.0.recv().unwrap();
+            }
+        }
+        let (open_gate, gate) = mpsc::channel();
+        let worker = Worker::spawn("smem-test", Gated(gate)).unwrap();
+        let (pushed_tx, pushed) = mpsc::channel();
+        let pusher = std::thread::spawn(move || {
+            worker.push(1);
+            pushed_tx.send(()).unwrap();
+            worker
+        });
+        pushed.recv_timeout(Duration::from_secs(30)).expect("push waited for the consumer");
+        open_gate.send(()).unwrap();
+        pusher.join().unwrap().finish();
     }
 
     #[test]
