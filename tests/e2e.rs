@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{field, media, path, play, scratch, Run, Smem};
+use common::{clip_with_sound, field, media, path, play, scratch, Clip, Run, Smem};
 
 const US: i64 = 1_000_000;
 
@@ -175,11 +175,7 @@ fn time_sync_true_follows_the_clock_and_false_does_not() {
 
 #[test]
 fn a_track_without_callbacks_is_refused_once_and_the_other_flows() {
-    let dir = scratch("one-sided");
-    let (y4m, wav) = (path(&dir, "in.y4m"), path(&dir, "in.wav"));
-    media::write_y4m(&y4m, 64, 48, 25, 25).unwrap();
-    media::write_wav(&wav, 48_000, 2, 1.0).unwrap();
-    let slave = format!(":input-slave={wav}");
+    let Clip { dir, y4m, slave, .. } = clip_with_sound("one-sided", (64, 48), 25);
     let run = play(Smem::Ours, &dir, &y4m, &["--no-audio", "--time-sync", "false", "--option", &slave]);
     assert_played(&run);
     assert_eq!(run.num("video_frames"), 25.0);
@@ -216,11 +212,7 @@ fn one_delivery_at_a_time_video_and_audio_included_as_with_stock() {
     // to postrender) never began while another was under way, and
     // applications may share state between their video and audio callbacks
     // on that ground. Prerender sleeps 2 ms to widen the window.
-    let dir = scratch("one-at-a-time");
-    let (y4m, wav) = (path(&dir, "in.y4m"), path(&dir, "in.wav"));
-    media::write_y4m(&y4m, 64, 48, 25, 50).unwrap();
-    media::write_wav(&wav, 48_000, 2, 2.0).unwrap();
-    let slave = format!(":input-slave={wav}");
+    let Clip { dir, y4m, slave, .. } = clip_with_sound("one-at-a-time", (64, 48), 50);
     for who in [Smem::Ours, Smem::Stock] {
         let run = play(who, &dir, &y4m, &["--option", &slave, "--smem-opts", "no-time-sync", "--callback-sleep-us", "2000"]);
         assert_played(&run);
@@ -233,13 +225,9 @@ fn one_delivery_at_a_time_video_and_audio_included_as_with_stock() {
 fn frames_copied_in_send_and_on_the_delivery_thread_are_the_same_bytes() {
     // Where a frame is copied depends on how busy VLC's thread is; debug
     // builds can pin it, so both paths run here whatever the machine's load.
-    let dir = scratch("placement");
-    let (y4m, wav) = (path(&dir, "in.y4m"), path(&dir, "in.wav"));
-    media::write_y4m(&y4m, 160, 120, 25, 40).unwrap();
-    media::write_wav(&wav, 48_000, 2, 1.6).unwrap();
+    let Clip { dir, y4m, wav, slave } = clip_with_sound("placement", (160, 120), 40);
     let (_, _, frames) = media::read_y4m(&y4m).unwrap();
     let pcm = media::read_wav_pcm(&wav).unwrap();
-    let slave = format!(":input-slave={wav}");
     for placement in ["copy:inline", "copy:handoff"] {
         let (v, a) = (path(&dir, &format!("{placement}.v")), path(&dir, &format!("{placement}.a")));
         let args = ["--option", &slave, "--time-sync", "false", "--video-out", &v, "--audio-out", &a];

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{field, media, path, play, play_with_env, scratch, Run, Smem, HOST};
+use common::{clip_with_sound, field, media, path, play, play_with_env, scratch, Clip, Run, Smem, HOST};
 
 /// The process ended by itself: no signal, no abort, no Rust panic exit.
 fn assert_survived(run: &Run, what: &str) {
@@ -20,11 +20,7 @@ fn no_fallback_to_stock(run: &Run) -> bool {
 
 #[test]
 fn every_bad_option_value_is_refused_with_a_message_and_no_call() {
-    let dir = scratch("bad-values");
-    let (y4m, wav) = (path(&dir, "in.y4m"), path(&dir, "in.wav"));
-    media::write_y4m(&y4m, 64, 48, 25, 5).unwrap();
-    media::write_wav(&wav, 48_000, 2, 0.2).unwrap();
-    let slave = format!(":input-slave={wav}");
+    let Clip { dir, y4m, slave, .. } = clip_with_sound("bad-values", (64, 48), 5);
     let video = |pre: &str, post: &str, data: &str| {
         format!("#smem{{video-prerender-callback={pre},video-postrender-callback={post},video-data={data},audio-prerender-callback={{apre}},audio-postrender-callback={{apost}}}}")
     };
@@ -87,11 +83,7 @@ fn every_bad_option_value_is_refused_with_a_message_and_no_call() {
 
 #[test]
 fn a_panic_in_any_hook_is_caught_logged_and_survived() {
-    let dir = scratch("panics");
-    let (y4m, wav) = (path(&dir, "in.y4m"), path(&dir, "in.wav"));
-    media::write_y4m(&y4m, 64, 48, 25, 75).unwrap();
-    media::write_wav(&wav, 48_000, 2, 3.0).unwrap();
-    let slave = format!(":input-slave={wav}");
+    let Clip { dir, y4m, slave, .. } = clip_with_sound("panics", (64, 48), 75);
     for hook in ["Open", "Add", "Send", "Deliver", "Flush", "Del", "Close"] {
         let fault = format!("panic:{hook}");
         // Flush needs a seek, and a seek needs paced playback to land mid-stream.
@@ -220,11 +212,8 @@ fn several_tracks_at_once_arrive_intact_and_apart() {
 /// 4 s of 64x48 video with 4 s of stereo sound (an input slave), for the
 /// paced tests that act mid-stream.
 fn four_second_clip(name: &str) -> (std::path::PathBuf, String, String) {
-    let dir = scratch(name);
-    let (y4m, wav) = (path(&dir, "in.y4m"), path(&dir, "in.wav"));
-    media::write_y4m(&y4m, 64, 48, 25, 100).unwrap();
-    media::write_wav(&wav, 48_000, 2, 4.0).unwrap();
-    (dir, y4m, format!(":input-slave={wav}"))
+    let Clip { dir, y4m, slave, .. } = clip_with_sound(name, (64, 48), 100);
+    (dir, y4m, slave)
 }
 
 #[test]

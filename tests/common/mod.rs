@@ -33,6 +33,25 @@ pub fn path(dir: &Path, name: &str) -> String {
     dir.join(name).to_str().unwrap().to_owned()
 }
 
+/// A clip in a fresh scratch folder: `frames` of `w`x`h` y4m at 25 fps and
+/// as long a 48 kHz stereo WAV, played with it through `slave`
+/// (`:input-slave=<wav>`).
+pub struct Clip {
+    pub dir: PathBuf,
+    pub y4m: String,
+    pub wav: String,
+    pub slave: String,
+}
+
+pub fn clip_with_sound(name: &str, (w, h): (usize, usize), frames: usize) -> Clip {
+    let dir = scratch(name);
+    let (y4m, wav) = (path(&dir, "in.y4m"), path(&dir, "in.wav"));
+    media::write_y4m(&y4m, w, h, 25, frames).unwrap();
+    media::write_wav(&wav, 48_000, 2, frames as f64 / 25.0).unwrap();
+    let slave = format!(":input-slave={wav}");
+    Clip { dir, y4m, wav, slave }
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Smem {
     Ours,
