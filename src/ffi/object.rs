@@ -15,14 +15,6 @@ pub enum Level {
     Debug,
 }
 
-fn level_prio(level: Level) -> c_int {
-    (match level {
-        Level::Error => sys::vlc_log_type_VLC_MSG_ERR,
-        Level::Warning => sys::vlc_log_type_VLC_MSG_WARN,
-        Level::Debug => sys::vlc_log_type_VLC_MSG_DBG,
-    }) as c_int
-}
-
 /// A borrowed VLC object (any `vlc_object_t`), valid for `'a`.
 #[derive(Clone, Copy)]
 pub struct Object<'a> {
@@ -41,21 +33,8 @@ impl<'a> Object<'a> {
     /// Logs `msg` through VLC's logger, tagged with our module name. The text
     /// goes through a "%s" format so it can never be read as a format string.
     pub fn log(&self, level: Level, msg: &str) {
-        let prio = level_prio(level);
         let text = CString::new(msg.replace('\0', "\\0")).unwrap_or_default();
-        // SAFETY: live object; all strings are NUL-terminated and outlive the call.
-        unsafe {
-            sys::vlc_Log(
-                self.raw,
-                prio,
-                self.module.as_ptr(),
-                c"smem-rs".as_ptr(),
-                line!(),
-                c"".as_ptr(),
-                c"%s".as_ptr(),
-                text.as_ptr(),
-            );
-        }
+        self.log_cstr(level, &text);
     }
 
     /// Holds a reference on the object, for use on another thread.
@@ -65,13 +44,19 @@ impl<'a> Object<'a> {
         HeldObject { raw: NonNull::new(self.raw).expect("a live VLC object is not null"), module: self.module }
     }
 
-    /// Logs a fixed message without allocating (for the per-frame path).
-    pub fn log_static(&self, level: Level, msg: &'static CStr) {
-        // SAFETY: live object; all strings are NUL-terminated and 'static.
+    /// Logs a message that is already a C string, without allocating (for
+    /// the per-frame path).
+    pub fn log_cstr(&self, level: Level, msg: &CStr) {
+        let prio = match level {
+            Level::Error => sys::vlc_log_type_VLC_MSG_ERR,
+            Level::Warning => sys::vlc_log_type_VLC_MSG_WARN,
+            Level::Debug => sys::vlc_log_type_VLC_MSG_DBG,
+        } as c_int;
+        // SAFETY: live object; all strings are NUL-terminated and outlive the call.
         unsafe {
             sys::vlc_Log(
                 self.raw,
-                level_prio(level),
+                prio,
                 self.module.as_ptr(),
                 c"smem-rs".as_ptr(),
                 line!(),

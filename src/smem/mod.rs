@@ -255,7 +255,7 @@ impl StreamOutput for Smem {
             // the steady state); past them, logging would cost per frame.
             if track.changes_logged < 2 {
                 track.changes_logged += 1;
-                stream.log_static(Level::Debug, placement_message(track.kind, inline));
+                stream.log_cstr(Level::Debug, placement_message(track.kind, inline));
             }
         }
         if inline {
