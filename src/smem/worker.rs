@@ -7,8 +7,8 @@
 //! fifos are empty and, if one is not, sleeps 100 ms (`INPUT_IDLE_SLEEP`)
 //! before it asks again. A Send that copies a frame on VLC's decoder thread
 //! is usually still copying at that moment; one that only hands the frame
-//! over is not. The copy of one frame also overlaps VLC's work on the next
-//! (a transcode's decoding and scaling) instead of adding to it.
+//! over is not. Which frames are handed over is `placement`'s decision (a
+//! transcode's are copied in Send).
 //!
 //! What stays as it was: a push waits until the previous item has been
 //! consumed, so one chain at most is in our hands (stock held the one it was
@@ -33,15 +33,22 @@ struct Slot<T> {
     stopping: bool,
     /// The thread waits on `work`: a push must wake it.
     idle: bool,
-    /// Callers waiting on `progress` (a push for the slot, a drain for idleness).
+    /// Callers (a push or a drain) waiting on `progress` for the thread to be idle.
     waiters: u32,
+}
+
+impl<T> Slot<T> {
+    /// Nothing pending and nothing being consumed.
+    fn idle(&self) -> bool {
+        self.pending.is_none() && !self.busy
+    }
 }
 
 struct Handoff<T> {
     slot: Mutex<Slot<T>>,
     /// An item is pending, or the thread must stop.
     work: Condvar,
-    /// `pending` was emptied, or the thread went idle.
+    /// The thread finished an item.
     progress: Condvar,
 }
 
@@ -53,9 +60,10 @@ impl<T> Handoff<T> {
     fn wait<'a>(&self, on: &Condvar, guard: MutexGuard<'a, Slot<T>>) -> MutexGuard<'a, Slot<T>> {
         on.wait(guard).unwrap_or_else(PoisonError::into_inner)
     }
-    /// Waits on `progress` while `blocked` holds.
-    fn wait_while<'a>(&self, mut slot: MutexGuard<'a, Slot<T>>, blocked: impl Fn(&Slot<T>) -> bool) -> MutexGuard<'a, Slot<T>> {
-        while blocked(&slot) {
+    /// Waits on `progress` until the thread is idle.
+    fn wait_idle(&self) -> MutexGuard<'_, Slot<T>> {
+        let mut slot = self.lock();
+        while !slot.idle() {
             slot.waiters += 1;
             slot = self.wait(&self.progress, slot);
             slot.waiters -= 1;
@@ -84,7 +92,7 @@ impl<C: Consumer> Worker<C> {
 
     /// Hands `item` over; first waits until the previous one is consumed.
     pub fn push(&self, item: C::Item) {
-        let mut slot = self.handoff.wait_while(self.handoff.lock(), |s| s.pending.is_some() || s.busy);
+        let mut slot = self.handoff.wait_idle();
         slot.pending = Some(item);
         let wake = slot.idle;
         drop(slot);
@@ -95,7 +103,7 @@ impl<C: Consumer> Worker<C> {
 
     /// Waits until every item handed over so far has been consumed.
     pub fn drain(&self) {
-        drop(self.handoff.wait_while(self.handoff.lock(), |s| s.pending.is_some() || s.busy));
+        drop(self.handoff.wait_idle());
     }
 
     /// Consumes what is left, stops the thread and returns the consumer.
@@ -118,18 +126,15 @@ impl<C: Consumer> Drop for Worker<C> {
 }
 
 /// The delivery thread. One lock round per item: the lock that marks an
-/// item done also takes the next one, and only callers that wait are woken.
+/// item done also takes the next one, and only callers that wait are woken
+/// (they wait for idleness, so not when an item is taken).
 fn run<C: Consumer>(handoff: &Handoff<C::Item>, mut consumer: C) -> C {
     let mut slot = handoff.lock();
     loop {
         // A pending item goes before stopping: finish delivers it.
         if let Some(item) = slot.pending.take() {
             slot.busy = true;
-            let wake = slot.waiters > 0;
             drop(slot);
-            if wake {
-                handoff.progress.notify_all();
-            }
             consumer.consume(item);
             slot = handoff.lock();
             slot.busy = false;
