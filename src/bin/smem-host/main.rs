@@ -36,18 +36,11 @@ fn since_start_us() -> u128 {
 /// and applications may rely on that.
 static DELIVERING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 static OVERLAPS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-/// The threads the callbacks were called on.
-static CALLBACK_THREADS: Mutex<Vec<std::thread::ThreadId>> = Mutex::new(Vec::new());
 
 fn delivery_starts() {
     use std::sync::atomic::Ordering::SeqCst;
     if DELIVERING.swap(true, SeqCst) {
         OVERLAPS.fetch_add(1, SeqCst);
-    }
-    let id = std::thread::current().id();
-    let mut threads = CALLBACK_THREADS.lock().unwrap();
-    if !threads.contains(&id) {
-        threads.push(id);
     }
 }
 
@@ -394,7 +387,6 @@ fn play(p: &PlayArgs) -> Result<bool, String> {
         report.push_str(&st.report);
     }
     let _ = writeln!(summary, "callback_overlaps: {}", OVERLAPS.load(std::sync::atomic::Ordering::SeqCst));
-    let _ = writeln!(summary, "callback_threads: {}", CALLBACK_THREADS.lock().unwrap().len());
     let _ = writeln!(summary, "max_rss_kb: {}", max_rss_kb());
     let smem_lines = log.iter().filter(|l| l.module == "smem_rs").count();
     let _ = writeln!(summary, "smem_rs_log_lines: {smem_lines}");
