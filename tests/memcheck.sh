@@ -100,7 +100,7 @@ for name in "${names[@]}"; do
     # A panic mid-stream must still release the block chain it was given.
     panic-in-send) plugins=$DEBUG_PLUGINS envs=(SMEM_RS_FAULT=panic:Send) host=target/debug/smem-host
                   args=(play "$OUT/a.y4m" --no-audio --time-sync false) ;;
-    # The same on a track's delivery thread, which owns the chain by then.
+    # The same where a chain is delivered (in Send or on the delivery thread).
     panic-in-deliver) plugins=$DEBUG_PLUGINS envs=(SMEM_RS_FAULT=panic:Deliver) host=target/debug/smem-host
                   args=(play "$OUT/a.y4m" --time-sync false --option ":input-slave=$OUT/a.wav") ;;
   esac

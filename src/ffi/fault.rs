@@ -3,9 +3,9 @@
 //!
 //! `SMEM_RS_FAULT` holds comma-separated faults:
 //! - `panic:<Hook>` makes that hook (`Open`, `Add`, `Send`, `Flush`, `Del`,
-//!   `Close`, or `Deliver` on a track's delivery thread) panic inside its
-//!   `catch_unwind` edge, so a test under real libvlc proves no panic
-//!   crosses into C or ends a thread;
+//!   `Close`, or `Deliver` around each chain's delivery, in Send or on the
+//!   delivery thread) panic inside its `catch_unwind` edge, so a test under
+//!   real libvlc proves no panic crosses into C or ends a thread;
 //! - `leak` loses one allocation at Open, so the memory check proves it can
 //!   see a leak in our code;
 //! - `copy:inline` or `copy:handoff` pins where frames are copied (see

@@ -126,7 +126,7 @@ impl<'a> Object<'a> {
 
 /// A VLC object we hold a reference on (`vlc_object_hold`): it stays alive,
 /// and can be logged to from any thread, for as long as this value lives.
-/// The delivery threads log through one of these.
+/// The delivery thread logs through one of these.
 pub struct HeldObject {
     raw: NonNull<sys::vlc_object_t>,
     module: &'static CStr,

@@ -15,8 +15,9 @@
 //! (its CPU time over the wall time) and copies inline while that share,
 //! smoothed over a few frames, is high. A track starts inline, as stock
 //! did: VLC's thread is busy at first anyway (a transcode, or a raw input's
-//! start-up backlog), and no frame of a transcode is held beside the next. The thread's CPU clock is a system
-//! call, so one interval in every `SAMPLE_EVERY` is measured.
+//! start-up backlog), and no frame of a transcode is held beside the next.
+//! The thread's CPU clock is a system call, so one interval in every
+//! `SAMPLE_EVERY` is measured.
 
 use std::time::{Duration, Instant};
 
