@@ -39,10 +39,10 @@ import sys
 f = dict(l.strip().split(": ", 1) for l in open(sys.argv[1]) if ": " in l)
 g = lambda k: f.get(k, "-")
 print()
-print(f"{'end to end, wall seconds':34} {'ours':>7} {'dummy':>7} {'ours/dummy':>10} {'stock unpaced':>13} {'stock time-sync=false':>21} {'that/ours':>9}")
+print(f"{'end to end, wall seconds':34} {'ours':>7} {'dummy':>7} {'ours/dummy':>10} {'stock unpaced':>13} {'its/dummy':>9} {'stock time-sync=false':>21} {'that/ours':>9}")
 for case, label in (("raw_1080p", "raw 1080p I420 y4m, 16 s"), ("rv32_1080p", "1080p -> RV32 transcode, 8 s")):
     p = f"e2e_{case}_"
-    print(f"{label:34} {g(p+'ours_seconds'):>7} {g(p+'dummy_seconds'):>7} {g(p+'ours_over_dummy'):>10} {g(p+'stock_no_time_sync_seconds'):>13} {g(p+'stock_time_sync_false_seconds'):>21} {g(p+'stock_over_ours'):>9}")
+    print(f"{label:34} {g(p+'ours_seconds'):>7} {g(p+'dummy_seconds'):>7} {g(p+'ours_over_dummy'):>10} {g(p+'stock_no_time_sync_seconds'):>13} {g(p+'stock_unpaced_over_dummy'):>9} {g(p+'stock_time_sync_false_seconds'):>21} {g(p+'stock_over_ours'):>9}")
 print()
 print(f"{'peak RSS, kB (median)':34} {'ours':>10} {'stock':>10} {'ours/stock':>10}")
 for case in ("raw_1080p", "rv32_1080p"):
@@ -56,4 +56,5 @@ print()
 print(f"allocations per frame in our code: {g('allocs_per_frame')} (all {g('allocs_in_ours_long_run')} of ours are in Open/Add/Del)")
 print(f"instructions per frame: ours {g('instructions_per_frame_ours')}, stock {g('instructions_per_frame_stock')}, ratio {g('instructions_per_frame_ours_over_stock')}")
 print(f"  of which outside the memcpy both make: ours {g('instructions_per_frame_outside_memcpy_ours')}, stock {g('instructions_per_frame_outside_memcpy_stock')}")
+print(f"  of which in the module's own code: ours {g('instructions_per_frame_own_code_ours')}, stock {g('instructions_per_frame_own_code_stock')}")
 PY
