@@ -148,15 +148,16 @@ def main():
         if costs[1][0] <= costs[0][0]:
             sys.exit(f"callgrind: no cost found for {obj}: {costs}")
         deliveries = runs[1][0] - runs[0][0]
-        per[who] = (costs[1][0] - costs[0][0]) / deliveries
-        figures[f"instructions_per_frame_{who}"] = round(per[who])
+        # Each count in steady state: (long run - short run) per delivery.
+        total, in_memcpy, own = ((long - short) / deliveries for short, long in zip(*costs))
+        per[who] = total
+        figures[f"instructions_per_frame_{who}"] = round(total)
         # Both modules make the same memcpy of the same bytes; the rest is
         # each one's own way of getting the frame there.
-        outside = per[who] - (costs[1][1] - costs[0][1]) / deliveries
-        figures[f"instructions_per_frame_outside_memcpy_{who}"] = round(outside)
+        figures[f"instructions_per_frame_outside_memcpy_{who}"] = round(total - in_memcpy)
         # Of that, the module's own code (the rest is what it calls in libc
         # and VLC: block_Release, locks, clocks).
-        figures[f"instructions_per_frame_own_code_{who}"] = round((costs[1][2] - costs[0][2]) / deliveries)
+        figures[f"instructions_per_frame_own_code_{who}"] = round(own)
     figures["instructions_per_frame_ours_over_stock"] = round(per["ours"] / per["stock"], 3)
     for key, value in figures.items():
         print(f"{key}: {value}")
