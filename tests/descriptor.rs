@@ -147,10 +147,11 @@ fn the_built_plugin_registers_what_modules_txt_says() {
         assert_eq!(m.shortcuts.join(","), l[3]);
         assert_eq!(m.description, l[4]);
         assert!(m.open && m.close, "Open/Close callbacks missing");
-        assert!(m.score > 50, "must outrank the stock smem (50)");
+        assert!(m.score > 0, "must outrank the stock smem (0)");
     }
 
-    // Category and subcategory first, then the stock module's seven options.
+    // Category and subcategory first, then the stock module's seven options,
+    // then ours.
     let kinds: Vec<i32> = rec.configs.iter().map(|c| c.kind).collect();
     assert_eq!(&kinds[..2], &[sys::CONFIG_CATEGORY as i32, sys::CONFIG_SUBCATEGORY as i32]);
     let options: Vec<(String, i32, String, bool, bool, bool)> = rec.configs[2..]
@@ -167,6 +168,8 @@ fn the_built_plugin_registers_what_modules_txt_says() {
         volatile("video-data"),
         volatile("audio-data"),
         ("sout-smem-time-sync".to_owned(), sys::CONFIG_ITEM_BOOL as i32, "1".to_owned(), true, false, false),
+        ("sout-smem-queue".to_owned(), sys::CONFIG_ITEM_INTEGER as i32, "0".to_owned(), true, false, false),
+        ("sout-smem-drop".to_owned(), string, "none".to_owned(), true, false, false),
     ];
     assert_eq!(options, expected);
 }

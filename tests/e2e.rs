@@ -3,19 +3,9 @@
 
 mod common;
 
-use common::{clip_with_sound, field, media, path, play, scratch, Clip, Run, Smem};
+use common::{assert_ours_served, assert_played, clip_with_sound, field, media, path, play, scratch, Clip, Run, Smem};
 
 const US: i64 = 1_000_000;
-
-fn assert_played(run: &Run) {
-    assert_eq!(run.get("state"), "Ended", "playback did not end normally:\n{}\n{}", run.stdout, run.stderr);
-    assert_eq!(run.num("video_errors") + run.num("audio_errors"), 0.0, "{}", run.stdout);
-}
-
-fn assert_ours_served(run: &Run) {
-    assert!(run.log_has("using sout stream module \"smem_rs\""), "our module did not serve the chain:\n{}", run.log);
-    assert!(run.log_has("smem_rs: smem (Rust) opened"), "{}", run.log);
-}
 
 /// The pts of consecutive calls, checked to step by `step(call)` within
 /// `tolerance` µs (a lost block would leave a gap of a whole block).
@@ -79,18 +69,6 @@ fn wav_pcm_arrives_byte_for_byte_with_its_pts() {
     assert_pts_contiguous(&calls, 1, |c| field(c, "nb_samples") * US / 48_000);
 }
 
-/// A 320x240 mpeg4 + mp2 clip, encoded by VLC itself from generated media.
-fn mpeg4_clip(dir: &std::path::Path) -> String {
-    let (y4m, wav, ts) = (path(dir, "src.y4m"), path(dir, "src.wav"), path(dir, "clip.ts"));
-    media::write_y4m(&y4m, 320, 240, 25, 40).unwrap();
-    media::write_wav(&wav, 48_000, 2, 1.6).unwrap();
-    let sout = format!("#transcode{{vcodec=mp4v,vb=800,acodec=mpga,ab=128}}:std{{access=file,mux=ts,dst={ts}}}");
-    let run = play(Smem::Stock, dir, &y4m, &["--sout", &sout, "--option", &format!(":input-slave={wav}")]);
-    assert_eq!(run.get("state"), "Ended", "{}", run.stdout);
-    assert!(std::fs::metadata(&ts).map(|m| m.len() > 10_000).unwrap_or(false), "clip not written");
-    ts
-}
-
 /// Audio blocks as (pts relative to the first, bytes).
 fn audio_blocks(run: &Run, raw: &[u8]) -> Vec<(i64, Vec<u8>)> {
     let calls = run.calls("audio");
@@ -109,7 +87,7 @@ fn audio_blocks(run: &Run, raw: &[u8]) -> Vec<(i64, Vec<u8>)> {
 #[test]
 fn transcoded_output_matches_the_stock_module() {
     let dir = scratch("differential");
-    let clip = mpeg4_clip(&dir);
+    let clip = common::mpeg4_clip(&dir);
     for (vcodec, acodec, pitch, bits) in [("RV24", "s16l", 24, 16), ("RV32", "fl32", 32, 32), ("I420", "s16l", 12, 16)] {
         let mut runs = Vec::new();
         for who in [Smem::Ours, Smem::Stock] {
@@ -220,27 +198,3 @@ fn one_delivery_at_a_time_video_and_audio_included_as_with_stock() {
         assert_eq!(run.num("callback_overlaps"), 0.0, "{who:?}: deliveries overlapped");
     }
 }
-
-#[test]
-fn frames_copied_in_send_and_on_the_delivery_thread_are_the_same_bytes() {
-    // Where a frame is copied depends on how busy VLC's thread is; debug
-    // builds can pin it, so both paths run here whatever the machine's load.
-    let Clip { dir, y4m, wav, slave } = clip_with_sound("placement", (160, 120), 40);
-    let (_, _, frames) = media::read_y4m(&y4m).unwrap();
-    let pcm = media::read_wav_pcm(&wav).unwrap();
-    for placement in ["copy:inline", "copy:handoff"] {
-        let (v, a) = (path(&dir, &format!("{placement}.v")), path(&dir, &format!("{placement}.a")));
-        let args = ["--option", &slave, "--time-sync", "false", "--video-out", &v, "--audio-out", &a];
-        let run = common::play_with_env(Smem::Ours, &dir, &y4m, &args, &[("SMEM_RS_FAULT", placement)]);
-        assert_played(&run);
-        // A track starts copying in Send; the hand-off is logged when it begins.
-        let handed_over = run.log_has("video track: VLC's thread waits between frames: handing frames to the delivery thread");
-        assert_eq!(handed_over, placement == "copy:handoff", "{placement}: {}", run.log);
-        assert!(std::fs::read(&v).unwrap() == frames.concat(), "{placement}: video bytes differ from the file");
-        let got = std::fs::read(&a).unwrap();
-        assert!(got.len() >= pcm.len() / 2 && pcm.starts_with(&got), "{placement}: audio bytes differ from the file");
-        assert_eq!(run.num("callback_overlaps"), 0.0, "{placement}");
-        assert_pts_contiguous(&run.calls("video"), 1, |_| US / 25);
-    }
-}
-

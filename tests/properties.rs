@@ -8,7 +8,7 @@ use smem_rs_plugin::ffi::es::VideoFormat;
 use smem_rs_plugin::fourcc::Fourcc;
 use smem_rs_plugin::smem::formats::{Chroma, CHROMAS};
 use smem_rs_plugin::smem::geometry::{packed_size, visible_size, FramePlan, Layout};
-use smem_rs_plugin::smem::options::{chain_time_sync, parse_address, parse_bool, validate, RawOptions};
+use smem_rs_plugin::smem::options::{parse_address, parse_bool, parse_drop, parse_queue, validate, Delivery, RawOptions};
 
 fn run<S: Strategy>(name: &str, cases: u32, strategy: S, test: impl Fn(S::Value) -> Result<(), TestCaseError>)
 where
@@ -55,31 +55,32 @@ fn addresses_parse_exactly_or_not_at_all() {
 fn option_sets_validate_consistently() {
     let value = prop_oneof![Just("0".to_owned()), Just(String::new()), any::<u16>().prop_map(|n| n.to_string()), option_text()];
     let raw = (
-        proptest::option::of(value.clone()),
-        proptest::option::of(value.clone()),
-        proptest::option::of(value.clone()),
-        proptest::option::of(value.clone()),
-        proptest::option::of(value.clone()),
-        proptest::option::of(value),
-        proptest::option::of(any::<bool>()),
+        proptest::collection::vec(proptest::option::of(value.clone()), 6),
+        proptest::option::of(prop_oneof![Just("true".to_owned()), Just("false".to_owned()), option_text()]),
+        proptest::option::of(prop_oneof![Just("0".to_owned()), (0u32..2000).prop_map(|n| n.to_string()), option_text()]),
+        proptest::option::of(prop_oneof![Just("none".to_owned()), Just("oldest".to_owned()), option_text()]),
     );
-    run("validate(any option set)", 20_000, raw, |(vpre, vpost, vdata, apre, apost, adata, sync)| {
-        let raw = RawOptions {
-            video_prerender: vpre,
-            video_postrender: vpost,
-            video_data: vdata,
-            audio_prerender: apre,
-            audio_postrender: apost,
-            audio_data: adata,
-            time_sync: sync,
-        };
-        match validate(&raw) {
+    let names = ["video-prerender-callback", "video-postrender-callback", "video-data", "audio-prerender-callback", "audio-postrender-callback", "audio-data"];
+    run("validate(any option set)", 20_000, raw, |(addresses, sync, queue, drop)| {
+        let mut pairs: Vec<(&str, &str)> = names.iter().zip(&addresses).filter_map(|(n, v)| Some((*n, v.as_deref()?))).collect();
+        for (name, value) in [("time-sync", &sync), ("queue", &queue), ("drop", &drop)] {
+            if let Some(v) = value {
+                pairs.push((name, v));
+            }
+        }
+        match validate(&RawOptions::from_pairs(&pairs)) {
             Ok(options) => {
                 // A pair is set only whole; nothing set means both zero.
                 for pair in [options.video, options.audio].into_iter().flatten() {
                     prop_assert!(pair.prerender != 0 && pair.postrender != 0);
                 }
-                prop_assert_eq!(options.time_sync, sync.unwrap_or(true));
+                prop_assert_eq!(options.time_sync, sync.as_deref().map_or(true, |s| parse_bool(s).unwrap()));
+                let frames = queue.as_deref().map_or(0, |q| parse_queue(q).unwrap());
+                let policy = drop.as_deref().map_or(Default::default(), |d| parse_drop(d).unwrap());
+                match options.delivery {
+                    Delivery::Synchronous => prop_assert_eq!(frames, 0),
+                    Delivery::Queued { frames: n, drop } => prop_assert!(n == frames && n > 0 && drop == policy),
+                }
             }
             Err(errors) => {
                 prop_assert!(!errors.is_empty());
@@ -90,13 +91,13 @@ fn option_sets_validate_consistently() {
         }
         Ok(())
     });
-    let entry = ("(no-?|notime-)?time-sync|video-data|[a-z-]{0,12}", proptest::option::of(option_text()));
-    run("chain_time_sync(any chain)", 20_000, proptest::collection::vec(entry, 0..6), |entries| {
-        let _ = chain_time_sync(&entries);
+    let entry = ("(no-?|notime-)?time-sync|queue|drop|video-data|[a-z-]{0,12}", proptest::option::of(option_text()));
+    run("RawOptions::read(any chain)", 20_000, proptest::collection::vec(entry, 0..6), |entries| {
+        let _ = validate(&RawOptions::read(&entries, |_| None));
         Ok(())
     });
-    run("parse_bool(any text)", 10_000, proptest::option::of(option_text()), |text| {
-        let _ = parse_bool(text.as_deref());
+    run("parse_bool, parse_queue, parse_drop(any text)", 10_000, option_text(), |text| {
+        let _ = (parse_bool(&text), parse_queue(&text), parse_drop(&text));
         Ok(())
     });
 }

@@ -27,6 +27,16 @@ impl BlockChain {
         BlockChain { head }
     }
 
+    /// Unlinks the first block and returns it as a chain of its own (the
+    /// queue holds frames one by one); `None` once the chain is empty.
+    pub fn pop_front(&mut self) -> Option<BlockChain> {
+        // SAFETY: we own the chain: the head block is unlinked before it is
+        // handed out, so each block is released exactly once.
+        let head = unsafe { self.head.as_mut()? };
+        self.head = std::mem::replace(&mut head.p_next, std::ptr::null_mut());
+        Some(BlockChain { head })
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = Block<'_>> {
         let mut next = self.head;
         std::iter::from_fn(move || {

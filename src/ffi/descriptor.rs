@@ -41,9 +41,10 @@ pub enum Visibility {
 pub enum OptionDefault {
     String(&'static CStr),
     Bool(bool),
+    Integer(i64),
 }
 
-/// One `add_string`/`add_bool` entry. None is ever marked `safe`, so options
+/// One `add_string`/`add_bool`/`add_integer` entry. None is ever marked `safe`, so options
 /// coming from untrusted input items (playlists) are ignored by VLC.
 pub struct ConfigOption {
     pub name: &'static CStr,
@@ -112,6 +113,7 @@ pub unsafe fn describe(module: &ModuleInfo, set: sys::vlc_set_cb, opaque: *mut c
         let kind = match option.default {
             OptionDefault::String(_) => sys::CONFIG_ITEM_STRING,
             OptionDefault::Bool(_) => sys::CONFIG_ITEM_BOOL,
+            OptionDefault::Integer(_) => sys::CONFIG_ITEM_INTEGER,
         };
         try_set!(ptr::null_mut(), P::VLC_CONFIG_CREATE, kind as c_int, &mut config as *mut *mut c_void);
         try_set!(config, P::VLC_CONFIG_DESC, option.text.as_ptr(), option.longtext.as_ptr());
@@ -124,6 +126,7 @@ pub unsafe fn describe(module: &ModuleInfo, set: sys::vlc_set_cb, opaque: *mut c
             // add_bool only sets a value when it is true (false is the default).
             OptionDefault::Bool(true) => try_set!(config, P::VLC_CONFIG_VALUE, 1i64),
             OptionDefault::Bool(false) => {}
+            OptionDefault::Integer(value) => try_set!(config, P::VLC_CONFIG_VALUE, value),
         }
         try_set!(config, P::VLC_CONFIG_PRIVATE);
         if option.visibility == Visibility::Volatile {

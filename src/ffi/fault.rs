@@ -3,13 +3,11 @@
 //!
 //! `SMEM_RS_FAULT` holds comma-separated faults:
 //! - `panic:<Hook>` makes that hook (`Open`, `Add`, `Send`, `Flush`, `Del`,
-//!   `Close`, or `Deliver` around each chain's delivery, in Send or on the
-//!   delivery thread) panic inside its `catch_unwind` edge, so a test under
-//!   real libvlc proves no panic crosses into C or ends a thread;
+//!   `Close`, or `Deliver` around each frame's delivery, in Send or on the
+//!   queue's delivery thread) panic inside its `catch_unwind` edge, so a
+//!   test under real libvlc proves no panic crosses into C or ends a thread;
 //! - `leak` loses one allocation at Open, so the memory check proves it can
-//!   see a leak in our code;
-//! - `copy:inline` or `copy:handoff` pins where frames are copied (see
-//!   `smem::placement`), so a test can run each path whatever the load.
+//!   see a leak in our code.
 
 #[cfg(debug_assertions)]
 fn wanted(fault: &str) -> bool {
@@ -30,20 +28,3 @@ pub fn at_hook(hook: &str) {
 #[cfg(not(debug_assertions))]
 #[inline(always)]
 pub fn at_hook(_hook: &str) {}
-
-/// `Some(true)` for `copy:inline`, `Some(false)` for `copy:handoff`.
-#[cfg(debug_assertions)]
-pub fn forced_copy_inline() -> Option<bool> {
-    static FORCED: std::sync::OnceLock<Option<bool>> = std::sync::OnceLock::new();
-    *FORCED.get_or_init(|| match (wanted("copy:inline"), wanted("copy:handoff")) {
-        (true, _) => Some(true),
-        (_, true) => Some(false),
-        _ => None,
-    })
-}
-
-#[cfg(not(debug_assertions))]
-#[inline(always)]
-pub fn forced_copy_inline() -> Option<bool> {
-    None
-}

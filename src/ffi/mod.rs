@@ -5,7 +5,6 @@
 
 pub mod block;
 pub mod callbacks;
-pub mod clock;
 pub mod copy;
 pub mod descriptor;
 pub mod es;

@@ -109,6 +109,20 @@ impl<'a> Object<'a> {
         }
     }
 
+    /// The integer value of variable `name`, `None` if it has none.
+    pub fn var_integer(&self, name: &CStr) -> Option<i64> {
+        let mut value: sys::vlc_value_t = unsafe { std::mem::zeroed() };
+        // SAFETY: live object; an integer variable fills `i_int`.
+        unsafe {
+            if sys::var_GetChecked(self.raw, name.as_ptr(), sys::VLC_VAR_INTEGER as c_int, &mut value)
+                != sys::VLC_SUCCESS as c_int
+            {
+                return None;
+            }
+            Some(value.i_int)
+        }
+    }
+
     /// The boolean value of variable `name`, `None` if it has none.
     pub fn var_bool(&self, name: &CStr) -> Option<bool> {
         let mut value: sys::vlc_value_t = unsafe { std::mem::zeroed() };

@@ -8,50 +8,36 @@
 //! callbacks is refused once instead of failing on every block; video is
 //! delivered with the size that describes its bytes; `time-sync=false`
 //! really unpaces the input; a NULL buffer drops one frame with a
-//! rate-limited message.
+//! rate-limited message; `queue=N` and `drop` (off by default) let Send
+//! return before the callbacks run.
 
 pub mod exec_maps;
 pub mod formats;
 pub mod geometry;
 pub mod options;
-pub mod placement;
-pub mod worker;
+pub mod queue;
 
 use std::ffi::CStr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Instant;
 
 use crate::ffi::block::BlockChain;
 use crate::ffi::callbacks::{AudioBlockInfo, AudioCallbacks, NoBuffer, VideoCallbacks, VideoFrameInfo};
-use crate::ffi::clock::thread_cpu_time;
-use crate::ffi::descriptor::{ConfigOption, ModuleInfo, OptionDefault, StaticCStr, Visibility};
+use crate::ffi::descriptor::{ModuleInfo, OptionDefault, StaticCStr};
 use crate::ffi::es::{AudioFormat, EsFormat, EsKind, VideoFormat};
-use crate::ffi::fault;
-use crate::ffi::object::{HeldObject, Level, Object};
+use crate::ffi::object::{HeldObject, Object};
 use crate::ffi::stream::{self, guarded, OpenError, Stream, StreamOutput};
 use crate::ffi::sys;
 use formats::Chroma;
 use geometry::{FramePlan, Layout};
-use options::{var, CallbackAddresses, RawOptions};
-use placement::Placement;
-use worker::{Consumer, Worker};
+use options::{CallbackAddresses, DropPolicy, RawOptions, Settings};
+use queue::{Consumer, DeliveryThread, TrackId};
 
 /*** Module descriptor ***/
 
 pub const MODULE_NAME: &CStr = c"smem_rs";
-/// Above the stock module's, so `smem` means this one when both are installed.
+/// Above the stock module's (0), so `smem` means this one when both are installed.
 pub const SCORE: i32 = 100;
-
-const fn string_option(name: &'static CStr, text: &'static CStr, longtext: &'static CStr) -> ConfigOption {
-    ConfigOption {
-        name,
-        default: OptionDefault::String(c"0"),
-        text,
-        longtext,
-        advanced: true,
-        visibility: Visibility::Volatile,
-    }
-}
 
 pub static MODULE: ModuleInfo = ModuleInfo {
     name: MODULE_NAME,
@@ -62,38 +48,7 @@ pub static MODULE: ModuleInfo = ModuleInfo {
     shortcuts: &[StaticCStr::new(c"smem"), StaticCStr::new(c"smem_rs")],
     category: sys::CAT_SOUT as i64,
     subcategory: sys::SUBCAT_SOUT_STREAM as i64,
-    options: &[
-        string_option(
-            var::VIDEO_PRERENDER,
-            c"Video prerender callback",
-            c"Address of the video prerender callback function. This function will set the buffer where render will be done.",
-        ),
-        string_option(
-            var::AUDIO_PRERENDER,
-            c"Audio prerender callback",
-            c"Address of the audio prerender callback function. This function will set the buffer where render will be done.",
-        ),
-        string_option(
-            var::VIDEO_POSTRENDER,
-            c"Video postrender callback",
-            c"Address of the video postrender callback function. This function will be called when the render is into the buffer.",
-        ),
-        string_option(
-            var::AUDIO_POSTRENDER,
-            c"Audio postrender callback",
-            c"Address of the audio postrender callback function. This function will be called when the render is into the buffer.",
-        ),
-        string_option(var::VIDEO_DATA, c"Video Callback data", c"Data for the video callback function."),
-        string_option(var::AUDIO_DATA, c"Audio callback data", c"Data for the audio callback function."),
-        ConfigOption {
-            name: var::TIME_SYNC,
-            default: OptionDefault::Bool(true),
-            text: c"Time Synchronized output",
-            longtext: c"Time Synchronisation option for output. If true, stream will render as usual, else it will be rendered as fast as possible.",
-            advanced: true,
-            visibility: Visibility::Private,
-        },
-    ],
+    options: &options::OPTIONS,
     open: (c"Open", stream::open::<Smem>),
     close: (c"Close", stream::close::<Smem>),
 };
@@ -104,24 +59,24 @@ pub struct Smem {
     video: Option<VideoCallbacks>,
     audio: Option<AudioCallbacks>,
     time_sync: bool,
-    /// Calls the callbacks of the frames handed over (see `placement`). With
-    /// the frames Send copies itself, one delivery at a time in the order
-    /// VLC sent them: stock's ran under VLC's sout lock, never two at once,
-    /// and applications may rely on it.
-    deliverer: Worker<Deliverer>,
+    /// `queue=N`: the thread that calls every callback. Without it, Send
+    /// calls them on VLC's thread, as stock did, under VLC's sout lock:
+    /// never two at once, and applications may rely on that.
+    queue: Option<DeliveryThread<Deliverer>>,
+    next_track: AtomicU64,
 }
 
+/// Every option's raw value: the chain's text where it has one, else the
+/// variable `config_ChainParse` made (an inherited `--sout-smem-*` or the
+/// default).
 fn read_options(stream: &Stream<'_>) -> RawOptions {
-    stream.parse_config(options::PREFIX, &options::CHAIN_OPTIONS);
-    RawOptions {
-        video_prerender: stream.var_string(var::VIDEO_PRERENDER),
-        video_postrender: stream.var_string(var::VIDEO_POSTRENDER),
-        video_data: stream.var_string(var::VIDEO_DATA),
-        audio_prerender: stream.var_string(var::AUDIO_PRERENDER),
-        audio_postrender: stream.var_string(var::AUDIO_POSTRENDER),
-        audio_data: stream.var_string(var::AUDIO_DATA),
-        time_sync: stream.var_bool(var::TIME_SYNC),
-    }
+    let names: Vec<&CStr> = options::OPTIONS.iter().map(options::chain_name).collect();
+    stream.parse_config(options::PREFIX, &names);
+    RawOptions::read(&stream.chain_entries(), |option| match option.default {
+        OptionDefault::String(_) => stream.var_string(option.name),
+        OptionDefault::Bool(_) => stream.var_bool(option.name).map(|b| b.to_string()),
+        OptionDefault::Integer(_) => stream.var_integer(option.name).map(|n| n.to_string()),
+    })
 }
 
 /// Every callback address must lie in executable memory before we ever call it.
@@ -152,48 +107,50 @@ impl StreamOutput for Smem {
     const MODULE_NAME: &'static CStr = MODULE_NAME;
 
     fn open(stream: &Stream<'_>) -> Result<Self, OpenError> {
-        let mut raw = read_options(stream);
-        let entries = stream.chain_entries();
-        raw.take_empty_chain_values(&entries);
-        let chain_sync = options::chain_time_sync(&entries);
-        let validated = match chain_sync {
-            Some(Err(e)) => Err(vec![e]),
-            Some(Ok(sync)) => {
-                raw.time_sync = Some(sync);
-                options::validate(&raw)
-            }
-            None => options::validate(&raw),
-        };
-        let options = validated.map_err(|errors| {
+        let settings = options::validate(&read_options(stream)).map_err(|errors| {
             for e in &errors {
                 stream.error(&e.to_string());
             }
             stream.error("refusing the smem chain: no callback is called with an invalid value");
             OpenError::Refused
         })?;
-        if options.video.is_none() && options.audio.is_none() {
+        let Settings { video, audio, time_sync, delivery, drop_without_queue } = settings;
+        if video.is_none() && audio.is_none() {
             stream.error(
                 "no callbacks given: set sout-smem-video-prerender-callback and \
                  sout-smem-video-postrender-callback (or the audio pair)",
             );
             return Err(OpenError::Refused);
         }
-        check_code_addresses(stream, &[("video", options.video), ("audio", options.audio)])?;
+        check_code_addresses(stream, &[("video", video), ("audio", audio)])?;
+        if drop_without_queue {
+            stream.warn("sout-smem-drop has no effect while sout-smem-queue is 0: every frame is delivered in Send");
+        }
         // SAFETY: both addresses of each pair point into executable memory
         // (checked just above); their signatures are the smem ABI clients use.
-        let video = options.video.map(|a| unsafe { VideoCallbacks::from_addresses(a.prerender, a.postrender, a.data) });
-        let audio = options.audio.map(|a| unsafe { AudioCallbacks::from_addresses(a.prerender, a.postrender, a.data) });
-        let deliverer = Worker::spawn("smem-deliver", Deliverer { log: stream.hold() }).map_err(|e| {
-            stream.error(&format!("cannot start the delivery thread: {e}"));
-            OpenError::Refused
-        })?;
+        let video = video.map(|a| unsafe { VideoCallbacks::from_addresses(a.prerender, a.postrender, a.data) });
+        let audio = audio.map(|a| unsafe { AudioCallbacks::from_addresses(a.prerender, a.postrender, a.data) });
+        let queue = match delivery {
+            options::Delivery::Synchronous => None,
+            options::Delivery::Queued { frames, drop } => {
+                let thread = DeliveryThread::spawn("smem-deliver", frames, drop, Deliverer { log: stream.hold() });
+                Some(thread.map_err(|e| {
+                    stream.error(&format!("cannot start the delivery thread: {e}"));
+                    OpenError::Refused
+                })?)
+            }
+        };
         stream.debug(&format!(
-            "smem (Rust) opened: video callbacks {}, audio callbacks {}, time-sync {}",
+            "smem (Rust) opened: video callbacks {}, audio callbacks {}, time-sync {time_sync}, delivery {}",
             if video.is_some() { "set" } else { "none" },
             if audio.is_some() { "set" } else { "none" },
-            options.time_sync
+            match delivery {
+                options::Delivery::Synchronous => "synchronous (in Send)".to_owned(),
+                options::Delivery::Queued { frames, drop } =>
+                    format!("queued (up to {frames} per track, drop {}) on thread smem-deliver", drop_name(drop)),
+            }
         ));
-        Ok(Smem { video, audio, time_sync: options.time_sync, deliverer })
+        Ok(Smem { video, audio, time_sync, queue, next_track: AtomicU64::new(0) })
     }
 
     fn pace_nocontrol(&self) -> bool {
@@ -201,8 +158,10 @@ impl StreamOutput for Smem {
     }
 
     fn close(self, stream: &Stream<'_>) {
-        // Delivers what is left (nothing, after Del) and joins the thread.
-        self.deliverer.finish();
+        // Delivers what is left (nothing, after every Del) and joins the thread.
+        if let Some(queue) = self.queue {
+            queue.finish();
+        }
         stream.debug("smem (Rust) closed");
     }
 
@@ -219,53 +178,60 @@ impl StreamOutput for Smem {
         };
         let kind = media.kind();
         let delivery = Arc::new(Mutex::new(Delivery { media, stats: Stats::default() }));
-        Some(Track { kind, delivery, placement: Placement::default(), inline: true, changes_logged: 0 })
+        let id = self.next_track.fetch_add(1, Ordering::Relaxed);
+        Some(Track { id, kind, delivery, queue_dropped: 0 })
     }
 
     fn del(&self, stream: &Stream<'_>, track: Track) {
-        // Every frame of this track handed over is delivered first.
-        self.deliverer.drain();
-        let kind = track.kind;
+        // Every frame of this track queued so far is delivered first.
+        if let Some(queue) = &self.queue {
+            queue.drain(track.id);
+        }
         let stats = track.delivery.lock().unwrap_or_else(PoisonError::into_inner).stats;
+        let dropped = stats.no_buffer + track.queue_dropped;
         stream.debug(&format!(
-            "{kind} track ended: {} delivered, {} dropped",
-            stats.delivered, stats.dropped
+            "{} track ended: {} delivered, {dropped} dropped ({} given no buffer, {} by the full queue)",
+            track.kind, stats.delivered, stats.no_buffer, track.queue_dropped
         ));
     }
 
     fn flush(&self, stream: &Stream<'_>, track: &mut Track) {
-        // Blocks already handed over are delivered, as stock smem delivered
-        // every block before Send returned.
-        self.deliverer.drain();
-        stream.debug(&format!("{} track flushed", track.kind));
+        // A seek: what is queued from before it never reaches the application.
+        let discarded = self.queue.as_ref().map_or(0, |queue| queue.flush(track.id).len());
+        stream.debug(&format!("{} track flushed: {discarded} queued frames discarded", track.kind));
     }
 
     /*** Send ***/
 
-    /// Copies the chain here, on VLC's thread, while that thread is busy
-    /// between frames; otherwise hands it to the delivery thread and returns
-    /// (see `placement`). VLC calls Send under its sout lock, so after the
-    /// drain nothing else is delivered while this copies.
-    fn send(&self, stream: &Stream<'_>, track: &mut Track, blocks: BlockChain) -> Result<(), ()> {
-        let clocks = || (Instant::now(), thread_cpu_time());
-        let inline = fault::forced_copy_inline().unwrap_or_else(|| track.placement.copy_inline(clocks));
-        if inline != track.inline {
-            track.inline = inline;
-            // The first two changes tell the story (a start-up backlog, then
-            // the steady state); past them, logging would cost per frame.
-            if track.changes_logged < 2 {
-                track.changes_logged += 1;
-                stream.log_cstr(Level::Debug, placement_message(track.kind, inline));
+    /// Synchronous: delivers the chain here, on VLC's thread, before
+    /// returning. Queued: hands its frames to the queue, one by one.
+    fn send(&self, stream: &Stream<'_>, track: &mut Track, mut blocks: BlockChain) -> Result<(), ()> {
+        let Some(queue) = &self.queue else {
+            deliver(stream, &track.delivery, blocks);
+            return Ok(());
+        };
+        while let Some(frame) = blocks.pop_front() {
+            if let Some(dropped) = queue.push(track.id, (Arc::clone(&track.delivery), frame)) {
+                drop(dropped);
+                track.queue_dropped += 1;
+                // 1st, 10th, 100th...: a live source cannot flood the log.
+                if is_power_of_ten(track.queue_dropped) {
+                    stream.warn(&format!(
+                        "{} queue full: a frame was dropped ({} dropped so far)",
+                        track.kind, track.queue_dropped
+                    ));
+                }
             }
         }
-        if inline {
-            self.deliverer.drain();
-            deliver(stream, &track.delivery, blocks);
-        } else {
-            self.deliverer.push((Arc::clone(&track.delivery), blocks));
-        }
-        track.placement.returned(clocks);
         Ok(())
+    }
+}
+
+fn drop_name(drop: DropPolicy) -> &'static str {
+    match drop {
+        DropPolicy::None => "none",
+        DropPolicy::Oldest => "oldest",
+        DropPolicy::Newest => "newest",
     }
 }
 
@@ -331,18 +297,17 @@ impl Smem {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Stats {
     delivered: u64,
-    dropped: u64,
+    /// Frames the application gave no buffer for.
+    no_buffer: u64,
 }
 
-/// A track VLC added. Its state travels with each frame handed over to the
-/// delivery thread; Send, Flush and Del touch it only with that thread idle.
+/// A track VLC added. Its delivery state travels with each queued frame.
 pub struct Track {
+    id: TrackId,
     kind: &'static str,
     delivery: Arc<Mutex<Delivery>>,
-    placement: Placement,
-    /// The placement's last decision, to log its changes.
-    inline: bool,
-    changes_logged: u8,
+    /// Frames the full queue dropped (`drop=oldest|newest`).
+    queue_dropped: u64,
 }
 
 pub struct Delivery {
@@ -377,18 +342,8 @@ impl Consumer for Deliverer {
     }
 }
 
-/// Logged when a track's placement changes (static: no allocation per frame).
-fn placement_message(kind: &str, inline: bool) -> &'static CStr {
-    match (kind, inline) {
-        ("video", true) => c"video track: VLC's thread is busy between frames: copying on it",
-        ("video", false) => c"video track: VLC's thread waits between frames: handing frames to the delivery thread",
-        (_, true) => c"audio track: VLC's thread is busy between frames: copying on it",
-        (_, false) => c"audio track: VLC's thread waits between frames: handing frames to the delivery thread",
-    }
-}
-
-/// Delivers a chain of `track`'s, on whichever thread: a panic is logged
-/// as `internal error in Deliver` and that chain is dropped.
+/// Delivers a chain of `track`'s, in Send or on the queue's thread: a panic
+/// is logged as `internal error in Deliver` and that chain is dropped.
 fn deliver(log: &Object<'_>, track: &Mutex<Delivery>, blocks: BlockChain) {
     guarded(log, "Deliver", (), || track.lock().unwrap_or_else(PoisonError::into_inner).deliver(log, &blocks))
 }
@@ -407,13 +362,13 @@ impl Delivery {
             match delivered {
                 Ok(()) => stats.delivered += 1,
                 Err(NoBuffer) => {
-                    stats.dropped += 1;
+                    stats.no_buffer += 1;
                     // 1st, 10th, 100th...: a stuck client cannot flood the log.
-                    if stats.dropped.is_power_of_ten() {
+                    if is_power_of_ten(stats.no_buffer) {
                         log.error(&format!(
                             "the {} prerender callback gave no buffer: frame dropped ({} dropped so far)",
                             media.kind(),
-                            stats.dropped
+                            stats.no_buffer
                         ));
                     }
                 }
@@ -485,18 +440,12 @@ impl AudioTrack {
     }
 }
 
-trait PowerOfTen {
-    fn is_power_of_ten(self) -> bool;
-}
-
-impl PowerOfTen for u64 {
-    fn is_power_of_ten(self) -> bool {
-        let mut n = self;
-        while n >= 10 && n % 10 == 0 {
-            n /= 10;
-        }
-        n == 1
+/// 1, 10, 100...: when a repeated event is logged.
+fn is_power_of_ten(mut n: u64) -> bool {
+    while n >= 10 && n % 10 == 0 {
+        n /= 10;
     }
+    n == 1
 }
 
 #[cfg(test)]
@@ -505,7 +454,7 @@ mod tests {
 
     #[test]
     fn drop_messages_are_rate_limited() {
-        let logged: Vec<u64> = (1..=20_000).filter(|n: &u64| n.is_power_of_ten()).collect();
+        let logged: Vec<u64> = (1..=20_000).filter(|&n| is_power_of_ten(n)).collect();
         assert_eq!(logged, [1, 10, 100, 1000, 10_000]);
     }
 }

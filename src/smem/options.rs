@@ -1,35 +1,167 @@
-//! The seven `sout-smem-*` options: their names, and turning their string
-//! values into callback addresses. Stock smem runs every value through
-//! `atoll`, so `12abc` silently becomes 12 and `abc` becomes 0; here every
-//! value either parses exactly or is refused with a reason.
+//! The `sout-smem-*` options, declared once in [`OPTIONS`]: the module
+//! descriptor, the names `config_ChainParse` reads from `smem{...}`, and the
+//! raw values are all derived from that table; [`validate`] turns the raw
+//! values into typed [`Settings`].
+//!
+//! Stock smem runs addresses through `atoll` (`12abc` silently becomes 12),
+//! and VLC 3.0's `config_ChainParse` sets a chain bool to true whatever its
+//! value and an integer through `strtoll`. Here a value written in the
+//! chain is read as written, and every value either parses exactly or is
+//! refused with a reason.
 
 use std::ffi::CStr;
 use std::fmt;
 
+use crate::ffi::descriptor::{ConfigOption, OptionDefault, Visibility};
+
 pub const PREFIX: &CStr = c"sout-smem-";
 pub const PREFIX_STR: &str = "sout-smem-";
 
-/// The option names inside `smem{...}`, in the stock module's order.
-pub const CHAIN_OPTIONS: [&CStr; 7] = [
-    c"video-prerender-callback",
-    c"audio-prerender-callback",
-    c"video-postrender-callback",
-    c"audio-postrender-callback",
-    c"video-data",
-    c"audio-data",
-    c"time-sync",
+/// Chain names (the variable is `sout-smem-` + name).
+pub mod name {
+    pub const VIDEO_PRERENDER: &str = "video-prerender-callback";
+    pub const AUDIO_PRERENDER: &str = "audio-prerender-callback";
+    pub const VIDEO_POSTRENDER: &str = "video-postrender-callback";
+    pub const AUDIO_POSTRENDER: &str = "audio-postrender-callback";
+    pub const VIDEO_DATA: &str = "video-data";
+    pub const AUDIO_DATA: &str = "audio-data";
+    pub const TIME_SYNC: &str = "time-sync";
+    pub const QUEUE: &str = "queue";
+    pub const DROP: &str = "drop";
+}
+
+/// The most frames a track may queue (`queue=N`): far past any useful
+/// depth, low enough that a typo cannot ask for gigabytes per track.
+pub const QUEUE_MAX: usize = 1000;
+/// The values `drop` takes, as written.
+pub const DROP_VALUES: [&str; 3] = ["none", "oldest", "newest"];
+
+const fn address(name: &'static CStr, text: &'static CStr, longtext: &'static CStr) -> ConfigOption {
+    ConfigOption {
+        name,
+        default: OptionDefault::String(c"0"),
+        text,
+        longtext,
+        advanced: true,
+        visibility: Visibility::Volatile,
+    }
+}
+
+/// Every option, in the order VLC lists them: the stock module's seven with
+/// its names, types, defaults and texts, then ours. None is `safe`, so a
+/// playlist cannot set any of them.
+pub static OPTIONS: [ConfigOption; 9] = [
+    address(
+        c"sout-smem-video-prerender-callback",
+        c"Video prerender callback",
+        c"Address of the video prerender callback function. This function will set the buffer where render will be done.",
+    ),
+    address(
+        c"sout-smem-audio-prerender-callback",
+        c"Audio prerender callback",
+        c"Address of the audio prerender callback function. This function will set the buffer where render will be done.",
+    ),
+    address(
+        c"sout-smem-video-postrender-callback",
+        c"Video postrender callback",
+        c"Address of the video postrender callback function. This function will be called when the render is into the buffer.",
+    ),
+    address(
+        c"sout-smem-audio-postrender-callback",
+        c"Audio postrender callback",
+        c"Address of the audio postrender callback function. This function will be called when the render is into the buffer.",
+    ),
+    address(c"sout-smem-video-data", c"Video Callback data", c"Data for the video callback function."),
+    address(c"sout-smem-audio-data", c"Audio callback data", c"Data for the audio callback function."),
+    ConfigOption {
+        name: c"sout-smem-time-sync",
+        default: OptionDefault::Bool(true),
+        text: c"Time Synchronized output",
+        longtext: c"Time Synchronisation option for output. If true, stream will render as usual, else it will be rendered as fast as possible.",
+        advanced: true,
+        visibility: Visibility::Private,
+    },
+    ConfigOption {
+        name: c"sout-smem-queue",
+        default: OptionDefault::Integer(0),
+        text: c"Frames queued per track",
+        longtext: c"0: the callbacks run in Send, on VLC's thread, as with the stock smem. N > 0: Send queues up to N frames per track and returns; one smem thread calls every callback of this output.",
+        advanced: true,
+        visibility: Visibility::Private,
+    },
+    ConfigOption {
+        name: c"sout-smem-drop",
+        default: OptionDefault::String(c"none"),
+        text: c"What a full queue does",
+        longtext: c"none: Send waits for room (nothing is lost); oldest: the oldest queued frame of the track is dropped (live sources); newest: the frame being sent is dropped.",
+        advanced: true,
+        visibility: Visibility::Private,
+    },
 ];
 
-/// The full variable names (`sout-smem-` + option).
-pub mod var {
-    use std::ffi::CStr;
-    pub const VIDEO_PRERENDER: &CStr = c"sout-smem-video-prerender-callback";
-    pub const AUDIO_PRERENDER: &CStr = c"sout-smem-audio-prerender-callback";
-    pub const VIDEO_POSTRENDER: &CStr = c"sout-smem-video-postrender-callback";
-    pub const AUDIO_POSTRENDER: &CStr = c"sout-smem-audio-postrender-callback";
-    pub const VIDEO_DATA: &CStr = c"sout-smem-video-data";
-    pub const AUDIO_DATA: &CStr = c"sout-smem-audio-data";
-    pub const TIME_SYNC: &CStr = c"sout-smem-time-sync";
+/// The option's name inside `smem{...}`: its variable name less the prefix.
+pub fn chain_name(option: &ConfigOption) -> &'static CStr {
+    let full = option.name.to_bytes_with_nul();
+    CStr::from_bytes_with_nul(&full[PREFIX.to_bytes().len()..]).expect("every option name starts with the prefix")
+}
+
+/// A value as read, before validation: the text written in the chain, or
+/// what VLC's variable holds (an inherited `--sout-smem-*` or the default),
+/// written out as text. `None`: the variable is missing.
+pub type RawValue = Option<String>;
+
+/// Each option's raw value, in [`OPTIONS`] order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RawOptions(Vec<(&'static str, RawValue)>);
+
+impl RawOptions {
+    /// Raw values from `read(option)` (VLC's variables), overridden by what
+    /// the chain says for an option: the last `name=value` wins, a bare
+    /// `name` is written empty (true for a bool), and `no-name` or `noname`
+    /// is false for a bool.
+    pub fn read(entries: &[(String, Option<String>)], mut read: impl FnMut(&ConfigOption) -> RawValue) -> Self {
+        let values = OPTIONS
+            .iter()
+            .map(|option| {
+                let name = chain_name(option).to_str().expect("option names are ASCII");
+                let is_bool = matches!(option.default, OptionDefault::Bool(_));
+                let written = entries.iter().rev().find_map(|(entry, value)| {
+                    if entry == name {
+                        Some(value.clone().unwrap_or_else(|| if is_bool { "true".into() } else { String::new() }))
+                    } else if is_bool && (entry.strip_prefix("no-") == Some(name) || entry.strip_prefix("no") == Some(name)) {
+                        Some(match value {
+                            // `no-time-sync=false`: a double negative, read as written.
+                            Some(v) => match parse_bool(v) {
+                                Ok(b) => (!b).to_string(),
+                                Err(_) => v.clone(),
+                            },
+                            None => "false".into(),
+                        })
+                    } else {
+                        None
+                    }
+                });
+                (name, written.or_else(|| read(option)))
+            })
+            .collect();
+        RawOptions(values)
+    }
+
+    /// Raw values given by name (tests); options not named are missing.
+    pub fn from_pairs(pairs: &[(&str, &str)]) -> Self {
+        let values = OPTIONS
+            .iter()
+            .map(|option| {
+                let name = chain_name(option).to_str().expect("option names are ASCII");
+                (name, pairs.iter().rev().find(|(n, _)| *n == name).map(|(_, v)| (*v).to_owned()))
+            })
+            .collect();
+        RawOptions(values)
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|(n, _)| *n == name).and_then(|(_, v)| v.as_deref())
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -79,10 +211,8 @@ pub fn parse_address(text: &str) -> Result<usize, AddressError> {
     Ok(value)
 }
 
-/// Reads a boolean option value as people write it. `None` (a bare
-/// `time-sync`) means true.
-pub fn parse_bool(value: Option<&str>) -> Result<bool, String> {
-    let Some(value) = value else { return Ok(true) };
+/// Reads a boolean option value as people write it.
+pub fn parse_bool(value: &str) -> Result<bool, String> {
     match value.trim().to_ascii_lowercase().as_str() {
         "" | "1" | "true" | "yes" | "on" => Ok(true),
         "0" | "false" | "no" | "off" => Ok(false),
@@ -90,57 +220,34 @@ pub fn parse_bool(value: Option<&str>) -> Result<bool, String> {
     }
 }
 
-/// `time-sync` as written in the `smem{...}` chain, if it is there.
-///
-/// VLC 3.0's `config_ChainParse` sets a chain bool to true whatever its
-/// value (only the `no-`/`no` prefix makes it false), so stock smem never
-/// sees `time-sync=false`. We read the value ourselves; the last one wins.
-pub fn chain_time_sync(entries: &[(String, Option<String>)]) -> Option<Result<bool, OptionError>> {
-    entries.iter().rev().find_map(|(name, value)| {
-        let negated = matches!(name.as_str(), "no-time-sync" | "notime-sync");
-        if name != "time-sync" && !negated {
-            return None;
-        }
-        Some(match parse_bool(value.as_deref()) {
-            Ok(b) => Ok(b != negated),
-            Err(problem) => Err(OptionError { option: "time-sync", value: value.clone().unwrap_or_default(), problem }),
-        })
-    })
+/// `queue`: 0 (synchronous) up to [`QUEUE_MAX`] frames per track.
+pub fn parse_queue(value: &str) -> Result<usize, String> {
+    let problem = || format!("expected a number of frames from 0 (synchronous) to {QUEUE_MAX}");
+    let text = value.trim();
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(problem());
+    }
+    text.parse::<usize>().ok().filter(|&n| n <= QUEUE_MAX).ok_or_else(problem)
 }
 
-/// The option values as VLC handed them to us (`None`: variable missing).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct RawOptions {
-    pub video_prerender: Option<String>,
-    pub video_postrender: Option<String>,
-    pub video_data: Option<String>,
-    pub audio_prerender: Option<String>,
-    pub audio_postrender: Option<String>,
-    pub audio_data: Option<String>,
-    pub time_sync: Option<bool>,
+/// What a full queue does with one more frame of its track.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DropPolicy {
+    /// Send waits for room: nothing is lost.
+    #[default]
+    None,
+    /// The oldest queued frame of the track makes room.
+    Oldest,
+    /// The frame being sent is dropped.
+    Newest,
 }
 
-impl RawOptions {
-    /// An address option written empty in the chain (`name=` or a bare
-    /// `name`) reaches VLC's variables as the default "0", which would hide
-    /// the mistake; it is taken as the empty value it is, and refused.
-    pub fn take_empty_chain_values(&mut self, entries: &[(String, Option<String>)]) {
-        let fields = [
-            ("video-prerender-callback", &mut self.video_prerender),
-            ("video-postrender-callback", &mut self.video_postrender),
-            ("video-data", &mut self.video_data),
-            ("audio-prerender-callback", &mut self.audio_prerender),
-            ("audio-postrender-callback", &mut self.audio_postrender),
-            ("audio-data", &mut self.audio_data),
-        ];
-        for (name, field) in fields {
-            let last = entries.iter().rev().find(|(n, _)| n == name);
-            if let Some((_, value)) = last {
-                if value.as_deref().is_none_or(str::is_empty) {
-                    *field = Some(String::new());
-                }
-            }
-        }
+pub fn parse_drop(value: &str) -> Result<DropPolicy, String> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "none" => Ok(DropPolicy::None),
+        "oldest" => Ok(DropPolicy::Oldest),
+        "newest" => Ok(DropPolicy::Newest),
+        _ => Err(format!("expected one of {}", DROP_VALUES.join(", "))),
     }
 }
 
@@ -152,11 +259,25 @@ pub struct CallbackAddresses {
     pub data: usize,
 }
 
+/// How frames reach the application.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Delivery {
+    /// In Send, on VLC's thread, as with the stock smem.
+    #[default]
+    Synchronous,
+    /// Up to `frames` per track wait for smem's delivery thread.
+    Queued { frames: usize, drop: DropPolicy },
+}
+
+/// The options, validated and typed.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Options {
+pub struct Settings {
     pub video: Option<CallbackAddresses>,
     pub audio: Option<CallbackAddresses>,
     pub time_sync: bool,
+    pub delivery: Delivery,
+    /// `drop` was set while `queue` is 0, where nothing is ever dropped.
+    pub drop_without_queue: bool,
 }
 
 /// One refused option value, with the reason.
@@ -173,27 +294,25 @@ impl fmt::Display for OptionError {
     }
 }
 
-/// Parses one option; "0" (the default) and a missing variable mean unset.
-fn address(option: &'static str, value: &Option<String>, errors: &mut Vec<OptionError>) -> Option<usize> {
-    let value = value.as_deref().unwrap_or("0");
-    match parse_address(value) {
-        Ok(address) => Some(address),
-        Err(e) => {
-            errors.push(OptionError { option, value: value.to_owned(), problem: e.to_string() });
-            None
-        }
-    }
+/// Reads one option with `parse`; a missing variable takes `default`.
+fn typed<T>(
+    raw: &RawOptions,
+    option: &'static str,
+    default: &str,
+    parse: impl FnOnce(&str) -> Result<T, String>,
+    errors: &mut Vec<OptionError>,
+) -> Option<T> {
+    let value = raw.get(option).unwrap_or(default);
+    parse(value)
+        .map_err(|problem| errors.push(OptionError { option, value: value.to_owned(), problem }))
+        .ok()
 }
 
-fn pair(
-    kind: &'static str,
-    names: [&'static str; 3],
-    values: [&Option<String>; 3],
-    errors: &mut Vec<OptionError>,
-) -> Option<CallbackAddresses> {
-    let prerender = address(names[0], values[0], errors);
-    let postrender = address(names[1], values[1], errors);
-    let data = address(names[2], values[2], errors);
+fn pair(kind: &'static str, names: [&'static str; 3], raw: &RawOptions, errors: &mut Vec<OptionError>) -> Option<CallbackAddresses> {
+    let address = |name, errors: &mut Vec<OptionError>| typed(raw, name, "0", |v| parse_address(v).map_err(|e| e.to_string()), errors);
+    let prerender = address(names[0], errors);
+    let postrender = address(names[1], errors);
+    let data = address(names[2], errors);
     match (prerender?, postrender?, data?) {
         (0, 0, _) => None,
         (pre, 0, _) => {
@@ -217,24 +336,28 @@ fn pair(
 }
 
 /// Validates all options at once, so every bad value is reported.
-pub fn validate(raw: &RawOptions) -> Result<Options, Vec<OptionError>> {
+pub fn validate(raw: &RawOptions) -> Result<Settings, Vec<OptionError>> {
+    use name::*;
     let mut errors = Vec::new();
-    let video = pair(
-        "video",
-        ["video-prerender-callback", "video-postrender-callback", "video-data"],
-        [&raw.video_prerender, &raw.video_postrender, &raw.video_data],
-        &mut errors,
-    );
-    let audio = pair(
-        "audio",
-        ["audio-prerender-callback", "audio-postrender-callback", "audio-data"],
-        [&raw.audio_prerender, &raw.audio_postrender, &raw.audio_data],
-        &mut errors,
-    );
+    let video = pair("video", [VIDEO_PRERENDER, VIDEO_POSTRENDER, VIDEO_DATA], raw, &mut errors);
+    let audio = pair("audio", [AUDIO_PRERENDER, AUDIO_POSTRENDER, AUDIO_DATA], raw, &mut errors);
+    let time_sync = typed(raw, TIME_SYNC, "true", parse_bool, &mut errors);
+    let queue = typed(raw, QUEUE, "0", parse_queue, &mut errors);
+    let drop = typed(raw, DROP, "none", parse_drop, &mut errors);
     if !errors.is_empty() {
         return Err(errors);
     }
-    Ok(Options { video, audio, time_sync: raw.time_sync.unwrap_or(true) })
+    let (queue, drop) = (queue.unwrap_or_default(), drop.unwrap_or_default());
+    Ok(Settings {
+        video,
+        audio,
+        time_sync: time_sync.unwrap_or(true),
+        delivery: match queue {
+            0 => Delivery::Synchronous,
+            frames => Delivery::Queued { frames, drop },
+        },
+        drop_without_queue: queue == 0 && drop != DropPolicy::None,
+    })
 }
 
 #[cfg(test)]
@@ -274,14 +397,41 @@ mod tests {
     }
 
     fn raw(vpre: &str, vpost: &str, apre: &str, apost: &str) -> RawOptions {
-        RawOptions {
-            video_prerender: Some(vpre.into()),
-            video_postrender: Some(vpost.into()),
-            video_data: Some("0".into()),
-            audio_prerender: Some(apre.into()),
-            audio_postrender: Some(apost.into()),
-            audio_data: Some("0".into()),
-            time_sync: Some(false),
+        RawOptions::from_pairs(&[
+            ("video-prerender-callback", vpre),
+            ("video-postrender-callback", vpost),
+            ("video-data", "0"),
+            ("audio-prerender-callback", apre),
+            ("audio-postrender-callback", apost),
+            ("audio-data", "0"),
+            ("time-sync", "false"),
+        ])
+    }
+
+    fn entry(n: &str, v: Option<&str>) -> (String, Option<String>) {
+        (n.to_owned(), v.map(str::to_owned))
+    }
+
+    /// What VLC's variables hold after `config_ChainParse` of a chain that
+    /// sets none of ours: the declared defaults.
+    fn defaults(o: &ConfigOption) -> RawValue {
+        Some(match o.default {
+            OptionDefault::Bool(b) => b.to_string(),
+            OptionDefault::Integer(n) => n.to_string(),
+            OptionDefault::String(s) => s.to_str().unwrap().to_owned(),
+        })
+    }
+
+    #[test]
+    fn the_table_names_every_option_once_under_the_prefix() {
+        let names: Vec<&str> = OPTIONS.iter().map(|o| chain_name(o).to_str().unwrap()).collect();
+        assert_eq!(names[..7], ["video-prerender-callback", "audio-prerender-callback", "video-postrender-callback",
+            "audio-postrender-callback", "video-data", "audio-data", "time-sync"]);
+        for (i, n) in names.iter().enumerate() {
+            assert!(!names[i + 1..].contains(n), "{n} twice");
+        }
+        for n in [name::QUEUE, name::DROP] {
+            assert!(names.contains(&n), "{n}");
         }
     }
 
@@ -294,6 +444,7 @@ mod tests {
         // Missing variables behave as the declared defaults.
         let opts = validate(&RawOptions::default()).unwrap();
         assert_eq!((opts.video, opts.audio, opts.time_sync), (None, None, true));
+        assert_eq!(opts.delivery, Delivery::Synchronous);
     }
 
     #[test]
@@ -308,42 +459,73 @@ mod tests {
     }
 
     #[test]
-    fn time_sync_is_read_from_the_chain_value() {
-        let entry = |n: &str, v: Option<&str>| (n.to_owned(), v.map(str::to_owned));
-        let sync = |e: &[(String, Option<String>)]| chain_time_sync(e).map(|r| r.map_err(|e| e.option));
-        assert_eq!(sync(&[]), None);
-        assert_eq!(sync(&[entry("video-data", Some("1"))]), None);
-        assert_eq!(sync(&[entry("time-sync", Some("false"))]), Some(Ok(false)));
-        assert_eq!(sync(&[entry("time-sync", Some("0"))]), Some(Ok(false)));
-        assert_eq!(sync(&[entry("time-sync", Some("TRUE"))]), Some(Ok(true)));
-        assert_eq!(sync(&[entry("time-sync", None)]), Some(Ok(true)));
-        assert_eq!(sync(&[entry("no-time-sync", None)]), Some(Ok(false)));
-        assert_eq!(sync(&[entry("notime-sync", None)]), Some(Ok(false)));
-        assert_eq!(sync(&[entry("time-sync", Some("no")), entry("time-sync", Some("yes"))]), Some(Ok(true)));
-        assert_eq!(sync(&[entry("time-sync", Some("maybe"))]), Some(Err("time-sync")));
+    fn the_chain_text_wins_over_the_variable() {
+        // VLC's variable says what config_ChainParse made of the chain
+        // (true for any bool, strtoll for an integer); the text says what
+        // was written.
+        let from_vlc = defaults;
+        let sync = |e: &[(String, Option<String>)]| validate(&RawOptions::read(e, from_vlc)).map(|s| s.time_sync).map_err(|e| e[0].option);
+        assert_eq!(sync(&[]), Ok(true));
+        assert_eq!(sync(&[entry("video-data", Some("1"))]), Ok(true));
+        assert_eq!(sync(&[entry("time-sync", Some("false"))]), Ok(false));
+        assert_eq!(sync(&[entry("time-sync", Some("0"))]), Ok(false));
+        assert_eq!(sync(&[entry("time-sync", Some("TRUE"))]), Ok(true));
+        assert_eq!(sync(&[entry("time-sync", None)]), Ok(true));
+        assert_eq!(sync(&[entry("no-time-sync", None)]), Ok(false));
+        assert_eq!(sync(&[entry("notime-sync", None)]), Ok(false));
+        assert_eq!(sync(&[entry("no-time-sync", Some("false"))]), Ok(true));
+        assert_eq!(sync(&[entry("time-sync", Some("no")), entry("time-sync", Some("yes"))]), Ok(true));
+        assert_eq!(sync(&[entry("time-sync", Some("maybe"))]), Err("time-sync"));
+
+        let queue = |e: &[(String, Option<String>)]| validate(&RawOptions::read(e, from_vlc)).map(|s| s.delivery).map_err(|e| (e[0].option, e[0].value.clone()));
+        assert_eq!(queue(&[entry("queue", Some("4"))]), Ok(Delivery::Queued { frames: 4, drop: DropPolicy::None }));
+        assert_eq!(
+            queue(&[entry("queue", Some("1")), entry("drop", Some("oldest"))]),
+            Ok(Delivery::Queued { frames: 1, drop: DropPolicy::Oldest })
+        );
+        assert_eq!(queue(&[entry("queue", Some("abc"))]), Err(("queue", "abc".to_owned())));
+        assert_eq!(queue(&[entry("queue", None)]), Err(("queue", String::new())));
+        assert_eq!(queue(&[entry("drop", Some("some"))]), Err(("drop", "some".to_owned())));
     }
 
     #[test]
     fn empty_chain_values_are_refused_not_defaulted() {
-        let entry = |n: &str, v: Option<&str>| (n.to_owned(), v.map(str::to_owned));
-        let mut r = raw("0", "20", "0", "0");
-        r.take_empty_chain_values(&[entry("video-prerender-callback", Some("")), entry("audio-data", None)]);
+        let read = |e: &[(String, Option<String>)]| RawOptions::read(e, defaults);
+        let r = read(&[
+            entry("video-prerender-callback", Some("")),
+            entry("video-postrender-callback", Some("20")),
+            entry("audio-data", None),
+        ]);
         let errors = validate(&r).unwrap_err();
         let refused: Vec<_> = errors.iter().map(|e| (e.option, e.value.as_str())).collect();
         assert_eq!(refused, [("video-prerender-callback", ""), ("audio-data", "")]);
         assert!(errors[0].to_string().contains("it is empty"));
-        // A value that is there is left as VLC parsed it.
-        let mut r = raw("10", "20", "0", "0");
-        r.take_empty_chain_values(&[entry("video-prerender-callback", Some("10"))]);
-        assert!(validate(&r).is_ok());
+    }
+
+    #[test]
+    fn queue_and_drop_values() {
+        assert_eq!(parse_queue("0"), Ok(0));
+        assert_eq!(parse_queue(" 8 "), Ok(8));
+        assert_eq!(parse_queue("1000"), Ok(QUEUE_MAX));
+        for bad in ["", "-1", "+2", "1001", "0x10", "2.5", "99999999999999999999999", "many"] {
+            let e = parse_queue(bad).unwrap_err();
+            assert!(e.contains("from 0 (synchronous) to 1000"), "{bad:?}: {e}");
+        }
+        assert_eq!(parse_drop("none"), Ok(DropPolicy::None));
+        assert_eq!(parse_drop("Oldest"), Ok(DropPolicy::Oldest));
+        assert_eq!(parse_drop("newest"), Ok(DropPolicy::Newest));
+        assert!(parse_drop("latest").unwrap_err().contains("none, oldest, newest"));
+        let mut r = RawOptions::from_pairs(&[("drop", "oldest")]);
+        assert!(validate(&r).unwrap().drop_without_queue);
+        r = RawOptions::from_pairs(&[("drop", "oldest"), ("queue", "2")]);
+        assert!(!validate(&r).unwrap().drop_without_queue);
     }
 
     #[test]
     fn data_pointers_are_parsed_too() {
-        let mut r = raw("10", "20", "0", "0");
-        r.video_data = Some("12abc".into());
-        assert_eq!(validate(&r).unwrap_err()[0].option, "video-data");
-        r.video_data = Some("0".into());
-        assert_eq!(validate(&r).unwrap().video.unwrap().data, 0);
+        let mut pairs = vec![("video-prerender-callback", "10"), ("video-postrender-callback", "20"), ("video-data", "12abc")];
+        assert_eq!(validate(&RawOptions::from_pairs(&pairs)).unwrap_err()[0].option, "video-data");
+        pairs[2].1 = "0";
+        assert_eq!(validate(&RawOptions::from_pairs(&pairs)).unwrap().video.unwrap().data, 0);
     }
 }

@@ -135,3 +135,25 @@ pub fn play_with_env(who: Smem, dir: &Path, media: &str, args: &[&str], env: &[(
 pub fn field(call: &HashMap<String, String>, key: &str) -> i64 {
     call[key].parse().unwrap()
 }
+
+/// A 320x240 mpeg4 + mp2 clip, encoded by VLC itself from generated media.
+pub fn mpeg4_clip(dir: &Path) -> String {
+    let (y4m, wav, ts) = (path(dir, "src.y4m"), path(dir, "src.wav"), path(dir, "clip.ts"));
+    media::write_y4m(&y4m, 320, 240, 25, 40).unwrap();
+    media::write_wav(&wav, 48_000, 2, 1.6).unwrap();
+    let sout = format!("#transcode{{vcodec=mp4v,vb=800,acodec=mpga,ab=128}}:std{{access=file,mux=ts,dst={ts}}}");
+    let run = play(Smem::Stock, dir, &y4m, &["--sout", &sout, "--option", &format!(":input-slave={wav}")]);
+    assert_eq!(run.get("state"), "Ended", "{}", run.stdout);
+    assert!(std::fs::metadata(&ts).map(|m| m.len() > 10_000).unwrap_or(false), "clip not written");
+    ts
+}
+
+pub fn assert_played(run: &Run) {
+    assert_eq!(run.get("state"), "Ended", "playback did not end normally:\n{}\n{}", run.stdout, run.stderr);
+    assert_eq!(run.num("video_errors") + run.num("audio_errors"), 0.0, "{}", run.stdout);
+}
+
+pub fn assert_ours_served(run: &Run) {
+    assert!(run.log_has("using sout stream module \"smem_rs\""), "our module did not serve the chain:\n{}", run.log);
+    assert!(run.log_has("smem_rs: smem (Rust) opened"), "{}", run.log);
+}

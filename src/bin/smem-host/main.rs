@@ -5,7 +5,7 @@
 //!   smem-host play MEDIA [--chain T] [--time-sync B] [--no-video] [--no-audio]
 //!       [--smem-opts S] [--sout RAW] [--option O]... [--video-out F]
 //!       [--audio-out F] [--report F] [--log F]
-//!       [--null-every N] [--seek MS] [--stop-after MS] [--video-off-on MS,MS]
+//!       [--null-every N] [--callback-sleep-us US] [--report-rss] [--seek MS] [--stop-after MS] [--video-off-on MS,MS]
 //!       [--playlist] [--then MEDIA]... [--no-sout] [--fill-template IN OUT]
 //!       [--timeout S] [--vlc-arg A]... [--quiet]
 //!   smem-host soak DIR [--cycles N] [--players N]
@@ -76,6 +76,28 @@ struct TrackState {
     /// If set, every video frame must have this width (a frame of another
     /// player's media arriving here would be cross-talk).
     expect_width: Option<i32>,
+    /// The threads that called this track's callbacks (pthread id, name).
+    threads: Vec<(u64, String)>,
+    /// Add the process's resident memory to each report line.
+    report_rss: bool,
+}
+
+/// The calling thread: its pthread id and name.
+fn this_thread() -> (u64, String) {
+    let mut name = [0u8; 16];
+    // SAFETY: pthread_self is always valid; the buffer holds 16 bytes, the
+    // most a Linux thread name takes with its NUL.
+    let me = unsafe { libc::pthread_self() };
+    unsafe { libc::pthread_getname_np(me, name.as_mut_ptr().cast(), name.len()) };
+    let len = name.iter().position(|&b| b == 0).unwrap_or(name.len());
+    (me as u64, String::from_utf8_lossy(&name[..len]).into_owned())
+}
+
+/// Resident memory of this process now.
+fn rss_kb() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: u64 = statm.split_whitespace().nth(1).and_then(|p| p.parse().ok()).unwrap_or(0);
+    pages * 4
 }
 
 impl Track {
@@ -104,6 +126,11 @@ fn prerender(data: *mut c_void, buffer: *mut *mut u8, size: usize, magic: u64) {
     let mut st = track.state.lock().unwrap();
     st.prerender_calls += 1;
     st.prerender_size = size;
+    // SAFETY: always valid; cheap, so the name is looked up on new threads only.
+    let me = unsafe { libc::pthread_self() } as u64;
+    if !st.threads.iter().any(|(id, _)| *id == me) {
+        st.threads.push(this_thread());
+    }
     std::thread::sleep(st.callback_sleep);
     if st.null_every > 0 && st.prerender_calls % st.null_every == 0 {
         // SAFETY: `buffer` is the out-parameter smem passes us.
@@ -132,7 +159,8 @@ fn record<'t>(track: &'t Track, buffer: *mut u8, size: usize, pts: i64, line: st
     st.bytes += size as u64;
     st.first_pts.get_or_insert(pts);
     st.last_pts = pts;
-    let _ = writeln!(st.report, "{line} t={}", since_start_us());
+    let rss = if st.report_rss { format!(" rss_kb={}", rss_kb()) } else { String::new() };
+    let _ = writeln!(st.report, "{line} t={}{rss}", since_start_us());
     let TrackState { out, buffer, .. } = &mut *st;
     if let Some(out) = out.as_mut() {
         let _ = out.write_all(&buffer[..size]);
@@ -193,6 +221,7 @@ pub(crate) struct PlayArgs {
     log: Option<String>,
     null_every: u64,
     callback_sleep_us: u64,
+    report_rss: bool,
     script: libvlc::Script,
     playlist: bool,
     /// Media played after MEDIA on the same player (and so the same stream
@@ -227,6 +256,7 @@ fn parse_play(args: &[String]) -> Result<PlayArgs, String> {
             "--callback-sleep-us" => {
                 p.callback_sleep_us = value()?.parse().map_err(|_| "--callback-sleep-us takes microseconds")?
             }
+            "--report-rss" => p.report_rss = true,
             "--seek" => p.script.seek_ms = Some(value()?.parse().map_err(|_| "--seek takes milliseconds")?),
             "--stop-after" => p.script.stop_after_ms = Some(value()?.parse().map_err(|_| "--stop-after takes milliseconds")?),
             "--video-off-on" => {
@@ -300,6 +330,7 @@ fn play(p: &PlayArgs) -> Result<bool, String> {
         let mut st = track.state.lock().unwrap();
         st.null_every = p.null_every;
         st.callback_sleep = Duration::from_micros(p.callback_sleep_us);
+        st.report_rss = p.report_rss;
         if let Some(path) = out {
             st.out = Some(std::io::BufWriter::new(std::fs::File::create(path).map_err(|e| format!("{path}: {e}"))?));
         }
@@ -368,6 +399,7 @@ fn play(p: &PlayArgs) -> Result<bool, String> {
     }
     let _ = writeln!(summary, "wall_seconds: {:.3}", elapsed.as_secs_f64());
     let mut report = String::new();
+    let mut all_threads: Vec<(u64, String)> = Vec::new();
     for (name, track) in [("video", &video), ("audio", &audio)] {
         let mut st = track.state.lock().unwrap();
         if let Some(out) = st.out.as_mut() {
@@ -384,9 +416,19 @@ fn play(p: &PlayArgs) -> Result<bool, String> {
             let _ = writeln!(summary, "{name}_error: {e}");
         }
         let _ = writeln!(summary, "{name}_errors: {}", st.errors.len());
+        let _ = writeln!(summary, "{name}_callback_threads: {}", st.threads.len());
+        for t in &st.threads {
+            if !all_threads.contains(t) {
+                all_threads.push(t.clone());
+            }
+        }
         report.push_str(&st.report);
     }
     let _ = writeln!(summary, "callback_overlaps: {}", OVERLAPS.load(std::sync::atomic::Ordering::SeqCst));
+    let _ = writeln!(summary, "callback_threads: {}", all_threads.len());
+    let mut names: Vec<&str> = all_threads.iter().map(|(_, n)| n.as_str()).collect();
+    names.sort_unstable();
+    let _ = writeln!(summary, "callback_thread_names: {}", names.join(","));
     let _ = writeln!(summary, "max_rss_kb: {}", max_rss_kb());
     let smem_lines = log.iter().filter(|l| l.module == "smem_rs").count();
     let _ = writeln!(summary, "smem_rs_log_lines: {smem_lines}");

@@ -1,0 +1,161 @@
+//! Delivery modes under real libvlc: synchronous by default (the callbacks
+//! run in Send, on VLC's thread, as with stock), and `queue=N` (one smem
+//! thread calls every callback; `drop` decides what a full queue does).
+
+mod common;
+
+use common::{assert_ours_served, assert_played, clip_with_sound, field, mpeg4_clip, path, play, scratch, Clip, Run, Smem};
+
+/// The report lines of one kind without their arrival times, pts from the
+/// first (VLC's clock starts anew each run): what the application was told.
+fn told(run: &Run, kind: &str) -> Vec<String> {
+    let calls = run.calls(kind);
+    let first = calls.first().map_or(0, |c| field(c, "pts"));
+    let mut lines: Vec<String> = Vec::new();
+    for call in calls {
+        let mut fields: Vec<String> = call
+            .iter()
+            .filter(|(k, _)| !matches!(k.as_str(), "t" | "rss_kb" | "pts"))
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        fields.push(format!("pts+{}", field(call, "pts") - first));
+        fields.sort();
+        lines.push(fields.join(" "));
+    }
+    lines
+}
+
+#[test]
+fn callbacks_keep_their_threads_synchronous_like_stock_queued_on_one() {
+    let Clip { dir, y4m, wav, slave } = clip_with_sound("threads", (160, 120), 50);
+    let ts = mpeg4_clip(&dir);
+    let transcode = "transcode{vcodec=RV24,acodec=s16l}";
+    let cases: [(&str, &str, Vec<&str>); 3] = [
+        ("raw y4m", &y4m, vec!["--no-audio"]),
+        ("raw wav", &wav, vec!["--no-video"]),
+        ("transcode with audio and video", &ts, vec!["--chain", transcode]),
+    ];
+    for (case, media, args) in &cases {
+        let with = |who: Smem, opts: &str| {
+            let mut a = args.clone();
+            a.extend(["--smem-opts", opts]);
+            let run = play(who, &dir, media, &a);
+            assert_played(&run);
+            assert!(run.num("video_frames") + run.num("audio_frames") > 20.0, "{case}: {}", run.stdout);
+            assert_eq!(run.num("callback_overlaps"), 0.0, "{case} {who:?} {opts}: two callbacks at once");
+            run
+        };
+        let stock = with(Smem::Stock, "no-time-sync");
+        let ours = with(Smem::Ours, "no-time-sync");
+        assert_ours_served(&ours);
+        for kind in ["video", "audio"] {
+            let key = format!("{kind}_callback_threads");
+            assert!(ours.num(&key) <= stock.num(&key), "{case}: ours called {kind} from {} threads, stock from {}", ours.num(&key), stock.num(&key));
+        }
+        assert!(!ours.get("callback_thread_names").contains("smem-deliver"), "{case}: synchronous mode used smem's thread");
+
+        let queued = with(Smem::Ours, "no-time-sync,queue=3");
+        assert_eq!(queued.num("callback_threads"), 1.0, "{case}: {}", queued.stdout);
+        assert_eq!(queued.get("callback_thread_names"), "smem-deliver", "{case}");
+        eprintln!(
+            "{case}: threads per track (video, audio): stock ({}, {}), ours ({}, {}); queue=3: {} in all",
+            stock.num("video_callback_threads"), stock.num("audio_callback_threads"),
+            ours.num("video_callback_threads"), ours.num("audio_callback_threads"),
+            queued.num("callback_threads")
+        );
+    }
+    let _ = slave;
+}
+
+#[test]
+fn a_queue_with_drop_none_delivers_exactly_what_synchronous_delivers() {
+    let Clip { dir, y4m, slave, .. } = clip_with_sound("queue-same", (160, 120), 40);
+    let ts = mpeg4_clip(&dir);
+    let cases: [(&str, &str, Vec<&str>); 2] = [
+        ("raw y4m + wav", &y4m, vec!["--option", &slave]),
+        ("transcode", &ts, vec!["--chain", "transcode{vcodec=RV24,acodec=s16l}"]),
+    ];
+    for (case, media, args) in &cases {
+        let mut runs = Vec::new();
+        for opts in ["no-time-sync", "no-time-sync,queue=4,drop=none"] {
+            let (v, a) = (path(&dir, "v.raw"), path(&dir, "a.raw"));
+            let mut all = args.clone();
+            all.extend(["--smem-opts", opts, "--video-out", &v, "--audio-out", &a]);
+            let run = play(Smem::Ours, &dir, media, &all);
+            assert_played(&run);
+            runs.push((told(&run, "video"), told(&run, "audio"), std::fs::read(&v).unwrap(), std::fs::read(&a).unwrap(), run));
+        }
+        let (sync, queued) = (&runs[0], &runs[1]);
+        assert!(sync.0.len() >= 30 && sync.1.len() >= 30, "{case}: {} video, {} audio", sync.0.len(), sync.1.len());
+        assert_eq!(queued.0, sync.0, "{case}: video calls differ");
+        assert_eq!(queued.1, sync.1, "{case}: audio calls differ");
+        assert!(queued.2 == sync.2, "{case}: video bytes differ");
+        assert!(queued.3 == sync.3, "{case}: audio bytes differ");
+        assert!(queued.4.log_has("dropped (0 given no buffer, 0 by the full queue)"), "{case}: {}", queued.4.log);
+    }
+}
+
+#[test]
+fn a_seek_with_a_queue_lets_nothing_from_before_it_through() {
+    // 640 pixels wide: every one of the 150 frames has its own picture, so
+    // the bytes delivered say which frame each one was (pts cannot: VLC
+    // rebases them on its clock after a seek).
+    let Clip { dir, y4m, slave, .. } = clip_with_sound("queue-seek", (640, 96), 150);
+    let (_, _, frames) = common::media::read_y4m(&y4m).unwrap();
+    let index: std::collections::HashMap<&[u8], usize> = frames.iter().enumerate().map(|(i, f)| (f.as_slice(), i)).collect();
+    assert_eq!(index.len(), 150, "frames are not all different");
+    // Paced, with a callback slower than the frame rate: frames wait in the
+    // queue when the seek to 4 s (frame 100) comes, 50 ms into playback.
+    let out = path(&dir, "video.raw");
+    let args = ["--option", &slave, "--time-sync", "true", "--seek", "4000", "--callback-sleep-us", "60000", "--smem-opts", "queue=8", "--video-out", &out];
+    let run = play(Smem::Ours, &dir, &y4m, &args);
+    assert_played(&run);
+    let delivered: Vec<usize> = std::fs::read(&out).unwrap().chunks(frames[0].len()).map(|f| index[f]).collect();
+    assert!(delivered.windows(2).all(|w| w[0] < w[1]), "a frame from before the seek came after it: {delivered:?}");
+    assert!(delivered.windows(2).any(|w| w[1] - w[0] > 40), "no seek forward in {delivered:?}");
+    let discarded: usize = run
+        .log
+        .lines()
+        .filter_map(|l| l.split("track flushed: ").nth(1)?.split(' ').next()?.parse::<usize>().ok())
+        .sum();
+    assert!(discarded > 0, "the queues were empty at the seek:\n{}", run.log);
+    eprintln!("seek with queue=8: frames delivered {delivered:?}; {discarded} queued frames discarded");
+}
+
+#[test]
+fn drop_newest_and_drop_oldest_count_and_log_what_they_drop() {
+    let dir = scratch("queue-drops");
+    let y4m = path(&dir, "in.y4m");
+    common::media::write_y4m(&y4m, 64, 48, 25, 100).unwrap();
+    let (_, _, frames) = common::media::read_y4m(&y4m).unwrap();
+    let out = path(&dir, "video.raw");
+    for policy in ["oldest", "newest"] {
+        let opts = format!("no-time-sync,queue=2,drop={policy}");
+        let run = play(Smem::Ours, &dir, &y4m, &["--no-audio", "--smem-opts", &opts, "--callback-sleep-us", "5000", "--video-out", &out]);
+        assert_played(&run);
+        let delivered = run.num("video_frames") as u64;
+        let line = run.log.lines().find(|l| l.contains("smem_rs: video track ended")).expect("no end line");
+        let expected = format!("video track ended: {delivered} delivered, {} dropped (0 given no buffer, {} by the full queue)", 100 - delivered, 100 - delivered);
+        assert!(line.contains(&expected), "{policy}: {line} (expected {expected})");
+        assert!(delivered < 100, "{policy}: nothing was dropped");
+        assert!(run.log_has("smem_rs: video queue full: a frame was dropped (1 dropped so far)"), "{policy}");
+        let pts: Vec<i64> = run.calls("video").iter().map(|c| field(c, "pts")).collect();
+        assert!(pts.windows(2).all(|w| w[0] < w[1]), "{policy}: frames out of order");
+        // oldest never drops the frame being sent: the last one arrives.
+        if policy == "oldest" {
+            let bytes = std::fs::read(&out).unwrap();
+            assert!(bytes.ends_with(&frames[99]), "drop=oldest lost the last frame");
+        }
+    }
+}
+
+#[test]
+fn drop_without_a_queue_is_said_and_changes_nothing() {
+    let dir = scratch("drop-no-queue");
+    let y4m = path(&dir, "in.y4m");
+    common::media::write_y4m(&y4m, 64, 48, 25, 20).unwrap();
+    let run = play(Smem::Ours, &dir, &y4m, &["--no-audio", "--smem-opts", "no-time-sync,drop=oldest"]);
+    assert_played(&run);
+    assert_eq!(run.num("video_frames"), 20.0);
+    assert!(run.log_has("[warning] smem_rs: sout-smem-drop has no effect while sout-smem-queue is 0"), "{}", run.log);
+}
