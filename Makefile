@@ -7,7 +7,7 @@
 
 CARGO       ?= cargo
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-DEBS        := pkg-config clang libclang-dev libvlccore-dev libvlc-dev vlc-plugin-base vlc-bin valgrind python3 python3-vlc
+DEBS        := pkg-config clang libclang-dev libvlccore-dev libvlc-dev vlc-plugin-base vlc-bin valgrind python3 python3-vlc ffmpeg
 PLUGIN      := libsmem_rs_plugin.so
 RELEASE     := target/release
 PLUGIN_DIR  := target/vlc-plugins

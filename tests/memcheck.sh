@@ -83,7 +83,7 @@ fi
 echo "memcheck_self_check: an injected 4096-byte leak was seen ($lost bytes definitely lost in ours)"
 
 HOST=$RELEASE_HOST
-declare -a names=(transcode raw-odd-size null-buffer refused one-sided seek format-change soak panic-in-send panic-in-deliver)
+declare -a names=(transcode raw-odd-size null-buffer refused one-sided seek queued-drops-seek-stop format-change soak panic-in-send panic-in-deliver)
 total_err=0 total_lost=0
 printf '%-16s %8s %10s   %s\n' scenario errors lost "(VLC and libraries: errors / definitely lost bytes)"
 for name in "${names[@]}"; do
@@ -95,12 +95,16 @@ for name in "${names[@]}"; do
     refused)      args=(play "$OUT/a.y4m" --sout '#smem{video-prerender-callback=12abc,video-postrender-callback={vpost}}') ;;
     one-sided)    args=(play "$OUT/a.y4m" --no-audio --time-sync false --option ":input-slave=$OUT/a.wav") ;;
     seek)         args=(play "$OUT/long.y4m" --time-sync true --seek 1000 --option ":input-slave=$OUT/long.wav") ;;
+    # queue=2,drop=oldest with a slow callback: drops, a flush at the seek,
+    # and a stop while frames are queued.
+    queued-drops-seek-stop) args=(play "$OUT/long.y4m" --time-sync true --seek 1000 --stop-after 1500 --callback-sleep-us 30000 \
+                  --smem-opts queue=2,drop=oldest --option ":input-slave=$OUT/long.wav") ;;
     format-change) args=(play "$OUT/a.y4m" --then "$OUT/odd.y4m" --then "$OUT/a.wav" --then "$OUT/mono.wav" --option :sout-keep --time-sync false) ;;
     soak)         args=(soak "$OUT/soak" --cycles 6 --players 3) ;;
     # A panic mid-stream must still release the block chain it was given.
     panic-in-send) plugins=$DEBUG_PLUGINS envs=(SMEM_RS_FAULT=panic:Send) host=target/debug/smem-host
                   args=(play "$OUT/a.y4m" --no-audio --time-sync false) ;;
-    # The same where a chain is delivered (in Send or on the delivery thread).
+    # The same where a chain is delivered (in Send).
     panic-in-deliver) plugins=$DEBUG_PLUGINS envs=(SMEM_RS_FAULT=panic:Deliver) host=target/debug/smem-host
                   args=(play "$OUT/a.y4m" --time-sync false --option ":input-slave=$OUT/a.wav") ;;
   esac

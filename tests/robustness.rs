@@ -64,6 +64,18 @@ fn every_bad_option_value_is_refused_with_a_message_and_no_call() {
         "is set but its prerender callback is not",
     ));
     cases.push(("#smem{video-prerender-callback={vpre},video-postrender-callback={vpost},time-sync=maybe}".into(), "time-sync", "maybe", "expected true/false"));
+    let frames = "expected a number of frames from 0 (synchronous) to 1000";
+    for (written, shown, option, reason) in [
+        ("queue=abc", "abc", "queue", frames),
+        ("queue=-1", "-1", "queue", frames),
+        ("queue=1001", "1001", "queue", frames),
+        ("queue=0x4", "0x4", "queue", frames),
+        ("queue", "", "queue", frames),
+        ("queue=2,drop=sometimes", "sometimes", "drop", "expected one of none, oldest, newest"),
+        ("drop=", "", "drop", "expected one of none, oldest, newest"),
+    ] {
+        cases.push((format!("#smem{{video-prerender-callback={{vpre}},video-postrender-callback={{vpost}},{written}}}"), option, shown, reason));
+    }
 
     for (chain, option, shown, reason) in &cases {
         let run = play(Smem::Ours, &dir, &y4m, &["--sout", chain, "--option", &slave]);
@@ -84,13 +96,21 @@ fn every_bad_option_value_is_refused_with_a_message_and_no_call() {
 #[test]
 fn a_panic_in_any_hook_is_caught_logged_and_survived() {
     let Clip { dir, y4m, slave, .. } = clip_with_sound("panics", (64, 48), 75);
-    for hook in ["Open", "Add", "Send", "Deliver", "Flush", "Del", "Close"] {
+    // "Deliver queued": the same panic on the queue's delivery thread.
+    for hook in ["Open", "Add", "Send", "Deliver", "Deliver queued", "Flush", "Del", "Close"] {
+        let (hook, queued) = match hook.split_once(' ') {
+            Some((hook, _)) => (hook, true),
+            None => (hook, false),
+        };
         let fault = format!("panic:{hook}");
         // Flush needs a seek, and a seek needs paced playback to land mid-stream.
-        let args: Vec<&str> = match hook {
+        let mut args: Vec<&str> = match hook {
             "Flush" => vec!["--option", &slave, "--time-sync", "true", "--seek", "2000"],
             _ => vec!["--option", &slave, "--time-sync", "false"],
         };
+        if queued {
+            args.extend(["--smem-opts", "queue=2"]);
+        }
         let run = play_with_env(Smem::Ours, &dir, &y4m, &args, &[("SMEM_RS_FAULT", &fault)]);
         assert_survived(&run, hook);
         let message = format!("smem_rs: internal error in {hook}: fault injected in {hook}");
@@ -101,8 +121,8 @@ fn a_panic_in_any_hook_is_caught_logged_and_survived() {
                 assert!(no_fallback_to_stock(&run), "a panicking Open fell back to stock");
             }
             "Add" | "Send" => assert_eq!(run.num("video_frames") + run.num("audio_frames"), 0.0, "{hook}"),
-            // Every chain panics on the delivery thread before it is
-            // delivered; the thread lives on and the stream ends normally.
+            // Every chain panics before it is delivered (in Send, or on the
+            // queue's thread, which lives on); the stream ends normally.
             "Deliver" => {
                 assert_eq!(run.get("state"), "Ended", "{hook}");
                 assert_eq!(run.num("video_frames") + run.num("audio_frames"), 0.0, "{hook}");

@@ -104,6 +104,29 @@ pub enum Item {
     Audio(OwnedAudioBlock),
 }
 
+/// What smem does when a track's queue is full ([`Grab::queue`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DropPolicy {
+    /// VLC waits for room: nothing is lost.
+    #[default]
+    None,
+    /// The oldest queued frame makes room: a slow consumer always gets
+    /// the newest (live sources).
+    Oldest,
+    /// The frame arriving is dropped.
+    Newest,
+}
+
+impl DropPolicy {
+    fn as_str(self) -> &'static str {
+        match self {
+            DropPolicy::None => "none",
+            DropPolicy::Oldest => "oldest",
+            DropPolicy::Newest => "newest",
+        }
+    }
+}
+
 /// Where playback is, reported to [`Grab::on_progress`] about ten times a second.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Progress {
@@ -179,6 +202,7 @@ pub struct Grab<'a> {
     progress: Option<Box<dyn FnMut(&Progress) + Send + 'a>>,
     stop: Arc<AtomicBool>,
     timeout: Option<Duration>,
+    queue: Option<(usize, DropPolicy)>,
 }
 
 impl<'a> Grab<'a> {
@@ -194,6 +218,7 @@ impl<'a> Grab<'a> {
             progress: None,
             stop: Arc::new(AtomicBool::new(false)),
             timeout: None,
+            queue: None,
         }
     }
 
@@ -214,6 +239,22 @@ impl<'a> Grab<'a> {
     pub fn realtime(mut self, realtime: bool) -> Self {
         self.realtime = realtime;
         self
+    }
+
+    /// smem's `queue` and `drop`: up to `frames` per track wait for one
+    /// smem thread that runs every closure, and `drop` says what a full
+    /// queue does. Without it (or with 0 frames) the closures run on VLC's
+    /// threads as VLC decodes. The stock C smem ignores both options.
+    pub fn queue(mut self, frames: usize, drop: DropPolicy) -> Self {
+        self.queue = (frames > 0).then_some((frames, drop));
+        self
+    }
+
+    /// For live inputs: `queue(1, DropPolicy::Oldest)`, so a closure slower
+    /// than the source always gets the newest frame instead of falling
+    /// behind.
+    pub fn latest(self) -> Self {
+        self.queue(1, DropPolicy::Oldest)
     }
 
     /// An extra media option, e.g. `:input-slave=audio.wav`.
@@ -247,7 +288,7 @@ impl<'a> Grab<'a> {
 
     /// Plays the input to its end, calling the closures for every frame.
     pub fn run(self) -> Result<EndOfStream, Error> {
-        let Grab { input, video, audio, realtime, media_options, vlc_args, mut progress, stop, timeout } = self;
+        let Grab { input, video, audio, realtime, media_options, vlc_args, mut progress, stop, timeout, queue } = self;
         if video.is_none() && audio.is_none() {
             return Err(Error::Setup("nothing to grab: ask for video, audio or both".into()));
         }
@@ -263,6 +304,7 @@ impl<'a> Grab<'a> {
             video_chroma,
             audio_sample,
             realtime,
+            queue,
             video_sink.as_ref().map_or(0, |s| s.data()),
             audio_sink.as_ref().map_or(0, |s| s.data()),
         )];
@@ -338,7 +380,14 @@ impl<'a> Grab<'a> {
 }
 
 /// The `:sout` option for smem with our callbacks and these data pointers.
-fn sout(video: Option<VideoChroma>, audio: Option<AudioSample>, realtime: bool, video_data: usize, audio_data: usize) -> String {
+fn sout(
+    video: Option<VideoChroma>,
+    audio: Option<AudioSample>,
+    realtime: bool,
+    queue: Option<(usize, DropPolicy)>,
+    video_data: usize,
+    audio_data: usize,
+) -> String {
     let (pre, vpost, apost) = trampolines::addresses();
     let mut codecs = Vec::new();
     let mut smem = Vec::new();
@@ -351,6 +400,9 @@ fn sout(video: Option<VideoChroma>, audio: Option<AudioSample>, realtime: bool, 
         smem.push(format!("audio-prerender-callback={pre},audio-postrender-callback={apost},audio-data={audio_data}"));
     }
     smem.push(format!("time-sync={realtime}"));
+    if let Some((frames, drop)) = queue {
+        smem.push(format!("queue={frames},drop={}", drop.as_str()));
+    }
     format!(":sout=#transcode{{{}}}:smem{{{}}}", codecs.join(","), smem.join(","))
 }
 

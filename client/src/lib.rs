@@ -31,4 +31,4 @@ mod trampolines;
 pub mod vlc;
 
 pub use format::{AudioSample, PlaneLayout, VideoChroma};
-pub use grab::{AudioBlock, EndOfStream, EndReason, Error, Frames, Grab, Item, OwnedAudioBlock, OwnedVideoFrame, Progress, VideoFrame};
+pub use grab::{AudioBlock, DropPolicy, EndOfStream, EndReason, Error, Frames, Grab, Item, OwnedAudioBlock, OwnedVideoFrame, Progress, VideoFrame};

@@ -206,3 +206,49 @@ fn progress_bar_and_summary_show_in_a_terminal() {
     let plain = grabber().args([y4m.as_str(), "-o", dir.join("out").to_str().unwrap(), "--png", "none"]).output().unwrap();
     assert!(!String::from_utf8_lossy(&plain.stderr).contains("[#"));
 }
+
+#[test]
+fn a_queue_runs_every_closure_on_one_smem_thread_and_loses_nothing_with_drop_none() {
+    use_our_plugin();
+    let dir = scratch("queue");
+    let (y4m, wav) = (p(&dir, "in.y4m"), p(&dir, "in.wav"));
+    media::write_y4m(&y4m, 64, 48, 25, 30).unwrap();
+    media::write_wav(&wav, 48_000, 2, 1.2).unwrap();
+    let (_, _, frames) = media::read_y4m(&y4m).unwrap();
+    let threads = std::sync::Mutex::new(Vec::<String>::new());
+    let note = || {
+        // The kernel's name for the thread (std names only its own threads).
+        let name = std::fs::read_to_string("/proc/thread-self/comm").unwrap().trim().to_owned();
+        let mut t = threads.lock().unwrap();
+        if !t.contains(&name) {
+            t.push(name);
+        }
+    };
+    let mut video = Vec::new();
+    let end = Grab::new(&y4m)
+        .media_option(format!(":input-slave={wav}"))
+        .queue(4, smem_client::DropPolicy::None)
+        .video(VideoChroma::I420, |f| {
+            note();
+            video.extend_from_slice(f.data);
+        })
+        .audio(AudioSample::S16l, |_| note())
+        .run()
+        .unwrap();
+    assert_eq!(end.reason, EndReason::Ended);
+    assert!(video == frames.concat(), "queued video differs from the file");
+    assert_eq!(*threads.lock().unwrap(), ["smem-deliver"], "closures ran on other threads");
+
+    // latest(): a closure slower than the input gets fewer frames, in order.
+    let mut pts = Vec::new();
+    let end = Grab::new(&y4m)
+        .latest()
+        .video(VideoChroma::I420, |f| {
+            std::thread::sleep(Duration::from_millis(5));
+            pts.push(f.pts);
+        })
+        .run()
+        .unwrap();
+    assert_eq!(end.reason, EndReason::Ended);
+    assert!(!pts.is_empty() && pts.len() < 30 && pts.windows(2).all(|w| w[0] < w[1]), "{} frames: {pts:?}", pts.len());
+}

@@ -3,7 +3,7 @@
 //!
 //!   smem-grab INPUT [-o DIR] [--png all|none|first:N|every:N] [--no-video]
 //!       [--no-audio] [--wav FILE] [--realtime] [--media-option OPT]...
-//!       [--no-progress] [--timeout SECONDS]
+//!       [--no-progress] [--timeout SECONDS] [--queue N] [--drop POLICY] [--latest]
 //!
 //! Exit status: 0 done, 1 the input could not be grabbed, 2 bad arguments.
 
@@ -13,10 +13,17 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use smem_client::{encode, AudioSample, Error, Grab, Progress, VideoChroma};
+use smem_client::{encode, AudioSample, DropPolicy, Error, Grab, Progress, VideoChroma};
 
 const USAGE: &str = "usage: smem-grab INPUT [-o DIR] [--png all|none|first:N|every:N] [--no-video] [--no-audio] \
-[--wav FILE] [--realtime] [--media-option OPT]... [--no-progress] [--timeout SECONDS]";
+[--wav FILE] [--realtime] [--media-option OPT]... [--no-progress] [--timeout SECONDS] \
+[--queue N] [--drop none|oldest|newest] [--latest]
+
+  --queue N        smem queues up to N frames per track and one smem thread writes them (default 0:
+                   in VLC's threads, as they are decoded)
+  --drop POLICY    what a full queue does: none (VLC waits), oldest (the oldest queued frame is
+                   dropped), newest (the arriving frame is dropped)
+  --latest         for live inputs: --queue 1 --drop oldest (always the newest frame)";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum PngChoice {
@@ -64,6 +71,8 @@ struct Args {
     media_options: Vec<String>,
     progress: bool,
     timeout: Option<Duration>,
+    queue: usize,
+    drop: DropPolicy,
 }
 
 fn parse_args(args: &[String]) -> Result<Args, String> {
@@ -78,6 +87,8 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
         media_options: Vec::new(),
         progress: true,
         timeout: None,
+        queue: 0,
+        drop: DropPolicy::None,
     };
     let mut it = args.iter();
     while let Some(arg) = it.next() {
@@ -96,6 +107,19 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
                 let s: f64 = v.parse().ok().filter(|s: &f64| *s > 0.0).ok_or(format!("--timeout takes seconds, not {v:?}"))?;
                 a.timeout = Some(Duration::from_secs_f64(s));
             }
+            "--queue" => {
+                let v = value()?;
+                a.queue = v.parse().ok().filter(|n| *n <= 1000).ok_or(format!("--queue takes a number of frames from 0 to 1000, not {v:?}"))?;
+            }
+            "--drop" => {
+                a.drop = match value()?.as_str() {
+                    "none" => DropPolicy::None,
+                    "oldest" => DropPolicy::Oldest,
+                    "newest" => DropPolicy::Newest,
+                    other => return Err(format!("--drop takes none, oldest or newest, not {other:?}")),
+                }
+            }
+            "--latest" => (a.queue, a.drop) = (1, DropPolicy::Oldest),
             "-h" | "--help" => return Err(USAGE.into()),
             s if s.starts_with('-') && s.len() > 1 => return Err(format!("unknown option {s}")),
             s if a.input.is_empty() => a.input = s.to_owned(),
@@ -173,7 +197,7 @@ fn grab(args: &Args) -> Result<(), String> {
     let seen = std::sync::Mutex::new(Seen::default());
     let show_progress = args.progress && std::io::stderr().is_terminal();
 
-    let mut grab = Grab::new(args.input.clone()).realtime(args.realtime);
+    let mut grab = Grab::new(args.input.clone()).realtime(args.realtime).queue(args.queue, args.drop);
     for option in &args.media_options {
         grab = grab.media_option(option.clone());
     }
