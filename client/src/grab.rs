@@ -10,7 +10,8 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::format::{AudioSample, PlaneLayout, VideoChroma};
-use crate::trampolines::{self, Meta, Sink};
+use crate::pool::Buffer;
+use crate::trampolines::{self, Deliver, Meta, Sink};
 use crate::vlc::{Instance, Player, State};
 
 /// A picture, borrowed for the duration of the callback.
@@ -40,14 +41,15 @@ impl VideoFrame<'_> {
         (line < p.lines).then(|| &self.data[p.offset + line * p.pitch..p.offset + (line + 1) * p.pitch])
     }
 
+    /// A copy that outlives the callback.
     pub fn to_owned(&self) -> OwnedVideoFrame {
         OwnedVideoFrame {
             width: self.width,
             height: self.height,
             chroma: self.chroma,
-            planes: self.planes.to_vec(),
+            planes: Arc::from(self.planes),
             pts: self.pts,
-            data: self.data.to_vec(),
+            data: Buffer::from(self.data.to_vec()),
         }
     }
 }
@@ -65,6 +67,7 @@ pub struct AudioBlock<'f> {
 }
 
 impl AudioBlock<'_> {
+    /// A copy that outlives the callback.
     pub fn to_owned(&self) -> OwnedAudioBlock {
         OwnedAudioBlock {
             channels: self.channels,
@@ -72,19 +75,22 @@ impl AudioBlock<'_> {
             sample: self.sample,
             samples: self.samples,
             pts: self.pts,
-            data: self.data.to_vec(),
+            data: Buffer::from(self.data.to_vec()),
         }
     }
 }
 
+/// A picture the item owns: the pull iterator's items hold the buffer smem
+/// filled, and dropping one hands that buffer back for a later frame.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OwnedVideoFrame {
     pub width: usize,
     pub height: usize,
     pub chroma: VideoChroma,
-    pub planes: Vec<PlaneLayout>,
+    /// Shared by every frame of one size (no allocation per frame).
+    pub planes: Arc<[PlaneLayout]>,
     pub pts: i64,
-    pub data: Vec<u8>,
+    pub data: Buffer,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -94,7 +100,7 @@ pub struct OwnedAudioBlock {
     pub sample: AudioSample,
     pub samples: usize,
     pub pts: i64,
-    pub data: Vec<u8>,
+    pub data: Buffer,
 }
 
 /// What the pull style yields, in arrival order.
@@ -189,13 +195,23 @@ impl std::error::Error for Error {}
 type VideoFn<'a> = Box<dyn FnMut(&VideoFrame<'_>) + Send + 'a>;
 type AudioFn<'a> = Box<dyn FnMut(&AudioBlock<'_>) + Send + 'a>;
 
+/// Who gets a kind's frames: a closure that borrows them (push), or the
+/// pull queue, which takes the buffers themselves.
+enum To<Closure, Queue> {
+    Closure(Closure),
+    Queue(Queue),
+}
+
+type VideoTo<'a> = To<VideoFn<'a>, Box<dyn FnMut(OwnedVideoFrame) + Send + 'a>>;
+type AudioTo<'a> = To<AudioFn<'a>, Box<dyn FnMut(OwnedAudioBlock) + Send + 'a>>;
+
 /// One input to grab frames from. Closures run on VLC's threads; `run`
 /// returns only after the player has stopped, so they may borrow from the
 /// caller.
 pub struct Grab<'a> {
     input: String,
-    video: Option<(VideoChroma, VideoFn<'a>)>,
-    audio: Option<(AudioSample, AudioFn<'a>)>,
+    video: Option<(VideoChroma, VideoTo<'a>)>,
+    audio: Option<(AudioSample, AudioTo<'a>)>,
     realtime: bool,
     media_options: Vec<String>,
     vlc_args: Vec<String>,
@@ -203,7 +219,13 @@ pub struct Grab<'a> {
     stop: Arc<AtomicBool>,
     timeout: Option<Duration>,
     queue: Option<(usize, DropPolicy)>,
+    /// The pull queue's bound, when [`Grab::frames`] drives this grab.
+    pull_bound: Option<usize>,
 }
+
+/// Spare buffers a sink keeps besides those the pull queue's items hold:
+/// one being filled and one being handed over.
+const SPARE_BUFFERS: usize = 2;
 
 impl<'a> Grab<'a> {
     /// `input` is a path, or a URL (anything with "://").
@@ -219,18 +241,19 @@ impl<'a> Grab<'a> {
             stop: Arc::new(AtomicBool::new(false)),
             timeout: None,
             queue: None,
+            pull_bound: None,
         }
     }
 
     /// Receive video converted to `chroma`.
     pub fn video(mut self, chroma: VideoChroma, f: impl FnMut(&VideoFrame<'_>) + Send + 'a) -> Self {
-        self.video = Some((chroma, Box::new(f)));
+        self.video = Some((chroma, To::Closure(Box::new(f))));
         self
     }
 
     /// Receive audio converted to `sample`.
     pub fn audio(mut self, sample: AudioSample, f: impl FnMut(&AudioBlock<'_>) + Send + 'a) -> Self {
-        self.audio = Some((sample, Box::new(f)));
+        self.audio = Some((sample, To::Closure(Box::new(f))));
         self
     }
 
@@ -288,7 +311,7 @@ impl<'a> Grab<'a> {
 
     /// Plays the input to its end, calling the closures for every frame.
     pub fn run(self) -> Result<EndOfStream, Error> {
-        let Grab { input, video, audio, realtime, media_options, vlc_args, mut progress, stop, timeout, queue } = self;
+        let Grab { input, video, audio, realtime, media_options, vlc_args, mut progress, stop, timeout, queue, pull_bound } = self;
         if video.is_none() && audio.is_none() {
             return Err(Error::Setup("nothing to grab: ask for video, audio or both".into()));
         }
@@ -298,8 +321,10 @@ impl<'a> Grab<'a> {
         let counts = Arc::new((AtomicU64::new(0), AtomicU64::new(0)));
         let (video_chroma, audio_sample) = (video.as_ref().map(|v| v.0), audio.as_ref().map(|a| a.0));
         // The sinks outlive the player: it is dropped (stopped) first below.
-        let video_sink = video.map(|(chroma, f)| Sink::new(video_deliver(chroma, f, Arc::clone(&counts))));
-        let audio_sink = audio.map(|(sample, f)| Sink::new(audio_deliver(sample, f, Arc::clone(&counts))));
+        // Spare buffers: the pull queue's items hold theirs until dropped.
+        let keep = SPARE_BUFFERS + pull_bound.unwrap_or(0);
+        let video_sink = video.map(|(chroma, to)| Sink::new(video_deliver(chroma, to, Arc::clone(&counts)), keep));
+        let audio_sink = audio.map(|(sample, to)| Sink::new(audio_deliver(sample, to, Arc::clone(&counts)), keep));
         let mut options = vec![sout(
             video_chroma,
             audio_sample,
@@ -406,28 +431,60 @@ fn sout(
     format!(":sout=#transcode{{{}}}:smem{{{}}}", codecs.join(","), smem.join(","))
 }
 
-fn video_deliver<'a>(chroma: VideoChroma, mut f: VideoFn<'a>, counts: Arc<(AtomicU64, AtomicU64)>) -> trampolines::Deliver<'a> {
-    // The layout is computed once per picture size, not per frame.
-    let mut layout: ((usize, usize, usize), Vec<PlaneLayout>) = ((0, 0, 0), Vec::new());
-    Box::new(move |data, meta| {
-        let Meta::Video { width, height, pts } = meta else { return };
-        let (width, height) = (width.max(0) as usize, height.max(0) as usize);
-        if layout.0 != (width, height, data.len()) {
-            let planes = chroma.planes(width, height);
-            let fits = chroma.frame_size(width, height) == data.len();
-            layout = ((width, height, data.len()), if fits { planes } else { Vec::new() });
-        }
-        counts.0.fetch_add(1, Ordering::Relaxed);
-        f(&VideoFrame { width, height, chroma, planes: &layout.1, pts, data });
-    })
+/// The plane layout of the last picture size, shared by its frames.
+struct Layouts {
+    chroma: VideoChroma,
+    key: (usize, usize, usize),
+    planes: Arc<[PlaneLayout]>,
 }
 
-fn audio_deliver<'a>(sample: AudioSample, mut f: AudioFn<'a>, counts: Arc<(AtomicU64, AtomicU64)>) -> trampolines::Deliver<'a> {
-    Box::new(move |data, meta| {
-        let Meta::Audio { channels, rate, nb_samples, pts } = meta else { return };
-        counts.1.fetch_add(1, Ordering::Relaxed);
-        f(&AudioBlock { channels, rate, sample, samples: nb_samples as usize, pts, data });
-    })
+impl Layouts {
+    /// The layout for `width` x `height` in `len` bytes; empty if the bytes
+    /// do not match the chroma. Computed once per size, not per frame.
+    fn get(&mut self, width: usize, height: usize, len: usize) -> &Arc<[PlaneLayout]> {
+        if self.key != (width, height, len) {
+            let fits = self.chroma.frame_size(width, height) == len;
+            self.key = (width, height, len);
+            self.planes = if fits { self.chroma.planes(width, height).into() } else { Arc::from([]) };
+        }
+        &self.planes
+    }
+}
+
+fn video_deliver<'a>(chroma: VideoChroma, to: VideoTo<'a>, counts: Arc<(AtomicU64, AtomicU64)>) -> Deliver<'a> {
+    let mut layouts = Layouts { chroma, key: (0, 0, 0), planes: Arc::from([]) };
+    let size = |width: i32, height: i32| (width.max(0) as usize, height.max(0) as usize);
+    match to {
+        To::Closure(mut f) => Deliver::Borrowed(Box::new(move |data, meta| {
+            let Meta::Video { width, height, pts } = meta else { return };
+            let (width, height) = size(width, height);
+            let planes = layouts.get(width, height, data.len());
+            counts.0.fetch_add(1, Ordering::Relaxed);
+            f(&VideoFrame { width, height, chroma, planes, pts, data });
+        })),
+        To::Queue(mut f) => Deliver::Owned(Box::new(move |data, meta| {
+            let Meta::Video { width, height, pts } = meta else { return };
+            let (width, height) = size(width, height);
+            let planes = Arc::clone(layouts.get(width, height, data.len()));
+            counts.0.fetch_add(1, Ordering::Relaxed);
+            f(OwnedVideoFrame { width, height, chroma, planes, pts, data });
+        })),
+    }
+}
+
+fn audio_deliver<'a>(sample: AudioSample, to: AudioTo<'a>, counts: Arc<(AtomicU64, AtomicU64)>) -> Deliver<'a> {
+    match to {
+        To::Closure(mut f) => Deliver::Borrowed(Box::new(move |data, meta| {
+            let Meta::Audio { channels, rate, nb_samples, pts } = meta else { return };
+            counts.1.fetch_add(1, Ordering::Relaxed);
+            f(&AudioBlock { channels, rate, sample, samples: nb_samples as usize, pts, data });
+        })),
+        To::Queue(mut f) => Deliver::Owned(Box::new(move |data, meta| {
+            let Meta::Audio { channels, rate, nb_samples, pts } = meta else { return };
+            counts.1.fetch_add(1, Ordering::Relaxed);
+            f(OwnedAudioBlock { channels, rate, sample, samples: nb_samples as usize, pts, data });
+        })),
+    }
 }
 
 /// The pull style: owned items from a bounded queue, in arrival order. A
@@ -445,20 +502,17 @@ impl Grab<'static> {
     /// that kind of track.
     pub fn frames(mut self, video: Option<VideoChroma>, audio: Option<AudioSample>, bound: usize) -> Frames {
         let (tx, rx) = sync_channel(bound);
+        // Err from send: the consumer is gone; the grab is being stopped.
         if let Some(chroma) = video {
             let tx = tx.clone();
-            self = self.video(chroma, move |f| {
-                // Err: the consumer is gone; the grab is being stopped.
-                let _ = tx.send(Item::Video(f.to_owned()));
-            });
+            self.video = Some((chroma, To::Queue(Box::new(move |f| drop(tx.send(Item::Video(f)))))));
         }
         if let Some(sample) = audio {
             let tx = tx.clone();
-            self = self.audio(sample, move |b| {
-                let _ = tx.send(Item::Audio(b.to_owned()));
-            });
+            self.audio = Some((sample, To::Queue(Box::new(move |b| drop(tx.send(Item::Audio(b)))))));
         }
         drop(tx);
+        self.pull_bound = Some(bound);
         let stop = self.stop_handle();
         let thread = std::thread::Builder::new().name("smem-grab".into()).spawn(move || self.run()).ok();
         Frames { items: Some(rx), stop, thread }

@@ -18,7 +18,9 @@
 //! ```
 //!
 //! or pulls owned items from a bounded queue ([`Grab::frames`]): a slow
-//! consumer makes VLC wait instead of growing memory.
+//! consumer makes VLC wait instead of growing memory. Each item owns the
+//! very buffer smem filled (no second copy), and dropping it hands the
+//! buffer back for a later frame (no allocation per frame).
 //!
 //! It talks to libvlc through its own small bindings ([`vlc`]) rather than
 //! the `vlc-rs` crate: it needs a dozen functions, wants the log callback
@@ -27,8 +29,10 @@
 pub mod encode;
 mod format;
 mod grab;
+mod pool;
 mod trampolines;
 pub mod vlc;
 
 pub use format::{AudioSample, PlaneLayout, VideoChroma};
+pub use pool::Buffer;
 pub use grab::{AudioBlock, DropPolicy, EndOfStream, EndReason, Error, Frames, Grab, Item, OwnedAudioBlock, OwnedVideoFrame, Progress, VideoFrame};

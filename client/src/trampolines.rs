@@ -4,7 +4,9 @@
 
 use std::ffi::{c_int, c_uint, c_void};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+
+use crate::pool::{Buffer, Pool};
 
 /// What the postrender callback said about the bytes.
 #[derive(Clone, Copy, Debug)]
@@ -13,26 +15,34 @@ pub(crate) enum Meta {
     Audio { channels: c_uint, rate: c_uint, nb_samples: c_uint, pts: i64 },
 }
 
-pub(crate) type Deliver<'a> = Box<dyn FnMut(&[u8], Meta) + Send + 'a>;
+/// Where a sink's frames go.
+pub(crate) enum Deliver<'a> {
+    /// Push closures borrow the bytes; the buffer then goes back to the pool.
+    Borrowed(Box<dyn FnMut(&[u8], Meta) + Send + 'a>),
+    /// The pull queue takes the buffer itself; dropping the item returns it.
+    Owned(Box<dyn FnMut(Buffer, Meta) + Send + 'a>),
+}
 
 /// One kind of track's buffers and the function that receives its frames.
-/// Buffers are lent at prerender and come back at postrender; in steady
-/// state each concurrent track reuses one, so no frame allocates.
+/// Buffers come from the pool at prerender and go to `deliver` at
+/// postrender; in steady state they are reused, so no frame allocates.
 pub(crate) struct Sink<'a> {
     inner: Mutex<Inner<'a>>,
+    pool: Arc<Pool>,
 }
 
 struct Inner<'a> {
     deliver: Deliver<'a>,
-    free: Vec<Vec<u8>>,
     lent: Vec<Vec<u8>>,
     /// The first panic of `deliver`; later frames are dropped.
     panic: Option<String>,
 }
 
 impl<'a> Sink<'a> {
-    pub(crate) fn new(deliver: Deliver<'a>) -> Box<Sink<'a>> {
-        Box::new(Sink { inner: Mutex::new(Inner { deliver, free: Vec::new(), lent: Vec::new(), panic: None }) })
+    /// `keep`: how many spare buffers the pool holds on to.
+    pub(crate) fn new(deliver: Deliver<'a>, keep: usize) -> Box<Sink<'a>> {
+        let inner = Mutex::new(Inner { deliver, lent: Vec::with_capacity(4), panic: None });
+        Box::new(Sink { inner, pool: Pool::new(keep) })
     }
 
     /// The `*-data` pointer: this sink's address.
@@ -49,10 +59,7 @@ impl<'a> Sink<'a> {
         if inner.panic.is_some() {
             return std::ptr::null_mut(); // smem drops the frame
         }
-        let mut buffer = inner.free.pop().unwrap_or_default();
-        if buffer.len() < size.max(1) {
-            buffer.resize(size.max(1), 0);
-        }
+        let mut buffer = self.pool.take(size.max(1));
         let ptr = buffer.as_mut_ptr();
         inner.lent.push(buffer);
         ptr
@@ -62,8 +69,15 @@ impl<'a> Sink<'a> {
         let Ok(mut inner) = self.inner.lock() else { return };
         let Some(i) = inner.lent.iter().position(|b| b.as_ptr() == ptr.cast_const()) else { return };
         let buffer = inner.lent.swap_remove(i);
-        let bytes = &buffer[..size.min(buffer.len())];
-        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| (inner.deliver)(bytes, meta))) {
+        let size = size.min(buffer.len());
+        let delivered = catch_unwind(AssertUnwindSafe(|| match &mut inner.deliver {
+            Deliver::Borrowed(f) => {
+                f(&buffer[..size], meta);
+                self.pool.put(buffer);
+            }
+            Deliver::Owned(f) => f(Buffer::pooled(buffer, size, Arc::clone(&self.pool)), meta),
+        }));
+        if let Err(payload) = delivered {
             let text = payload
                 .downcast_ref::<&str>()
                 .map(|s| s.to_string())
@@ -71,7 +85,6 @@ impl<'a> Sink<'a> {
                 .unwrap_or_else(|| "unknown panic".into());
             inner.panic.get_or_insert(text);
         }
-        inner.free.push(buffer);
     }
 }
 
