@@ -159,3 +159,42 @@ fn drop_without_a_queue_is_said_and_changes_nothing() {
     assert_eq!(run.num("video_frames"), 20.0);
     assert!(run.log_has("[warning] smem_rs: sout-smem-drop has no effect while sout-smem-queue is 0"), "{}", run.log);
 }
+
+#[test]
+fn tune_allocator_stops_the_page_fault_storm_and_the_hint_names_it() {
+    // 1080p transcoded to RV32. Whether glibc hands VLC's 8 MB picture
+    // buffers back to the kernel every frame depends on the host's
+    // allocation history; a fixed mmap threshold of 128 KiB (glibc's
+    // starting value, which it otherwise raises as it goes) makes it happen
+    // every time, as in the hosts that hit it.
+    let dir = scratch("tune-allocator");
+    let y4m = path(&dir, "in.y4m");
+    common::media::write_y4m(&y4m, 1920, 1080, 25, 64).unwrap();
+    let frame_pages = (1920.0 * 1080.0 * 4.0) / 4096.0;
+    let storm_env = [("MALLOC_MMAP_THRESHOLD_", "131072")];
+    let run = |opts: &str, env: &[(&str, &str)]| {
+        let args = ["--no-audio", "--chain", "transcode{vcodec=RV32}", "--smem-opts", opts];
+        let r = common::play_with_env(Smem::Ours, &dir, &y4m, &args, env);
+        assert_played(&r);
+        assert_eq!(r.num("video_frames"), 64.0, "{}", r.stdout);
+        (r.num("video_faults_per_frame"), r.log.lines().filter(|l| l.contains("[warning] smem_rs: this process page-faults")).count(), r)
+    };
+    let hint_names_the_fixes = |r: &Run| r.log_has("sout-smem-tune-allocator") && r.log_has("MALLOC_ARENA_MAX=1 MALLOC_MMAP_MAX_=0");
+
+    let (storm, hints, r) = run("no-time-sync", &storm_env);
+    assert!(storm > frame_pages, "no storm with a 128 KiB mmap threshold: {storm} faults a frame");
+    assert_eq!(hints, 1, "{}", r.log);
+    assert!(hint_names_the_fixes(&r));
+
+    let (tuned, hints, r) = run("no-time-sync,tune-allocator", &storm_env);
+    let set: Vec<&str> = r.log.lines().filter(|l| l.contains("smem_rs: tune-allocator: set")).collect();
+    assert_eq!(set.len(), 1, "{}", r.log);
+    assert!(set[0].contains("M_MMAP_MAX=0") && set[0].contains("M_ARENA_MAX=1"), "{}", set[0]);
+    assert!(tuned < frame_pages / 4.0, "tune-allocator left {tuned} faults a frame");
+    assert_eq!(hints, 0, "the hint came with tune-allocator set");
+
+    // As the host comes: the hint appears exactly when the storm does.
+    let (natural, hints, _) = run("no-time-sync", &[]);
+    assert_eq!(hints, usize::from(natural > frame_pages), "{natural} faults a frame, {hints} hints");
+    eprintln!("1080p to RV32, faults per frame: forced storm {storm}, tune-allocator {tuned}, this host as it comes {natural}");
+}

@@ -170,6 +170,8 @@ fn the_built_plugin_registers_what_modules_txt_says() {
         ("sout-smem-time-sync".to_owned(), sys::CONFIG_ITEM_BOOL as i32, "1".to_owned(), true, false, false),
         ("sout-smem-queue".to_owned(), sys::CONFIG_ITEM_INTEGER as i32, "0".to_owned(), true, false, false),
         ("sout-smem-drop".to_owned(), string, "none".to_owned(), true, false, false),
+        // add_bool sets no value for false.
+        ("sout-smem-tune-allocator".to_owned(), sys::CONFIG_ITEM_BOOL as i32, String::new(), true, false, false),
     ];
     assert_eq!(options, expected);
 }

@@ -10,5 +10,6 @@ pub mod descriptor;
 pub mod es;
 pub mod fault;
 pub mod object;
+pub mod process;
 pub mod stream;
 pub mod sys;

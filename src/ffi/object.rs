@@ -12,6 +12,7 @@ use super::sys;
 pub enum Level {
     Error,
     Warning,
+    Info,
     Debug,
 }
 
@@ -50,6 +51,7 @@ impl<'a> Object<'a> {
         let prio = match level {
             Level::Error => sys::vlc_log_type_VLC_MSG_ERR,
             Level::Warning => sys::vlc_log_type_VLC_MSG_WARN,
+            Level::Info => sys::vlc_log_type_VLC_MSG_INFO,
             Level::Debug => sys::vlc_log_type_VLC_MSG_DBG,
         } as c_int;
         // SAFETY: live object; all strings are NUL-terminated and outlive the call.
@@ -72,6 +74,9 @@ impl<'a> Object<'a> {
     }
     pub fn warn(&self, msg: &str) {
         self.log(Level::Warning, msg)
+    }
+    pub fn info(&self, msg: &str) {
+        self.log(Level::Info, msg)
     }
     pub fn debug(&self, msg: &str) {
         self.log(Level::Debug, msg)

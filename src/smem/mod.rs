@@ -11,6 +11,7 @@
 //! rate-limited message; `queue=N` and `drop` (off by default) let Send
 //! return before the callbacks run.
 
+pub mod allocator;
 pub mod exec_maps;
 pub mod formats;
 pub mod geometry;
@@ -26,9 +27,11 @@ use crate::ffi::callbacks::{AudioBlockInfo, AudioCallbacks, NoBuffer, VideoCallb
 use crate::ffi::descriptor::{ModuleInfo, OptionDefault, StaticCStr};
 use crate::ffi::es::{AudioFormat, EsFormat, EsKind, VideoFormat};
 use crate::ffi::object::{HeldObject, Object};
+use crate::ffi::process::minor_faults;
 use crate::ffi::stream::{self, guarded, OpenError, Stream, StreamOutput};
 use crate::ffi::sys;
 use formats::Chroma;
+use allocator::FaultWatch;
 use geometry::{FramePlan, Layout};
 use options::{CallbackAddresses, DropPolicy, RawOptions, Settings};
 use queue::{Consumer, DeliveryThread, TrackId};
@@ -64,6 +67,8 @@ pub struct Smem {
     /// never two at once, and applications may rely on that.
     queue: Option<DeliveryThread<Deliverer>>,
     next_track: AtomicU64,
+    /// Without `tune-allocator`, video tracks watch for a page-fault storm.
+    watch_faults: bool,
 }
 
 /// Every option's raw value: the chain's text where it has one, else the
@@ -114,7 +119,7 @@ impl StreamOutput for Smem {
             stream.error("refusing the smem chain: no callback is called with an invalid value");
             OpenError::Refused
         })?;
-        let Settings { video, audio, time_sync, delivery, drop_without_queue } = settings;
+        let Settings { video, audio, time_sync, delivery, drop_without_queue, tune_allocator } = settings;
         if video.is_none() && audio.is_none() {
             stream.error(
                 "no callbacks given: set sout-smem-video-prerender-callback and \
@@ -123,6 +128,9 @@ impl StreamOutput for Smem {
             return Err(OpenError::Refused);
         }
         check_code_addresses(stream, &[("video", video), ("audio", audio)])?;
+        if tune_allocator {
+            allocator::tune(stream);
+        }
         if drop_without_queue {
             stream.warn("sout-smem-drop has no effect while sout-smem-queue is 0: every frame is delivered in Send");
         }
@@ -150,7 +158,7 @@ impl StreamOutput for Smem {
                     format!("queued (up to {frames} per track, drop {}) on thread smem-deliver", drop_name(drop)),
             }
         ));
-        Ok(Smem { video, audio, time_sync, queue, next_track: AtomicU64::new(0) })
+        Ok(Smem { video, audio, time_sync, queue, next_track: AtomicU64::new(0), watch_faults: !tune_allocator })
     }
 
     fn pace_nocontrol(&self) -> bool {
@@ -179,7 +187,8 @@ impl StreamOutput for Smem {
         let kind = media.kind();
         let delivery = Arc::new(Mutex::new(Delivery { media, stats: Stats::default() }));
         let id = self.next_track.fetch_add(1, Ordering::Relaxed);
-        Some(Track { id, kind, delivery, queue_dropped: 0 })
+        let faults = (self.watch_faults && kind == "video").then(FaultWatch::default);
+        Some(Track { id, kind, delivery, queue_dropped: 0, faults })
     }
 
     fn del(&self, stream: &Stream<'_>, track: Track) {
@@ -206,6 +215,12 @@ impl StreamOutput for Smem {
     /// Synchronous: delivers the chain here, on VLC's thread, before
     /// returning. Queued: hands its frames to the queue, one by one.
     fn send(&self, stream: &Stream<'_>, track: &mut Track, mut blocks: BlockChain) -> Result<(), ()> {
+        if let Some(watch) = &mut track.faults {
+            let bytes = blocks.iter().map(|b| b.data().len()).sum();
+            if let Some(per_frame) = watch.frame(bytes, minor_faults) {
+                allocator::hint(stream, track.kind, per_frame);
+            }
+        }
         let Some(queue) = &self.queue else {
             deliver(stream, &track.delivery, blocks);
             return Ok(());
@@ -308,6 +323,8 @@ pub struct Track {
     delivery: Arc<Mutex<Delivery>>,
     /// Frames the full queue dropped (`drop=oldest|newest`).
     queue_dropped: u64,
+    /// Video without `tune-allocator`: is VLC's pipeline page-faulting?
+    faults: Option<FaultWatch>,
 }
 
 pub struct Delivery {

@@ -80,6 +80,16 @@ struct TrackState {
     threads: Vec<(u64, String)>,
     /// Add the process's resident memory to each report line.
     report_rss: bool,
+    /// The process's minor page faults at the first prerender and the last postrender.
+    faults: Option<(u64, u64)>,
+}
+
+/// Minor page faults of this process so far.
+fn minor_faults() -> u64 {
+    // SAFETY: getrusage fills the struct we own.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    usage.ru_minflt.max(0) as u64
 }
 
 /// The calling thread: its pthread id and name.
@@ -131,6 +141,10 @@ fn prerender(data: *mut c_void, buffer: *mut *mut u8, size: usize, magic: u64) {
     if !st.threads.iter().any(|(id, _)| *id == me) {
         st.threads.push(this_thread());
     }
+    if st.faults.is_none() {
+        let now = minor_faults();
+        st.faults = Some((now, now));
+    }
     std::thread::sleep(st.callback_sleep);
     if st.null_every > 0 && st.prerender_calls % st.null_every == 0 {
         // SAFETY: `buffer` is the out-parameter smem passes us.
@@ -157,6 +171,9 @@ fn record<'t>(track: &'t Track, buffer: *mut u8, size: usize, pts: i64, line: st
     }
     st.count += 1;
     st.bytes += size as u64;
+    if let Some((_, last)) = st.faults.as_mut() {
+        *last = minor_faults();
+    }
     st.first_pts.get_or_insert(pts);
     st.last_pts = pts;
     let rss = if st.report_rss { format!(" rss_kb={}", rss_kb()) } else { String::new() };
@@ -417,6 +434,10 @@ fn play(p: &PlayArgs) -> Result<bool, String> {
         }
         let _ = writeln!(summary, "{name}_errors: {}", st.errors.len());
         let _ = writeln!(summary, "{name}_callback_threads: {}", st.threads.len());
+        if let (Some((first, last)), true) = (st.faults, st.count > 1) {
+            // From the first frame to the last: the pipeline's steady state.
+            let _ = writeln!(summary, "{name}_faults_per_frame: {:.1}", (last - first) as f64 / (st.count - 1) as f64);
+        }
         for t in &st.threads {
             if !all_threads.contains(t) {
                 all_threads.push(t.clone());
