@@ -221,6 +221,7 @@ pub struct Grab<'a> {
     queue: Option<(usize, DropPolicy)>,
     /// The pull queue's bound, when [`Grab::frames`] drives this grab.
     pull_bound: Option<usize>,
+    tune_allocator: bool,
 }
 
 /// Spare buffers a sink keeps besides those the pull queue's items hold:
@@ -242,6 +243,7 @@ impl<'a> Grab<'a> {
             timeout: None,
             queue: None,
             pull_bound: None,
+            tune_allocator: true,
         }
     }
 
@@ -280,6 +282,16 @@ impl<'a> Grab<'a> {
         self.queue(1, DropPolicy::Oldest)
     }
 
+    /// `true` (the default): before VLC starts, tune glibc's allocator so
+    /// that VLC's transcodes stop faulting their picture buffers in again
+    /// every frame ([`crate::allocator`]; 2-3x faster at 1080p, 4x at 4K).
+    /// It acts once per process and on the whole process: memory once used
+    /// is kept for reuse. `false` leaves malloc as the process has it.
+    pub fn tune_allocator(mut self, tune: bool) -> Self {
+        self.tune_allocator = tune;
+        self
+    }
+
     /// An extra media option, e.g. `:input-slave=audio.wav`.
     pub fn media_option(mut self, option: impl Into<String>) -> Self {
         self.media_options.push(option.into());
@@ -311,7 +323,8 @@ impl<'a> Grab<'a> {
 
     /// Plays the input to its end, calling the closures for every frame.
     pub fn run(self) -> Result<EndOfStream, Error> {
-        let Grab { input, video, audio, realtime, media_options, vlc_args, mut progress, stop, timeout, queue, pull_bound } = self;
+        let Grab { input, video, audio, realtime, media_options, vlc_args, mut progress, stop, timeout, queue, pull_bound, tune_allocator } =
+            self;
         if video.is_none() && audio.is_none() {
             return Err(Error::Setup("nothing to grab: ask for video, audio or both".into()));
         }
@@ -346,6 +359,9 @@ impl<'a> Grab<'a> {
             args.push("--quiet");
         }
         args.extend(vlc_args.iter().map(String::as_str));
+        if tune_allocator {
+            crate::allocator::tune();
+        }
         let instance = Instance::new(&args).map_err(Error::Setup)?;
         let media = instance.media(&input).map_err(Error::Input)?;
         for option in &options {

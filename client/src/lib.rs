@@ -26,6 +26,7 @@
 //! the `vlc-rs` crate: it needs a dozen functions, wants the log callback
 //! (variadic) to report VLC's errors, and carries no dependency at all.
 
+pub mod allocator;
 pub mod encode;
 mod format;
 mod grab;

@@ -1,0 +1,74 @@
+//! A grab tunes glibc's allocator before VLC starts (by default), so VLC's
+//! transcode stops faulting its picture buffers in again every frame. The
+//! storm is forced with a fixed 128 KiB mmap threshold, which glibc reads
+//! from the environment at process start: the test runs itself again as a
+//! child process with it set, once tuned and once not.
+
+#[path = "../../src/bin/smem-host/media.rs"]
+#[allow(dead_code)]
+mod media;
+#[path = "../../tests/common/plugin_copy.rs"]
+mod plugin_copy;
+
+use std::process::Command;
+
+use smem_client::{Grab, VideoChroma};
+
+const CHILD: &str = "SMEM_CLIENT_ALLOCATOR_CHILD";
+
+fn minor_faults() -> u64 {
+    // SAFETY: getrusage fills the struct we own.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    usage.ru_minflt as u64
+}
+
+/// In the child: grab 1080p as RGBA and print the page faults per frame
+/// from the first frame to the last.
+fn grab_and_count(y4m: &str, tune: bool) {
+    let profile_dir = std::env::current_exe().unwrap().parent().unwrap().parent().unwrap().to_path_buf();
+    std::env::set_var("VLC_PLUGIN_PATH", plugin_copy::copy_plugin(&profile_dir, "client-allocator-plugins"));
+    let (mut first, mut last, mut frames) = (0, 0, 0u64);
+    Grab::new(y4m)
+        .tune_allocator(tune)
+        .video(VideoChroma::Rgba, |_| {
+            let now = minor_faults();
+            if frames == 0 {
+                first = now;
+            }
+            last = now;
+            frames += 1;
+        })
+        .run()
+        .unwrap();
+    println!("faults_per_frame: {}", (last - first) / (frames - 1));
+}
+
+#[test]
+fn a_grab_tunes_the_allocator_unless_told_not_to() {
+    if let Ok(spec) = std::env::var(CHILD) {
+        let (y4m, tune) = spec.rsplit_once(',').unwrap();
+        return grab_and_count(y4m, tune == "tune");
+    }
+    let dir = std::env::temp_dir().join(format!("smem-client-allocator-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let y4m = dir.join("in.y4m").to_str().unwrap().to_owned();
+    media::write_y4m(&y4m, 1920, 1080, 25, 48).unwrap();
+    let child = |tune: &str| {
+        let out = Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "a_grab_tunes_the_allocator_unless_told_not_to", "--nocapture"])
+            .env(CHILD, format!("{y4m},{tune}"))
+            .env("MALLOC_MMAP_THRESHOLD_", "131072")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let faults = text.lines().find_map(|l| l.strip_prefix("faults_per_frame: ")).unwrap_or_else(|| panic!("{text}"));
+        faults.parse::<u64>().unwrap()
+    };
+    let frame_pages = 1920 * 1080 * 4 / 4096;
+    let (untuned, tuned) = (child("no"), child("tune"));
+    eprintln!("1080p RGBA, forced storm: faults per frame {untuned} untuned, {tuned} with the grab's tuning");
+    assert!(untuned > frame_pages, "no storm to stop: {untuned} faults a frame");
+    assert!(tuned < frame_pages / 4, "the grab's tuning left {tuned} faults a frame");
+    let _ = std::fs::remove_dir_all(&dir);
+}
