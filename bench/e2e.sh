@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# End to end under real libvlc, side by side in one go: the same chain ending
-# in our smem, in `dummy` (copies nothing: the limit), and in the stock C
-# smem, unpaced (`no-time-sync`, its only working spelling) and as people
-# write it (`time-sync=false`, which stock ignores: it plays in real time).
+# End to end under real libvlc (smem-host), side by side in one go: the same
+# chain ending in our smem (synchronous, and with queue=2,drop=none), in
+# `dummy` (copies nothing: the limit), and in the stock C smem, unpaced
+# (`no-time-sync`, its only working spelling) and as people write it
+# (`time-sync=false`, which stock ignores: it plays in real time).
 # Runs are interleaved and the median of $REPS is kept. Prints `name: value`
 # lines; bench/run.sh adds the table.
 set -euo pipefail
@@ -33,9 +34,10 @@ for case in "raw_1080p:1080p-400.y4m:" "rv32_1080p:1080p-200.y4m:transcode{vcode
   pre=${chain:+$chain:}
   declare -A W=() M=()
   for _ in $(seq "$REPS"); do
-    for who in ours dummy stock; do
+    for who in ours queue2 dummy stock; do
       case $who in
         ours)  r=$(once "$OUT/$file" "$PLUGINS" "#${pre}smem{$V,time-sync=false}") ;;
+        queue2) r=$(once "$OUT/$file" "$PLUGINS" "#${pre}smem{$V,time-sync=false,queue=2,drop=none}") ;;
         dummy) r=$(once "$OUT/$file" "" "#${pre}dummy") ;;
         stock) r=$(once "$OUT/$file" "" "#${pre}smem{$V,no-time-sync}") ;;
       esac
@@ -44,8 +46,10 @@ for case in "raw_1080p:1080p-400.y4m:" "rv32_1080p:1080p-200.y4m:transcode{vcode
   done
   # Stock as people write it is paced: one run is enough to show it.
   paced=$(once "$OUT/$file" "" "#${pre}smem{$V,time-sync=false}")
-  ours=$(median ${W[ours]}) dummy=$(median ${W[dummy]}) stock=$(median ${W[stock]})
+  ours=$(median ${W[ours]}) dummy=$(median ${W[dummy]}) stock=$(median ${W[stock]}) queue2=$(median ${W[queue2]})
   echo "e2e_${name}_ours_seconds: $ours"
+  echo "e2e_${name}_queue2_ours_seconds: $queue2"
+  echo "e2e_${name}_queue2_ours_over_dummy: $(ratio "$queue2" "$dummy")"
   echo "e2e_${name}_dummy_seconds: $dummy"
   echo "e2e_${name}_stock_no_time_sync_seconds: $stock"
   echo "e2e_${name}_stock_time_sync_false_seconds: ${paced% *}"

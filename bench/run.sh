@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # make bench: every performance figure of the project, measured side by side
 # in one run on this machine. One `name: value` line per figure, then a table.
-#   1. end to end under libvlc: ours, dummy and stock (bench/e2e.sh)
-#   2. the copy in process against memcpy (criterion, benches/copy.rs)
-#   3. allocations and instructions per frame under valgrind (bench/valgrind.py)
+#   1. end to end under libvlc in smem-host: ours (synchronous and queue=2),
+#      dummy and stock (bench/e2e.sh)
+#   2. end to end in a plain C host and a python-vlc host, untuned and with
+#      the allocator tuned, page faults per frame (bench/hosts.sh)
+#   3. a live UDP source and a slow consumer: lag (bench/live.sh)
+#   4. the copy in process against memcpy (criterion, benches/copy.rs)
+#   5. allocations and instructions per frame under valgrind (bench/valgrind.py),
+#      and the client library's pull iterator's allocations per frame
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=out/bench; mkdir -p "$OUT"
@@ -11,6 +16,12 @@ FIGURES=$OUT/figures.txt; : >"$FIGURES"
 
 echo "== end to end (median of ${REPS:-11} interleaved runs)"
 bench/e2e.sh | tee -a "$FIGURES"
+
+echo "== end to end in a plain C host and a python-vlc host (median of ${HOST_REPS:-5} interleaved runs)"
+bench/hosts.sh | tee -a "$FIGURES"
+
+echo "== a live UDP source, an 80 ms callback"
+bench/live.sh | tee -a "$FIGURES"
 
 echo "== copy into the application's buffer vs memcpy (criterion)"
 cargo bench --bench copy -- --noplot >"$OUT/criterion.txt" 2>&1 || { tail -20 "$OUT/criterion.txt"; exit 1; }
@@ -34,15 +45,33 @@ PY
 echo "== per frame under valgrind (DHAT, callgrind)"
 python3 bench/valgrind.py | tee -a "$FIGURES"
 
+echo "== the client library's pull iterator (a counting global allocator)"
+cargo test --release -p smem-client --test pull_allocations -- --nocapture 2>&1 | grep -E '^allocs_per_frame_pull: ' | tee -a "$FIGURES"
+
 python3 - "$FIGURES" <<'PY'
 import sys
 f = dict(l.strip().split(": ", 1) for l in open(sys.argv[1]) if ": " in l)
 g = lambda k: f.get(k, "-")
 print()
-print(f"{'end to end, wall seconds':34} {'ours':>7} {'dummy':>7} {'ours/dummy':>10} {'stock unpaced':>13} {'its/dummy':>9} {'stock time-sync=false':>21} {'that/ours':>9}")
+print(f"{'end to end in smem-host, wall s':34} {'ours':>7} {'queue=2':>7} {'dummy':>7} {'ours/dummy':>10} {'queue2/dummy':>12} {'stock unpaced':>13} {'stock time-sync=false':>21} {'that/ours':>9}")
 for case, label in (("raw_1080p", "raw 1080p I420 y4m, 16 s"), ("rv32_1080p", "1080p -> RV32 transcode, 8 s")):
     p = f"e2e_{case}_"
-    print(f"{label:34} {g(p+'ours_seconds'):>7} {g(p+'dummy_seconds'):>7} {g(p+'ours_over_dummy'):>10} {g(p+'stock_no_time_sync_seconds'):>13} {g(p+'stock_unpaced_over_dummy'):>9} {g(p+'stock_time_sync_false_seconds'):>21} {g(p+'stock_over_ours'):>9}")
+    print(f"{label:34} {g(p+'ours_seconds'):>7} {g(p+'queue2_ours_seconds'):>7} {g(p+'dummy_seconds'):>7} {g(p+'ours_over_dummy'):>10} {g(p+'queue2_ours_over_dummy'):>12} {g(p+'stock_no_time_sync_seconds'):>13} {g(p+'stock_time_sync_false_seconds'):>21} {g(p+'stock_over_ours'):>9}")
+print()
+print(f"{'plain hosts, wall s (faults/frame)':34} {'tuning':>8} {'ours':>16} {'dummy':>7} {'stock':>16} {'ours/dummy':>10}")
+for host in ("c", "python"):
+    for case in ("raw_1080p", "rv32_1080p", "rv32_4k"):
+        p = f"e2e_{host}_{case}_"
+        if p + "untuned_ours_seconds" not in f:
+            continue
+        for tuning in ("untuned", "tuned"):
+            ours = f"{g(p+tuning+'_ours_seconds')} ({g(f'faults_per_frame_{host}_{case}_{tuning}_ours')})"
+            stock = f"{g(p+tuning+'_stock_seconds')} ({g(f'faults_per_frame_{host}_{case}_{tuning}_stock')})"
+            print(f"{host+' '+case:34} {tuning:>8} {ours:>16} {g(p+tuning+'_dummy_seconds'):>7} {stock:>16} {g(p+tuning+'_ours_over_dummy'):>10}")
+        option = f"{g(p+'option_ours_seconds')} ({g(f'faults_per_frame_{host}_{case}_option_ours')})"
+        print(f"{'':34} {'option':>8} {option:>16}   stock untuned / ours with tune-allocator: {g(p+'stock_over_tuned_ours')}")
+print()
+print(f"live UDP source, 80 ms callback: lag {g('live_lag_seconds_default')} s synchronous, {g('live_lag_seconds_queue1_drop_oldest')} s with queue=1,drop=oldest")
 print()
 print(f"{'peak RSS, kB (median)':34} {'ours':>10} {'stock':>10} {'ours/stock':>10}")
 for case in ("raw_1080p", "rv32_1080p"):
@@ -53,7 +82,7 @@ for k in sorted(k for k in f if k.startswith("copy_") and k.endswith("_vs_memcpy
     case = k[len("copy_"):-len("_vs_memcpy")]
     print(f"{case:34} {g(f'copy_{case}_gib_per_s'):>7} {g(f'copy_{case}_memcpy_gib_per_s'):>7} {g(k):>15}")
 print()
-print(f"allocations per frame in our code: {g('allocs_per_frame')} (all {g('allocs_in_ours_long_run')} of ours are in Open/Add/Del)")
+print(f"allocations per frame in our code: {g('allocs_per_frame')} (all {g('allocs_in_ours_long_run')} of ours are in Open/Add/Del); the client's pull iterator: {g('allocs_per_frame_pull')}")
 print(f"instructions per frame: ours {g('instructions_per_frame_ours')}, stock {g('instructions_per_frame_stock')}, ratio {g('instructions_per_frame_ours_over_stock')}")
 print(f"  of which outside the memcpy both make: ours {g('instructions_per_frame_outside_memcpy_ours')}, stock {g('instructions_per_frame_outside_memcpy_stock')}")
 print(f"  of which in the module's own code: ours {g('instructions_per_frame_own_code_ours')}, stock {g('instructions_per_frame_own_code_stock')}")
