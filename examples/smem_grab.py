@@ -81,6 +81,14 @@ def main(argv):
             f"audio-prerender-callback={address(prerender)},audio-postrender-callback={address(audio_postrender)},"
             f"video-data={ctypes.addressof(tags[1])},audio-data={ctypes.addressof(tags[2])},time-sync=false}}")
 
+    # VLC 3's transcodes fault their picture buffers in again every frame
+    # when glibc gives them back to the kernel (2-3x slower): keep them in
+    # the process, before VLC starts its threads. glibc's malloc.h:
+    # M_MMAP_MAX -4, M_TRIM_THRESHOLD -1, M_ARENA_MAX -8.
+    libc = ctypes.CDLL(None)
+    for param, value in ((-4, 0), (-1, 2**31 - 1), (-8, 1)):
+        libc.mallopt(param, value)
+
     verbose = "--verbose=2" if os.environ.get("SMEM_GRAB_VERBOSE") == "1" else "--quiet"
     instance = vlc.Instance(["--no-xlib", "--aout=dummy", "--vout=dummy", verbose])
     media = instance.media_new_path(media_path)
