@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# End to end in the hosts people write: a plain C libvlc host (bench/c_host.c)
+# End to end in the hosts people write: a plain C libvlc host (tests/hosts/c_host.c)
 # and a python-vlc host (bench/py_host.py), each only setting callbacks.
 # Cases: raw 1080p y4m (I420, no transcode), 1080p transcoded to RV32, and in
 # the C host 4K to RV32. Sinks: ours, dummy (copies nothing: the limit) and
@@ -15,7 +15,7 @@ PLUGINS=target/vlc-plugins
 REPS=${HOST_REPS:-5}
 TUNED_ENV="MALLOC_ARENA_MAX=1 MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=4294967296"
 
-cc -O2 -o "$OUT/c_host" bench/c_host.c $(pkg-config --cflags --libs libvlc)
+cc -O2 -o "$OUT/c_host" tests/hosts/c_host.c $(pkg-config --cflags --libs libvlc)
 [ -f "$OUT/1080p-200.y4m" ] || target/release/smem-host gen-y4m "$OUT/1080p-200.y4m" 1920x1080 25 200
 [ -f "$OUT/4k-50.y4m" ] || target/release/smem-host gen-y4m "$OUT/4k-50.y4m" 3840x2160 25 50
 

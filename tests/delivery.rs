@@ -68,6 +68,38 @@ fn callbacks_keep_their_threads_synchronous_like_stock_queued_on_one() {
 }
 
 #[test]
+fn a_plain_c_client_sees_the_same_threads_as_with_stock_and_one_with_a_queue() {
+    let Clip { dir, y4m, wav, .. } = clip_with_sound("c-threads", (160, 120), 50);
+    let ts = mpeg4_clip(&dir);
+    let video = "video-prerender-callback={vpre},video-postrender-callback={vpost},video-data={vdata}";
+    let audio = "audio-prerender-callback={apre},audio-postrender-callback={apost},audio-data={adata}";
+    let cases = [
+        ("raw y4m", &y4m, format!("#smem{{{video},OPTS}}"), (true, false)),
+        ("raw wav", &wav, format!("#smem{{{audio},OPTS}}"), (false, true)),
+        ("transcode with audio and video", &ts, format!("#transcode{{vcodec=RV24,acodec=s16l}}:smem{{{video},{audio},OPTS}}"), (true, true)),
+    ];
+    for (case, media, sout, (has_video, has_audio)) in &cases {
+        let stock = common::c_host_run(Smem::Stock, media, &sout.replace("OPTS", "no-time-sync"));
+        let ours = common::c_host_run(Smem::Ours, media, &sout.replace("OPTS", "time-sync=false"));
+        let queued = common::c_host_run(Smem::Ours, media, &sout.replace("OPTS", "time-sync=false,queue=3"));
+        let n = |r: &std::collections::HashMap<String, String>, k: &str| r[k].parse::<u64>().unwrap();
+        assert_eq!((n(&ours, "frames") > 10, n(&ours, "audio_blocks") > 10), (*has_video, *has_audio), "{case}: {ours:?}");
+        for kind in ["video_threads", "audio_threads"] {
+            assert!(n(&ours, kind) <= n(&stock, kind), "{case}: {kind} ours {} stock {}", n(&ours, kind), n(&stock, kind));
+        }
+        assert_eq!(n(&queued, "threads"), 1, "{case}: {queued:?}");
+        for r in [&stock, &ours, &queued] {
+            assert_eq!(n(r, "overlaps"), 0, "{case}: two callbacks at once: {r:?}");
+        }
+        assert_eq!((n(&queued, "frames"), n(&queued, "audio_blocks")), (n(&ours, "frames"), n(&ours, "audio_blocks")), "{case}");
+        eprintln!(
+            "C client, {case}: threads (video, audio) stock ({}, {}), ours ({}, {}), queue=3 {} in all",
+            stock["video_threads"], stock["audio_threads"], ours["video_threads"], ours["audio_threads"], queued["threads"]
+        );
+    }
+}
+
+#[test]
 fn a_queue_with_drop_none_delivers_exactly_what_synchronous_delivers() {
     let Clip { dir, y4m, slave, .. } = clip_with_sound("queue-same", (160, 120), 40);
     let ts = mpeg4_clip(&dir);

@@ -157,3 +157,38 @@ pub fn assert_ours_served(run: &Run) {
     assert!(run.log_has("using sout stream module \"smem_rs\""), "our module did not serve the chain:\n{}", run.log);
     assert!(run.log_has("smem_rs: smem (Rust) opened"), "{}", run.log);
 }
+
+/// tests/hosts/c_host.c, built once with the system compiler: a plain C
+/// libvlc client (see its header for what it prints).
+pub fn c_host() -> &'static Path {
+    static EXE: OnceLock<PathBuf> = OnceLock::new();
+    EXE.get_or_init(|| {
+        let exe = Path::new(HOST).parent().unwrap().join("c_host");
+        let flags = Command::new("pkg-config").args(["--cflags", "--libs", "libvlc"]).output().expect("pkg-config");
+        let flags = String::from_utf8(flags.stdout).unwrap();
+        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hosts/c_host.c");
+        let status = Command::new("cc")
+            .args(["-Wall", "-Wextra", "-Werror", "-O2", "-o", exe.to_str().unwrap(), source.to_str().unwrap()])
+            .args(flags.split_whitespace())
+            .arg("-lpthread")
+            .status()
+            .expect("cc");
+        assert!(status.success(), "tests/hosts/c_host.c does not build");
+        exe
+    })
+}
+
+/// Runs the C host on `media` with `sout` ({vpre}... filled in by it);
+/// returns its `key: value` lines.
+pub fn c_host_run(who: Smem, media: &str, sout: &str) -> HashMap<String, String> {
+    let mut cmd = Command::new(c_host());
+    cmd.args([media, sout]);
+    match who {
+        Smem::Ours => cmd.env("VLC_PLUGIN_PATH", plugin_dir()),
+        Smem::Stock => cmd.env_remove("VLC_PLUGIN_PATH"),
+    };
+    let out = cmd.output().expect("cannot run c_host");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success() && text.contains("state: Ended"), "c_host {media} {sout}: {text}");
+    text.lines().filter_map(|l| l.split_once(": ")).map(|(k, v)| (k.to_owned(), v.to_owned())).collect()
+}
