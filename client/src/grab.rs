@@ -222,6 +222,8 @@ pub struct Grab<'a> {
     /// The pull queue's bound, when [`Grab::frames`] drives this grab.
     pull_bound: Option<usize>,
     tune_allocator: bool,
+    /// transcode's `width` and `height`.
+    scale: (Option<u32>, Option<u32>),
 }
 
 /// Spare buffers a sink keeps besides those the pull queue's items hold:
@@ -244,6 +246,7 @@ impl<'a> Grab<'a> {
             queue: None,
             pull_bound: None,
             tune_allocator: true,
+            scale: (None, None),
         }
     }
 
@@ -280,6 +283,13 @@ impl<'a> Grab<'a> {
     /// behind.
     pub fn latest(self) -> Self {
         self.queue(1, DropPolicy::Oldest)
+    }
+
+    /// Scale the video to `width` x `height` (transcode's `width` and
+    /// `height`); with one of them `None`, VLC keeps the aspect ratio.
+    pub fn scale(mut self, width: Option<u32>, height: Option<u32>) -> Self {
+        self.scale = (width, height);
+        self
     }
 
     /// `true` (the default): before VLC starts, tune glibc's allocator so
@@ -323,8 +333,9 @@ impl<'a> Grab<'a> {
 
     /// Plays the input to its end, calling the closures for every frame.
     pub fn run(self) -> Result<EndOfStream, Error> {
-        let Grab { input, video, audio, realtime, media_options, vlc_args, mut progress, stop, timeout, queue, pull_bound, tune_allocator } =
-            self;
+        let Grab {
+            input, video, audio, realtime, media_options, vlc_args, mut progress, stop, timeout, queue, pull_bound, tune_allocator, scale,
+        } = self;
         if video.is_none() && audio.is_none() {
             return Err(Error::Setup("nothing to grab: ask for video, audio or both".into()));
         }
@@ -338,14 +349,9 @@ impl<'a> Grab<'a> {
         let keep = SPARE_BUFFERS + pull_bound.unwrap_or(0);
         let video_sink = video.map(|(chroma, to)| Sink::new(video_deliver(chroma, to, Arc::clone(&counts)), keep));
         let audio_sink = audio.map(|(sample, to)| Sink::new(audio_deliver(sample, to, Arc::clone(&counts)), keep));
-        let mut options = vec![sout(
-            video_chroma,
-            audio_sample,
-            realtime,
-            queue,
-            video_sink.as_ref().map_or(0, |s| s.data()),
-            audio_sink.as_ref().map_or(0, |s| s.data()),
-        )];
+        let chain = Chain { video: video_chroma, audio: audio_sample, realtime, queue, scale };
+        let mut options =
+            vec![chain.sout(video_sink.as_ref().map_or(0, |s| s.data()), audio_sink.as_ref().map_or(0, |s| s.data()))];
         if video_sink.is_none() {
             options.push(":no-sout-video".into());
         }
@@ -362,7 +368,9 @@ impl<'a> Grab<'a> {
         if tune_allocator {
             crate::allocator::tune();
         }
-        let instance = Instance::new(&args).map_err(Error::Setup)?;
+        // Only VLC's errors are reported (EndOfStream::vlc_errors): the
+        // rest is not even formatted, so a chatty VLC costs no allocation.
+        let instance = Instance::keeping_log_from(&args, 4).map_err(Error::Setup)?;
         let media = instance.media(&input).map_err(Error::Input)?;
         for option in &options {
             media.add_option(option).map_err(Error::Setup)?;
@@ -420,31 +428,41 @@ impl<'a> Grab<'a> {
     }
 }
 
-/// The `:sout` option for smem with our callbacks and these data pointers.
-fn sout(
+/// What the `:sout` chain asks of transcode and smem.
+struct Chain {
     video: Option<VideoChroma>,
     audio: Option<AudioSample>,
     realtime: bool,
     queue: Option<(usize, DropPolicy)>,
-    video_data: usize,
-    audio_data: usize,
-) -> String {
-    let (pre, vpost, apost) = trampolines::addresses();
-    let mut codecs = Vec::new();
-    let mut smem = Vec::new();
-    if let Some(chroma) = video {
-        codecs.push(format!("vcodec={}", chroma.fourcc()));
-        smem.push(format!("video-prerender-callback={pre},video-postrender-callback={vpost},video-data={video_data}"));
+    scale: (Option<u32>, Option<u32>),
+}
+
+impl Chain {
+    /// The `:sout` option for smem with our callbacks and these data pointers.
+    fn sout(&self, video_data: usize, audio_data: usize) -> String {
+        let (pre, vpost, apost) = trampolines::addresses();
+        let mut codecs = Vec::new();
+        let mut smem = Vec::new();
+        if let Some(chroma) = self.video {
+            codecs.push(format!("vcodec={}", chroma.fourcc()));
+            if let Some(width) = self.scale.0 {
+                codecs.push(format!("width={width}"));
+            }
+            if let Some(height) = self.scale.1 {
+                codecs.push(format!("height={height}"));
+            }
+            smem.push(format!("video-prerender-callback={pre},video-postrender-callback={vpost},video-data={video_data}"));
+        }
+        if let Some(sample) = self.audio {
+            codecs.push(format!("acodec={}", sample.fourcc()));
+            smem.push(format!("audio-prerender-callback={pre},audio-postrender-callback={apost},audio-data={audio_data}"));
+        }
+        smem.push(format!("time-sync={}", self.realtime));
+        if let Some((frames, drop)) = self.queue {
+            smem.push(format!("queue={frames},drop={}", drop.as_str()));
+        }
+        format!(":sout=#transcode{{{}}}:smem{{{}}}", codecs.join(","), smem.join(","))
     }
-    if let Some(sample) = audio {
-        codecs.push(format!("acodec={}", sample.fourcc()));
-        smem.push(format!("audio-prerender-callback={pre},audio-postrender-callback={apost},audio-data={audio_data}"));
-    }
-    smem.push(format!("time-sync={realtime}"));
-    if let Some((frames, drop)) = queue {
-        smem.push(format!("queue={frames},drop={}", drop.as_str()));
-    }
-    format!(":sout=#transcode{{{}}}:smem{{{}}}", codecs.join(","), smem.join(","))
 }
 
 /// The plane layout of the last picture size, shared by its frames.

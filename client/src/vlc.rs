@@ -97,11 +97,21 @@ pub struct LogLine {
     pub text: String,
 }
 
-pub type LogSink = Mutex<Vec<LogLine>>;
+/// VLC's messages kept by an instance, from `min_level` on (libvlc's
+/// levels: 0 debug, 2 info, 3 warning, 4 error).
+#[derive(Default)]
+pub struct LogSink {
+    min_level: c_int,
+    lines: Mutex<Vec<LogLine>>,
+}
 
 unsafe extern "C" fn log_cb(data: *mut c_void, level: c_int, ctx: *const libvlc_log_t, fmt: *const c_char, args: *mut c_void) {
     let _ = std::panic::catch_unwind(|| unsafe {
         let sink = &*(data as *const LogSink);
+        // Below the level kept: nothing formatted, nothing allocated.
+        if level < sink.min_level {
+            return;
+        }
         let mut buf = [0 as c_char; 4096];
         vsnprintf(buf.as_mut_ptr(), buf.len(), fmt, args);
         let text = CStr::from_ptr(buf.as_ptr()).to_string_lossy().into_owned();
@@ -115,7 +125,7 @@ unsafe extern "C" fn log_cb(data: *mut c_void, level: c_int, ctx: *const libvlc_
             4 => "error",
             _ => "?",
         };
-        if let Ok(mut lines) = sink.lock() {
+        if let Ok(mut lines) = sink.lines.lock() {
             lines.push(LogLine { level, module, text });
         }
     });
@@ -127,7 +137,14 @@ pub struct Instance {
 }
 
 impl Instance {
+    /// An instance that keeps every message VLC logs.
     pub fn new(args: &[&str]) -> Result<Instance, String> {
+        Instance::keeping_log_from(args, 0)
+    }
+
+    /// An instance that keeps VLC's messages from `min_level` on (4: errors
+    /// only), and ignores the others without formatting them.
+    pub fn keeping_log_from(args: &[&str], min_level: c_int) -> Result<Instance, String> {
         let args: Vec<CString> = args.iter().map(|a| CString::new(*a).unwrap()).collect();
         let argv: Vec<*const c_char> = args.iter().map(|a| a.as_ptr()).collect();
         // SAFETY: argv outlives the call; libvlc copies what it keeps.
@@ -138,14 +155,14 @@ impl Instance {
             let msg = if msg.is_null() { "unknown error".into() } else { unsafe { CStr::from_ptr(msg) }.to_string_lossy().into_owned() };
             return Err(format!("libvlc_new failed: {msg}"));
         }
-        let log: Box<LogSink> = Box::default();
+        let log = Box::new(LogSink { min_level, lines: Mutex::default() });
         // SAFETY: the sink is boxed and outlives the instance (unset in Drop).
         unsafe { libvlc_log_set(raw, log_cb, &*log as *const LogSink as *mut c_void) };
         Ok(Instance { raw, log })
     }
 
     pub fn take_log(&self) -> Vec<LogLine> {
-        std::mem::take(&mut *self.log.lock().unwrap())
+        std::mem::take(&mut *self.log.lines.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
     }
 
     /// A media for `mrl`: a path, or a URL when it has "://".
