@@ -37,14 +37,14 @@ test: deps
 	$(CARGO) build --workspace
 	$(CARGO) test --workspace
 
-# The grabber (client library) on a generated clip: 320x240 video with a
+# The grabber (grab/, on the client library) on a generated clip: 320x240 video with a
 # stereo track, through our smem; one PNG a second, the WAV, a summary.
 run: build
 	@mkdir -p out/demo
 	$(RELEASE)/smem-host gen-y4m out/demo/clip.y4m 320x240 25 75
 	$(RELEASE)/smem-host gen-wav out/demo/clip.wav 48000 2 3
 	VLC_PLUGIN_PATH=$(PLUGIN_DIR) $(RELEASE)/smem-grab out/demo/clip.y4m \
-	  --media-option :input-slave=out/demo/clip.wav -o out/demo --png every:25
+	  --media-option :input-slave=out/demo/clip.wav -o out/demo --every 1
 	@echo "frames: out/demo/frame-*.png, sound: out/demo/audio.wav"
 
 # Every performance figure, side by side in one run (bench/run.sh): end to

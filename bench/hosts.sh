@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=out/bench; mkdir -p "$OUT"
 PLUGINS=target/vlc-plugins
-REPS=${HOST_REPS:-5}
+REPS=${HOST_REPS:-4}
 TUNED_ENV="MALLOC_ARENA_MAX=1 MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=4294967296"
 
 cc -O2 -o "$OUT/c_host" tests/hosts/c_host.c $(pkg-config --cflags --libs libvlc)

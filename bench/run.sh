@@ -6,6 +6,7 @@
 #   2. end to end in a plain C host and a python-vlc host, untuned and with
 #      the allocator tuned, page faults per frame (bench/hosts.sh)
 #   3. a live UDP source and a slow consumer: lag (bench/live.sh)
+#   3b. smem-grab against ffmpeg, 100 PNGs of 1080p (bench/grab.sh)
 #   4. the copy in process against memcpy (criterion, benches/copy.rs)
 #   5. allocations and instructions per frame under valgrind (bench/valgrind.py),
 #      and the client library's pull iterator's allocations per frame
@@ -17,11 +18,14 @@ FIGURES=$OUT/figures.txt; : >"$FIGURES"
 echo "== end to end (median of ${REPS:-11} interleaved runs)"
 bench/e2e.sh | tee -a "$FIGURES"
 
-echo "== end to end in a plain C host and a python-vlc host (median of ${HOST_REPS:-5} interleaved runs)"
+echo "== end to end in a plain C host and a python-vlc host (median of ${HOST_REPS:-4} interleaved runs)"
 bench/hosts.sh | tee -a "$FIGURES"
 
 echo "== a live UDP source, an 80 ms callback"
 bench/live.sh | tee -a "$FIGURES"
+
+echo "== smem-grab against ffmpeg: 100 frames of 1080p to PNG (median of ${GRAB_REPS:-3})"
+bench/grab.sh | tee -a "$FIGURES"
 
 echo "== copy into the application's buffer vs memcpy (criterion)"
 cargo bench --bench copy -- --noplot >"$OUT/criterion.txt" 2>&1 || { tail -20 "$OUT/criterion.txt"; exit 1; }
@@ -71,6 +75,7 @@ for host in ("c", "python"):
         option = f"{g(p+'option_ours_seconds')} ({g(f'faults_per_frame_{host}_{case}_option_ours')})"
         print(f"{'':34} {'option':>8} {option:>16}   stock untuned / ours with tune-allocator: {g(p+'stock_over_tuned_ours')}")
 print()
+print(f"smem-grab, 100 PNGs of 1080p: {g('grab_png_1080p_seconds_ours')} s and {g('grab_png_1080p_bytes_ours')} bytes; ffmpeg {g('grab_png_1080p_seconds_ffmpeg')} s and {g('grab_png_1080p_bytes_ffmpeg')} bytes; time {g('grab_png_1080p_ours_over_ffmpeg')}, bytes {g('grab_png_1080p_bytes_ours_over_ffmpeg')}")
 print(f"live UDP source, 80 ms callback: lag {g('live_lag_seconds_default')} s synchronous, {g('live_lag_seconds_queue1_drop_oldest')} s with queue=1,drop=oldest")
 print()
 print(f"{'peak RSS, kB (median)':34} {'ours':>10} {'stock':>10} {'ours/stock':>10}")

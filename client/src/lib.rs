@@ -27,7 +27,6 @@
 //! (variadic) to report VLC's errors, and carries no dependency at all.
 
 pub mod allocator;
-pub mod encode;
 mod format;
 mod grab;
 mod pool;

@@ -8,7 +8,6 @@ mod media;
 mod plugin_copy;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -122,89 +121,6 @@ fn errors_are_reported_not_panicked() {
         .run();
     assert_eq!(result.unwrap_err(), Error::Callback("client bug".into()));
     assert_eq!(calls, 1);
-}
-
-fn grabber() -> Command {
-    use_our_plugin();
-    Command::new(env!("CARGO_BIN_EXE_smem-grab"))
-}
-
-#[test]
-fn grabbed_png_and_wav_decode_back_to_the_input() {
-    let dir = scratch("grabber-files");
-    // A PNG picture (VLC decodes it with libpng) and a WAV; the grabber's
-    // files are read back with independent decoders (png, hound).
-    let (w, h) = (40u32, 30u32);
-    let rgb: Vec<u8> = (0..w * h).flat_map(|i| [(i * 7) as u8, (i / w * 8) as u8, (i % w * 6) as u8]).collect();
-    let picture = p(&dir, "in.png");
-    std::fs::write(&picture, smem_client::encode::png_rgb(w, h, &rgb)).unwrap();
-    let out = dir.join("png");
-    let run = grabber().args([&picture, "-o", out.to_str().unwrap(), "--png", "first:3", "--media-option", ":image-duration=1"]).output().unwrap();
-    let stdout = String::from_utf8_lossy(&run.stdout);
-    assert!(run.status.success(), "{stdout}{}", String::from_utf8_lossy(&run.stderr));
-    assert!(stdout.contains("png_files: 3 in"), "{stdout}");
-    for n in 1..=3 {
-        let decoder = png::Decoder::new(std::fs::File::open(out.join(format!("frame-{n:06}.png"))).unwrap());
-        let mut reader = decoder.read_info().unwrap();
-        let mut pixels = vec![0; reader.output_buffer_size()];
-        let info = reader.next_frame(&mut pixels).unwrap();
-        assert_eq!((info.width, info.height, info.color_type), (w, h, png::ColorType::Rgb));
-        assert!(pixels[..info.buffer_size()] == rgb[..], "frame {n}: pixels differ from the input picture");
-    }
-
-    let wav = p(&dir, "in.wav");
-    media::write_wav(&wav, 44_100, 2, 1.0).unwrap();
-    let out = dir.join("wav");
-    let run = grabber().args([&wav, "-o", out.to_str().unwrap()]).output().unwrap();
-    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
-    let mut reader = hound::WavReader::open(out.join("audio.wav")).unwrap();
-    let spec = reader.spec();
-    assert_eq!((spec.channels, spec.sample_rate, spec.bits_per_sample), (2, 44_100, 16));
-    let samples: Vec<i16> = reader.samples::<i16>().map(Result::unwrap).collect();
-    let input: Vec<i16> = media::read_wav_pcm(&wav).unwrap().chunks_exact(2).map(|b| i16::from_le_bytes([b[0], b[1]])).collect();
-    assert!(input.starts_with(&samples) && samples.len() * 10 >= input.len() * 9, "{} of {} samples", samples.len(), input.len());
-}
-
-#[test]
-fn grabber_bad_arguments_and_inputs_get_one_message_and_a_status() {
-    let dir = scratch("grabber-bad");
-    let garbage = p(&dir, "garbage.mkv");
-    std::fs::write(&garbage, b"this is not a video").unwrap();
-    let missing = p(&dir, "missing.mkv");
-    for (args, status, message) in [
-        (vec![], 2, "smem-grab: no input given"),
-        (vec!["a.mkv", "--png", "some"], 2, "smem-grab: --png takes all, none, first:N or every:N"),
-        (vec!["a.mkv", "--frobnicate"], 2, "smem-grab: unknown option --frobnicate"),
-        (vec![missing.as_str()], 1, "no such file"),
-        (vec![garbage.as_str(), "-o", dir.to_str().unwrap()], 1, "no video or audio could be decoded"),
-    ] {
-        let run = grabber().args(&args).output().unwrap();
-        let stderr = String::from_utf8_lossy(&run.stderr);
-        assert_eq!(run.status.code(), Some(status), "{args:?}: {stderr}");
-        let lines: Vec<&str> = stderr.lines().filter(|l| l.starts_with("smem-grab:")).collect();
-        assert_eq!(lines.len(), 1, "{args:?}: {stderr}");
-        assert!(lines[0].contains(message), "{args:?}: {stderr}");
-    }
-}
-
-#[test]
-fn progress_bar_and_summary_show_in_a_terminal() {
-    let dir = scratch("grabber-tty");
-    let y4m = p(&dir, "in.y4m");
-    media::write_y4m(&y4m, 64, 48, 25, 40).unwrap(); // 1.6 s, played in real time
-    let exe = env!("CARGO_BIN_EXE_smem-grab");
-    let command = format!("{exe} {y4m} -o {} --png none --realtime", dir.join("out").display());
-    // `script` gives the grabber a terminal; its output is the transcript.
-    use_our_plugin();
-    let out = Command::new("script").args(["-qec", &command, "/dev/null"]).output().expect("script (util-linux)");
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text}");
-    assert!(text.contains("[#") && text.contains("%") && text.contains("frames"), "no progress bar:\n{text}");
-    assert!(text.contains("video_frames: 40") && text.contains("frames_per_second:"), "no summary:\n{text}");
-    assert!(text.contains("tracks: 1 video, 0 audio") && text.contains("video_pts: "), "{text}");
-    // Not a terminal: no bar, just the summary.
-    let plain = grabber().args([y4m.as_str(), "-o", dir.join("out").to_str().unwrap(), "--png", "none"]).output().unwrap();
-    assert!(!String::from_utf8_lossy(&plain.stderr).contains("[#"));
 }
 
 #[test]

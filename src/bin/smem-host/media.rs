@@ -1,11 +1,28 @@
 //! Test media the project makes itself, so every expected byte is known:
 //! YUV4MPEG2 (`.y4m`, I420) video and PCM `.wav` audio, and their readers.
-//! The PNG and WAV writers are the client library's.
 #![allow(dead_code)]
 
 use std::io::{self, Write};
 
-pub use smem_client::encode::wav_bytes;
+/// A canonical PCM `.wav`: the 44-byte header, then `pcm`.
+pub fn wav_bytes(rate: u32, channels: u16, bits: u16, pcm: &[u8]) -> Vec<u8> {
+    let block_align = channels * bits / 8;
+    let mut out = Vec::with_capacity(44 + pcm.len());
+    out.extend_from_slice(b"RIFF");
+    out.extend_from_slice(&(36 + pcm.len() as u32).to_le_bytes());
+    out.extend_from_slice(b"WAVEfmt ");
+    out.extend_from_slice(&16u32.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes()); // PCM
+    out.extend_from_slice(&channels.to_le_bytes());
+    out.extend_from_slice(&rate.to_le_bytes());
+    out.extend_from_slice(&(rate * u32::from(block_align)).to_le_bytes());
+    out.extend_from_slice(&block_align.to_le_bytes());
+    out.extend_from_slice(&bits.to_le_bytes());
+    out.extend_from_slice(b"data");
+    out.extend_from_slice(&(pcm.len() as u32).to_le_bytes());
+    out.extend_from_slice(pcm);
+    out
+}
 
 /// Bytes of one I420 frame: Y plus two chroma planes rounded up.
 pub fn i420_frame_size(width: usize, height: usize) -> usize {

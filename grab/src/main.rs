@@ -1,0 +1,516 @@
+//! smem-grab: frames as PNG, JPEG or raw RGB, and sound as WAV, from
+//! anything VLC plays (files, discs, network streams, playlists), through
+//! VLC's smem stream output. Exit status: 0 done, 1 the input could not be
+//! grabbed, 2 bad arguments; each failure is one `smem-grab: ...` line.
+
+mod images;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, ValueEnum};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde::Serialize;
+use smem_client::{AudioSample, DropPolicy, EndReason, Error, Grab, Item, OwnedAudioBlock, Progress, VideoChroma};
+
+use images::{Format, Job, PngCompression, Pool, RawWriter};
+
+const ABOUT: &str = "Frames as PNG, JPEG or raw RGB, and sound as WAV, from anything VLC plays, through smem";
+const LONG_ABOUT: &str = "\
+Frames as PNG, JPEG or raw RGB, and sound as WAV, from anything VLC plays: files, \
+DVD and Blu-ray, network streams (udp://@:1234, http://...), playlists. VLC decodes \
+and converts; smem hands each frame over; the images are encoded on worker threads.
+
+Examples:
+  smem-grab clip.mkv --every 10 -o thumbs            one PNG every 10 s of the clip
+  smem-grab clip.mkv --start 60 --stop 65 -o seg     every frame from 1:00 to 1:05
+  smem-grab clip.mkv --no-video --wav sound.wav      the sound as 16-bit WAV
+  smem-grab udp://@:1234 --latest --every 1          a live camera, the newest frame each second
+
+Exit status: 0 done, 1 the input could not be grabbed, 2 bad arguments.";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Drop {
+    /// VLC waits for room: nothing is lost.
+    None,
+    /// The oldest waiting frame is dropped: the newest always gets through.
+    Oldest,
+    /// The arriving frame is dropped.
+    Newest,
+}
+
+#[derive(Debug, Parser)]
+#[command(name = "smem-grab", version, about = ABOUT, long_about = LONG_ABOUT)]
+struct Args {
+    /// A file, or anything VLC opens: udp://@:1234, http://..., dvd:///dev/sr0, a playlist
+    input: String,
+
+    /// Folder for the images and the WAV (created if missing)
+    #[arg(short, long, value_name = "DIR", default_value = "grab")]
+    output: PathBuf,
+
+    /// What each selected frame becomes: png, jpeg, raw (the frames back to
+    /// back in DIR/video.rgb, described by DIR/video.json), or none (count only)
+    #[arg(long, value_enum, default_value_t = Format::Png)]
+    format: Format,
+
+    /// PNG compression: fast (fdeflate; chosen by measurement: as fast as
+    /// ffmpeg with files of the same size), default (zlib balanced), best
+    #[arg(long, value_enum, value_name = "LEVEL", default_value_t = PngCompression::Fast)]
+    png_compression: PngCompression,
+
+    /// JPEG quality, 1 to 100
+    #[arg(long, value_name = "Q", default_value_t = 90, value_parser = clap::value_parser!(u8).range(1..=100))]
+    jpeg_quality: u8,
+
+    /// One frame every SECONDS of media time, by pts (the first frame, then
+    /// the first at or after each step), as thumbnails are made; default:
+    /// every frame
+    #[arg(long, value_name = "SECONDS", value_parser = positive_seconds)]
+    every: Option<f64>,
+
+    /// Stop after writing N images
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    max_frames: Option<u64>,
+
+    /// Start SECONDS into the input (VLC's :start-time)
+    #[arg(long, value_name = "SECONDS", value_parser = seconds)]
+    start: Option<f64>,
+
+    /// Stop SECONDS into the input (VLC's :stop-time)
+    #[arg(long, value_name = "SECONDS", value_parser = positive_seconds)]
+    stop: Option<f64>,
+
+    /// Scale the pictures to WIDTHxHEIGHT (VLC's transcode scaling)
+    #[arg(long, value_name = "WIDTHxHEIGHT", value_parser = size, conflicts_with = "width")]
+    scale: Option<(u32, u32)>,
+
+    /// Scale the pictures to WIDTH pixels wide, keeping their aspect ratio
+    #[arg(long, value_name = "WIDTH", value_parser = clap::value_parser!(u32).range(1..=16384))]
+    width: Option<u32>,
+
+    /// Grab no video
+    #[arg(long)]
+    no_video: bool,
+
+    /// Grab no audio
+    #[arg(long)]
+    no_audio: bool,
+
+    /// Where the sound goes [default: DIR/audio.wav]
+    #[arg(long, value_name = "FILE")]
+    wav: Option<PathBuf>,
+
+    /// Play at the media's own pace (smem's time-sync) instead of as fast as VLC decodes
+    #[arg(long)]
+    realtime: bool,
+
+    /// Let up to N frames per track wait for smem's delivery thread instead
+    /// of delivering each on VLC's thread (smem's queue; 0 to 1000)
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u16).range(0..=1000))]
+    queue: u16,
+
+    /// What a full queue does (smem's drop)
+    #[arg(long, value_enum, value_name = "POLICY", default_value_t = Drop::None)]
+    drop: Drop,
+
+    /// For live inputs: --queue 1 --drop oldest, so a slow disk or encoder
+    /// always gets the newest frame instead of falling behind
+    #[arg(long, conflicts_with_all = ["queue", "drop"])]
+    latest: bool,
+
+    /// A VLC media option, e.g. :input-slave=sound.wav (repeatable)
+    #[arg(long = "media-option", value_name = "OPTION")]
+    media_options: Vec<String>,
+
+    /// Encoding threads [default: the number of cores]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    workers: Option<u16>,
+
+    /// No progress bar (it is shown only when stderr is a terminal anyway)
+    #[arg(long)]
+    no_progress: bool,
+
+    /// Give up after SECONDS
+    #[arg(long, value_name = "SECONDS", value_parser = positive_seconds)]
+    timeout: Option<f64>,
+
+    /// Print the summary as one JSON object
+    #[arg(long)]
+    json: bool,
+
+    /// Leave glibc's malloc as it is. By default it is tuned before VLC
+    /// starts (M_MMAP_MAX=0, M_TRIM_THRESHOLD=2147483647, M_ARENA_MAX=1) so
+    /// that VLC stops faulting its picture buffers in again every frame:
+    /// 2-3x faster transcodes, memory kept for reuse
+    #[arg(long)]
+    no_tune_allocator: bool,
+}
+
+fn seconds(text: &str) -> Result<f64, String> {
+    text.parse::<f64>().ok().filter(|s| s.is_finite() && *s >= 0.0).ok_or_else(|| format!("{text:?} is not a number of seconds"))
+}
+
+fn positive_seconds(text: &str) -> Result<f64, String> {
+    seconds(text).and_then(|s| if s > 0.0 { Ok(s) } else { Err("it must be above 0".into()) })
+}
+
+fn size(text: &str) -> Result<(u32, u32), String> {
+    let parse = |n: &str| n.parse::<u32>().ok().filter(|n| (1..=16384).contains(n));
+    match text.split_once(['x', 'X']).map(|(w, h)| (parse(w), parse(h))) {
+        Some((Some(w), Some(h))) => Ok((w, h)),
+        _ => Err(format!("{text:?} is not WIDTHxHEIGHT (e.g. 640x360)")),
+    }
+}
+
+/// Which frames become images: one per `every` seconds of pts.
+#[derive(Debug, Default)]
+struct Selection {
+    every_us: Option<i64>,
+    next_pts: Option<i64>,
+}
+
+impl Selection {
+    fn new(every: Option<f64>) -> Self {
+        Selection { every_us: every.map(|s| (s * 1e6).round() as i64), next_pts: None }
+    }
+
+    fn wants(&mut self, pts: i64) -> bool {
+        let Some(step) = self.every_us else { return true };
+        match self.next_pts {
+            Some(next) if pts < next => false,
+            Some(next) => {
+                // The next step after this frame (several if the input jumped).
+                self.next_pts = Some(next + step * ((pts - next) / step + 1));
+                true
+            }
+            None => {
+                self.next_pts = Some(pts + step);
+                true
+            }
+        }
+    }
+}
+
+/// One WAV file: the first audio format; blocks of another are counted.
+struct Wav {
+    path: PathBuf,
+    writer: Option<hound::WavWriter<std::io::BufWriter<std::fs::File>>>,
+    format: Option<(u32, u32)>,
+    bytes: u64,
+    other_format_blocks: u64,
+}
+
+impl Wav {
+    fn write(&mut self, block: &OwnedAudioBlock) -> Result<(), String> {
+        let failed = |e: hound::Error| format!("{}: {e}", self.path.display());
+        let format = (block.channels, block.rate);
+        if self.writer.is_none() {
+            let spec = hound::WavSpec { channels: block.channels as u16, sample_rate: block.rate, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
+            self.writer = Some(hound::WavWriter::create(&self.path, spec).map_err(failed)?);
+            self.format = Some(format);
+        }
+        if self.format != Some(format) {
+            self.other_format_blocks += 1; // one WAV holds one format
+            return Ok(());
+        }
+        let writer = self.writer.as_mut().expect("created above");
+        let mut samples = writer.get_i16_writer((block.data.len() / 2) as u32);
+        for pair in block.data.chunks_exact(2) {
+            samples.write_sample(i16::from_le_bytes([pair[0], pair[1]]));
+        }
+        samples.flush().map_err(|e| format!("{}: {e}", self.path.display()))?;
+        self.bytes += block.data.len() as u64;
+        Ok(())
+    }
+
+    fn finish(self) -> Result<u64, String> {
+        if let Some(w) = self.writer {
+            w.finalize().map_err(|e| format!("{}: {e}", self.path.display()))?;
+        }
+        Ok(self.bytes)
+    }
+}
+
+/// What the grab did: printed as `key: value` lines, or as JSON.
+#[derive(Debug, Default, Serialize)]
+struct Summary {
+    input: String,
+    video_tracks: usize,
+    audio_tracks: usize,
+    video_formats: Vec<String>,
+    video_frames: u64,
+    first_pts: Option<i64>,
+    last_pts: Option<i64>,
+    images: u64,
+    image_format: String,
+    image_bytes: u64,
+    output: String,
+    audio_formats: Vec<String>,
+    audio_blocks: u64,
+    audio_samples: u64,
+    wav_file: Option<String>,
+    wav_bytes: u64,
+    wav_skipped_blocks: u64,
+    wall_seconds: f64,
+    frames_per_second: f64,
+    ended: String,
+}
+
+impl Summary {
+    fn print_lines(&self) {
+        let list = |v: &[String]| if v.is_empty() { "none".to_owned() } else { v.join(", ") };
+        println!("input: {}", self.input);
+        println!("tracks: {} video, {} audio", self.video_tracks, self.audio_tracks);
+        println!("video_formats: {}", list(&self.video_formats));
+        println!("video_frames: {}", self.video_frames);
+        if let (Some(first), Some(last)) = (self.first_pts, self.last_pts) {
+            println!("video_pts: {first} .. {last} ({:.2} s)", (last - first) as f64 / 1e6);
+        }
+        println!("images: {} {} ({} bytes) in {}", self.images, self.image_format, self.image_bytes, self.output);
+        println!("audio_formats: {}", list(&self.audio_formats));
+        println!("audio_blocks: {}", self.audio_blocks);
+        println!("audio_samples: {}", self.audio_samples);
+        if let Some(wav) = &self.wav_file {
+            println!("wav_file: {wav} ({} bytes of PCM)", self.wav_bytes);
+        }
+        if self.wav_skipped_blocks > 0 {
+            println!("wav_skipped_blocks: {} (a later audio format; one WAV holds one)", self.wav_skipped_blocks);
+        }
+        println!("wall_seconds: {:.3}", self.wall_seconds);
+        println!("frames_per_second: {:.1}", self.frames_per_second);
+        println!("ended: {}", self.ended);
+    }
+}
+
+/// Where the frames go.
+enum Sink {
+    Pool(Pool),
+    Raw(RawWriter),
+    Count,
+}
+
+fn progress_bar(args: &Args) -> ProgressBar {
+    if args.no_progress || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr_with_hz(10));
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} [{bar:30}] {percent:>3}%  {msg}  ETA {eta}")
+            .expect("a valid template")
+            .progress_chars("#>-"),
+    );
+    bar
+}
+
+fn show(bar: &ProgressBar, p: &Progress) {
+    let rate = p.video_frames as f64 / p.elapsed.as_secs_f64().max(1e-3);
+    if p.length_ms > 0 {
+        bar.set_length(p.length_ms as u64);
+        bar.set_position(p.time_ms.clamp(0, p.length_ms) as u64);
+    }
+    bar.set_message(format!(
+        "{:.1}/{:.1} s  {} frames ({rate:.1}/s)  {} audio blocks",
+        p.time_ms.max(0) as f64 / 1000.0,
+        p.length_ms.max(0) as f64 / 1000.0,
+        p.video_frames,
+        p.audio_blocks
+    ));
+}
+
+fn grab(args: &Args) -> Result<Summary, String> {
+    std::fs::create_dir_all(&args.output).map_err(|e| format!("{}: {e}", args.output.display()))?;
+    let (queue, drop) = if args.latest { (1, DropPolicy::Oldest) } else {
+        (usize::from(args.queue), match args.drop { Drop::None => DropPolicy::None, Drop::Oldest => DropPolicy::Oldest, Drop::Newest => DropPolicy::Newest })
+    };
+    let scale = match (args.scale, args.width) {
+        (Some((w, h)), _) => (Some(w), Some(h)),
+        (None, width) => (width, None),
+    };
+    let mut grab = Grab::new(args.input.clone()).realtime(args.realtime).queue(queue, drop).tune_allocator(!args.no_tune_allocator).scale(scale.0, scale.1);
+    if let Some(start) = args.start {
+        grab = grab.media_option(format!(":start-time={start}"));
+    }
+    if let Some(stop) = args.stop {
+        grab = grab.media_option(format!(":stop-time={stop}"));
+    }
+    for option in &args.media_options {
+        grab = grab.media_option(option.clone());
+    }
+    if let Some(t) = args.timeout {
+        grab = grab.timeout(Duration::from_secs_f64(t));
+    }
+    let bar = progress_bar(args);
+    let shown = bar.clone();
+    grab = grab.on_progress(move |p| show(&shown, p));
+
+    let workers = args.workers.map_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()), usize::from);
+    let mut sink = match (args.no_video, args.format) {
+        (true, _) | (_, Format::None) => Sink::Count,
+        (false, Format::Raw) => Sink::Raw(RawWriter::create(&args.output)?),
+        // Two frames a worker wait at most: bounded memory, busy workers.
+        (false, format) => Sink::Pool(Pool::start(&args.output, format, args.png_compression, args.jpeg_quality, workers, 2 * workers)),
+    };
+    let mut wav = Wav {
+        path: args.wav.clone().unwrap_or_else(|| args.output.join("audio.wav")),
+        writer: None,
+        format: None,
+        bytes: 0,
+        other_format_blocks: 0,
+    };
+    let mut selection = Selection::new(args.every);
+    let mut s = Summary { input: args.input.clone(), output: args.output.display().to_string(), ..Summary::default() };
+    let video = (!args.no_video).then_some(VideoChroma::Rv24);
+    let audio = (!args.no_audio).then_some(AudioSample::S16l);
+    if video.is_none() && audio.is_none() {
+        return Err("--no-video and --no-audio leave nothing to grab".into());
+    }
+
+    let mut frames = grab.frames(video, audio, 4);
+    let mut failure = None;
+    for item in &mut frames {
+        let written = match item {
+            Item::Video(frame) => {
+                s.video_frames += 1;
+                s.first_pts.get_or_insert(frame.pts);
+                s.last_pts = Some(frame.pts);
+                let format = format!("{}x{} RGB", frame.width, frame.height);
+                if !s.video_formats.contains(&format) {
+                    s.video_formats.push(format);
+                }
+                if !selection.wants(frame.pts) || args.max_frames.is_some_and(|max| s.images >= max) {
+                    Ok(())
+                } else {
+                    s.images += 1;
+                    let job = Job { number: s.video_frames, frame };
+                    match &mut sink {
+                        Sink::Pool(pool) => pool.write(job),
+                        Sink::Raw(raw) => raw.write(job),
+                        Sink::Count => Ok(()),
+                    }
+                }
+            }
+            Item::Audio(block) => {
+                s.audio_blocks += 1;
+                s.audio_samples += block.samples as u64;
+                let format = format!("{} channels {} Hz s16l", block.channels, block.rate);
+                if !s.audio_formats.contains(&format) {
+                    s.audio_formats.push(format);
+                }
+                wav.write(&block)
+            }
+        };
+        if let Err(e) = written {
+            failure = Some(e);
+            break;
+        }
+        // Every image asked for is on its way: stop VLC (audio too).
+        if args.max_frames.is_some_and(|max| s.images >= max) {
+            break;
+        }
+    }
+    let end = frames.finish();
+    bar.finish_and_clear();
+    let (images, bytes) = match sink {
+        Sink::Pool(pool) => pool.finish(),
+        Sink::Raw(raw) => raw.finish(),
+        Sink::Count => Ok((s.images, 0)),
+    }?;
+    let wav_skipped = wav.other_format_blocks;
+    let wav_path = wav.path.display().to_string();
+    s.wav_bytes = wav.finish()?;
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    let end = end.map_err(|e| match e {
+        Error::Input(why) => why,
+        other => other.to_string(),
+    })?;
+    if s.video_frames == 0 && s.audio_blocks == 0 && end.reason == EndReason::Ended {
+        let why = end.vlc_errors.first().map(|e| format!(" (VLC: {e})")).unwrap_or_default();
+        return Err(format!("{}: no video or audio could be decoded{why}", args.input));
+    }
+    (s.images, s.image_bytes) = (images, bytes);
+    s.image_format = format!("{:?}", args.format).to_lowercase();
+    s.wav_file = (s.wav_bytes > 0).then_some(wav_path);
+    s.wav_skipped_blocks = wav_skipped;
+    (s.video_tracks, s.audio_tracks) = (end.video_tracks, end.audio_tracks);
+    s.wall_seconds = end.wall.as_secs_f64();
+    s.frames_per_second = if s.wall_seconds > 0.0 { s.video_frames as f64 / s.wall_seconds } else { 0.0 };
+    s.ended = format!("{:?}", end.reason);
+    Ok(s)
+}
+
+fn main() -> ExitCode {
+    let args = match Args::try_parse() {
+        Ok(args) => args,
+        Err(e) if matches!(e.kind(), clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion) => {
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            // clap's message, on one line; --help says the rest.
+            let text = e.to_string();
+            let first = text.lines().next().unwrap_or("bad arguments").trim_start_matches("error: ");
+            eprintln!("smem-grab: {first} (see smem-grab --help)");
+            return ExitCode::from(2);
+        }
+    };
+    match grab(&args) {
+        Ok(summary) if args.json => {
+            println!("{}", serde_json::to_string(&summary).expect("the summary serializes"));
+            ExitCode::SUCCESS
+        }
+        Ok(summary) => {
+            summary.print_lines();
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("smem-grab: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_keeps_the_first_frame_at_or_after_each_step() {
+        let mut s = Selection::new(Some(1.0));
+        let kept: Vec<i64> = (0..100).map(|n| 1_000_000 + n * 40_000).filter(|&pts| s.wants(pts)).collect();
+        assert_eq!(kept, [1_000_000, 2_000_000, 3_000_000, 4_000_000]);
+        // A jump forward keeps the next frame and steps on from it.
+        let mut s = Selection::new(Some(1.0));
+        assert!(s.wants(0) && !s.wants(500_000) && s.wants(5_300_000) && !s.wants(5_900_000) && s.wants(6_000_000));
+        let mut all = Selection::new(None);
+        assert!((0..10).all(|n| all.wants(n)));
+    }
+
+    #[test]
+    fn sizes_and_seconds() {
+        assert_eq!(size("640x360"), Ok((640, 360)));
+        assert_eq!(size("64X48"), Ok((64, 48)));
+        for bad in ["640", "0x10", "x", "640x", "99999x10", "axb"] {
+            assert!(size(bad).is_err(), "{bad}");
+        }
+        assert_eq!(seconds("1.5"), Ok(1.5));
+        assert!(seconds("-1").is_err() && seconds("nan").is_err() && positive_seconds("0").is_err());
+    }
+
+    #[test]
+    fn arguments_are_checked_by_clap() {
+        let parse = |a: &[&str]| Args::try_parse_from(std::iter::once("smem-grab").chain(a.iter().copied()));
+        assert!(parse(&["in.mkv"]).is_ok());
+        assert!(parse(&[]).is_err());
+        assert!(parse(&["in.mkv", "--scale", "640x360", "--width", "320"]).is_err());
+        assert!(parse(&["in.mkv", "--latest", "--queue", "2"]).is_err());
+        assert!(parse(&["in.mkv", "--jpeg-quality", "0"]).is_err());
+        assert!(parse(&["in.mkv", "--format", "gif"]).is_err());
+        let a = parse(&["in.mkv", "--every", "10", "--format", "jpeg", "--png-compression", "best"]).unwrap();
+        assert_eq!((a.every, a.format, a.png_compression), (Some(10.0), Format::Jpeg, PngCompression::Best));
+    }
+}

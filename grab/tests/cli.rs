@@ -1,0 +1,249 @@
+//! smem-grab under real libvlc, with the smem-rs plugin built in this
+//! workspace, on media the tests generate. Its files are read back with
+//! independent decoders (png, hound), and the frames it selects are told
+//! apart by their pictures: the generated clip's bar moves 4 pixels a
+//! frame, so at 480 pixels wide each of its 100 frames differs.
+
+#[path = "../../src/bin/smem-host/media.rs"]
+#[allow(dead_code)]
+mod media;
+#[path = "../../tests/common/plugin_copy.rs"]
+mod plugin_copy;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+const EXE: &str = env!("CARGO_BIN_EXE_smem-grab");
+
+fn plugins() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| plugin_copy::copy_plugin(Path::new(EXE).parent().unwrap(), "grab-test-plugins"))
+}
+
+fn grab(args: &[&str]) -> Output {
+    Command::new(EXE).args(args).env("VLC_PLUGIN_PATH", plugins()).output().expect("cannot run smem-grab")
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = grab(args);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "smem-grab {args:?}: {stdout}{}", String::from_utf8_lossy(&out.stderr));
+    stdout
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(EXE).parent().unwrap().join("grab-scratch").join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// (width, height, RGB pixels) of a PNG, decoded by the png crate.
+fn read_png(path: &Path) -> (u32, u32, Vec<u8>) {
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut pixels).unwrap();
+    assert_eq!((info.color_type, info.bit_depth), (png::ColorType::Rgb, png::BitDepth::Eight));
+    pixels.truncate(info.buffer_size());
+    (info.width, info.height, pixels)
+}
+
+/// The clip every selection test uses: 100 frames, 480x64, 25 fps.
+fn clip(dir: &Path) -> String {
+    let y4m = dir.join("in.y4m");
+    media::write_y4m(s(&y4m), 480, 64, 25, 100).unwrap();
+    s(&y4m).to_owned()
+}
+
+/// Every frame as delivered, from --format raw: (pixels of each, pts of each).
+fn raw_frames(dir: &Path, input: &str, extra: &[&str]) -> (Vec<Vec<u8>>, Vec<i64>) {
+    let out = dir.join("raw");
+    let mut args = vec![input, "-o", s(&out), "--format", "raw", "--no-audio"];
+    args.extend(extra);
+    ok(&args);
+    let sidecar: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("video.json")).unwrap()).unwrap();
+    let frame_bytes = sidecar["frame_bytes"].as_u64().unwrap() as usize;
+    let pixels = std::fs::read(out.join("video.rgb")).unwrap();
+    let pts = sidecar["frames"].as_array().unwrap().iter().map(|f| f[1].as_i64().unwrap()).collect();
+    (pixels.chunks(frame_bytes).map(<[u8]>::to_vec).collect(), pts)
+}
+
+/// The PNGs of a folder, in name order.
+fn pngs(dir: &Path) -> Vec<(String, (u32, u32, Vec<u8>))> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".png"))
+        .collect();
+    names.sort();
+    names.into_iter().map(|n| (n.clone(), read_png(&dir.join(&n)))).collect()
+}
+
+#[test]
+fn pngs_hold_exactly_the_frames_delivered() {
+    let dir = scratch("pngs");
+    let input = clip(&dir);
+    let (frames, _) = raw_frames(&dir, &input, &[]);
+    assert_eq!(frames.len(), 100);
+    let out = dir.join("png");
+    let summary = ok(&[&input, "-o", s(&out), "--no-audio"]);
+    assert!(summary.contains("images: 100 png"), "{summary}");
+    let written = pngs(&out);
+    assert_eq!(written.len(), 100);
+    for (n, (name, (w, h, pixels))) in written.iter().enumerate() {
+        assert_eq!(name, &format!("frame-{:06}.png", n + 1));
+        assert_eq!((*w, *h), (480, 64));
+        assert!(*pixels == frames[n], "{name}: pixels differ from the frame delivered");
+    }
+    // Every frame differs, so the selection tests below can tell them apart.
+    assert!(frames.windows(2).all(|w| w[0] != w[1]));
+
+    // A PNG picture as input (VLC decodes it with libpng): the RGB order
+    // survives the whole way.
+    let (w, h) = (40u32, 30u32);
+    let rgb: Vec<u8> = (0..w * h).flat_map(|i| [(i * 7) as u8, (i / w * 8) as u8, (i % w * 6) as u8]).collect();
+    let picture = dir.join("in.png");
+    let mut encoder = png::Encoder::new(std::fs::File::create(&picture).unwrap(), w, h);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.write_header().unwrap().write_image_data(&rgb).unwrap();
+    let out = dir.join("picture");
+    ok(&[s(&picture), "-o", s(&out), "--max-frames", "2", "--media-option", ":image-duration=1"]);
+    let written = pngs(&out);
+    assert_eq!(written.len(), 2);
+    assert!(written.iter().all(|(_, (pw, ph, p))| (*pw, *ph) == (w, h) && *p == rgb), "the picture's pixels differ");
+}
+
+#[test]
+fn every_start_stop_and_scale_pick_and_size_the_right_frames() {
+    let dir = scratch("select");
+    let input = clip(&dir);
+    let (frames, pts) = raw_frames(&dir, &input, &[]);
+
+    // --every 1: frames 1, 26, 51, 76 (0, 1, 2, 3 s), by pts and by picture.
+    let out = dir.join("every");
+    ok(&[&input, "-o", s(&out), "--every", "1", "--no-audio"]);
+    let written = pngs(&out);
+    let names: Vec<&str> = written.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["frame-000001.png", "frame-000026.png", "frame-000051.png", "frame-000076.png"]);
+    for (name, (_, _, pixels)) in &written {
+        let n: usize = name[6..12].parse().unwrap();
+        assert!(*pixels == frames[n - 1], "{name} is not frame {n}");
+    }
+    assert_eq!([pts[25] - pts[0], pts[50] - pts[0], pts[75] - pts[0]], [1_000_000, 2_000_000, 3_000_000]);
+
+    // --start 1 --stop 2: the second second of the clip. Now and then VLC's
+    // avformat demuxer (which reads y4m here) hands out the first frame it
+    // probed before it seeks; that frame is no doing of ours, and is not
+    // counted.
+    let (mut segment, _) = raw_frames(&dir, &input, &["--start", "1", "--stop", "2"]);
+    let index = |f: &Vec<u8>| frames.iter().position(|g| g == f).expect("a frame of the clip");
+    if index(&segment[0]) == 0 {
+        eprintln!("--start 1: VLC's demuxer let frame 0 out first");
+        segment.remove(0);
+    }
+    let first = index(&segment[0]);
+    assert!((24..=26).contains(&first), "--start 1 began at frame {first}");
+    assert!((23..=27).contains(&segment.len()), "{} frames in one second", segment.len());
+    for (i, f) in segment.iter().enumerate() {
+        assert_eq!(index(f), first + i, "frame {i} of the segment");
+    }
+
+    // --scale and --width: transcode's scaling, aspect kept with --width.
+    for (args, size) in [(["--scale", "160x32"], (160, 32)), (["--width", "240"], (240, 32))] {
+        let out = dir.join(format!("scale-{}", args[1]));
+        ok(&[&input, "-o", s(&out), "--max-frames", "3", "--no-audio", args[0], args[1]]);
+        let written = pngs(&out);
+        assert_eq!(written.len(), 3, "{args:?}");
+        assert!(written.iter().all(|(_, (w, h, _))| (*w, *h) == size), "{args:?}: {:?}", written[0].1 .0);
+    }
+}
+
+#[test]
+fn wav_jpeg_and_json_summaries() {
+    let dir = scratch("wav");
+    let wav = dir.join("in.wav");
+    media::write_wav(s(&wav), 44_100, 2, 1.0).unwrap();
+    let out = dir.join("out");
+    ok(&[s(&wav), "-o", s(&out)]);
+    let mut reader = hound::WavReader::open(out.join("audio.wav")).unwrap();
+    let spec = reader.spec();
+    assert_eq!((spec.channels, spec.sample_rate, spec.bits_per_sample), (2, 44_100, 16));
+    let samples: Vec<i16> = reader.samples::<i16>().map(Result::unwrap).collect();
+    let input: Vec<i16> = media::read_wav_pcm(s(&wav)).unwrap().chunks_exact(2).map(|b| i16::from_le_bytes([b[0], b[1]])).collect();
+    // VLC's core keeps back the last audio block at end of stream.
+    assert!(input.starts_with(&samples) && samples.len() * 10 >= input.len() * 9, "{} of {} samples", samples.len(), input.len());
+
+    let input = clip(&dir);
+    let out = dir.join("jpeg");
+    let json = ok(&[&input, "-o", s(&out), "--format", "jpeg", "--every", "2", "--json", "--no-audio"]);
+    let summary: serde_json::Value = serde_json::from_str(json.trim()).unwrap_or_else(|e| panic!("{e}: {json}"));
+    assert_eq!((summary["video_frames"].as_u64(), summary["images"].as_u64()), (Some(100), Some(2)), "{summary}");
+    assert_eq!(summary["image_format"], "jpeg");
+    assert_eq!(summary["ended"], "Ended");
+    for name in ["frame-000001.jpg", "frame-000051.jpg"] {
+        let bytes = std::fs::read(out.join(name)).unwrap();
+        assert!(bytes.starts_with(&[0xFF, 0xD8]) && bytes.ends_with(&[0xFF, 0xD9]), "{name} is not a JPEG");
+    }
+}
+
+#[test]
+fn bad_arguments_and_inputs_get_one_message_and_a_status() {
+    let dir = scratch("bad");
+    let garbage = dir.join("garbage.mkv");
+    std::fs::write(&garbage, b"this is not a video").unwrap();
+    let missing = dir.join("missing.mkv");
+    for (args, status, message) in [
+        (vec![], 2, "smem-grab: the following required arguments were not provided"),
+        (vec!["a.mkv", "--format", "gif"], 2, "invalid value 'gif' for '--format <FORMAT>'"),
+        (vec!["a.mkv", "--frobnicate"], 2, "unexpected argument '--frobnicate'"),
+        (vec!["a.mkv", "--scale", "640"], 2, "is not WIDTHxHEIGHT"),
+        (vec!["a.mkv", "--every", "0"], 2, "it must be above 0"),
+        (vec!["a.mkv", "--latest", "--queue", "2"], 2, "cannot be used with"),
+        (vec![s(&missing)], 1, "no such file"),
+        (vec![s(&garbage), "-o", s(&dir)], 1, "no video or audio could be decoded"),
+    ] {
+        let run = grab(&args);
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(status), "{args:?}: {stderr}");
+        let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+        assert_eq!(lines.len(), 1, "{args:?}: {stderr}");
+        assert!(lines[0].starts_with("smem-grab: ") && lines[0].contains(message), "{args:?}: {stderr}");
+    }
+    let version = ok(&["--version"]);
+    assert!(version.starts_with("smem-grab "), "{version}");
+}
+
+#[test]
+fn progress_bar_and_help_in_a_terminal() {
+    let dir = scratch("tty");
+    let y4m = dir.join("in.y4m");
+    media::write_y4m(s(&y4m), 64, 48, 25, 40).unwrap(); // 1.6 s, played in real time
+    let run_in_terminal = |args: &str| {
+        // `script` gives the grabber a terminal; its output is the transcript.
+        let out = Command::new("script")
+            .args(["-qec", &format!("{EXE} {args}"), "/dev/null"])
+            .env("VLC_PLUGIN_PATH", plugins())
+            .output()
+            .expect("script (util-linux)");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(out.status.success(), "{text}");
+        text
+    };
+    let text = run_in_terminal(&format!("{} -o {} --format none --realtime", s(&y4m), s(&dir.join("out"))));
+    assert!(text.contains("[#") && text.contains('%') && text.contains("frames (") && text.contains("ETA"), "no progress bar:\n{text}");
+    assert!(text.contains("video_frames: 40") && text.contains("frames_per_second:"), "no summary:\n{text}");
+    // Not a terminal: no bar, just the summary.
+    let plain = grab(&[s(&y4m), "-o", s(&dir.join("out")), "--format", "none"]);
+    assert!(!String::from_utf8_lossy(&plain.stderr).contains("[#"));
+
+    let help = run_in_terminal("--help");
+    for option in ["--every", "--start", "--stop", "--scale", "--width", "--format", "--png-compression", "--json", "--latest", "--queue", "--no-tune-allocator", "Exit status"] {
+        assert!(help.contains(option), "--help does not explain {option}:\n{help}");
+    }
+}
