@@ -32,7 +32,7 @@ Examples:
 Exit status: 0 done, 1 the input could not be grabbed, 2 bad arguments.";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-enum Drop {
+enum QueueDrop {
     /// VLC waits for room: nothing is lost.
     None,
     /// The oldest waiting frame is dropped: the newest always gets through.
@@ -113,8 +113,8 @@ struct Args {
     queue: u16,
 
     /// What a full queue does (smem's drop)
-    #[arg(long, value_enum, value_name = "POLICY", default_value_t = Drop::None)]
-    drop: Drop,
+    #[arg(long, value_enum, value_name = "POLICY", default_value_t = QueueDrop::None)]
+    drop: QueueDrop,
 
     /// For live inputs: --queue 1 --drop oldest, so a slow disk or encoder
     /// always gets the newest frame instead of falling behind
@@ -323,7 +323,7 @@ fn show(bar: &ProgressBar, p: &Progress) {
 fn grab(args: &Args) -> Result<Summary, String> {
     std::fs::create_dir_all(&args.output).map_err(|e| format!("{}: {e}", args.output.display()))?;
     let (queue, drop) = if args.latest { (1, DropPolicy::Oldest) } else {
-        (usize::from(args.queue), match args.drop { Drop::None => DropPolicy::None, Drop::Oldest => DropPolicy::Oldest, Drop::Newest => DropPolicy::Newest })
+        (usize::from(args.queue), match args.drop { QueueDrop::None => DropPolicy::None, QueueDrop::Oldest => DropPolicy::Oldest, QueueDrop::Newest => DropPolicy::Newest })
     };
     let scale = match (args.scale, args.width) {
         (Some((w, h)), _) => (Some(w), Some(h)),
