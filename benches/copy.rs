@@ -21,7 +21,8 @@ use smem_rs_plugin::smem::formats::chroma;
 use smem_rs_plugin::smem::geometry::{packed_size, FramePlan};
 
 /// (name, chroma, coded width x height, visible width x height)
-const CASES: &[(&str, &[u8; 4], (u32, u32), (u32, u32))] = &[
+type Case = (&'static str, &'static [u8; 4], (u32, u32), (u32, u32));
+const CASES: &[Case] = &[
     ("rv32_1080p", b"RV32", (1920, 1080), (1920, 1080)),
     ("rv32_4k", b"RV32", (3840, 2160), (3840, 2160)),
     ("i420_1080p", b"I420", (1920, 1080), (1920, 1080)),

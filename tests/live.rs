@@ -89,7 +89,7 @@ fn a_slow_consumer_of_a_live_stream_stays_current_with_queue_1_drop_oldest() {
         assert_eq!(run.num("video_errors"), 0.0, "{name}: {}", run.stdout);
     }
     let (lag_latest, lag_default) = (lags(&latest), lags(&default));
-    let tail = |l: &[f64]| l[l.len().saturating_sub(10)..].iter().sum::<f64>() / l.len().min(10).max(1) as f64;
+    let tail = |l: &[f64]| l[l.len().saturating_sub(10)..].iter().sum::<f64>() / l.len().clamp(1, 10) as f64;
     let (rss, frames) = (rss_kb(&latest), lag_latest.len());
     eprintln!(
         "live, 20 s at 25 fps, 80 ms callback: queue=1,drop=oldest {frames} frames, lag at the end {:.2} s, \

@@ -74,7 +74,7 @@ fn option_sets_validate_consistently() {
                 for pair in [options.video, options.audio].into_iter().flatten() {
                     prop_assert!(pair.prerender != 0 && pair.postrender != 0);
                 }
-                prop_assert_eq!(options.time_sync, sync.as_deref().map_or(true, |s| parse_bool(s).unwrap()));
+                prop_assert_eq!(options.time_sync, sync.as_deref().is_none_or(|s| parse_bool(s).unwrap()));
                 let frames = queue.as_deref().map_or(0, |q| parse_queue(q).unwrap());
                 let policy = drop.as_deref().map_or(Default::default(), |d| parse_drop(d).unwrap());
                 match options.delivery {

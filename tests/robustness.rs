@@ -176,7 +176,7 @@ fn playlist_options_never_reach_a_callback_nor_change_the_applications_chain() {
         //    the item plays, and no callback is reached from the playlist.
         let run = play(Smem::Ours, &dir, &list, &["--playlist", "--no-sout", "--fill-template", &template, &list]);
         assert_survived(&run, &list);
-        assert!(std::fs::read_to_string(&list).unwrap().contains(&format!("video-data=4096")));
+        assert!(std::fs::read_to_string(&list).unwrap().contains("video-data=4096"));
         assert_eq!(run.get("playlist_items"), "1", "{list}: {}", run.stdout);
         assert_eq!(run.get("state"), "Ended", "{list}");
         assert!(run.log_has("using video decoder module"), "{list}: the item did not play:\n{}", run.log);
@@ -263,7 +263,7 @@ fn seeking_flushes_and_playback_goes_on() {
     assert!(run.log_has("smem_rs: video track flushed") && run.log_has("smem_rs: audio track flushed"), "{}", run.log);
     let frames = run.num("video_frames");
     // Frames up to about 1 s read ahead, then the last second after the seek.
-    assert!(frames >= 25.0 && frames < 90.0, "{frames} video frames");
+    assert!((25.0..90.0).contains(&frames), "{frames} video frames");
     assert_eq!(run.num("video_errors") + run.num("audio_errors"), 0.0);
 }
 

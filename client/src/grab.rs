@@ -193,6 +193,7 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 
 type VideoFn<'a> = Box<dyn FnMut(&VideoFrame<'_>) + Send + 'a>;
+type ProgressFn<'a> = Box<dyn FnMut(&Progress) + Send + 'a>;
 type AudioFn<'a> = Box<dyn FnMut(&AudioBlock<'_>) + Send + 'a>;
 
 /// Who gets a kind's frames: a closure that borrows them (push), or the
@@ -215,7 +216,7 @@ pub struct Grab<'a> {
     realtime: bool,
     media_options: Vec<String>,
     vlc_args: Vec<String>,
-    progress: Option<Box<dyn FnMut(&Progress) + Send + 'a>>,
+    progress: Option<ProgressFn<'a>>,
     stop: Arc<AtomicBool>,
     timeout: Option<Duration>,
     queue: Option<(usize, DropPolicy)>,

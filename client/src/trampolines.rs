@@ -15,12 +15,15 @@ pub(crate) enum Meta {
     Audio { channels: c_uint, rate: c_uint, nb_samples: c_uint, pts: i64 },
 }
 
+type BorrowFn<'a> = Box<dyn FnMut(&[u8], Meta) + Send + 'a>;
+type OwnFn<'a> = Box<dyn FnMut(Buffer, Meta) + Send + 'a>;
+
 /// Where a sink's frames go.
 pub(crate) enum Deliver<'a> {
     /// Push closures borrow the bytes; the buffer then goes back to the pool.
-    Borrowed(Box<dyn FnMut(&[u8], Meta) + Send + 'a>),
+    Borrowed(BorrowFn<'a>),
     /// The pull queue takes the buffer itself; dropping the item returns it.
-    Owned(Box<dyn FnMut(Buffer, Meta) + Send + 'a>),
+    Owned(OwnFn<'a>),
 }
 
 /// One kind of track's buffers and the function that receives its frames.

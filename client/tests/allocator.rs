@@ -5,7 +5,6 @@
 //! child process with it set, once tuned and once not.
 
 #[path = "../../src/bin/smem-host/media.rs"]
-#[allow(dead_code)]
 mod media;
 #[path = "../../tests/common/plugin_copy.rs"]
 mod plugin_copy;

@@ -2,7 +2,6 @@
 //! plugin built in this workspace, on media the tests generate.
 
 #[path = "../../src/bin/smem-host/media.rs"]
-#[allow(dead_code)]
 mod media;
 #[path = "../../tests/common/plugin_copy.rs"]
 mod plugin_copy;

@@ -5,7 +5,6 @@
 //! through this allocator: what is counted is the client library's work.)
 
 #[path = "../../src/bin/smem-host/media.rs"]
-#[allow(dead_code)]
 mod media;
 #[path = "../../tests/common/plugin_copy.rs"]
 mod plugin_copy;

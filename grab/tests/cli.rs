@@ -5,7 +5,6 @@
 //! frame, so at 480 pixels wide each of its 100 frames differs.
 
 #[path = "../../src/bin/smem-host/media.rs"]
-#[allow(dead_code)]
 mod media;
 #[path = "../../tests/common/plugin_copy.rs"]
 mod plugin_copy;
@@ -74,8 +73,11 @@ fn raw_frames(dir: &Path, input: &str, extra: &[&str]) -> (Vec<Vec<u8>>, Vec<i64
     (pixels.chunks(frame_bytes).map(<[u8]>::to_vec).collect(), pts)
 }
 
+/// A PNG file's name and its (width, height, RGB pixels).
+type Png = (String, (u32, u32, Vec<u8>));
+
 /// The PNGs of a folder, in name order.
-fn pngs(dir: &Path) -> Vec<(String, (u32, u32, Vec<u8>))> {
+fn pngs(dir: &Path) -> Vec<Png> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
         .filter_map(|e| e.ok()?.file_name().into_string().ok())

@@ -144,6 +144,10 @@ pub unsafe fn describe(module: &ModuleInfo, set: sys::vlc_set_cb, opaque: *mut c
 #[macro_export]
 macro_rules! export_vlc_plugin {
     ($module:path, license: $license:expr, copyright: $copyright:expr) => {
+        /// The module bank's entry point.
+        ///
+        /// # Safety
+        /// `set` and `opaque` must be the pair VLC's module bank passes.
         #[export_name = concat!("vlc_entry", env!("VLC_MODULE_SUFFIX"))]
         pub unsafe extern "C" fn vlc_entry(
             set: $crate::ffi::sys::vlc_set_cb,

@@ -38,7 +38,9 @@ pub trait StreamOutput: Sized + Send + Sync {
     fn pace_nocontrol(&self) -> bool;
     /// `None` refuses the track (after logging why).
     fn add(&self, stream: &Stream<'_>, format: &EsFormat) -> Option<Self::Track>;
-    fn send(&self, stream: &Stream<'_>, track: &mut Self::Track, blocks: BlockChain) -> Result<(), ()>;
+    /// Takes the chain: a frame it cannot deliver is the module's to log;
+    /// only a panic makes Send fail towards VLC.
+    fn send(&self, stream: &Stream<'_>, track: &mut Self::Track, blocks: BlockChain);
     fn flush(&self, stream: &Stream<'_>, track: &mut Self::Track);
     fn del(&self, stream: &Stream<'_>, track: Self::Track);
     fn close(self, stream: &Stream<'_>);
@@ -242,10 +244,11 @@ unsafe extern "C" fn send<M: StreamOutput>(
             return sys::VLC_EGENERIC;
         };
         let module = module::<M>(raw);
-        match guarded(&stream, "Send", Err(()), || module.send(&stream, track, blocks)) {
-            Ok(()) => sys::VLC_SUCCESS as c_int,
-            Err(()) => sys::VLC_EGENERIC,
-        }
+        let sent = guarded(&stream, "Send", false, || {
+            module.send(&stream, track, blocks);
+            true
+        });
+        if sent { sys::VLC_SUCCESS as c_int } else { sys::VLC_EGENERIC }
     }
 }
 

@@ -177,7 +177,7 @@ impl StreamOutput for Smem {
 
     fn add(&self, stream: &Stream<'_>, es: &EsFormat) -> Option<Track> {
         let media = match es.kind {
-            EsKind::Video(format) => Media::Video(self.add_video(stream, es, format)?),
+            EsKind::Video(format) => Media::Video(Box::new(self.add_video(stream, es, format)?)),
             EsKind::Audio(format) => Media::Audio(self.add_audio(stream, es, format)?),
             EsKind::Other(_) => {
                 stream.debug(&format!("track {} ({}) is neither video nor audio: not delivered", es.id, es.codec));
@@ -214,7 +214,7 @@ impl StreamOutput for Smem {
 
     /// Synchronous: delivers the chain here, on VLC's thread, before
     /// returning. Queued: hands its frames to the queue, one by one.
-    fn send(&self, stream: &Stream<'_>, track: &mut Track, mut blocks: BlockChain) -> Result<(), ()> {
+    fn send(&self, stream: &Stream<'_>, track: &mut Track, mut blocks: BlockChain) {
         if let Some(watch) = &mut track.faults {
             let bytes = blocks.iter().map(|b| b.data().len()).sum();
             if let Some(per_frame) = watch.frame(bytes, minor_faults) {
@@ -223,7 +223,7 @@ impl StreamOutput for Smem {
         }
         let Some(queue) = &self.queue else {
             deliver(stream, &track.delivery, blocks);
-            return Ok(());
+            return;
         };
         while let Some(frame) = blocks.pop_front() {
             if let Some(dropped) = queue.push(track.id, (Arc::clone(&track.delivery), frame)) {
@@ -238,7 +238,6 @@ impl StreamOutput for Smem {
                 }
             }
         }
-        Ok(())
     }
 }
 
@@ -338,7 +337,8 @@ pub struct Deliverer {
 }
 
 enum Media {
-    Video(VideoTrack),
+    /// Boxed: a video track's state (format, plan) is several times an audio one's.
+    Video(Box<VideoTrack>),
     Audio(AudioTrack),
 }
 
