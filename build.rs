@@ -24,8 +24,7 @@ fn pkg_config(args: &[&str]) -> String {
 
 /// Reads `# define MODULE_SUFFIX "__3_0_0f"` out of vlc_plugin.h.
 fn module_suffix(header: &Path) -> String {
-    let text = std::fs::read_to_string(header)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", header.display()));
+    let text = std::fs::read_to_string(header).unwrap_or_else(|e| panic!("cannot read {}: {e}", header.display()));
     for line in text.lines() {
         let words: Vec<&str> = line.trim_start_matches(['#', ' ', '\t']).split_whitespace().collect();
         if let ["define", "MODULE_SUFFIX", value] = words.as_slice() {
@@ -46,11 +45,8 @@ fn main() {
     println!("cargo:rerun-if-env-changed=PKG_CONFIG_PATH");
 
     let cflags = pkg_config(&["--cflags", "vlc-plugin"]);
-    let includes: Vec<PathBuf> = cflags
-        .split_whitespace()
-        .filter_map(|f| f.strip_prefix("-I"))
-        .map(PathBuf::from)
-        .collect();
+    let includes: Vec<PathBuf> =
+        cflags.split_whitespace().filter_map(|f| f.strip_prefix("-I")).map(PathBuf::from).collect();
     let header = includes
         .iter()
         .map(|dir| dir.join("vlc_plugin.h"))

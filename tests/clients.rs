@@ -32,14 +32,22 @@ fn run(client: &[&str], dir: &Path, input: &str, chain: &str) -> Output {
         video: std::fs::read(&video).unwrap_or_default(),
         audio: std::fs::read(&audio).unwrap_or_default(),
     };
-    assert!(out.status.success(), "{client:?} {input} {chain}: {}\n{}", o.stdout, &o.stderr[o.stderr.len().saturating_sub(3000)..]);
+    assert!(
+        out.status.success(),
+        "{client:?} {input} {chain}: {}\n{}",
+        o.stdout,
+        &o.stderr[o.stderr.len().saturating_sub(3000)..]
+    );
     assert!(o.stdout.contains("state: Ended"), "{}", o.stdout);
     assert!(o.stderr.contains("using sout stream module \"smem_rs\""), "{client:?}: our plugin did not serve smem");
     o
 }
 
 fn value<'a>(o: &'a Output, key: &str) -> &'a str {
-    o.stdout.lines().find_map(|l| l.strip_prefix(&format!("{key}: "))).unwrap_or_else(|| panic!("no {key} in {}", o.stdout))
+    o.stdout
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{key}: ")))
+        .unwrap_or_else(|| panic!("no {key} in {}", o.stdout))
 }
 
 /// Plays raw video, raw audio and a transcode through `client`.
@@ -55,7 +63,12 @@ fn check_client(client: &[&str], dir: &Path) {
     let o = run(client, dir, &wav, "");
     let pcm = media::read_wav_pcm(&wav).unwrap();
     // VLC's core keeps back the last audio block at end of stream.
-    assert!(pcm.starts_with(&o.audio) && o.audio.len() * 10 >= pcm.len() * 8, "{client:?}: {} of {} PCM bytes", o.audio.len(), pcm.len());
+    assert!(
+        pcm.starts_with(&o.audio) && o.audio.len() * 10 >= pcm.len() * 8,
+        "{client:?}: {} of {} PCM bytes",
+        o.audio.len(),
+        pcm.len()
+    );
     assert!(value(&o, "audio_format").starts_with("2 channels 48000 Hz 16 bits"), "{}", o.stdout);
 
     let o = run(client, dir, &y4m, "transcode{vcodec=RV24}");

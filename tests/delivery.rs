@@ -4,7 +4,9 @@
 
 mod common;
 
-use common::{assert_ours_served, assert_played, clip_with_sound, field, mpeg4_clip, path, play, scratch, Clip, Run, Smem};
+use common::{
+    assert_ours_served, assert_played, clip_with_sound, field, mpeg4_clip, path, play, scratch, Clip, Run, Smem,
+};
 
 /// The report lines of one kind without their arrival times, pts from the
 /// first (VLC's clock starts anew each run): what the application was told.
@@ -50,17 +52,27 @@ fn callbacks_keep_their_threads_synchronous_like_stock_queued_on_one() {
         assert_ours_served(&ours);
         for kind in ["video", "audio"] {
             let key = format!("{kind}_callback_threads");
-            assert!(ours.num(&key) <= stock.num(&key), "{case}: ours called {kind} from {} threads, stock from {}", ours.num(&key), stock.num(&key));
+            assert!(
+                ours.num(&key) <= stock.num(&key),
+                "{case}: ours called {kind} from {} threads, stock from {}",
+                ours.num(&key),
+                stock.num(&key)
+            );
         }
-        assert!(!ours.get("callback_thread_names").contains("smem-deliver"), "{case}: synchronous mode used smem's thread");
+        assert!(
+            !ours.get("callback_thread_names").contains("smem-deliver"),
+            "{case}: synchronous mode used smem's thread"
+        );
 
         let queued = with(Smem::Ours, "no-time-sync,queue=3");
         assert_eq!(queued.num("callback_threads"), 1.0, "{case}: {}", queued.stdout);
         assert_eq!(queued.get("callback_thread_names"), "smem-deliver", "{case}");
         eprintln!(
             "{case}: threads per track (video, audio): stock ({}, {}), ours ({}, {}); queue=3: {} in all",
-            stock.num("video_callback_threads"), stock.num("audio_callback_threads"),
-            ours.num("video_callback_threads"), ours.num("audio_callback_threads"),
+            stock.num("video_callback_threads"),
+            stock.num("audio_callback_threads"),
+            ours.num("video_callback_threads"),
+            ours.num("audio_callback_threads"),
             queued.num("callback_threads")
         );
     }
@@ -76,25 +88,47 @@ fn a_plain_c_client_sees_the_same_threads_as_with_stock_and_one_with_a_queue() {
     let cases = [
         ("raw y4m", &y4m, format!("#smem{{{video},OPTS}}"), (true, false)),
         ("raw wav", &wav, format!("#smem{{{audio},OPTS}}"), (false, true)),
-        ("transcode with audio and video", &ts, format!("#transcode{{vcodec=RV24,acodec=s16l}}:smem{{{video},{audio},OPTS}}"), (true, true)),
+        (
+            "transcode with audio and video",
+            &ts,
+            format!("#transcode{{vcodec=RV24,acodec=s16l}}:smem{{{video},{audio},OPTS}}"),
+            (true, true),
+        ),
     ];
     for (case, media, sout, (has_video, has_audio)) in &cases {
         let stock = common::c_host_run(Smem::Stock, media, &sout.replace("OPTS", "no-time-sync"));
         let ours = common::c_host_run(Smem::Ours, media, &sout.replace("OPTS", "time-sync=false"));
         let queued = common::c_host_run(Smem::Ours, media, &sout.replace("OPTS", "time-sync=false,queue=3"));
         let n = |r: &std::collections::HashMap<String, String>, k: &str| r[k].parse::<u64>().unwrap();
-        assert_eq!((n(&ours, "frames") > 10, n(&ours, "audio_blocks") > 10), (*has_video, *has_audio), "{case}: {ours:?}");
+        assert_eq!(
+            (n(&ours, "frames") > 10, n(&ours, "audio_blocks") > 10),
+            (*has_video, *has_audio),
+            "{case}: {ours:?}"
+        );
         for kind in ["video_threads", "audio_threads"] {
-            assert!(n(&ours, kind) <= n(&stock, kind), "{case}: {kind} ours {} stock {}", n(&ours, kind), n(&stock, kind));
+            assert!(
+                n(&ours, kind) <= n(&stock, kind),
+                "{case}: {kind} ours {} stock {}",
+                n(&ours, kind),
+                n(&stock, kind)
+            );
         }
         assert_eq!(n(&queued, "threads"), 1, "{case}: {queued:?}");
         for r in [&stock, &ours, &queued] {
             assert_eq!(n(r, "overlaps"), 0, "{case}: two callbacks at once: {r:?}");
         }
-        assert_eq!((n(&queued, "frames"), n(&queued, "audio_blocks")), (n(&ours, "frames"), n(&ours, "audio_blocks")), "{case}");
+        assert_eq!(
+            (n(&queued, "frames"), n(&queued, "audio_blocks")),
+            (n(&ours, "frames"), n(&ours, "audio_blocks")),
+            "{case}"
+        );
         eprintln!(
             "C client, {case}: threads (video, audio) stock ({}, {}), ours ({}, {}), queue=3 {} in all",
-            stock["video_threads"], stock["audio_threads"], ours["video_threads"], ours["audio_threads"], queued["threads"]
+            stock["video_threads"],
+            stock["audio_threads"],
+            ours["video_threads"],
+            ours["audio_threads"],
+            queued["threads"]
         );
     }
 }
@@ -115,7 +149,13 @@ fn a_queue_with_drop_none_delivers_exactly_what_synchronous_delivers() {
             all.extend(["--smem-opts", opts, "--video-out", &v, "--audio-out", &a]);
             let run = play(Smem::Ours, &dir, media, &all);
             assert_played(&run);
-            runs.push((told(&run, "video"), told(&run, "audio"), std::fs::read(&v).unwrap(), std::fs::read(&a).unwrap(), run));
+            runs.push((
+                told(&run, "video"),
+                told(&run, "audio"),
+                std::fs::read(&v).unwrap(),
+                std::fs::read(&a).unwrap(),
+                run,
+            ));
         }
         let (sync, queued) = (&runs[0], &runs[1]);
         assert!(sync.0.len() >= 30 && sync.1.len() >= 30, "{case}: {} video, {} audio", sync.0.len(), sync.1.len());
@@ -134,12 +174,26 @@ fn a_seek_with_a_queue_lets_nothing_from_before_it_through() {
     // rebases them on its clock after a seek).
     let Clip { dir, y4m, slave, .. } = clip_with_sound("queue-seek", (640, 96), 150);
     let (_, _, frames) = common::media::read_y4m(&y4m).unwrap();
-    let index: std::collections::HashMap<&[u8], usize> = frames.iter().enumerate().map(|(i, f)| (f.as_slice(), i)).collect();
+    let index: std::collections::HashMap<&[u8], usize> =
+        frames.iter().enumerate().map(|(i, f)| (f.as_slice(), i)).collect();
     assert_eq!(index.len(), 150, "frames are not all different");
     // Paced, with a callback slower than the frame rate: frames wait in the
     // queue when the seek to 4 s (frame 100) comes, 50 ms into playback.
     let out = path(&dir, "video.raw");
-    let args = ["--option", &slave, "--time-sync", "true", "--seek", "4000", "--callback-sleep-us", "60000", "--smem-opts", "queue=8", "--video-out", &out];
+    let args = [
+        "--option",
+        &slave,
+        "--time-sync",
+        "true",
+        "--seek",
+        "4000",
+        "--callback-sleep-us",
+        "60000",
+        "--smem-opts",
+        "queue=8",
+        "--video-out",
+        &out,
+    ];
     let run = play(Smem::Ours, &dir, &y4m, &args);
     assert_played(&run);
     let delivered: Vec<usize> = std::fs::read(&out).unwrap().chunks(frames[0].len()).map(|f| index[f]).collect();
@@ -163,11 +217,20 @@ fn drop_newest_and_drop_oldest_count_and_log_what_they_drop() {
     let out = path(&dir, "video.raw");
     for policy in ["oldest", "newest"] {
         let opts = format!("no-time-sync,queue=2,drop={policy}");
-        let run = play(Smem::Ours, &dir, &y4m, &["--no-audio", "--smem-opts", &opts, "--callback-sleep-us", "5000", "--video-out", &out]);
+        let run = play(
+            Smem::Ours,
+            &dir,
+            &y4m,
+            &["--no-audio", "--smem-opts", &opts, "--callback-sleep-us", "5000", "--video-out", &out],
+        );
         assert_played(&run);
         let delivered = run.num("video_frames") as u64;
         let line = run.log.lines().find(|l| l.contains("smem_rs: video track ended")).expect("no end line");
-        let expected = format!("video track ended: {delivered} delivered, {} dropped (0 given no buffer, {} by the full queue)", 100 - delivered, 100 - delivered);
+        let expected = format!(
+            "video track ended: {delivered} delivered, {} dropped (0 given no buffer, {} by the full queue)",
+            100 - delivered,
+            100 - delivered
+        );
         assert!(line.contains(&expected), "{policy}: {line} (expected {expected})");
         assert!(delivered < 100, "{policy}: nothing was dropped");
         assert!(run.log_has("smem_rs: video queue full: a frame was dropped (1 dropped so far)"), "{policy}");
@@ -209,9 +272,14 @@ fn tune_allocator_stops_the_page_fault_storm_and_the_hint_names_it() {
         let r = common::play_with_env(Smem::Ours, &dir, &y4m, &args, env);
         assert_played(&r);
         assert_eq!(r.num("video_frames"), 64.0, "{}", r.stdout);
-        (r.num("video_faults_per_frame"), r.log.lines().filter(|l| l.contains("[warning] smem_rs: this process page-faults")).count(), r)
+        (
+            r.num("video_faults_per_frame"),
+            r.log.lines().filter(|l| l.contains("[warning] smem_rs: this process page-faults")).count(),
+            r,
+        )
     };
-    let hint_names_the_fixes = |r: &Run| r.log_has("sout-smem-tune-allocator") && r.log_has("MALLOC_ARENA_MAX=1 MALLOC_MMAP_MAX_=0");
+    let hint_names_the_fixes =
+        |r: &Run| r.log_has("sout-smem-tune-allocator") && r.log_has("MALLOC_ARENA_MAX=1 MALLOC_MMAP_MAX_=0");
 
     let (storm, hints, r) = run("no-time-sync", &storm_env);
     assert!(storm > frame_pages, "no storm with a 128 KiB mmap threshold: {storm} faults a frame");

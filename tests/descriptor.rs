@@ -49,7 +49,14 @@ unsafe fn text(p: usize) -> String {
 /// integer/pointer variadic arguments arrive in the same registers as fixed
 /// ones, so a fixed signature reads them (what VLC master's Rust tests do
 /// through a shim). Floating-point values are never passed by smem.
-unsafe extern "C" fn record(opaque: *mut c_void, target: *mut c_void, prop: c_int, a: usize, b: usize, c: usize) -> c_int {
+unsafe extern "C" fn record(
+    opaque: *mut c_void,
+    target: *mut c_void,
+    prop: c_int,
+    a: usize,
+    b: usize,
+    c: usize,
+) -> c_int {
     let _ = c;
     let rec = unsafe { &mut *(opaque as *mut Recording) };
     let is = |p: P| prop == p as c_int;
@@ -125,7 +132,8 @@ fn the_built_plugin_registers_what_modules_txt_says() {
     let suffix = installed_suffix();
     assert_eq!(suffix, env!("VLC_MODULE_SUFFIX"));
     for meta in ["vlc_entry_license", "vlc_entry_copyright"] {
-        let f: extern "C" fn() -> *const c_char = unsafe { std::mem::transmute(symbol(lib, &format!("{meta}{suffix}"))) };
+        let f: extern "C" fn() -> *const c_char =
+            unsafe { std::mem::transmute(symbol(lib, &format!("{meta}{suffix}"))) };
         assert!(!unsafe { CStr::from_ptr(f()) }.to_bytes().is_empty());
     }
     let entry: Entry = unsafe { std::mem::transmute(symbol(lib, &format!("vlc_entry{suffix}"))) };

@@ -88,13 +88,19 @@ fn audio_blocks(run: &Run, raw: &[u8]) -> Vec<(i64, Vec<u8>)> {
 fn transcoded_output_matches_the_stock_module() {
     let dir = scratch("differential");
     let clip = common::mpeg4_clip(&dir);
-    for (vcodec, acodec, pitch, bits) in [("RV24", "s16l", 24, 16), ("RV32", "fl32", 32, 32), ("I420", "s16l", 12, 16)] {
+    for (vcodec, acodec, pitch, bits) in [("RV24", "s16l", 24, 16), ("RV32", "fl32", 32, 32), ("I420", "s16l", 12, 16)]
+    {
         let mut runs = Vec::new();
         for who in [Smem::Ours, Smem::Stock] {
             let (v, a) = (path(&dir, &format!("{who:?}.v")), path(&dir, &format!("{who:?}.a")));
             // `no-time-sync` is the only spelling that unpaces stock smem.
             let chain = format!("transcode{{vcodec={vcodec},acodec={acodec}}}");
-            let run = play(who, &dir, &clip, &["--chain", &chain, "--smem-opts", "no-time-sync", "--video-out", &v, "--audio-out", &a]);
+            let run = play(
+                who,
+                &dir,
+                &clip,
+                &["--chain", &chain, "--smem-opts", "no-time-sync", "--video-out", &v, "--audio-out", &a],
+            );
             assert_played(&run);
             runs.push((run, std::fs::read(v).unwrap(), std::fs::read(a).unwrap()));
         }
@@ -114,13 +120,22 @@ fn transcoded_output_matches_the_stock_module() {
             assert_eq!((field(o, "width"), field(o, "height")), (320, 240));
             assert_eq!(field(o, "size"), 320 * 240 * pitch / 8);
         }
-        eprintln!("{vcodec}: stock reports {}x{}, ours 320x240", field(stock_calls[0], "width"), field(stock_calls[0], "height"));
+        eprintln!(
+            "{vcodec}: stock reports {}x{}, ours 320x240",
+            field(stock_calls[0], "width"),
+            field(stock_calls[0], "height")
+        );
 
         // Audio: stock delivers only the first block of each chain it gets;
         // every block it delivers is in ours, identical and in order, and ours
         // has no gap.
         let (ours_blocks, stock_blocks) = (audio_blocks(&ours, &ours_a), audio_blocks(&stock, &stock_a));
-        assert!(ours_blocks.len() >= stock_blocks.len() && stock_blocks.len() > 30, "{} vs {}", ours_blocks.len(), stock_blocks.len());
+        assert!(
+            ours_blocks.len() >= stock_blocks.len() && stock_blocks.len() > 30,
+            "{} vs {}",
+            ours_blocks.len(),
+            stock_blocks.len()
+        );
         let mut it = ours_blocks.iter();
         for block in &stock_blocks {
             assert!(it.any(|b| b == block), "{acodec}: stock block at {} µs missing from ours", block.0);
@@ -192,7 +207,8 @@ fn one_delivery_at_a_time_video_and_audio_included_as_with_stock() {
     // on that ground. Prerender sleeps 2 ms to widen the window.
     let Clip { dir, y4m, slave, .. } = clip_with_sound("one-at-a-time", (64, 48), 50);
     for who in [Smem::Ours, Smem::Stock] {
-        let run = play(who, &dir, &y4m, &["--option", &slave, "--smem-opts", "no-time-sync", "--callback-sleep-us", "2000"]);
+        let run =
+            play(who, &dir, &y4m, &["--option", &slave, "--smem-opts", "no-time-sync", "--callback-sleep-us", "2000"]);
         assert_played(&run);
         assert!(run.num("video_frames") == 50.0 && run.num("audio_frames") >= 30.0, "{who:?}: {}", run.stdout);
         assert_eq!(run.num("callback_overlaps"), 0.0, "{who:?}: deliveries overlapped");

@@ -59,7 +59,8 @@ fn every_chroma_this_vlc_knows_has_its_plane_layout() {
 fn the_core_chromas_are_known_and_match() {
     for code in CORE_CHROMAS {
         let fourcc = Fourcc::new(code);
-        let chroma = CHROMAS.iter().find(|c| c.fourcc == fourcc).unwrap_or_else(|| panic!("{fourcc:?} not in our table"));
+        let chroma =
+            CHROMAS.iter().find(|c| c.fourcc == fourcc).unwrap_or_else(|| panic!("{fourcc:?} not in our table"));
         let desc = vlc_description(fourcc).unwrap_or_else(|| panic!("this libvlccore does not know {fourcc:?}"));
         assert_same_layout(chroma, desc);
     }

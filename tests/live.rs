@@ -94,8 +94,13 @@ fn a_slow_consumer_of_a_live_stream_stays_current_with_queue_1_drop_oldest() {
     eprintln!(
         "live, 20 s at 25 fps, 80 ms callback: queue=1,drop=oldest {frames} frames, lag at the end {:.2} s, \
          RSS {} -> {} kB; default {} frames, lag at the end {:.2} s, RSS {} -> {} kB",
-        tail(&lag_latest), rss[frames / 4], rss[frames - 1],
-        lag_default.len(), tail(&lag_default), rss_kb(&default)[lag_default.len() / 4], rss_kb(&default).last().unwrap()
+        tail(&lag_latest),
+        rss[frames / 4],
+        rss[frames - 1],
+        lag_default.len(),
+        tail(&lag_default),
+        rss_kb(&default)[lag_default.len() / 4],
+        rss_kb(&default).last().unwrap()
     );
     assert!(frames >= 150, "queue=1,drop=oldest: only {frames} frames");
     assert!(tail(&lag_latest) <= 0.6, "queue=1,drop=oldest fell {:.2} s behind", tail(&lag_latest));
@@ -129,10 +134,10 @@ fn a_source_that_stops_and_comes_back_is_picked_up_again() {
     // again from 0) until its clock catches up: a few arrive, not all.
     assert!(before > 10 && !after.is_empty(), "{before} frames before the restart, {} after", after.len());
     let gaps: Vec<i64> = calls.windows(2).map(|w| (field(w[1], "pts") - field(w[0], "pts")) / 1000).collect();
-    eprintln!(
-        "source stopped for 2 s: {before} frames before, {} after; largest pts steps (ms): {:?}",
-        after.len(),
-        { let mut g = gaps.clone(); g.sort_unstable(); g.split_off(g.len().saturating_sub(3)) }
-    );
+    eprintln!("source stopped for 2 s: {before} frames before, {} after; largest pts steps (ms): {:?}", after.len(), {
+        let mut g = gaps.clone();
+        g.sort_unstable();
+        g.split_off(g.len().saturating_sub(3))
+    });
     let _ = HOST;
 }

@@ -8,7 +8,9 @@ use smem_rs_plugin::ffi::es::VideoFormat;
 use smem_rs_plugin::fourcc::Fourcc;
 use smem_rs_plugin::smem::formats::{Chroma, CHROMAS};
 use smem_rs_plugin::smem::geometry::{packed_size, visible_size, FramePlan, Layout};
-use smem_rs_plugin::smem::options::{parse_address, parse_bool, parse_drop, parse_queue, validate, Delivery, RawOptions};
+use smem_rs_plugin::smem::options::{
+    parse_address, parse_bool, parse_drop, parse_queue, validate, Delivery, RawOptions,
+};
 
 fn run<S: Strategy>(name: &str, cases: u32, strategy: S, test: impl Fn(S::Value) -> Result<(), TestCaseError>)
 where
@@ -53,16 +55,29 @@ fn addresses_parse_exactly_or_not_at_all() {
 
 #[test]
 fn option_sets_validate_consistently() {
-    let value = prop_oneof![Just("0".to_owned()), Just(String::new()), any::<u16>().prop_map(|n| n.to_string()), option_text()];
+    let value =
+        prop_oneof![Just("0".to_owned()), Just(String::new()), any::<u16>().prop_map(|n| n.to_string()), option_text()];
     let raw = (
         proptest::collection::vec(proptest::option::of(value.clone()), 6),
         proptest::option::of(prop_oneof![Just("true".to_owned()), Just("false".to_owned()), option_text()]),
-        proptest::option::of(prop_oneof![Just("0".to_owned()), (0u32..2000).prop_map(|n| n.to_string()), option_text()]),
+        proptest::option::of(prop_oneof![
+            Just("0".to_owned()),
+            (0u32..2000).prop_map(|n| n.to_string()),
+            option_text()
+        ]),
         proptest::option::of(prop_oneof![Just("none".to_owned()), Just("oldest".to_owned()), option_text()]),
     );
-    let names = ["video-prerender-callback", "video-postrender-callback", "video-data", "audio-prerender-callback", "audio-postrender-callback", "audio-data"];
+    let names = [
+        "video-prerender-callback",
+        "video-postrender-callback",
+        "video-data",
+        "audio-prerender-callback",
+        "audio-postrender-callback",
+        "audio-data",
+    ];
     run("validate(any option set)", 20_000, raw, |(addresses, sync, queue, drop)| {
-        let mut pairs: Vec<(&str, &str)> = names.iter().zip(&addresses).filter_map(|(n, v)| Some((*n, v.as_deref()?))).collect();
+        let mut pairs: Vec<(&str, &str)> =
+            names.iter().zip(&addresses).filter_map(|(n, v)| Some((*n, v.as_deref()?))).collect();
         for (name, value) in [("time-sync", &sync), ("queue", &queue), ("drop", &drop)] {
             if let Some(v) = value {
                 pairs.push((name, v));

@@ -7,7 +7,13 @@ use common::{clip_with_sound, field, media, path, play, play_with_env, scratch, 
 
 /// The process ended by itself: no signal, no abort, no Rust panic exit.
 fn assert_survived(run: &Run, what: &str) {
-    assert!(matches!(run.status, 0 | 3), "{what}: smem-host exited with {}:\n{}\n{}", run.status, run.stdout, run.stderr);
+    assert!(
+        matches!(run.status, 0 | 3),
+        "{what}: smem-host exited with {}:\n{}\n{}",
+        run.status,
+        run.stdout,
+        run.stderr
+    );
 }
 
 fn callback_calls(run: &Run) -> f64 {
@@ -44,10 +50,13 @@ fn every_bad_option_value_is_refused_with_a_message_and_no_call() {
     ] {
         cases.push((video(written, "{vpost}", "0"), "video-prerender-callback", shown, reason));
     }
-    for (written, shown, reason) in [("12abc", "12abc", "'a' is not a digit"), ("4096", "4096", "not the address of a function")] {
+    for (written, shown, reason) in
+        [("12abc", "12abc", "'a' is not a digit"), ("4096", "4096", "not the address of a function")]
+    {
         cases.push((video("{vpre}", written, "0"), "video-postrender-callback", shown, reason));
     }
-    for (written, shown, reason) in [("-1", "-1", "no sign"), ("0xZZ", "0xZZ", "not a digit"), ("", "", "it is empty")] {
+    for (written, shown, reason) in [("-1", "-1", "no sign"), ("0xZZ", "0xZZ", "not a digit"), ("", "", "it is empty")]
+    {
         cases.push((video("{vpre}", "{vpost}", written), "video-data", shown, reason));
     }
     // Half pairs: a prerender without its postrender, and the reverse.
@@ -63,7 +72,12 @@ fn every_bad_option_value_is_refused_with_a_message_and_no_call() {
         "0",
         "is set but its prerender callback is not",
     ));
-    cases.push(("#smem{video-prerender-callback={vpre},video-postrender-callback={vpost},time-sync=maybe}".into(), "time-sync", "maybe", "expected true/false"));
+    cases.push((
+        "#smem{video-prerender-callback={vpre},video-postrender-callback={vpost},time-sync=maybe}".into(),
+        "time-sync",
+        "maybe",
+        "expected true/false",
+    ));
     let frames = "expected a number of frames from 0 (synchronous) to 1000";
     for (written, shown, option, reason) in [
         ("queue=abc", "abc", "queue", frames),
@@ -74,7 +88,12 @@ fn every_bad_option_value_is_refused_with_a_message_and_no_call() {
         ("queue=2,drop=sometimes", "sometimes", "drop", "expected one of none, oldest, newest"),
         ("drop=", "", "drop", "expected one of none, oldest, newest"),
     ] {
-        cases.push((format!("#smem{{video-prerender-callback={{vpre}},video-postrender-callback={{vpost}},{written}}}"), option, shown, reason));
+        cases.push((
+            format!("#smem{{video-prerender-callback={{vpre}},video-postrender-callback={{vpost}},{written}}}"),
+            option,
+            shown,
+            reason,
+        ));
     }
 
     for (chain, option, shown, reason) in &cases {
@@ -85,7 +104,11 @@ fn every_bad_option_value_is_refused_with_a_message_and_no_call() {
         let errors: Vec<&str> = run.log.lines().filter(|l| l.starts_with("[error] smem_rs: invalid value")).collect();
         assert_eq!(errors.len(), 1, "{case}: expected one message, got {errors:?}\n{}", run.log);
         // "*": a value only smem-host knows (its own data pointer).
-        let named = if *shown == "*" { format!("for option sout-smem-{option}:") } else { format!("invalid value \"{shown}\" for option sout-smem-{option}:") };
+        let named = if *shown == "*" {
+            format!("for option sout-smem-{option}:")
+        } else {
+            format!("invalid value \"{shown}\" for option sout-smem-{option}:")
+        };
         assert!(errors[0].contains(&named), "{case}: expected '{named}' in {}", errors[0]);
         assert!(errors[0].contains(reason), "{case}: reason missing in {}", errors[0]);
         assert!(no_fallback_to_stock(&run), "{case}: VLC fell back to the stock smem");
@@ -188,12 +211,20 @@ fn playlist_options_never_reach_a_callback_nor_change_the_applications_chain() {
 
         // 2. The application's own chain: its data pointer, its (raw I420)
         //    format and its time-sync hold whatever the item says.
-        let run = play(Smem::Ours, &dir, &list, &["--playlist", "--no-audio", "--time-sync", "false", "--fill-template", &template, &list]);
+        let run = play(
+            Smem::Ours,
+            &dir,
+            &list,
+            &["--playlist", "--no-audio", "--time-sync", "false", "--fill-template", &template, &list],
+        );
         assert_survived(&run, &list);
         assert_eq!(run.get("state"), "Ended", "{list}");
         assert_eq!(run.num("video_frames"), 10.0, "{list}: {}", run.stdout);
         assert_eq!(run.num("video_errors"), 0.0, "{list}: {}", run.stdout);
-        assert!(run.calls("video").iter().all(|c| field(c, "pixel_pitch") == 12), "{list}: the playlist's transcode was applied");
+        assert!(
+            run.calls("video").iter().all(|c| field(c, "pixel_pitch") == 12),
+            "{list}: the playlist's transcode was applied"
+        );
         assert!(run.log_has("time-sync false"), "{list}: the playlist changed time-sync");
         assert!(run.log_has("unsafe option \"sout-smem-video-data\" has been ignored"), "{list}");
     }
@@ -208,7 +239,12 @@ fn several_tracks_at_once_arrive_intact_and_apart() {
     media::write_wav(&wav, 48_000, 2, 0.8).unwrap();
     let out = path(&dir, "video.raw");
     let slave = format!(":input-slave={b}#{wav}");
-    let run = play(Smem::Ours, &dir, &a, &["--option", &slave, "--option", ":sout-all", "--time-sync", "false", "--video-out", &out]);
+    let run = play(
+        Smem::Ours,
+        &dir,
+        &a,
+        &["--option", &slave, "--option", ":sout-all", "--time-sync", "false", "--video-out", &out],
+    );
     assert_survived(&run, "two video tracks");
     assert_eq!(run.get("state"), "Ended");
     assert!(run.log_has("smem_rs: video track 1: I420 80x48"), "{}", run.log);
@@ -216,7 +252,8 @@ fn several_tracks_at_once_arrive_intact_and_apart() {
     // The one video callback gets both tracks' frames, interleaved: each
     // must be a whole frame of its own track, in that track's order.
     let raw = std::fs::read(&out).unwrap();
-    let mut expected = [(64, media::read_y4m(&a).unwrap().2.into_iter()), (80, media::read_y4m(&b).unwrap().2.into_iter())];
+    let mut expected =
+        [(64, media::read_y4m(&a).unwrap().2.into_iter()), (80, media::read_y4m(&b).unwrap().2.into_iter())];
     let (mut at, mut per_track) = (0, [0, 0]);
     for call in run.calls("video") {
         let size = field(call, "size") as usize;
@@ -290,12 +327,23 @@ fn soak_200_cycles_and_8_players_at_once() {
     eprintln!("{stdout}");
     assert!(out.status.success(), "soak failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     let value = |key: &str| -> i64 {
-        stdout.lines().find_map(|l| l.strip_prefix(&format!("{key}: "))).unwrap_or_else(|| panic!("no {key}")).parse().unwrap()
+        stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{key}: ")))
+            .unwrap_or_else(|| panic!("no {key}"))
+            .parse()
+            .unwrap()
     };
     assert_eq!(value("soak_failures"), 0);
     assert_eq!(value("soak_cycles_stopped_midway"), 100);
     assert_eq!(value("smem_rs_errors_logged"), 0);
-    assert_eq!(stdout.lines().filter(|l| l.starts_with("player_") && l.contains("video_frames=25 ") && l.contains("errors=0")).count(), 8);
+    assert_eq!(
+        stdout
+            .lines()
+            .filter(|l| l.starts_with("player_") && l.contains("video_frames=25 ") && l.contains("errors=0"))
+            .count(),
+        8
+    );
     // VLC's own caches grow a little (stock smem: about 1 MB over the same
     // cycles); a per-cycle leak of frames would be megabytes.
     assert!(value("rss_growth_kb") < 8 * 1024, "RSS grew by {} kB", value("rss_growth_kb"));
@@ -313,7 +361,25 @@ fn formats_change_within_one_stream_output() {
     media::write_wav(&wa, 48_000, 2, 0.5).unwrap();
     media::write_wav(&wb, 44_100, 1, 0.5).unwrap();
     let out = path(&dir, "video.raw");
-    let run = play(Smem::Ours, &dir, &a, &["--then", &b, "--then", &wa, "--then", &wb, "--option", ":sout-keep", "--time-sync", "false", "--video-out", &out]);
+    let run = play(
+        Smem::Ours,
+        &dir,
+        &a,
+        &[
+            "--then",
+            &b,
+            "--then",
+            &wa,
+            "--then",
+            &wb,
+            "--option",
+            ":sout-keep",
+            "--time-sync",
+            "false",
+            "--video-out",
+            &out,
+        ],
+    );
     assert_survived(&run, "format change");
     assert_eq!(run.get("state"), "Ended");
     assert_eq!(run.log.lines().filter(|l| l.contains("smem_rs: smem (Rust) opened")).count(), 1, "{}", run.log);
@@ -326,7 +392,8 @@ fn formats_change_within_one_stream_output() {
     assert!(std::fs::read(&out).unwrap() == expected.concat(), "video bytes differ across the change");
     // Audio: both formats, each block described by its own format.
     let audio = run.calls("audio");
-    let formats: std::collections::BTreeSet<(i64, i64)> = audio.iter().map(|c| (field(c, "channels"), field(c, "rate"))).collect();
+    let formats: std::collections::BTreeSet<(i64, i64)> =
+        audio.iter().map(|c| (field(c, "channels"), field(c, "rate"))).collect();
     assert_eq!(formats, [(1, 44_100), (2, 48_000)].into());
     for c in &audio {
         assert_eq!(field(c, "nb_samples") * field(c, "channels") * 2, field(c, "size"), "{c:?}");

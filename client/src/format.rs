@@ -47,7 +47,8 @@ impl VideoChroma {
 
     /// The planes of a tightly packed `width` x `height` picture.
     pub fn planes(self, width: usize, height: usize) -> Vec<PlaneLayout> {
-        let packed = |bytes_per_pixel: usize| vec![PlaneLayout { offset: 0, pitch: width * bytes_per_pixel, lines: height }];
+        let packed =
+            |bytes_per_pixel: usize| vec![PlaneLayout { offset: 0, pitch: width * bytes_per_pixel, lines: height }];
         match self {
             VideoChroma::Rgba | VideoChroma::Rv32 => packed(4),
             VideoChroma::Rv24 => packed(3),

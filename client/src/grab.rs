@@ -335,7 +335,19 @@ impl<'a> Grab<'a> {
     /// Plays the input to its end, calling the closures for every frame.
     pub fn run(self) -> Result<EndOfStream, Error> {
         let Grab {
-            input, video, audio, realtime, media_options, vlc_args, mut progress, stop, timeout, queue, pull_bound, tune_allocator, scale,
+            input,
+            video,
+            audio,
+            realtime,
+            media_options,
+            vlc_args,
+            mut progress,
+            stop,
+            timeout,
+            queue,
+            pull_bound,
+            tune_allocator,
+            scale,
         } = self;
         if video.is_none() && audio.is_none() {
             return Err(Error::Setup("nothing to grab: ask for video, audio or both".into()));
@@ -452,11 +464,15 @@ impl Chain {
             if let Some(height) = self.scale.1 {
                 codecs.push(format!("height={height}"));
             }
-            smem.push(format!("video-prerender-callback={pre},video-postrender-callback={vpost},video-data={video_data}"));
+            smem.push(format!(
+                "video-prerender-callback={pre},video-postrender-callback={vpost},video-data={video_data}"
+            ));
         }
         if let Some(sample) = self.audio {
             codecs.push(format!("acodec={}", sample.fourcc()));
-            smem.push(format!("audio-prerender-callback={pre},audio-postrender-callback={apost},audio-data={audio_data}"));
+            smem.push(format!(
+                "audio-prerender-callback={pre},audio-postrender-callback={apost},audio-data={audio_data}"
+            ));
         }
         smem.push(format!("time-sync={}", self.realtime));
         if let Some((frames, drop)) = self.queue {

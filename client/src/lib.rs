@@ -34,5 +34,8 @@ mod trampolines;
 pub mod vlc;
 
 pub use format::{AudioSample, PlaneLayout, VideoChroma};
+pub use grab::{
+    AudioBlock, DropPolicy, EndOfStream, EndReason, Error, Frames, Grab, Item, OwnedAudioBlock, OwnedVideoFrame,
+    Progress, VideoFrame,
+};
 pub use pool::Buffer;
-pub use grab::{AudioBlock, DropPolicy, EndOfStream, EndReason, Error, Frames, Grab, Item, OwnedAudioBlock, OwnedVideoFrame, Progress, VideoFrame};

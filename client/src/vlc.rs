@@ -17,7 +17,13 @@ type libvlc_log_t = c_void;
 #[allow(non_camel_case_types)]
 type libvlc_media_list_t = c_void;
 
-type LogCb = unsafe extern "C" fn(data: *mut c_void, level: c_int, ctx: *const libvlc_log_t, fmt: *const c_char, args: *mut c_void);
+type LogCb = unsafe extern "C" fn(
+    data: *mut c_void,
+    level: c_int,
+    ctx: *const libvlc_log_t,
+    fmt: *const c_char,
+    args: *mut c_void,
+);
 
 #[link(name = "vlc")]
 extern "C" {
@@ -26,7 +32,12 @@ extern "C" {
     fn libvlc_errmsg() -> *const c_char;
     fn libvlc_log_set(inst: *mut libvlc_instance_t, cb: LogCb, data: *mut c_void);
     fn libvlc_log_unset(inst: *mut libvlc_instance_t);
-    fn libvlc_log_get_context(ctx: *const libvlc_log_t, module: *mut *const c_char, file: *mut *const c_char, line: *mut c_uint);
+    fn libvlc_log_get_context(
+        ctx: *const libvlc_log_t,
+        module: *mut *const c_char,
+        file: *mut *const c_char,
+        line: *mut c_uint,
+    );
     fn libvlc_media_new_path(inst: *mut libvlc_instance_t, path: *const c_char) -> *mut libvlc_media_t;
     fn libvlc_media_new_location(inst: *mut libvlc_instance_t, mrl: *const c_char) -> *mut libvlc_media_t;
     fn libvlc_media_add_option(media: *mut libvlc_media_t, option: *const c_char);
@@ -105,7 +116,13 @@ pub struct LogSink {
     lines: Mutex<Vec<LogLine>>,
 }
 
-unsafe extern "C" fn log_cb(data: *mut c_void, level: c_int, ctx: *const libvlc_log_t, fmt: *const c_char, args: *mut c_void) {
+unsafe extern "C" fn log_cb(
+    data: *mut c_void,
+    level: c_int,
+    ctx: *const libvlc_log_t,
+    fmt: *const c_char,
+    args: *mut c_void,
+) {
     let _ = std::panic::catch_unwind(|| unsafe {
         let sink = &*(data as *const LogSink);
         // Below the level kept: nothing formatted, nothing allocated.
@@ -117,7 +134,8 @@ unsafe extern "C" fn log_cb(data: *mut c_void, level: c_int, ctx: *const libvlc_
         let text = CStr::from_ptr(buf.as_ptr()).to_string_lossy().into_owned();
         let (mut module, mut file, mut line) = (ptr::null(), ptr::null(), 0);
         libvlc_log_get_context(ctx, &mut module, &mut file, &mut line);
-        let module = if module.is_null() { String::new() } else { CStr::from_ptr(module).to_string_lossy().into_owned() };
+        let module =
+            if module.is_null() { String::new() } else { CStr::from_ptr(module).to_string_lossy().into_owned() };
         let level = match level {
             0 => "debug",
             2 => "info",
@@ -152,7 +170,11 @@ impl Instance {
         if raw.is_null() {
             // SAFETY: libvlc_errmsg returns a thread-local string or null.
             let msg = unsafe { libvlc_errmsg() };
-            let msg = if msg.is_null() { "unknown error".into() } else { unsafe { CStr::from_ptr(msg) }.to_string_lossy().into_owned() };
+            let msg = if msg.is_null() {
+                "unknown error".into()
+            } else {
+                unsafe { CStr::from_ptr(msg) }.to_string_lossy().into_owned()
+            };
             return Err(format!("libvlc_new failed: {msg}"));
         }
         let log = Box::new(LogSink { min_level, lines: Mutex::default() });
@@ -170,7 +192,11 @@ impl Instance {
         let c_mrl = CString::new(mrl).map_err(|_| "NUL in media path")?;
         // SAFETY: live instance, NUL-terminated string.
         let raw = unsafe {
-            if mrl.contains("://") { libvlc_media_new_location(self.raw, c_mrl.as_ptr()) } else { libvlc_media_new_path(self.raw, c_mrl.as_ptr()) }
+            if mrl.contains("://") {
+                libvlc_media_new_location(self.raw, c_mrl.as_ptr())
+            } else {
+                libvlc_media_new_path(self.raw, c_mrl.as_ptr())
+            }
         };
         if raw.is_null() {
             return Err(format!("cannot create a media for {mrl}"));
@@ -226,7 +252,8 @@ impl Media {
             if tracks.is_null() {
                 return (0, 0);
             }
-            let kinds: Vec<c_int> = (0..count as usize).filter_map(|i| (*tracks.add(i)).as_ref().map(|t| t.kind)).collect();
+            let kinds: Vec<c_int> =
+                (0..count as usize).filter_map(|i| (*tracks.add(i)).as_ref().map(|t| t.kind)).collect();
             libvlc_media_tracks_release(tracks, count);
             (kinds.iter().filter(|k| **k == 0).count(), kinds.iter().filter(|k| **k == 1).count())
         }

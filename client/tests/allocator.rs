@@ -61,7 +61,8 @@ fn a_grab_tunes_the_allocator_unless_told_not_to() {
             .output()
             .unwrap();
         let text = String::from_utf8_lossy(&out.stdout).into_owned();
-        let faults = text.lines().find_map(|l| l.strip_prefix("faults_per_frame: ")).unwrap_or_else(|| panic!("{text}"));
+        let faults =
+            text.lines().find_map(|l| l.strip_prefix("faults_per_frame: ")).unwrap_or_else(|| panic!("{text}"));
         faults.parse::<u64>().unwrap()
     };
     let frame_pages = 1920 * 1080 * 4 / 4096;

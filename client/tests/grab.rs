@@ -105,7 +105,9 @@ fn pull_queue_is_bounded_and_ends_cleanly() {
 fn errors_are_reported_not_panicked() {
     use_our_plugin();
     let dir = scratch("errors");
-    assert!(matches!(Grab::new(p(&dir, "missing.mkv")).video(VideoChroma::Rgba, |_| {}).run(), Err(Error::Input(m)) if m.contains("no such file")));
+    assert!(
+        matches!(Grab::new(p(&dir, "missing.mkv")).video(VideoChroma::Rgba, |_| {}).run(), Err(Error::Input(m)) if m.contains("no such file"))
+    );
     assert!(matches!(Grab::new(p(&dir, "x")).run(), Err(Error::Setup(_))));
     // A closure that panics: the grab ends with the panic's message, and
     // VLC goes on without calling it again.

@@ -60,15 +60,23 @@ fn rgb_lines(frame: &OwnedVideoFrame) -> Result<std::borrow::Cow<'_, [u8]>, Stri
     let (w, h) = (frame.width, frame.height);
     let line = w * 3;
     match frame.planes.first() {
-        Some(p) if p.pitch == line && frame.data.len() >= line * h => Ok(std::borrow::Cow::Borrowed(&frame.data[..line * h])),
-        Some(p) if p.pitch > line && p.lines >= h => {
-            Ok(std::borrow::Cow::Owned((0..h).flat_map(|y| &frame.data[p.offset + y * p.pitch..][..line]).copied().collect()))
+        Some(p) if p.pitch == line && frame.data.len() >= line * h => {
+            Ok(std::borrow::Cow::Borrowed(&frame.data[..line * h]))
         }
+        Some(p) if p.pitch > line && p.lines >= h => Ok(std::borrow::Cow::Owned(
+            (0..h).flat_map(|y| &frame.data[p.offset + y * p.pitch..][..line]).copied().collect(),
+        )),
         _ => Err(format!("a {w}x{h} frame of {} bytes is not RGB", frame.data.len())),
     }
 }
 
-fn encode(job: &Job, dir: &Path, format: Format, png_compression: PngCompression, jpeg_quality: u8) -> Result<(PathBuf, u64), String> {
+fn encode(
+    job: &Job,
+    dir: &Path,
+    format: Format,
+    png_compression: PngCompression,
+    jpeg_quality: u8,
+) -> Result<(PathBuf, u64), String> {
     let frame = &job.frame;
     let pixels = rgb_lines(frame)?;
     let extension = if format == Format::Jpeg { "jpg" } else { "png" };
@@ -113,13 +121,21 @@ pub struct Pool {
 
 impl Pool {
     /// `workers` threads; at most `depth` frames wait for one.
-    pub fn start(dir: &Path, format: Format, png_compression: PngCompression, jpeg_quality: u8, workers: usize, depth: usize) -> Pool {
+    pub fn start(
+        dir: &Path,
+        format: Format,
+        png_compression: PngCompression,
+        jpeg_quality: u8,
+        workers: usize,
+        depth: usize,
+    ) -> Pool {
         let (jobs, queue) = sync_channel::<Job>(depth);
         let queue = Arc::new(Mutex::new(queue));
         let written = Arc::new(Mutex::new(Written::default()));
         let workers = (0..workers.max(1))
             .map(|n| {
-                let (queue, written, dir): (Arc<Mutex<Receiver<Job>>>, _, _) = (Arc::clone(&queue), Arc::clone(&written), dir.to_owned());
+                let (queue, written, dir): (Arc<Mutex<Receiver<Job>>>, _, _) =
+                    (Arc::clone(&queue), Arc::clone(&written), dir.to_owned());
                 std::thread::Builder::new()
                     .name(format!("smem-grab-encode-{n}"))
                     .spawn(move || loop {
@@ -189,7 +205,14 @@ impl RawWriter {
     pub fn create(dir: &Path) -> Result<RawWriter, String> {
         let path = dir.join("video.rgb");
         let out = BufWriter::new(File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?);
-        let sidecar = RawSidecar { file: "video.rgb".into(), pixel_format: "rgb24", width: 0, height: 0, frame_bytes: 0, frames: Vec::new() };
+        let sidecar = RawSidecar {
+            file: "video.rgb".into(),
+            pixel_format: "rgb24",
+            width: 0,
+            height: 0,
+            frame_bytes: 0,
+            frames: Vec::new(),
+        };
         Ok(RawWriter { path, out, sidecar, bytes: 0 })
     }
 
@@ -200,7 +223,10 @@ impl RawWriter {
         if s.frames.is_empty() {
             (s.width, s.height, s.frame_bytes) = (job.frame.width, job.frame.height, pixels.len());
         } else if (s.width, s.height) != (job.frame.width, job.frame.height) {
-            return Err(format!("the picture size changed to {}x{}: raw output holds one size", job.frame.width, job.frame.height));
+            return Err(format!(
+                "the picture size changed to {}x{}: raw output holds one size",
+                job.frame.width, job.frame.height
+            ));
         }
         self.out.write_all(&pixels).map_err(|e| format!("{}: {e}", self.path.display()))?;
         s.frames.push((job.number, job.frame.pts));

@@ -150,7 +150,10 @@ struct Args {
 }
 
 fn seconds(text: &str) -> Result<f64, String> {
-    text.parse::<f64>().ok().filter(|s| s.is_finite() && *s >= 0.0).ok_or_else(|| format!("{text:?} is not a number of seconds"))
+    text.parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .ok_or_else(|| format!("{text:?} is not a number of seconds"))
 }
 
 fn positive_seconds(text: &str) -> Result<f64, String> {
@@ -208,7 +211,12 @@ impl Wav {
         let failed = |e: hound::Error| format!("{}: {e}", self.path.display());
         let format = (block.channels, block.rate);
         if self.writer.is_none() {
-            let spec = hound::WavSpec { channels: block.channels as u16, sample_rate: block.rate, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
+            let spec = hound::WavSpec {
+                channels: block.channels as u16,
+                sample_rate: block.rate,
+                bits_per_sample: 16,
+                sample_format: hound::SampleFormat::Int,
+            };
             self.writer = Some(hound::WavWriter::create(&self.path, spec).map_err(failed)?);
             self.format = Some(format);
         }
@@ -322,14 +330,27 @@ fn show(bar: &ProgressBar, p: &Progress) {
 
 fn grab(args: &Args) -> Result<Summary, String> {
     std::fs::create_dir_all(&args.output).map_err(|e| format!("{}: {e}", args.output.display()))?;
-    let (queue, drop) = if args.latest { (1, DropPolicy::Oldest) } else {
-        (usize::from(args.queue), match args.drop { QueueDrop::None => DropPolicy::None, QueueDrop::Oldest => DropPolicy::Oldest, QueueDrop::Newest => DropPolicy::Newest })
+    let (queue, drop) = if args.latest {
+        (1, DropPolicy::Oldest)
+    } else {
+        (
+            usize::from(args.queue),
+            match args.drop {
+                QueueDrop::None => DropPolicy::None,
+                QueueDrop::Oldest => DropPolicy::Oldest,
+                QueueDrop::Newest => DropPolicy::Newest,
+            },
+        )
     };
     let scale = match (args.scale, args.width) {
         (Some((w, h)), _) => (Some(w), Some(h)),
         (None, width) => (width, None),
     };
-    let mut grab = Grab::new(args.input.clone()).realtime(args.realtime).queue(queue, drop).tune_allocator(!args.no_tune_allocator).scale(scale.0, scale.1);
+    let mut grab = Grab::new(args.input.clone())
+        .realtime(args.realtime)
+        .queue(queue, drop)
+        .tune_allocator(!args.no_tune_allocator)
+        .scale(scale.0, scale.1);
     if let Some(start) = args.start {
         grab = grab.media_option(format!(":start-time={start}"));
     }
@@ -351,7 +372,9 @@ fn grab(args: &Args) -> Result<Summary, String> {
         (true, _) | (_, Format::None) => Sink::Count,
         (false, Format::Raw) => Sink::Raw(RawWriter::create(&args.output)?),
         // Two frames a worker wait at most: bounded memory, busy workers.
-        (false, format) => Sink::Pool(Pool::start(&args.output, format, args.png_compression, args.jpeg_quality, workers, 2 * workers)),
+        (false, format) => {
+            Sink::Pool(Pool::start(&args.output, format, args.png_compression, args.jpeg_quality, workers, 2 * workers))
+        }
     };
     let mut wav = Wav {
         path: args.wav.clone().unwrap_or_else(|| args.output.join("audio.wav")),

@@ -66,7 +66,8 @@ fn raw_frames(dir: &Path, input: &str, extra: &[&str]) -> (Vec<Vec<u8>>, Vec<i64
     let mut args = vec![input, "-o", s(&out), "--format", "raw", "--no-audio"];
     args.extend(extra);
     ok(&args);
-    let sidecar: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("video.json")).unwrap()).unwrap();
+    let sidecar: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("video.json")).unwrap()).unwrap();
     let frame_bytes = sidecar["frame_bytes"].as_u64().unwrap() as usize;
     let pixels = std::fs::read(out.join("video.rgb")).unwrap();
     let pts = sidecar["frames"].as_array().unwrap().iter().map(|f| f[1].as_i64().unwrap()).collect();
@@ -177,9 +178,15 @@ fn wav_jpeg_and_json_summaries() {
     let spec = reader.spec();
     assert_eq!((spec.channels, spec.sample_rate, spec.bits_per_sample), (2, 44_100, 16));
     let samples: Vec<i16> = reader.samples::<i16>().map(Result::unwrap).collect();
-    let input: Vec<i16> = media::read_wav_pcm(s(&wav)).unwrap().chunks_exact(2).map(|b| i16::from_le_bytes([b[0], b[1]])).collect();
+    let input: Vec<i16> =
+        media::read_wav_pcm(s(&wav)).unwrap().chunks_exact(2).map(|b| i16::from_le_bytes([b[0], b[1]])).collect();
     // VLC's core keeps back the last audio block at end of stream.
-    assert!(input.starts_with(&samples) && samples.len() * 10 >= input.len() * 9, "{} of {} samples", samples.len(), input.len());
+    assert!(
+        input.starts_with(&samples) && samples.len() * 10 >= input.len() * 9,
+        "{} of {} samples",
+        samples.len(),
+        input.len()
+    );
 
     let input = clip(&dir);
     let out = dir.join("jpeg");
@@ -238,14 +245,30 @@ fn progress_bar_and_help_in_a_terminal() {
         text
     };
     let text = run_in_terminal(&format!("{} -o {} --format none --realtime", s(&y4m), s(&dir.join("out"))));
-    assert!(text.contains("[#") && text.contains('%') && text.contains("frames (") && text.contains("ETA"), "no progress bar:\n{text}");
+    assert!(
+        text.contains("[#") && text.contains('%') && text.contains("frames (") && text.contains("ETA"),
+        "no progress bar:\n{text}"
+    );
     assert!(text.contains("video_frames: 40") && text.contains("frames_per_second:"), "no summary:\n{text}");
     // Not a terminal: no bar, just the summary.
     let plain = grab(&[s(&y4m), "-o", s(&dir.join("out")), "--format", "none"]);
     assert!(!String::from_utf8_lossy(&plain.stderr).contains("[#"));
 
     let help = run_in_terminal("--help");
-    for option in ["--every", "--start", "--stop", "--scale", "--width", "--format", "--png-compression", "--json", "--latest", "--queue", "--no-tune-allocator", "Exit status"] {
+    for option in [
+        "--every",
+        "--start",
+        "--stop",
+        "--scale",
+        "--width",
+        "--format",
+        "--png-compression",
+        "--json",
+        "--latest",
+        "--queue",
+        "--no-tune-allocator",
+        "Exit status",
+    ] {
         assert!(help.contains(option), "--help does not explain {option}:\n{help}");
     }
 }

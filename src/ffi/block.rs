@@ -82,4 +82,3 @@ impl<'a> Block<'a> {
         self.raw.i_nb_samples
     }
 }
-

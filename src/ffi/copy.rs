@@ -46,7 +46,14 @@ mod x86 {
     /// As [`super::copy_rows`] checks: `rows` rows of `len >= 32` bytes at
     /// the strides lie inside non-overlapping buffers; the CPU has AVX2.
     #[target_feature(enable = "avx2")]
-    pub unsafe fn rows_avx2(src: *const u8, src_stride: usize, dst: *mut u8, dst_stride: usize, len: usize, rows: usize) {
+    pub unsafe fn rows_avx2(
+        src: *const u8,
+        src_stride: usize,
+        dst: *mut u8,
+        dst_stride: usize,
+        len: usize,
+        rows: usize,
+    ) {
         const V: usize = 32;
         for row in 0..rows {
             // SAFETY: the caller's contract; every access below is inside
@@ -75,7 +82,10 @@ mod x86 {
                 if i < len {
                     // The last 32 bytes of the row, overlapping what is done.
                     let last = len - V;
-                    _mm256_storeu_si256(d.add(last).cast::<__m256i>(), _mm256_loadu_si256(s.add(last).cast::<__m256i>()));
+                    _mm256_storeu_si256(
+                        d.add(last).cast::<__m256i>(),
+                        _mm256_loadu_si256(s.add(last).cast::<__m256i>()),
+                    );
                 }
             }
         }

@@ -94,18 +94,10 @@ pub unsafe fn describe(module: &ModuleInfo, set: sys::vlc_set_cb, opaque: *mut c
     try_set!(plugin, P::VLC_MODULE_DESCRIPTION, module.description.as_ptr());
     try_set!(plugin, P::VLC_MODULE_CAPABILITY, module.capability.as_ptr());
     try_set!(plugin, P::VLC_MODULE_SCORE, module.score as c_int);
-    try_set!(
-        plugin,
-        P::VLC_MODULE_SHORTCUT,
-        module.shortcuts.len(),
-        module.shortcuts.as_ptr() as *const *const c_char
-    );
+    try_set!(plugin, P::VLC_MODULE_SHORTCUT, module.shortcuts.len(), module.shortcuts.as_ptr() as *const *const c_char);
 
     let mut config: *mut c_void = ptr::null_mut();
-    for (kind, value) in [
-        (sys::CONFIG_CATEGORY, module.category),
-        (sys::CONFIG_SUBCATEGORY, module.subcategory),
-    ] {
+    for (kind, value) in [(sys::CONFIG_CATEGORY, module.category), (sys::CONFIG_SUBCATEGORY, module.subcategory)] {
         try_set!(ptr::null_mut(), P::VLC_CONFIG_CREATE, kind as c_int, &mut config as *mut *mut c_void);
         try_set!(config, P::VLC_CONFIG_VALUE, value);
     }

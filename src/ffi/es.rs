@@ -21,7 +21,12 @@ impl VideoFormat {
     /// A `width` x `height` picture of `chroma` whose visible part is
     /// `visible` (width, height) at `offset` (x, y); 25 fps. For tests and
     /// benchmarks: VLC's formats come through [`EsFormat::from_raw`].
-    pub fn picture(chroma: Fourcc, (width, height): (u32, u32), offset: (u32, u32), visible: (u32, u32)) -> VideoFormat {
+    pub fn picture(
+        chroma: Fourcc,
+        (width, height): (u32, u32),
+        offset: (u32, u32),
+        visible: (u32, u32),
+    ) -> VideoFormat {
         VideoFormat {
             chroma,
             width,

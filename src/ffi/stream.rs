@@ -248,7 +248,11 @@ unsafe extern "C" fn send<M: StreamOutput>(
             module.send(&stream, track, blocks);
             true
         });
-        if sent { sys::VLC_SUCCESS as c_int } else { sys::VLC_EGENERIC }
+        if sent {
+            sys::VLC_SUCCESS as c_int
+        } else {
+            sys::VLC_EGENERIC
+        }
     }
 }
 

@@ -138,10 +138,7 @@ pub fn chroma(fourcc: Fourcc) -> Option<&'static Chroma> {
 impl Chroma {
     /// Average bits per pixel over all planes (12 for I420, 24 for RV24).
     pub fn bits_per_pixel(&self) -> u32 {
-        self.planes
-            .iter()
-            .map(|p| p.pixel_size * 8 * p.w_num * p.h_num / (p.w_den * p.h_den))
-            .sum()
+        self.planes.iter().map(|p| p.pixel_size * 8 * p.w_num * p.h_num / (p.w_den * p.h_den)).sum()
     }
 
     /// The `pixel_pitch` argument of the video postrender callback: stock's

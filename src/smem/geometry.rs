@@ -40,10 +40,18 @@ impl CopyRun {
     }
     /// One past the last byte read / written.
     fn src_end(&self) -> usize {
-        if self.count == 0 { self.src } else { self.src + (self.count - 1) * self.src_stride + self.len }
+        if self.count == 0 {
+            self.src
+        } else {
+            self.src + (self.count - 1) * self.src_stride + self.len
+        }
     }
     fn dst_end(&self) -> usize {
-        if self.count == 0 { self.dst } else { self.dst + (self.count - 1) * self.dst_stride + self.len }
+        if self.count == 0 {
+            self.dst
+        } else {
+            self.dst + (self.count - 1) * self.dst_stride + self.len
+        }
     }
 }
 
@@ -144,20 +152,23 @@ impl FramePlan {
 pub fn visible_size(format: &VideoFormat) -> (u32, u32) {
     let fits = |vis: u32, off: u32, full: u32| vis > 0 && u64::from(off) + u64::from(vis) <= u64::from(full);
     let w = if fits(format.visible_width, format.x_offset, format.width) { format.visible_width } else { format.width };
-    let h = if fits(format.visible_height, format.y_offset, format.height) { format.visible_height } else { format.height };
+    let h =
+        if fits(format.visible_height, format.y_offset, format.height) { format.visible_height } else { format.height };
     (w, h)
 }
 
 /// Cuts the visible rectangle out of a block holding the coded picture.
 fn crop_plan(chroma: &Chroma, format: &VideoFormat, block_len: usize) -> Option<FramePlan> {
     let (vis_w, vis_h) = visible_size(format);
-    let (x_off, y_off) = if (vis_w, vis_h) == (format.width, format.height) { (0, 0) } else { (format.x_offset, format.y_offset) };
+    let (x_off, y_off) =
+        if (vis_w, vis_h) == (format.width, format.height) { (0, 0) } else { (format.x_offset, format.y_offset) };
     let mut runs = [CopyRun::default(); MAX_PLANES];
     let (mut src_plane, mut dst_plane) = (0usize, 0usize);
     for (run, plane) in runs.iter_mut().zip(chroma.planes) {
         let (src_pitch, src_lines) = plane_shape(plane, format.width, format.height);
         let (dst_pitch, dst_lines) = plane_shape(plane, vis_w, vis_h);
-        let x = (u64::from(x_off) * u64::from(plane.w_num) / u64::from(plane.w_den)) as usize * plane.pixel_size as usize;
+        let x =
+            (u64::from(x_off) * u64::from(plane.w_num) / u64::from(plane.w_den)) as usize * plane.pixel_size as usize;
         let y = (u64::from(y_off) * u64::from(plane.h_num) / u64::from(plane.h_den)) as usize;
         if x + dst_pitch > src_pitch || y + dst_lines > src_lines {
             return None;
@@ -232,7 +243,20 @@ mod tests {
         let y = |r: usize, c: usize| src[r * 8 + c];
         let u = |r: usize, c: usize| src[48 + r * 4 + c];
         let v = |r: usize, c: usize| src[60 + r * 4 + c];
-        let expected = [y(2, 2), y(2, 3), y(2, 4), y(2, 5), y(3, 2), y(3, 3), y(3, 4), y(3, 5), u(1, 1), u(1, 2), v(1, 1), v(1, 2)];
+        let expected = [
+            y(2, 2),
+            y(2, 3),
+            y(2, 4),
+            y(2, 5),
+            y(3, 2),
+            y(3, 3),
+            y(3, 4),
+            y(3, 5),
+            u(1, 1),
+            u(1, 2),
+            v(1, 1),
+            v(1, 2),
+        ];
         assert_eq!(dst, expected);
     }
 

@@ -104,7 +104,11 @@ fn check_code_addresses(stream: &Stream<'_>, pairs: &[(&str, Option<CallbackAddr
             }
         }
     }
-    if ok { Ok(()) } else { Err(OpenError::Refused) }
+    if ok {
+        Ok(())
+    } else {
+        Err(OpenError::Refused)
+    }
 }
 
 impl StreamOutput for Smem {
@@ -263,8 +267,14 @@ impl Smem {
         match chroma {
             Some(c) => stream.debug(&format!(
                 "video track {}: {} {}x{} (visible {}x{} at {},{})",
-                es.id, c.fourcc, format.width, format.height, format.visible_width, format.visible_height,
-                format.x_offset, format.y_offset
+                es.id,
+                c.fourcc,
+                format.width,
+                format.height,
+                format.visible_width,
+                format.visible_height,
+                format.x_offset,
+                format.y_offset
             )),
             None => stream.warn(&format!(
                 "video track {}: {} is not raw video; its buffers will hold the {} data as it is \
@@ -298,10 +308,7 @@ impl Smem {
             ));
             return None;
         }
-        stream.debug(&format!(
-            "audio track {}: {} {} channels {} Hz",
-            es.id, es.codec, format.channels, format.rate
-        ));
+        stream.debug(&format!("audio track {}: {} {} channels {} Hz", es.id, es.codec, format.channels, format.rate));
         Some(AudioTrack { callbacks, format, bits_per_sample })
     }
 }

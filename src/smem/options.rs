@@ -137,7 +137,9 @@ impl RawOptions {
                 let written = entries.iter().rev().find_map(|(entry, value)| {
                     if entry == name {
                         Some(value.clone().unwrap_or_else(|| if is_bool { "true".into() } else { String::new() }))
-                    } else if is_bool && (entry.strip_prefix("no-") == Some(name) || entry.strip_prefix("no") == Some(name)) {
+                    } else if is_bool
+                        && (entry.strip_prefix("no-") == Some(name) || entry.strip_prefix("no") == Some(name))
+                    {
                         Some(match value {
                             // `no-time-sync=false`: a double negative, read as written.
                             Some(v) => match parse_bool(v) {
@@ -313,13 +315,18 @@ fn typed<T>(
     errors: &mut Vec<OptionError>,
 ) -> Option<T> {
     let value = raw.get(option).unwrap_or(default);
-    parse(value)
-        .map_err(|problem| errors.push(OptionError { option, value: value.to_owned(), problem }))
-        .ok()
+    parse(value).map_err(|problem| errors.push(OptionError { option, value: value.to_owned(), problem })).ok()
 }
 
-fn pair(kind: &'static str, names: [&'static str; 3], raw: &RawOptions, errors: &mut Vec<OptionError>) -> Option<CallbackAddresses> {
-    let address = |name, errors: &mut Vec<OptionError>| typed(raw, name, "0", |v| parse_address(v).map_err(|e| e.to_string()), errors);
+fn pair(
+    kind: &'static str,
+    names: [&'static str; 3],
+    raw: &RawOptions,
+    errors: &mut Vec<OptionError>,
+) -> Option<CallbackAddresses> {
+    let address = |name, errors: &mut Vec<OptionError>| {
+        typed(raw, name, "0", |v| parse_address(v).map_err(|e| e.to_string()), errors)
+    };
     let prerender = address(names[0], errors);
     let postrender = address(names[1], errors);
     let data = address(names[2], errors);
@@ -437,8 +444,18 @@ mod tests {
     #[test]
     fn the_table_names_every_option_once_under_the_prefix() {
         let names: Vec<&str> = OPTIONS.iter().map(|o| chain_name(o).to_str().unwrap()).collect();
-        assert_eq!(names[..7], ["video-prerender-callback", "audio-prerender-callback", "video-postrender-callback",
-            "audio-postrender-callback", "video-data", "audio-data", "time-sync"]);
+        assert_eq!(
+            names[..7],
+            [
+                "video-prerender-callback",
+                "audio-prerender-callback",
+                "video-postrender-callback",
+                "audio-postrender-callback",
+                "video-data",
+                "audio-data",
+                "time-sync"
+            ]
+        );
         for (i, n) in names.iter().enumerate() {
             assert!(!names[i + 1..].contains(n), "{n} twice");
         }
@@ -476,7 +493,9 @@ mod tests {
         // (true for any bool, strtoll for an integer); the text says what
         // was written.
         let from_vlc = defaults;
-        let sync = |e: &[(String, Option<String>)]| validate(&RawOptions::read(e, from_vlc)).map(|s| s.time_sync).map_err(|e| e[0].option);
+        let sync = |e: &[(String, Option<String>)]| {
+            validate(&RawOptions::read(e, from_vlc)).map(|s| s.time_sync).map_err(|e| e[0].option)
+        };
         assert_eq!(sync(&[]), Ok(true));
         assert_eq!(sync(&[entry("video-data", Some("1"))]), Ok(true));
         assert_eq!(sync(&[entry("time-sync", Some("false"))]), Ok(false));
@@ -489,7 +508,9 @@ mod tests {
         assert_eq!(sync(&[entry("time-sync", Some("no")), entry("time-sync", Some("yes"))]), Ok(true));
         assert_eq!(sync(&[entry("time-sync", Some("maybe"))]), Err("time-sync"));
 
-        let queue = |e: &[(String, Option<String>)]| validate(&RawOptions::read(e, from_vlc)).map(|s| s.delivery).map_err(|e| (e[0].option, e[0].value.clone()));
+        let queue = |e: &[(String, Option<String>)]| {
+            validate(&RawOptions::read(e, from_vlc)).map(|s| s.delivery).map_err(|e| (e[0].option, e[0].value.clone()))
+        };
         assert_eq!(queue(&[entry("queue", Some("4"))]), Ok(Delivery::Queued { frames: 4, drop: DropPolicy::None }));
         assert_eq!(
             queue(&[entry("queue", Some("1")), entry("drop", Some("oldest"))]),
@@ -535,7 +556,8 @@ mod tests {
 
     #[test]
     fn data_pointers_are_parsed_too() {
-        let mut pairs = vec![("video-prerender-callback", "10"), ("video-postrender-callback", "20"), ("video-data", "12abc")];
+        let mut pairs =
+            vec![("video-prerender-callback", "10"), ("video-postrender-callback", "20"), ("video-data", "12abc")];
         assert_eq!(validate(&RawOptions::from_pairs(&pairs)).unwrap_err()[0].option, "video-data");
         pairs[2].1 = "0";
         assert_eq!(validate(&RawOptions::from_pairs(&pairs)).unwrap().video.unwrap().data, 0);

@@ -291,7 +291,11 @@ mod tests {
         }
     }
 
-    fn spawn(bound: usize, policy: DropPolicy, delay_ms: u64) -> (DeliveryThread<Reporter>, mpsc::Receiver<(u32, Option<String>)>) {
+    fn spawn(
+        bound: usize,
+        policy: DropPolicy,
+        delay_ms: u64,
+    ) -> (DeliveryThread<Reporter>, mpsc::Receiver<(u32, Option<String>)>) {
         let (to_test, rx) = mpsc::channel();
         let reporter = Reporter { delay: Duration::from_millis(delay_ms), to_test };
         (DeliveryThread::spawn("smem-test", bound, policy, reporter).unwrap(), rx)

@@ -69,7 +69,10 @@ pub struct Run {
 
 impl Run {
     pub fn get(&self, key: &str) -> &str {
-        self.summary.get(key).map(String::as_str).unwrap_or_else(|| panic!("no {key} in:\n{}\n{}", self.stdout, self.stderr))
+        self.summary
+            .get(key)
+            .map(String::as_str)
+            .unwrap_or_else(|| panic!("no {key} in:\n{}\n{}", self.stdout, self.stderr))
     }
     pub fn num(&self, key: &str) -> f64 {
         self.get(key).parse().unwrap()
@@ -102,11 +105,8 @@ pub fn play_with_env(who: Smem, dir: &Path, media: &str, args: &[&str], env: &[(
     };
     let out = cmd.output().expect("cannot run smem-host");
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let summary = stdout
-        .lines()
-        .filter_map(|l| l.split_once(": "))
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect();
+    let summary =
+        stdout.lines().filter_map(|l| l.split_once(": ")).map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
     let report = std::fs::read_to_string(&report)
         .unwrap_or_default()
         .lines()

@@ -160,7 +160,13 @@ fn prerender(data: *mut c_void, buffer: *mut *mut u8, size: usize, magic: u64) {
     unsafe { *buffer = st.buffer.as_mut_ptr() };
 }
 
-fn record<'t>(track: &'t Track, buffer: *mut u8, size: usize, pts: i64, line: std::fmt::Arguments<'_>) -> std::sync::MutexGuard<'t, TrackState> {
+fn record<'t>(
+    track: &'t Track,
+    buffer: *mut u8,
+    size: usize,
+    pts: i64,
+    line: std::fmt::Arguments<'_>,
+) -> std::sync::MutexGuard<'t, TrackState> {
     let mut st = track.state.lock().unwrap();
     if buffer != st.buffer.as_mut_ptr() {
         st.errors.push(format!("postrender buffer {buffer:p} is not the prerender buffer"));
@@ -194,7 +200,15 @@ pub(crate) extern "C" fn audio_prerender(data: *mut c_void, buffer: *mut *mut u8
     prerender(data, buffer, size, MAGIC_AUDIO)
 }
 
-pub(crate) extern "C" fn video_postrender(data: *mut c_void, buffer: *mut u8, width: c_int, height: c_int, pixel_pitch: c_int, size: usize, pts: i64) {
+pub(crate) extern "C" fn video_postrender(
+    data: *mut c_void,
+    buffer: *mut u8,
+    width: c_int,
+    height: c_int,
+    pixel_pitch: c_int,
+    size: usize,
+    pts: i64,
+) {
     let Some(track) = track(data, MAGIC_VIDEO) else { std::process::abort() };
     let line = format_args!("video pts={pts} width={width} height={height} pixel_pitch={pixel_pitch} size={size}");
     let mut st = record(track, buffer, size, pts, line);
@@ -275,7 +289,9 @@ fn parse_play(args: &[String]) -> Result<PlayArgs, String> {
             }
             "--report-rss" => p.report_rss = true,
             "--seek" => p.script.seek_ms = Some(value()?.parse().map_err(|_| "--seek takes milliseconds")?),
-            "--stop-after" => p.script.stop_after_ms = Some(value()?.parse().map_err(|_| "--stop-after takes milliseconds")?),
+            "--stop-after" => {
+                p.script.stop_after_ms = Some(value()?.parse().map_err(|_| "--stop-after takes milliseconds")?)
+            }
             "--video-off-on" => {
                 let v = value()?;
                 let ms = v.split_once(',').and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?)));
@@ -322,10 +338,14 @@ pub(crate) fn sout_string(p: &PlayArgs, video: &Track, audio: &Track) -> String 
         None => {
             let mut opts = Vec::new();
             if !p.no_video {
-                opts.push("video-prerender-callback={vpre},video-postrender-callback={vpost},video-data={vdata}".to_owned());
+                opts.push(
+                    "video-prerender-callback={vpre},video-postrender-callback={vpost},video-data={vdata}".to_owned(),
+                );
             }
             if !p.no_audio {
-                opts.push("audio-prerender-callback={apre},audio-postrender-callback={apost},audio-data={adata}".to_owned());
+                opts.push(
+                    "audio-prerender-callback={apre},audio-postrender-callback={apost},audio-data={adata}".to_owned(),
+                );
             }
             if let Some(sync) = &p.time_sync {
                 opts.push(format!("time-sync={sync}"));
@@ -334,7 +354,11 @@ pub(crate) fn sout_string(p: &PlayArgs, video: &Track, audio: &Track) -> String 
                 opts.push(p.smem_opts.clone());
             }
             let smem = format!("smem{{{}}}", opts.join(","));
-            if p.chain.is_empty() { format!("#{smem}") } else { format!("#{}:{smem}", p.chain) }
+            if p.chain.is_empty() {
+                format!("#{smem}")
+            } else {
+                format!("#{}:{smem}", p.chain)
+            }
         }
     };
     fill_placeholders(&template, video, audio)
@@ -476,7 +500,9 @@ fn max_rss_kb() -> i64 {
 }
 
 fn run(args: &[String]) -> Result<bool, String> {
-    let arg = |i: usize| args.get(i).cloned().ok_or_else(|| format!("missing argument {i}; see the usage in the source header"));
+    let arg = |i: usize| {
+        args.get(i).cloned().ok_or_else(|| format!("missing argument {i}; see the usage in the source header"))
+    };
     match args.first().map(String::as_str) {
         Some("play") => play(&parse_play(&args[1..])?),
         Some("soak") => soak::run(&args[1..]),
@@ -484,15 +510,19 @@ fn run(args: &[String]) -> Result<bool, String> {
             let size = arg(2)?;
             let (w, h) = size.split_once('x').ok_or("size is WxH")?;
             let num = |s: &str| s.parse::<usize>().map_err(|_| format!("not a number: {s}"));
-            media::write_y4m(&arg(1)?, num(w)?, num(h)?, num(&arg(3)?)? as u32, num(&arg(4)?)?).map_err(|e| e.to_string())?;
+            media::write_y4m(&arg(1)?, num(w)?, num(h)?, num(&arg(3)?)? as u32, num(&arg(4)?)?)
+                .map_err(|e| e.to_string())?;
             Ok(true)
         }
         Some("gen-wav") => {
             let num = |s: String| s.parse::<f64>().map_err(|_| format!("not a number: {s}"));
-            media::write_wav(&arg(1)?, num(arg(2)?)? as u32, num(arg(3)?)? as u16, num(arg(4)?)?).map_err(|e| e.to_string())?;
+            media::write_wav(&arg(1)?, num(arg(2)?)? as u32, num(arg(3)?)? as u16, num(arg(4)?)?)
+                .map_err(|e| e.to_string())?;
             Ok(true)
         }
-        _ => Err("usage: smem-host play MEDIA [...] | gen-y4m PATH WxH FPS FRAMES | gen-wav PATH RATE CH SECONDS".into()),
+        _ => {
+            Err("usage: smem-host play MEDIA [...] | gen-y4m PATH WxH FPS FRAMES | gen-wav PATH RATE CH SECONDS".into())
+        }
     }
 }
 

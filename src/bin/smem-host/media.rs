@@ -37,7 +37,11 @@ pub fn i420_frame(width: usize, height: usize, frame: usize) -> Vec<u8> {
     let bar = (frame * 4) % width.max(1);
     for y in 0..height {
         for x in 0..width {
-            let luma = if x.abs_diff(bar) < 4 { 235 } else { 16 + (x * 200 / width.max(1) + y * 19 / height.max(1)) as u8 as usize % 220 };
+            let luma = if x.abs_diff(bar) < 4 {
+                235
+            } else {
+                16 + (x * 200 / width.max(1) + y * 19 / height.max(1)) as u8 as usize % 220
+            };
             out.push(luma as u8);
         }
     }

@@ -6,8 +6,8 @@
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
-use smem_client::vlc::{Instance, Media, Player, Script, State};
 use crate::{media, sout_string, PlayArgs, Track, MAGIC_AUDIO, MAGIC_VIDEO};
+use smem_client::vlc::{Instance, Media, Player, Script, State};
 
 /// Frames of each player's clip (1 s), and of the cycles' clip (4 s: long
 /// enough to be stopped mid-stream even though paced VLC reads 1 s ahead).
@@ -111,7 +111,11 @@ pub fn run(args: &[String]) -> Result<bool, String> {
         let script = Script { stop_after_ms: midway.then_some(100), ..Default::default() };
         let (state, _) = media.play(Duration::from_secs(30), &script)?;
         let (video, audio, errors) = client.counts();
-        let ok = if midway { video < CYCLE_FRAMES as u64 } else { state == State::Ended && video == CYCLE_FRAMES as u64 && audio > 0 };
+        let ok = if midway {
+            video < CYCLE_FRAMES as u64
+        } else {
+            state == State::Ended && video == CYCLE_FRAMES as u64 && audio > 0
+        };
         stopped_midway += usize::from(midway && state == State::Playing);
         if !ok || !errors.is_empty() {
             failures.push(format!("cycle {cycle}: {state:?}, {video} frames, {audio} audio blocks, {errors:?}"));
@@ -147,7 +151,12 @@ pub fn run(args: &[String]) -> Result<bool, String> {
     let _ = writeln!(out, "players: {}", args.players);
     for (k, (client, state)) in clients.iter().zip(&states).enumerate() {
         let (video, audio, errors) = client.counts();
-        let _ = writeln!(out, "player_{k}: state={state:?} width={} video_frames={video} audio_blocks={audio} errors={}", width(k), errors.len());
+        let _ = writeln!(
+            out,
+            "player_{k}: state={state:?} width={} video_frames={video} audio_blocks={audio} errors={}",
+            width(k),
+            errors.len()
+        );
         if *state != State::Ended || video != FRAMES as u64 || audio == 0 || !errors.is_empty() {
             failures.push(format!("player {k}: {state:?}, {video} frames, {audio} audio blocks, {errors:?}"));
         }
