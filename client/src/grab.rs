@@ -550,8 +550,18 @@ pub struct Frames {
 impl Grab<'static> {
     /// Starts the grab on a thread of its own; at most `bound` items wait
     /// in the queue. The formats are the ones to convert to; `None` skips
-    /// that kind of track.
+    /// that kind of track. A kind that a closure ([`Grab::video`],
+    /// [`Grab::audio`]) receives already cannot be pulled as well: then the
+    /// iterator yields nothing and [`Frames::finish`] says why.
     pub fn frames(mut self, video: Option<VideoChroma>, audio: Option<AudioSample>, bound: usize) -> Frames {
+        let taken =
+            [(video.is_some() && self.video.is_some(), "video"), (audio.is_some() && self.audio.is_some(), "audio")];
+        if let Some((_, kind)) = taken.iter().find(|(both, _)| *both) {
+            let why =
+                format!("frames() asks for {kind} that a .{kind}() closure receives already: use one or the other");
+            let thread = std::thread::Builder::new().spawn(move || Err(Error::Setup(why))).ok();
+            return Frames { items: None, stop: self.stop_handle(), thread };
+        }
         let (tx, rx) = sync_channel(bound);
         // Err from send: the consumer is gone; the grab is being stopped.
         if let Some(chroma) = video {

@@ -169,3 +169,14 @@ fn a_queue_runs_every_closure_on_one_smem_thread_and_loses_nothing_with_drop_non
     assert_eq!(end.reason, EndReason::Ended);
     assert!(!pts.is_empty() && pts.len() < 30 && pts.windows(2).all(|w| w[0] < w[1]), "{} frames: {pts:?}", pts.len());
 }
+
+#[test]
+fn frames_does_not_take_over_a_closure_s_track() {
+    use_our_plugin();
+    let dir = scratch("frames-and-closure");
+    let y4m = p(&dir, "in.y4m");
+    media::write_y4m(&y4m, 32, 32, 25, 5).unwrap();
+    let mut frames = Grab::new(&y4m).video(VideoChroma::Rgba, |_| {}).frames(Some(VideoChroma::I420), None, 2);
+    assert!(frames.next().is_none());
+    assert!(matches!(frames.finish(), Err(Error::Setup(m)) if m.contains("video")));
+}

@@ -75,10 +75,4 @@ impl<'a> Block<'a> {
     pub fn pts(&self) -> i64 {
         self.raw.i_pts
     }
-    pub fn dts(&self) -> i64 {
-        self.raw.i_dts
-    }
-    pub fn nb_samples(&self) -> u32 {
-        self.raw.i_nb_samples
-    }
 }

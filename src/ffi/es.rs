@@ -13,13 +13,11 @@ pub struct VideoFormat {
     pub y_offset: u32,
     pub visible_width: u32,
     pub visible_height: u32,
-    pub frame_rate: u32,
-    pub frame_rate_base: u32,
 }
 
 impl VideoFormat {
     /// A `width` x `height` picture of `chroma` whose visible part is
-    /// `visible` (width, height) at `offset` (x, y); 25 fps. For tests and
+    /// `visible` (width, height) at `offset` (x, y). For tests and
     /// benchmarks: VLC's formats come through [`EsFormat::from_raw`].
     pub fn picture(
         chroma: Fourcc,
@@ -35,18 +33,14 @@ impl VideoFormat {
             y_offset: offset.1,
             visible_width: visible.0,
             visible_height: visible.1,
-            frame_rate: 25,
-            frame_rate_base: 1,
         }
     }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AudioFormat {
-    pub format: Fourcc,
     pub rate: u32,
     pub channels: u32,
-    pub bits_per_sample: u32,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,18 +75,11 @@ impl EsFormat {
                     y_offset: v.i_y_offset,
                     visible_width: v.i_visible_width,
                     visible_height: v.i_visible_height,
-                    frame_rate: v.i_frame_rate,
-                    frame_rate_base: v.i_frame_rate_base,
                 })
             }
             sys::es_format_category_e_AUDIO_ES => {
                 let a = unsafe { &fmt.__bindgen_anon_1.__bindgen_anon_1.audio };
-                EsKind::Audio(AudioFormat {
-                    format: Fourcc(a.i_format),
-                    rate: a.i_rate,
-                    channels: u32::from(a.i_channels),
-                    bits_per_sample: a.i_bitspersample,
-                })
+                EsKind::Audio(AudioFormat { rate: a.i_rate, channels: u32::from(a.i_channels) })
             }
             other => EsKind::Other(other),
         };

@@ -152,8 +152,9 @@ unsafe fn module<'s, M: StreamOutput>(raw: *mut sys::sout_stream_t) -> &'s M {
 /// # Safety
 /// Called by VLC with a live `sout_stream_t`.
 pub unsafe extern "C" fn open<M: StreamOutput>(obj: *mut sys::vlc_object_t) -> c_int {
-    // SAFETY: VLC calls this with its live stream (and the id and
-    // blocks it handed out); see the hook contracts in vlc_sout.h.
+    // SAFETY: VLC's module loader calls Open with the sout_stream_t it is
+    // creating (alive until Close); p_sys and the pf_* hooks are ours to set,
+    // and the module state is leaked into p_sys until Close takes it back.
     unsafe {
         install_panic_hook();
         let raw = obj.cast::<sys::sout_stream_t>();
@@ -180,8 +181,8 @@ pub unsafe extern "C" fn open<M: StreamOutput>(obj: *mut sys::vlc_object_t) -> c
 /// # Safety
 /// Called by VLC once, after a successful `open::<M>` on the same stream.
 pub unsafe extern "C" fn close<M: StreamOutput>(obj: *mut sys::vlc_object_t) {
-    // SAFETY: VLC calls this with its live stream (and the id and
-    // blocks it handed out); see the hook contracts in vlc_sout.h.
+    // SAFETY: VLC calls Close once, on the stream a successful Open set up:
+    // p_sys is the Box Open leaked (or null), taken back exactly once here.
     unsafe {
         let raw = obj.cast::<sys::sout_stream_t>();
         let sys_ptr = std::mem::replace(&mut (*raw).p_sys, ptr::null_mut());
@@ -198,8 +199,9 @@ unsafe extern "C" fn add<M: StreamOutput>(
     raw: *mut sys::sout_stream_t,
     format: *const sys::es_format_t,
 ) -> *mut sys::sout_stream_id_sys_t {
-    // SAFETY: VLC calls this with its live stream (and the id and
-    // blocks it handed out); see the hook contracts in vlc_sout.h.
+    // SAFETY: `raw` is the stream Open set up (p_sys is our module, alive
+    // until Close); `format` is VLC's es_format_t, valid during the call;
+    // the Track is leaked as the id VLC hands back to Send, Flush and Del.
     unsafe {
         let stream = Stream::from_raw(raw, M::MODULE_NAME);
         let Some(format) = EsFormat::from_raw(format) else {
@@ -215,8 +217,8 @@ unsafe extern "C" fn add<M: StreamOutput>(
 }
 
 unsafe extern "C" fn del<M: StreamOutput>(raw: *mut sys::sout_stream_t, id: *mut sys::sout_stream_id_sys_t) {
-    // SAFETY: VLC calls this with its live stream (and the id and
-    // blocks it handed out); see the hook contracts in vlc_sout.h.
+    // SAFETY: `id` is a Track Add leaked (or null), handed back once by VLC
+    // and reclaimed here; `raw` is the stream Open set up.
     unsafe {
         if id.is_null() {
             return;
@@ -233,8 +235,9 @@ unsafe extern "C" fn send<M: StreamOutput>(
     id: *mut sys::sout_stream_id_sys_t,
     blocks: *mut sys::block_t,
 ) -> c_int {
-    // SAFETY: VLC calls this with its live stream (and the id and
-    // blocks it handed out); see the hook contracts in vlc_sout.h.
+    // SAFETY: VLC hands over `blocks` (ours to release, done by BlockChain)
+    // and the `id` Add returned (alive until Del); it serialises the hooks of
+    // one stream under its sout lock, so the &mut to the Track is unique.
     unsafe {
         // Owned from here on: released on every path, panics included.
         let blocks = BlockChain::from_raw(blocks);
@@ -257,8 +260,8 @@ unsafe extern "C" fn send<M: StreamOutput>(
 }
 
 unsafe extern "C" fn flush<M: StreamOutput>(raw: *mut sys::sout_stream_t, id: *mut sys::sout_stream_id_sys_t) {
-    // SAFETY: VLC calls this with its live stream (and the id and
-    // blocks it handed out); see the hook contracts in vlc_sout.h.
+    // SAFETY: `id` is a Track Add returned (alive until Del), and VLC
+    // serialises the hooks of one stream, so the &mut to it is unique.
     unsafe {
         let stream = Stream::from_raw(raw, M::MODULE_NAME);
         let Some(track) = id.cast::<M::Track>().as_mut() else { return };

@@ -84,7 +84,7 @@ impl FaultWatch {
 }
 
 /// Logs the hint for a storm `FaultWatch` saw, once per process.
-pub fn hint(log: &Object<'_>, kind: &str, faults_per_frame: u64) {
+pub fn hint(log: &Object<'_>, kind: impl std::fmt::Display, faults_per_frame: u64) {
     if HINTED_ONCE.swap(true, Ordering::Relaxed) {
         return;
     }

@@ -191,7 +191,7 @@ impl StreamOutput for Smem {
         let kind = media.kind();
         let delivery = Arc::new(Mutex::new(Delivery { media, stats: Stats::default() }));
         let id = self.next_track.fetch_add(1, Ordering::Relaxed);
-        let faults = (self.watch_faults && kind == "video").then(FaultWatch::default);
+        let faults = (self.watch_faults && kind == Kind::Video).then(FaultWatch::default);
         Some(Track { id, kind, delivery, queue_dropped: 0, faults })
     }
 
@@ -325,7 +325,7 @@ pub struct Stats {
 /// A track VLC added. Its delivery state travels with each queued frame.
 pub struct Track {
     id: TrackId,
-    kind: &'static str,
+    kind: Kind,
     delivery: Arc<Mutex<Delivery>>,
     /// Frames the full queue dropped (`drop=oldest|newest`).
     queue_dropped: u64,
@@ -343,6 +343,22 @@ pub struct Deliverer {
     log: HeldObject,
 }
 
+/// A track's kind, as the log names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Video,
+    Audio,
+}
+
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Kind::Video => "video",
+            Kind::Audio => "audio",
+        })
+    }
+}
+
 enum Media {
     /// Boxed: a video track's state (format, plan) is several times an audio one's.
     Video(Box<VideoTrack>),
@@ -350,10 +366,10 @@ enum Media {
 }
 
 impl Media {
-    fn kind(&self) -> &'static str {
+    fn kind(&self) -> Kind {
         match self {
-            Media::Video(_) => "video",
-            Media::Audio(_) => "audio",
+            Media::Video(_) => Kind::Video,
+            Media::Audio(_) => Kind::Audio,
         }
     }
 }
