@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use crate::format::{AudioSample, PlaneLayout, VideoChroma};
 use crate::pool::Buffer;
 use crate::trampolines::{self, Deliver, Meta, Sink};
-use crate::vlc::{Instance, Player, State};
+use crate::vlc::{Instance, LogLevel, Player, State};
 
 /// A picture, borrowed for the duration of the callback.
 #[derive(Debug)]
@@ -383,7 +383,7 @@ impl<'a> Grab<'a> {
         }
         // Only VLC's errors are reported (EndOfStream::vlc_errors): the
         // rest is not even formatted, so a chatty VLC costs no allocation.
-        let instance = Instance::keeping_log_from(&args, 4).map_err(Error::Setup)?;
+        let instance = Instance::keeping_log_from(&args, LogLevel::Error).map_err(Error::Setup)?;
         let media = instance.media(&input).map_err(Error::Input)?;
         for option in &options {
             media.add_option(option).map_err(Error::Setup)?;

@@ -17,13 +17,17 @@ type libvlc_log_t = c_void;
 #[allow(non_camel_case_types)]
 type libvlc_media_list_t = c_void;
 
-type LogCb = unsafe extern "C" fn(
-    data: *mut c_void,
-    level: c_int,
-    ctx: *const libvlc_log_t,
-    fmt: *const c_char,
-    args: *mut c_void,
-);
+/// C's `va_list` as a log callback receives it and `vsnprintf` takes it: a
+/// pointer on x86-64 (an array type, decayed), on i386 and 32-bit ARM (a
+/// pointer or a one-pointer struct), and on AArch64 (a 32-byte struct,
+/// passed by reference because it is larger than 16 bytes).
+#[cfg(any(target_arch = "x86_64", target_arch = "x86", target_arch = "aarch64", target_arch = "arm"))]
+type VaList = *mut c_void;
+#[cfg(not(any(target_arch = "x86_64", target_arch = "x86", target_arch = "aarch64", target_arch = "arm")))]
+compile_error!("how this architecture passes a va_list is not known here: see VaList in client/src/vlc.rs");
+
+type LogCb =
+    unsafe extern "C" fn(data: *mut c_void, level: c_int, ctx: *const libvlc_log_t, fmt: *const c_char, args: VaList);
 
 #[link(name = "vlc")]
 extern "C" {
@@ -64,7 +68,7 @@ extern "C" {
     fn libvlc_media_player_get_time(mp: *mut libvlc_media_player_t) -> i64;
     fn libvlc_media_player_get_length(mp: *mut libvlc_media_player_t) -> i64;
     fn libvlc_media_player_get_position(mp: *mut libvlc_media_player_t) -> f32;
-    fn vsnprintf(buf: *mut c_char, size: usize, fmt: *const c_char, args: *mut c_void) -> c_int;
+    fn vsnprintf(buf: *mut c_char, size: usize, fmt: *const c_char, args: VaList) -> c_int;
 }
 
 /// libvlc_state_t
@@ -86,16 +90,46 @@ impl State {
         matches!(self, State::Ended | State::Error | State::Stopped)
     }
 
+    /// From libvlc_state_t's values (libvlc_media.h).
     fn from_raw(raw: c_int) -> State {
+        const OPENING: c_int = 1;
+        const BUFFERING: c_int = 2;
+        const PLAYING: c_int = 3;
+        const PAUSED: c_int = 4;
+        const STOPPED: c_int = 5;
+        const ENDED: c_int = 6;
+        const ERROR: c_int = 7;
         match raw {
-            1 => State::Opening,
-            2 => State::Buffering,
-            3 => State::Playing,
-            4 => State::Paused,
-            5 => State::Stopped,
-            6 => State::Ended,
-            7 => State::Error,
-            _ => State::Idle,
+            OPENING => State::Opening,
+            BUFFERING => State::Buffering,
+            PLAYING => State::Playing,
+            PAUSED => State::Paused,
+            STOPPED => State::Stopped,
+            ENDED => State::Ended,
+            ERROR => State::Error,
+            _ => State::Idle, // libvlc_NothingSpecial (0)
+        }
+    }
+}
+
+/// libvlc_log_level (libvlc.h): the levels of VLC's messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[repr(i32)]
+pub enum LogLevel {
+    Debug = 0,
+    Notice = 2,
+    Warning = 3,
+    Error = 4,
+}
+
+impl LogLevel {
+    fn name(level: c_int) -> &'static str {
+        match level {
+            l if l == LogLevel::Debug as c_int => "debug",
+            l if l == LogLevel::Notice as c_int => "info",
+            l if l == LogLevel::Warning as c_int => "warning",
+            l if l == LogLevel::Error as c_int => "error",
+            _ => "?",
         }
     }
 }
@@ -108,8 +142,7 @@ pub struct LogLine {
     pub text: String,
 }
 
-/// VLC's messages kept by an instance, from `min_level` on (libvlc's
-/// levels: 0 debug, 2 info, 3 warning, 4 error).
+/// VLC's messages kept by an instance, from `min_level` on.
 #[derive(Default)]
 pub struct LogSink {
     min_level: c_int,
@@ -121,7 +154,7 @@ unsafe extern "C" fn log_cb(
     level: c_int,
     ctx: *const libvlc_log_t,
     fmt: *const c_char,
-    args: *mut c_void,
+    args: VaList,
 ) {
     let _ = std::panic::catch_unwind(|| unsafe {
         let sink = &*(data as *const LogSink);
@@ -136,13 +169,7 @@ unsafe extern "C" fn log_cb(
         libvlc_log_get_context(ctx, &mut module, &mut file, &mut line);
         let module =
             if module.is_null() { String::new() } else { CStr::from_ptr(module).to_string_lossy().into_owned() };
-        let level = match level {
-            0 => "debug",
-            2 => "info",
-            3 => "warning",
-            4 => "error",
-            _ => "?",
-        };
+        let level = LogLevel::name(level);
         if let Ok(mut lines) = sink.lines.lock() {
             lines.push(LogLine { level, module, text });
         }
@@ -157,12 +184,12 @@ pub struct Instance {
 impl Instance {
     /// An instance that keeps every message VLC logs.
     pub fn new(args: &[&str]) -> Result<Instance, String> {
-        Instance::keeping_log_from(args, 0)
+        Instance::keeping_log_from(args, LogLevel::Debug)
     }
 
-    /// An instance that keeps VLC's messages from `min_level` on (4: errors
+    /// An instance that keeps VLC's messages from `min_level` on (`Error`: errors
     /// only), and ignores the others without formatting them.
-    pub fn keeping_log_from(args: &[&str], min_level: c_int) -> Result<Instance, String> {
+    pub fn keeping_log_from(args: &[&str], min_level: LogLevel) -> Result<Instance, String> {
         let args: Vec<CString> = args.iter().map(|a| CString::new(*a).unwrap()).collect();
         let argv: Vec<*const c_char> = args.iter().map(|a| a.as_ptr()).collect();
         // SAFETY: argv outlives the call; libvlc copies what it keeps.
@@ -177,7 +204,7 @@ impl Instance {
             };
             return Err(format!("libvlc_new failed: {msg}"));
         }
-        let log = Box::new(LogSink { min_level, lines: Mutex::default() });
+        let log = Box::new(LogSink { min_level: min_level as c_int, lines: Mutex::default() });
         // SAFETY: the sink is boxed and outlives the instance (unset in Drop).
         unsafe { libvlc_log_set(raw, log_cb, &*log as *const LogSink as *mut c_void) };
         Ok(Instance { raw, log })
