@@ -416,7 +416,9 @@ impl<'a> Grab<'a> {
                     });
                 }
             }
-            std::thread::sleep(Duration::from_millis(5));
+            // libvlc's end, error and stop events wake this at once; the
+            // timeout only paces progress reports and the stop handle.
+            player.wait_over(Duration::from_millis(20));
         };
         drop(player); // stops: no callback runs after this
         let wall = start.elapsed();

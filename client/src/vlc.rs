@@ -3,7 +3,7 @@
 
 use std::ffi::{c_char, c_int, c_uint, c_void, CStr, CString};
 use std::ptr;
-use std::sync::Mutex;
+use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 #[allow(non_camel_case_types)]
@@ -16,6 +16,24 @@ type libvlc_media_player_t = c_void;
 type libvlc_log_t = c_void;
 #[allow(non_camel_case_types)]
 type libvlc_media_list_t = c_void;
+#[allow(non_camel_case_types)]
+type libvlc_event_manager_t = c_void;
+
+/// The head of `libvlc_event_t`, all an end-of-playback callback reads.
+#[repr(C)]
+struct EventHead {
+    kind: c_int,
+    object: *mut c_void,
+}
+
+type EventCb = unsafe extern "C" fn(event: *const EventHead, data: *mut c_void);
+
+/// libvlc_event_e (libvlc_events.h): the player events after which it does
+/// not go on by itself.
+const MEDIA_PLAYER_STOPPED: c_int = 0x106;
+const MEDIA_PLAYER_END_REACHED: c_int = 0x109;
+const MEDIA_PLAYER_ENCOUNTERED_ERROR: c_int = 0x10A;
+const OVER_EVENTS: [c_int; 3] = [MEDIA_PLAYER_STOPPED, MEDIA_PLAYER_END_REACHED, MEDIA_PLAYER_ENCOUNTERED_ERROR];
 
 /// C's `va_list` as a log callback receives it and `vsnprintf` takes it: a
 /// pointer on x86-64 (an array type, decayed), on i386 and 32-bit ARM (a
@@ -61,6 +79,9 @@ extern "C" {
     fn libvlc_media_player_new_from_media(media: *mut libvlc_media_t) -> *mut libvlc_media_player_t;
     fn libvlc_media_player_play(mp: *mut libvlc_media_player_t) -> c_int;
     fn libvlc_media_player_stop(mp: *mut libvlc_media_player_t);
+    fn libvlc_media_player_event_manager(mp: *mut libvlc_media_player_t) -> *mut libvlc_event_manager_t;
+    fn libvlc_event_attach(em: *mut libvlc_event_manager_t, kind: c_int, cb: EventCb, data: *mut c_void) -> c_int;
+    fn libvlc_event_detach(em: *mut libvlc_event_manager_t, kind: c_int, cb: EventCb, data: *mut c_void);
     fn libvlc_media_player_set_media(mp: *mut libvlc_media_player_t, media: *mut libvlc_media_t);
     fn libvlc_media_player_release(mp: *mut libvlc_media_player_t);
     fn libvlc_media_player_get_state(mp: *mut libvlc_media_player_t) -> c_int;
@@ -376,7 +397,8 @@ impl Player {
             if start.elapsed() > timeout {
                 break state;
             }
-            std::thread::sleep(Duration::from_millis(2));
+            // The script acts at given times; the end wakes this at once.
+            self.wait_over(Duration::from_millis(2));
         };
         // Not stopped here: a stop would also close a stream output kept
         // for the next media (:sout-keep). Dropping the player stops it.
@@ -401,6 +423,26 @@ impl Drop for Media {
 /// so no callback runs afterwards) and releases it.
 pub struct Player {
     raw: *mut libvlc_media_player_t,
+    /// Set by libvlc's end, error and stop events (boxed: libvlc keeps its address).
+    over: Box<Over>,
+}
+
+/// Whether playback is over, and a condition variable to wait for it.
+#[derive(Default)]
+struct Over {
+    done: Mutex<bool>,
+    changed: Condvar,
+}
+
+/// libvlc's event callback for [`OVER_EVENTS`], on one of VLC's threads.
+unsafe extern "C" fn on_over(_event: *const EventHead, data: *mut c_void) {
+    let _ = std::panic::catch_unwind(|| {
+        // SAFETY: `data` is the player's boxed Over, attached in Player::new
+        // and detached in Drop before the box goes.
+        let over = unsafe { &*(data as *const Over) };
+        *over.done.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = true;
+        over.changed.notify_all();
+    });
 }
 
 impl Player {
@@ -410,9 +452,43 @@ impl Player {
         if raw.is_null() {
             return Err("cannot create a media player".into());
         }
-        Ok(Player { raw })
+        let player = Player { raw, over: Box::default() };
+        // SAFETY: live player; its event manager lives as long as it does,
+        // and the callbacks are detached in Drop before `over` is freed.
+        unsafe {
+            let events = libvlc_media_player_event_manager(raw);
+            for kind in OVER_EVENTS {
+                if libvlc_event_attach(events, kind, on_over, player.over_data()) != 0 {
+                    return Err("libvlc_event_attach failed".into());
+                }
+            }
+        }
+        Ok(player)
     }
+
+    fn over_data(&self) -> *mut c_void {
+        &*self.over as *const Over as *mut c_void
+    }
+
+    /// Waits until playback is over (end, error or stop, from libvlc's
+    /// events) or `at_most` has passed; returns whether it is over.
+    pub fn wait_over(&self, at_most: Duration) -> bool {
+        let done = self.over.done.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (done, _) = self
+            .over
+            .changed
+            .wait_timeout_while(done, at_most, |done| !*done)
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // An event of an earlier media (a stop before set_media) is stale.
+        let mut done = done;
+        if *done && !self.state().is_over() {
+            *done = false;
+        }
+        *done
+    }
+
     pub fn play(&self) -> Result<(), String> {
+        *self.over.done.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = false;
         // SAFETY: live player (likewise below).
         if unsafe { libvlc_media_player_play(self.raw) } != 0 {
             return Err("libvlc_media_player_play failed".into());
@@ -445,8 +521,13 @@ impl Player {
 
 impl Drop for Player {
     fn drop(&mut self) {
-        // SAFETY: live player, released once.
+        // SAFETY: live player, released once; the event callbacks go first,
+        // so none runs once `over` is freed.
         unsafe {
+            let events = libvlc_media_player_event_manager(self.raw);
+            for kind in OVER_EVENTS {
+                libvlc_event_detach(events, kind, on_over, self.over_data());
+            }
             libvlc_media_player_stop(self.raw);
             libvlc_media_player_release(self.raw);
         }
