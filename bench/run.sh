@@ -18,7 +18,7 @@ FIGURES=$OUT/figures.txt; : >"$FIGURES"
 echo "== end to end (median of ${REPS:-11} interleaved runs)"
 bench/e2e.sh | tee -a "$FIGURES"
 
-echo "== end to end in a plain C host and a python-vlc host (median of ${HOST_REPS:-4} interleaved runs)"
+echo "== end to end in a plain C host and a python-vlc host (medians of ${HOST_REPS:-4} and ${PYTHON_REPS:-8} interleaved runs)"
 bench/hosts.sh | tee -a "$FIGURES"
 
 echo "== a live UDP source, an 80 ms callback"
