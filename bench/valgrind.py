@@ -22,8 +22,6 @@ PLUGINS = "target/vlc-plugins"
 OUT = "out/bench/valgrind"
 STOCK_OBJECT = "libstream_out_smem_plugin.so"
 OUR_OBJECT = "libsmem_rs_plugin.so"
-V = "video-prerender-callback={vpre},video-postrender-callback={vpost},video-data={vdata}"
-A = "audio-prerender-callback={apre},audio-postrender-callback={apost},audio-data={adata}"
 LENGTHS = (20, 60)  # frames at 25 fps, with as much audio
 
 
@@ -43,6 +41,8 @@ def play(tool_args, who, frames, tag):
     """Runs smem-host under valgrind; returns (deliveries, tool output path)."""
     y4m, wav = media(frames)
     out = f"{OUT}/{tag}.{who}.{frames}.out"
+    # smem-host builds #smem{<its callbacks>,<sync>}; stock is unpaced only
+    # by no-time-sync.
     sync = "time-sync=false" if who == "ours" else "no-time-sync"
     env = dict(os.environ)
     env.pop("VLC_PLUGIN_PATH", None)
@@ -50,7 +50,7 @@ def play(tool_args, who, frames, tag):
         env["VLC_PLUGIN_PATH"] = PLUGINS
     result = subprocess.run(
         ["valgrind", *tool_args(out), HOST, "play", y4m, "--option", f":input-slave={wav}",
-         "--sout", f"#smem{{{V},{A},{sync}}}", "--timeout", "600"],
+         "--smem-opts", sync, "--timeout", "600"],
         env=env, capture_output=True, text=True, check=False)
     summary = dict(l.split(": ", 1) for l in result.stdout.splitlines() if ": " in l)
     if summary.get("state") != "Ended":
