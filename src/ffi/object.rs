@@ -94,16 +94,23 @@ impl<'a> Object<'a> {
         unsafe { sys::config_ChainParse(self.raw, prefix.as_ptr(), names.as_ptr(), cfg) };
     }
 
+    /// `var_GetChecked(name, kind)`: the variable's value, `None` if it has
+    /// none of that type.
+    fn var_value(&self, name: &CStr, kind: u32) -> Option<sys::vlc_value_t> {
+        // SAFETY: an all-zero vlc_value_t is a valid (empty) union value.
+        let mut value: sys::vlc_value_t = unsafe { std::mem::zeroed() };
+        // SAFETY: live object, NUL-terminated name; VLC fills the union
+        // member of `kind`.
+        let found = unsafe { sys::var_GetChecked(self.raw, name.as_ptr(), kind as c_int, &mut value) };
+        (found == sys::VLC_SUCCESS as c_int).then_some(value)
+    }
+
     /// The string value of variable `name`, `None` if it has none.
     pub fn var_string(&self, name: &CStr) -> Option<String> {
-        let mut value: sys::vlc_value_t = unsafe { std::mem::zeroed() };
-        // SAFETY: live object; VLC fills a malloc'd copy of the string, freed below.
+        let value = self.var_value(name, sys::VLC_VAR_STRING)?;
+        // SAFETY: a string variable fills `psz_string` with a malloc'd copy
+        // (or null), ours to free.
         unsafe {
-            if sys::var_GetChecked(self.raw, name.as_ptr(), sys::VLC_VAR_STRING as c_int, &mut value)
-                != sys::VLC_SUCCESS as c_int
-            {
-                return None;
-            }
             let raw = value.psz_string;
             if raw.is_null() {
                 return None;
@@ -116,30 +123,14 @@ impl<'a> Object<'a> {
 
     /// The integer value of variable `name`, `None` if it has none.
     pub fn var_integer(&self, name: &CStr) -> Option<i64> {
-        let mut value: sys::vlc_value_t = unsafe { std::mem::zeroed() };
-        // SAFETY: live object; an integer variable fills `i_int`.
-        unsafe {
-            if sys::var_GetChecked(self.raw, name.as_ptr(), sys::VLC_VAR_INTEGER as c_int, &mut value)
-                != sys::VLC_SUCCESS as c_int
-            {
-                return None;
-            }
-            Some(value.i_int)
-        }
+        // SAFETY: an integer variable fills `i_int`.
+        self.var_value(name, sys::VLC_VAR_INTEGER).map(|v| unsafe { v.i_int })
     }
 
     /// The boolean value of variable `name`, `None` if it has none.
     pub fn var_bool(&self, name: &CStr) -> Option<bool> {
-        let mut value: sys::vlc_value_t = unsafe { std::mem::zeroed() };
-        // SAFETY: live object; a bool variable fills `b_bool`.
-        unsafe {
-            if sys::var_GetChecked(self.raw, name.as_ptr(), sys::VLC_VAR_BOOL as c_int, &mut value)
-                != sys::VLC_SUCCESS as c_int
-            {
-                return None;
-            }
-            Some(value.b_bool)
-        }
+        // SAFETY: a bool variable fills `b_bool`.
+        self.var_value(name, sys::VLC_VAR_BOOL).map(|v| unsafe { v.b_bool })
     }
 }
 
