@@ -393,15 +393,16 @@ fn grab(args: &Args) -> Result<Summary, String> {
 
     let mut frames = grab.frames(video, audio, 4);
     let mut failure = None;
+    // Each new size and audio format, in order; written out once at the end.
+    let (mut sizes, mut rates) = (Vec::new(), Vec::new());
     for item in &mut frames {
         let written = match item {
             Item::Video(frame) => {
                 s.video_frames += 1;
                 s.first_pts.get_or_insert(frame.pts);
                 s.last_pts = Some(frame.pts);
-                let format = format!("{}x{} RGB", frame.width, frame.height);
-                if !s.video_formats.contains(&format) {
-                    s.video_formats.push(format);
+                if !sizes.contains(&(frame.width, frame.height)) {
+                    sizes.push((frame.width, frame.height));
                 }
                 if !selection.wants(frame.pts) || args.max_frames.is_some_and(|max| s.images >= max) {
                     Ok(())
@@ -418,9 +419,8 @@ fn grab(args: &Args) -> Result<Summary, String> {
             Item::Audio(block) => {
                 s.audio_blocks += 1;
                 s.audio_samples += block.samples as u64;
-                let format = format!("{} channels {} Hz s16l", block.channels, block.rate);
-                if !s.audio_formats.contains(&format) {
-                    s.audio_formats.push(format);
+                if !rates.contains(&(block.channels, block.rate)) {
+                    rates.push((block.channels, block.rate));
                 }
                 wav.write(&block)
             }
@@ -435,6 +435,8 @@ fn grab(args: &Args) -> Result<Summary, String> {
         }
     }
     let end = frames.finish();
+    s.video_formats = sizes.iter().map(|(w, h)| format!("{w}x{h} RGB")).collect();
+    s.audio_formats = rates.iter().map(|(c, r)| format!("{c} channels {r} Hz s16l")).collect();
     bar.finish_and_clear();
     let (images, bytes) = match sink {
         Sink::Pool(pool) => pool.finish(),
