@@ -42,6 +42,10 @@ fn module_suffix(header: &Path) -> String {
 
 fn main() {
     println!("cargo:rerun-if-changed=wrapper.h");
+    println!("cargo:rerun-if-changed=include/smem.h");
+    // Held frames carry pointers to our hold/release functions: the library
+    // must stay mapped after VLC unloads its plugins (libvlc_release).
+    println!("cargo:rustc-cdylib-link-arg=-Wl,-z,nodelete");
     println!("cargo:rerun-if-env-changed=PKG_CONFIG_PATH");
 
     let cflags = pkg_config(&["--cflags", "vlc-plugin"]);
@@ -89,6 +93,9 @@ fn main() {
         .allowlist_var("VLC_VAR_(STRING|BOOL|INTEGER|DOINHERIT)")
         .allowlist_var("CONFIG_ITEM_(STRING|BOOL|INTEGER)|CONFIG_(CATEGORY|SUBCATEGORY)")
         .allowlist_var("CAT_SOUT|SUBCAT_SOUT_STREAM")
+        .allowlist_var("BLOCK_FLAG_(TYPE_I|DISCONTINUITY|CORRUPTED)")
+        .allowlist_type("smem_.*")
+        .allowlist_var("SMEM_.*")
         .rustified_enum("vlc_module_properties")
         .derive_debug(false)
         .layout_tests(true)

@@ -9,3 +9,6 @@
 #include <vlc_block.h>
 #include <vlc_sout.h>
 #include <vlc_aout.h>
+/* Our own frame ABI (include/smem.h): the Rust structs are generated from the
+ * header applications compile against, so the two cannot drift. */
+#include "include/smem.h"

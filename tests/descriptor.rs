@@ -180,6 +180,9 @@ fn the_built_plugin_registers_what_modules_txt_says() {
         ("sout-smem-drop".to_owned(), string, "none".to_owned(), true, false, false),
         // add_bool sets no value for false.
         ("sout-smem-tune-allocator".to_owned(), sys::CONFIG_ITEM_BOOL as i32, String::new(), true, false, false),
+        volatile("video-frame-callback"),
+        volatile("audio-frame-callback"),
+        ("sout-smem-max-held".to_owned(), sys::CONFIG_ITEM_INTEGER as i32, "16".to_owned(), true, false, false),
     ];
     assert_eq!(options, expected);
 }

@@ -9,7 +9,7 @@ use smem_rs_plugin::fourcc::Fourcc;
 use smem_rs_plugin::smem::formats::{Chroma, CHROMAS};
 use smem_rs_plugin::smem::geometry::{packed_size, visible_size, FramePlan, Layout};
 use smem_rs_plugin::smem::options::{
-    parse_address, parse_bool, parse_drop, parse_queue, validate, Delivery, RawOptions,
+    parse_address, parse_bool, parse_drop, parse_queue, validate, Delivery, RawOptions, Sink,
 };
 
 fn run<S: Strategy>(name: &str, cases: u32, strategy: S, test: impl Fn(S::Value) -> Result<(), TestCaseError>)
@@ -86,7 +86,8 @@ fn option_sets_validate_consistently() {
         match validate(&RawOptions::from_pairs(&pairs)) {
             Ok(options) => {
                 // A pair is set only whole; nothing set means both zero.
-                for pair in [options.video, options.audio].into_iter().flatten() {
+                for sink in [options.video, options.audio].into_iter().flatten() {
+                    let Sink::Legacy(pair) = sink else { unreachable!("no frame callback is set here") };
                     prop_assert!(pair.prerender != 0 && pair.postrender != 0);
                 }
                 prop_assert_eq!(options.time_sync, sync.as_deref().is_none_or(|s| parse_bool(s).unwrap()));

@@ -37,6 +37,13 @@ impl BlockChain {
         Some(BlockChain { head })
     }
 
+    /// The address of the head block's release function (which library
+    /// must stay loaded for as long as the block is kept).
+    pub fn release_address(&self) -> usize {
+        // SAFETY: the head of a valid chain is a valid block, or null.
+        unsafe { self.head.as_ref() }.and_then(|b| b.pf_release).map_or(0, |f| f as usize)
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = Block<'_>> {
         let mut next = self.head;
         std::iter::from_fn(move || {
@@ -74,5 +81,12 @@ impl<'a> Block<'a> {
     }
     pub fn pts(&self) -> i64 {
         self.raw.i_pts
+    }
+    pub fn dts(&self) -> i64 {
+        self.raw.i_dts
+    }
+    /// `BLOCK_FLAG_*`.
+    pub fn flags(&self) -> u32 {
+        self.raw.i_flags
     }
 }

@@ -13,6 +13,21 @@ pub struct VideoFormat {
     pub y_offset: u32,
     pub visible_width: u32,
     pub visible_height: u32,
+    /// What the frame ABI tells beyond the geometry.
+    pub extra: VideoExtra,
+}
+
+/// Sample aspect ratio, frame rate, colour and orientation, as VLC's
+/// `video_format_t` has them (VLC's enum values, unchanged).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct VideoExtra {
+    pub sar: (u32, u32),
+    pub frame_rate: (u32, u32),
+    pub color_space: i32,
+    pub color_range_full: bool,
+    pub primaries: i32,
+    pub transfer: i32,
+    pub orientation: i32,
 }
 
 impl VideoFormat {
@@ -33,6 +48,7 @@ impl VideoFormat {
             y_offset: offset.1,
             visible_width: visible.0,
             visible_height: visible.1,
+            extra: VideoExtra::default(),
         }
     }
 }
@@ -41,6 +57,8 @@ impl VideoFormat {
 pub struct AudioFormat {
     pub rate: u32,
     pub channels: u32,
+    /// `AOUT_CHAN_*` mask.
+    pub physical_channels: u32,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,11 +93,24 @@ impl EsFormat {
                     y_offset: v.i_y_offset,
                     visible_width: v.i_visible_width,
                     visible_height: v.i_visible_height,
+                    extra: VideoExtra {
+                        sar: (v.i_sar_num, v.i_sar_den),
+                        frame_rate: (v.i_frame_rate, v.i_frame_rate_base),
+                        color_space: v.space as i32,
+                        color_range_full: v.b_color_range_full,
+                        primaries: v.primaries as i32,
+                        transfer: v.transfer as i32,
+                        orientation: v.orientation as i32,
+                    },
                 })
             }
             sys::es_format_category_e_AUDIO_ES => {
                 let a = unsafe { &fmt.__bindgen_anon_1.__bindgen_anon_1.audio };
-                EsKind::Audio(AudioFormat { rate: a.i_rate, channels: u32::from(a.i_channels) })
+                EsKind::Audio(AudioFormat {
+                    rate: a.i_rate,
+                    channels: u32::from(a.i_channels),
+                    physical_channels: u32::from(a.i_physical_channels),
+                })
             }
             other => EsKind::Other(other),
         };

@@ -9,6 +9,7 @@ pub mod copy;
 pub mod descriptor;
 pub mod es;
 pub mod fault;
+pub mod frame;
 pub mod object;
 pub mod process;
 pub mod stream;

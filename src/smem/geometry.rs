@@ -13,6 +13,7 @@
 use super::formats::{Chroma, Plane};
 use crate::ffi::copy::copy_rows;
 use crate::ffi::es::VideoFormat;
+use crate::ffi::frame::PlaneView;
 
 /// Up to four planes (YUVA).
 pub const MAX_PLANES: usize = 4;
@@ -36,21 +37,6 @@ impl CopyRun {
             CopyRun { len: self.len * self.count, count: 1, ..self }
         } else {
             self
-        }
-    }
-    /// One past the last byte read / written.
-    fn src_end(&self) -> usize {
-        if self.count == 0 {
-            self.src
-        } else {
-            self.src + (self.count - 1) * self.src_stride + self.len
-        }
-    }
-    fn dst_end(&self) -> usize {
-        if self.count == 0 {
-            self.dst
-        } else {
-            self.dst + (self.count - 1) * self.dst_stride + self.len
         }
     }
 }
@@ -121,16 +107,12 @@ impl FramePlan {
 
     /// Plans the delivery of a `block_len`-byte block of `chroma`.
     pub fn new(chroma: &Chroma, format: &VideoFormat, block_len: usize) -> FramePlan {
-        let (vis_w, vis_h) = visible_size(format);
-        if vis_w > 0 && vis_h > 0 && block_len == packed_size(chroma, vis_w, vis_h) {
-            return FramePlan::whole(vis_w, vis_h, block_len, Layout::Visible);
+        match locate(chroma, format, block_len) {
+            // The block is the packed picture: one memcpy.
+            Some(p) if p.layout == Layout::Visible => FramePlan::whole(p.width, p.height, block_len, Layout::Visible),
+            Some(picture) => crop_plan(&picture, block_len),
+            None => FramePlan::opaque(format, block_len),
         }
-        if block_len == packed_size(chroma, format.width, format.height) {
-            if let Some(plan) = crop_plan(chroma, format, block_len) {
-                return plan;
-            }
-        }
-        FramePlan::opaque(format, block_len)
     }
 
     /// Runs the plan: `dst` must be `self.size` bytes, `src` the block.
@@ -157,46 +139,100 @@ pub fn visible_size(format: &VideoFormat) -> (u32, u32) {
     (w, h)
 }
 
-/// Cuts the visible rectangle out of a block holding the coded picture.
-fn crop_plan(chroma: &Chroma, format: &VideoFormat, block_len: usize) -> Option<FramePlan> {
+/// Where the visible picture of each plane lies in a block: what the frame
+/// ABI hands out, and what the legacy copy reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Picture {
+    pub width: u32,
+    pub height: u32,
+    /// `Visible` or `Cropped`.
+    pub layout: Layout,
+    planes: [PlaneView; MAX_PLANES],
+    count: usize,
+}
+
+impl Picture {
+    pub fn planes(&self) -> &[PlaneView] {
+        &self.planes[..self.count]
+    }
+    /// Bytes of the visible picture, tightly packed.
+    pub fn packed_size(&self) -> usize {
+        self.planes().iter().map(|p| p.visible_bytes * p.lines).sum()
+    }
+}
+
+/// Finds the visible picture in a `block_len`-byte block of `chroma`: the
+/// block is either the visible picture packed, or the coded picture (we
+/// then point into it); `None` for any other size.
+pub fn locate(chroma: &Chroma, format: &VideoFormat, block_len: usize) -> Option<Picture> {
+    let (vis_w, vis_h) = visible_size(format);
+    if vis_w > 0 && vis_h > 0 && block_len == packed_size(chroma, vis_w, vis_h) {
+        let whole = VideoFormat::picture(format.chroma, (vis_w, vis_h), (0, 0), (vis_w, vis_h));
+        return crop(chroma, &whole, block_len);
+    }
+    if block_len > 0 && block_len == packed_size(chroma, format.width, format.height) {
+        return crop(chroma, format, block_len);
+    }
+    None
+}
+
+/// The visible rectangle of a block holding a `format.width` x
+/// `format.height` picture, plane by plane.
+fn crop(chroma: &Chroma, format: &VideoFormat, block_len: usize) -> Option<Picture> {
     let (vis_w, vis_h) = visible_size(format);
     let (x_off, y_off) =
         if (vis_w, vis_h) == (format.width, format.height) { (0, 0) } else { (format.x_offset, format.y_offset) };
-    let mut runs = [CopyRun::default(); MAX_PLANES];
-    let (mut src_plane, mut dst_plane) = (0usize, 0usize);
-    for (run, plane) in runs.iter_mut().zip(chroma.planes) {
-        let (src_pitch, src_lines) = plane_shape(plane, format.width, format.height);
-        let (dst_pitch, dst_lines) = plane_shape(plane, vis_w, vis_h);
+    let mut planes = [PlaneView::default(); MAX_PLANES];
+    let mut plane_start = 0usize;
+    for (view, plane) in planes.iter_mut().zip(chroma.planes) {
+        let (pitch, lines) = plane_shape(plane, format.width, format.height);
+        let (visible_bytes, visible_lines) = plane_shape(plane, vis_w, vis_h);
         let x =
             (u64::from(x_off) * u64::from(plane.w_num) / u64::from(plane.w_den)) as usize * plane.pixel_size as usize;
         let y = (u64::from(y_off) * u64::from(plane.h_num) / u64::from(plane.h_den)) as usize;
-        if x + dst_pitch > src_pitch || y + dst_lines > src_lines {
+        if x + visible_bytes > pitch || y + visible_lines > lines {
             return None;
         }
+        *view = PlaneView { offset: plane_start + y * pitch + x, pitch, visible_bytes, lines: visible_lines };
+        plane_start += pitch * lines;
+    }
+    let count = chroma.planes.len();
+    // Every plane stays inside the block.
+    if planes[..count].iter().any(|p| p.end() > block_len) {
+        return None;
+    }
+    let mut picture = Picture { width: vis_w, height: vis_h, layout: Layout::Cropped, planes, count };
+    if picture.packed_size() == block_len {
+        picture.layout = Layout::Visible;
+    }
+    Some(picture)
+}
+
+/// The copy of a located picture into a packed buffer.
+fn crop_plan(picture: &Picture, block_len: usize) -> FramePlan {
+    let mut runs = [CopyRun::default(); MAX_PLANES];
+    let mut dst = 0usize;
+    for (run, view) in runs.iter_mut().zip(picture.planes()) {
         *run = CopyRun {
-            src: src_plane + y * src_pitch + x,
-            src_stride: src_pitch,
-            dst: dst_plane,
-            dst_stride: dst_pitch,
-            len: dst_pitch,
-            count: dst_lines,
+            src: view.offset,
+            src_stride: view.pitch,
+            dst,
+            dst_stride: view.visible_bytes,
+            len: view.visible_bytes,
+            count: view.lines,
         }
         .merged();
-        src_plane += src_pitch * src_lines;
-        dst_plane += dst_pitch * dst_lines;
+        dst += view.visible_bytes * view.lines;
     }
-    let plan = FramePlan {
-        width: vis_w,
-        height: vis_h,
-        size: dst_plane,
+    FramePlan {
+        width: picture.width,
+        height: picture.height,
+        size: dst,
         block_len,
-        layout: if dst_plane == block_len { Layout::Visible } else { Layout::Cropped },
+        layout: picture.layout,
         runs,
-        run_count: chroma.planes.len(),
-    };
-    // Every run stays inside the block and the delivered buffer.
-    let inside = plan.runs().iter().all(|r| r.src_end() <= block_len && r.dst_end() <= plan.size);
-    inside.then_some(plan)
+        run_count: picture.count,
+    }
 }
 
 #[cfg(test)]

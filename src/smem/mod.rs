@@ -19,21 +19,22 @@ pub mod options;
 pub mod queue;
 
 use std::ffi::CStr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::ffi::block::BlockChain;
 use crate::ffi::callbacks::{AudioBlockInfo, AudioCallbacks, NoBuffer, VideoCallbacks, VideoFrameInfo};
 use crate::ffi::descriptor::{ModuleInfo, OptionDefault, StaticCStr};
 use crate::ffi::es::{AudioFormat, EsFormat, EsKind, VideoFormat};
+use crate::ffi::frame::{AudioDescription, Description, FrameCallback, FrameHeader, Holds, VideoDescription};
 use crate::ffi::object::{HeldObject, Object};
 use crate::ffi::process::minor_faults;
 use crate::ffi::stream::{self, guarded, OpenError, Stream, StreamOutput};
 use crate::ffi::sys;
 use allocator::FaultWatch;
 use formats::Chroma;
-use geometry::{FramePlan, Layout};
-use options::{CallbackAddresses, DropPolicy, RawOptions, Settings};
+use geometry::{FramePlan, Layout, Picture};
+use options::{DropPolicy, RawOptions, Settings, Sink};
 use queue::{Consumer, DeliveryThread, TrackId};
 
 /*** Module descriptor ***/
@@ -58,9 +59,21 @@ pub static MODULE: ModuleInfo = ModuleInfo {
 
 /*** Open / Close ***/
 
+/// Where a kind's frames go: stock's pair (a copy into the application's
+/// buffer) or the frame callback (VLC's block itself, described).
+#[derive(Clone, Copy)]
+enum Output<Pair> {
+    Legacy(Pair),
+    Frames(FrameCallback),
+}
+
 pub struct Smem {
-    video: Option<VideoCallbacks>,
-    audio: Option<AudioCallbacks>,
+    video: Option<Output<VideoCallbacks>>,
+    audio: Option<Output<AudioCallbacks>>,
+    /// The frames the application holds (frame callbacks), and their bound.
+    holds: Arc<Holds>,
+    /// Bumped at every new track and every format change of one.
+    generation: Arc<AtomicU32>,
     time_sync: bool,
     /// `queue=N`: the thread that calls every callback. Without it, Send
     /// calls them on VLC's thread, as stock did, under VLC's sout lock:
@@ -85,18 +98,18 @@ fn read_options(stream: &Stream<'_>) -> RawOptions {
 }
 
 /// Every callback address must lie in executable memory before we ever call it.
-fn check_code_addresses(stream: &Stream<'_>, pairs: &[(&str, Option<CallbackAddresses>)]) -> Result<(), OpenError> {
+fn check_code_addresses(stream: &Stream<'_>, sinks: &[(&str, Option<Sink>)]) -> Result<(), OpenError> {
     let ranges = exec_maps::current().map_err(|e| {
         stream.error(&format!("cannot read /proc/self/maps to check the callback addresses: {e}"));
         OpenError::Refused
     })?;
     let mut ok = true;
-    for (kind, addresses) in pairs {
-        let Some(a) = addresses else { continue };
-        for (which, address) in [("prerender", a.prerender), ("postrender", a.postrender)] {
+    for (kind, sink) in sinks {
+        let Some(sink) = sink else { continue };
+        for (option, address) in sink.code_addresses(kind) {
             if !exec_maps::is_in(&ranges, address) {
                 stream.error(&format!(
-                    "invalid value \"{address}\" for option {}{kind}-{which}-callback: \
+                    "invalid value \"{address}\" for option {}{option}: \
                      {address:#x} is not the address of a function in this process",
                     options::PREFIX_STR
                 ));
@@ -123,11 +136,12 @@ impl StreamOutput for Smem {
             stream.error("refusing the smem chain: no callback is called with an invalid value");
             OpenError::Refused
         })?;
-        let Settings { video, audio, time_sync, delivery, drop_without_queue, tune_allocator } = settings;
+        let Settings { video, audio, time_sync, delivery, drop_without_queue, tune_allocator, max_held } = settings;
         if video.is_none() && audio.is_none() {
             stream.error(
                 "no callbacks given: set sout-smem-video-prerender-callback and \
-                 sout-smem-video-postrender-callback (or the audio pair)",
+                 sout-smem-video-postrender-callback (or the audio pair), or a frame callback \
+                 (sout-smem-video-frame-callback, sout-smem-audio-frame-callback)",
             );
             return Err(OpenError::Refused);
         }
@@ -138,10 +152,20 @@ impl StreamOutput for Smem {
         if drop_without_queue {
             stream.warn("sout-smem-drop has no effect while sout-smem-queue is 0: every frame is delivered in Send");
         }
-        // SAFETY: both addresses of each pair point into executable memory
-        // (checked just above); their signatures are the smem ABI clients use.
-        let video = video.map(|a| unsafe { VideoCallbacks::from_addresses(a.prerender, a.postrender, a.data) });
-        let audio = audio.map(|a| unsafe { AudioCallbacks::from_addresses(a.prerender, a.postrender, a.data) });
+        // SAFETY: every address points into executable memory (checked just
+        // above); their signatures are the smem ABIs clients compile against.
+        let video = video.map(|sink| match sink {
+            Sink::Legacy(a) => {
+                Output::Legacy(unsafe { VideoCallbacks::from_addresses(a.prerender, a.postrender, a.data) })
+            }
+            Sink::Frames { callback, data } => Output::Frames(unsafe { FrameCallback::from_address(callback, data) }),
+        });
+        let audio = audio.map(|sink| match sink {
+            Sink::Legacy(a) => {
+                Output::Legacy(unsafe { AudioCallbacks::from_addresses(a.prerender, a.postrender, a.data) })
+            }
+            Sink::Frames { callback, data } => Output::Frames(unsafe { FrameCallback::from_address(callback, data) }),
+        });
         let queue = match delivery {
             options::Delivery::Synchronous => None,
             options::Delivery::Queued { frames, drop } => {
@@ -153,16 +177,25 @@ impl StreamOutput for Smem {
             }
         };
         stream.debug(&format!(
-            "smem (Rust) opened: video callbacks {}, audio callbacks {}, time-sync {time_sync}, delivery {}",
-            if video.is_some() { "set" } else { "none" },
-            if audio.is_some() { "set" } else { "none" },
+            "smem (Rust) opened: video callbacks {}, audio callbacks {}, time-sync {time_sync}, delivery {}, max-held {max_held}",
+            output_name(&video),
+            output_name(&audio),
             match delivery {
                 options::Delivery::Synchronous => "synchronous (in Send)".to_owned(),
                 options::Delivery::Queued { frames, drop } =>
                     format!("queued (up to {frames} per track, drop {}) on thread smem-deliver", drop_name(drop)),
             }
         ));
-        Ok(Smem { video, audio, time_sync, queue, next_track: AtomicU64::new(0), watch_faults: !tune_allocator })
+        Ok(Smem {
+            video,
+            audio,
+            holds: Holds::new(max_held, stream.hold()),
+            generation: Arc::new(AtomicU32::new(0)),
+            time_sync,
+            queue,
+            next_track: AtomicU64::new(0),
+            watch_faults: !tune_allocator,
+        })
     }
 
     fn pace_nocontrol(&self) -> bool {
@@ -173,6 +206,13 @@ impl StreamOutput for Smem {
         // Delivers what is left (nothing, after every Del) and joins the thread.
         if let Some(queue) = self.queue {
             queue.finish();
+        }
+        let held = self.holds.close();
+        if held > 0 {
+            stream.warn(&format!(
+                "the application still holds {held} frames: each stays valid until it is released \
+                 (smem_frame_t.release)"
+            ));
         }
         stream.debug("smem (Rust) closed");
     }
@@ -189,10 +229,18 @@ impl StreamOutput for Smem {
             }
         };
         let kind = media.kind();
-        let delivery = Arc::new(Mutex::new(Delivery { media, stats: Stats::default() }));
+        let dropped = Arc::new(AtomicU64::new(0));
+        let frames = FrameSource {
+            holds: Arc::clone(&self.holds),
+            es_id: es.id,
+            generations: Arc::clone(&self.generation),
+            generation: self.generation.fetch_add(1, Ordering::Relaxed) + 1,
+            dropped: Arc::clone(&dropped),
+        };
+        let delivery = Arc::new(Mutex::new(Delivery { media, frames, stats: Stats::default() }));
         let id = self.next_track.fetch_add(1, Ordering::Relaxed);
         let faults = (self.watch_faults && kind == Kind::Video).then(FaultWatch::default);
-        Some(Track { id, kind, delivery, queue_dropped: 0, faults })
+        Some(Track { id, kind, delivery, queue_dropped: 0, dropped, faults })
     }
 
     fn del(&self, stream: &Stream<'_>, track: Track) {
@@ -233,6 +281,7 @@ impl StreamOutput for Smem {
             if let Some(dropped) = queue.push(track.id, (Arc::clone(&track.delivery), frame)) {
                 drop(dropped);
                 track.queue_dropped += 1;
+                track.dropped.fetch_add(1, Ordering::Relaxed);
                 // 1st, 10th, 100th...: a live source cannot flood the log.
                 if is_power_of_ten(track.queue_dropped) {
                     stream.warn(&format!(
@@ -242,6 +291,14 @@ impl StreamOutput for Smem {
                 }
             }
         }
+    }
+}
+
+fn output_name<P>(output: &Option<Output<P>>) -> &'static str {
+    match output {
+        None => "none",
+        Some(Output::Legacy(_)) => "set",
+        Some(Output::Frames(_)) => "frame callback",
     }
 }
 
@@ -255,7 +312,7 @@ fn drop_name(drop: DropPolicy) -> &'static str {
 
 impl Smem {
     fn add_video(&self, stream: &Stream<'_>, es: &EsFormat, format: VideoFormat) -> Option<VideoTrack> {
-        let Some(callbacks) = self.video else {
+        let Some(output) = self.video else {
             stream.error(&format!(
                 "video track {} ({}) refused: no video callbacks were given \
                  (sout-smem-video-prerender-callback/-postrender-callback)",
@@ -282,11 +339,11 @@ impl Smem {
                 es.id, es.codec, es.codec
             )),
         }
-        Some(VideoTrack { callbacks, format, chroma, plan: None })
+        Some(VideoTrack { output, format, chroma, plan: None, described: None })
     }
 
     fn add_audio(&self, stream: &Stream<'_>, es: &EsFormat, format: AudioFormat) -> Option<AudioTrack> {
-        let Some(callbacks) = self.audio else {
+        let Some(output) = self.audio else {
             stream.error(&format!(
                 "audio track {} ({}) refused: no audio callbacks were given \
                  (sout-smem-audio-prerender-callback/-postrender-callback)",
@@ -309,7 +366,7 @@ impl Smem {
             return None;
         }
         stream.debug(&format!("audio track {}: {} {} channels {} Hz", es.id, es.codec, format.channels, format.rate));
-        Some(AudioTrack { callbacks, format, bits_per_sample })
+        Some(AudioTrack { output, codec: es.codec, format, bits_per_sample })
     }
 }
 
@@ -329,13 +386,40 @@ pub struct Track {
     delivery: Arc<Mutex<Delivery>>,
     /// Frames the full queue dropped (`drop=oldest|newest`).
     queue_dropped: u64,
+    /// Drops not yet told to the application (`dropped_before`).
+    dropped: Arc<AtomicU64>,
     /// Video without `tune-allocator`: is VLC's pipeline page-faulting?
     faults: Option<FaultWatch>,
 }
 
 pub struct Delivery {
     media: Media,
+    frames: FrameSource,
     stats: Stats,
+}
+
+/// What a track's frames tell beyond their format (the frame ABI).
+struct FrameSource {
+    holds: Arc<Holds>,
+    es_id: i32,
+    /// The output's generation counter, and this track's current value.
+    generations: Arc<AtomicU32>,
+    generation: u32,
+    dropped: Arc<AtomicU64>,
+}
+
+impl FrameSource {
+    fn header(&self) -> FrameHeader {
+        FrameHeader {
+            es_id: self.es_id,
+            generation: self.generation,
+            dropped_before: self.dropped.swap(0, Ordering::Relaxed),
+        }
+    }
+    /// The track's format changed: its frames get a new generation.
+    fn next_generation(&mut self) {
+        self.generation = self.generations.fetch_add(1, Ordering::Relaxed) + 1;
+    }
 }
 
 /// The delivery thread's own state: the stream, held for logging.
@@ -385,19 +469,19 @@ impl Consumer for Deliverer {
 /// Delivers a chain of `track`'s, in Send or on the queue's thread: a panic
 /// is logged as `internal error in Deliver` and that chain is dropped.
 fn deliver(log: &Object<'_>, track: &Mutex<Delivery>, blocks: BlockChain) {
-    guarded(log, "Deliver", (), || track.lock().unwrap_or_else(PoisonError::into_inner).deliver(log, &blocks))
+    guarded(log, "Deliver", (), || track.lock().unwrap_or_else(PoisonError::into_inner).deliver(log, blocks))
 }
 
 impl Delivery {
     /// A frame the application gives no buffer for is dropped, and the
     /// stream goes on (stock smem's Send failed, and VLC then stopped the
     /// whole stream: "cannot continue streaming due to errors").
-    fn deliver(&mut self, log: &Object<'_>, blocks: &BlockChain) {
-        let Delivery { media, stats } = self;
-        for block in blocks.iter() {
+    fn deliver(&mut self, log: &Object<'_>, mut blocks: BlockChain) {
+        let Delivery { media, frames, stats } = self;
+        while let Some(block) = blocks.pop_front() {
             let delivered = match media {
-                Media::Video(v) => v.send(log, block.data(), block.pts()),
-                Media::Audio(a) => a.send(block.data(), block.pts()),
+                Media::Video(v) => v.send(log, frames, block),
+                Media::Audio(a) => a.send(frames, block),
             };
             match delivered {
                 Ok(()) => stats.delivered += 1,
@@ -418,12 +502,14 @@ impl Delivery {
 }
 
 pub struct VideoTrack {
-    callbacks: VideoCallbacks,
+    output: Output<VideoCallbacks>,
     format: VideoFormat,
     chroma: Option<&'static Chroma>,
     /// The plan for the current block size; blocks of one track keep one
     /// size, so this is made once and reused for every frame.
     plan: Option<FramePlan>,
+    /// The frame ABI's description for the current block size.
+    described: Option<(usize, VideoDescription)>,
 }
 
 impl VideoTrack {
@@ -440,43 +526,132 @@ impl VideoTrack {
                 None => FramePlan::opaque(format, block_len),
             };
             if let (Some(chroma), Layout::Opaque) = (chroma, plan.layout) {
-                let (visible_w, visible_h) = geometry::visible_size(format);
-                log.warn(&format!(
-                    "a {} block of {block_len} bytes is neither {visible_w}x{visible_h} nor {}x{} packed: delivered as it is",
-                    chroma.fourcc, format.width, format.height
-                ));
+                warn_unexplained(log, chroma, format, block_len);
             }
             plan
         })
     }
 
-    fn send(&mut self, log: &Object<'_>, data: &[u8], pts: i64) -> Result<(), NoBuffer> {
-        // Stock reports 0 for what it does not know as raw video.
-        let pixel_pitch = self.chroma.map_or(0, Chroma::pixel_pitch);
-        let callbacks = self.callbacks;
-        let plan = self.plan_for(log, data.len());
-        let info = VideoFrameInfo { width: plan.width, height: plan.height, pixel_pitch, pts };
-        callbacks.deliver(plan.size, info, |dst| plan.copy(data, dst))
+    /// The description of blocks of `block_len` bytes; a new size (after
+    /// the first) is a new format, so a new generation.
+    fn describe(&mut self, log: &Object<'_>, frames: &mut FrameSource, block_len: usize) -> &VideoDescription {
+        match &self.described {
+            Some((len, _)) if *len == block_len => {}
+            previous => {
+                if previous.is_some() {
+                    frames.next_generation();
+                }
+                let picture = self.chroma.and_then(|c| geometry::locate(c, &self.format, block_len));
+                if let (Some(chroma), None) = (self.chroma, picture) {
+                    warn_unexplained(log, chroma, &self.format, block_len);
+                }
+                self.described = Some((block_len, video_description(&self.format, self.chroma, picture)));
+            }
+        }
+        &self.described.as_ref().expect("described just above").1
+    }
+
+    fn send(&mut self, log: &Object<'_>, frames: &mut FrameSource, block: BlockChain) -> Result<(), NoBuffer> {
+        let Some(first) = block.iter().next() else { return Ok(()) };
+        let (data, pts) = (first.data(), first.pts());
+        match self.output {
+            Output::Legacy(callbacks) => {
+                // Stock reports 0 for what it does not know as raw video.
+                let pixel_pitch = self.chroma.map_or(0, Chroma::pixel_pitch);
+                let plan = self.plan_for(log, data.len());
+                let info = VideoFrameInfo { width: plan.width, height: plan.height, pixel_pitch, pts };
+                callbacks.deliver(plan.size, info, |dst| plan.copy(data, dst))
+            }
+            Output::Frames(callback) => {
+                let description = *self.describe(log, frames, data.len());
+                callback.deliver(&frames.holds, &frames.header(), Description::Video(&description), block);
+                Ok(())
+            }
+        }
     }
 }
 
+fn warn_unexplained(log: &Object<'_>, chroma: &Chroma, format: &VideoFormat, block_len: usize) {
+    let (visible_w, visible_h) = geometry::visible_size(format);
+    log.warn(&format!(
+        "a {} block of {block_len} bytes is neither {visible_w}x{visible_h} nor {}x{} packed: delivered as it is",
+        chroma.fourcc, format.width, format.height
+    ));
+}
+
+/// The frame ABI's description of a track's blocks: the located picture,
+/// or (not raw, or a size we cannot explain) the format with no planes.
+fn video_description(format: &VideoFormat, chroma: Option<&Chroma>, picture: Option<Picture>) -> VideoDescription {
+    let (width, height) = picture.map_or((format.width, format.height), |p| (p.width, p.height));
+    let (x_offset, y_offset) = match picture {
+        Some(p) if p.layout == Layout::Cropped || (p.width, p.height) != (format.width, format.height) => {
+            (format.x_offset, format.y_offset)
+        }
+        _ => (0, 0),
+    };
+    let mut description = VideoDescription {
+        chroma: chroma.map_or(format.chroma.0, |c| c.fourcc.0),
+        width,
+        height,
+        x_offset,
+        y_offset,
+        coded_width: format.width,
+        coded_height: format.height,
+        sar: format.extra.sar,
+        frame_rate: format.extra.frame_rate,
+        color_space: format.extra.color_space,
+        color_range_full: format.extra.color_range_full,
+        primaries: format.extra.primaries,
+        transfer: format.extra.transfer,
+        orientation: format.extra.orientation,
+        ..VideoDescription::default()
+    };
+    if let Some(picture) = picture {
+        for (out, plane) in description.planes.iter_mut().zip(picture.planes()) {
+            *out = *plane;
+        }
+        description.plane_count = picture.planes().len();
+    }
+    description
+}
+
 pub struct AudioTrack {
-    callbacks: AudioCallbacks,
+    output: Output<AudioCallbacks>,
+    codec: crate::fourcc::Fourcc,
     format: AudioFormat,
     bits_per_sample: u32,
 }
 
 impl AudioTrack {
-    fn send(&mut self, data: &[u8], pts: i64) -> Result<(), NoBuffer> {
+    fn send(&mut self, frames: &mut FrameSource, block: BlockChain) -> Result<(), NoBuffer> {
+        let Some(first) = block.iter().next() else { return Ok(()) };
+        let (data, pts) = (first.data(), first.pts());
         let frame_bytes = (self.bits_per_sample / 8).max(1) as usize * self.format.channels as usize;
-        let info = AudioBlockInfo {
-            channels: self.format.channels,
-            rate: self.format.rate,
-            nb_samples: (data.len() / frame_bytes) as u32,
-            bits_per_sample: self.bits_per_sample,
-            pts,
-        };
-        self.callbacks.deliver(data.len(), info, |dst| dst.copy_from_slice(data))
+        let samples = (data.len() / frame_bytes) as u32;
+        match self.output {
+            Output::Legacy(callbacks) => {
+                let info = AudioBlockInfo {
+                    channels: self.format.channels,
+                    rate: self.format.rate,
+                    nb_samples: samples,
+                    bits_per_sample: self.bits_per_sample,
+                    pts,
+                };
+                callbacks.deliver(data.len(), info, |dst| dst.copy_from_slice(data))
+            }
+            Output::Frames(callback) => {
+                let description = AudioDescription {
+                    format: self.codec.0,
+                    rate: self.format.rate,
+                    channels: self.format.channels,
+                    physical_channels: self.format.physical_channels,
+                    bits_per_sample: self.bits_per_sample,
+                    samples,
+                };
+                callback.deliver(&frames.holds, &frames.header(), Description::Audio(&description), block);
+                Ok(())
+            }
+        }
     }
 }
 

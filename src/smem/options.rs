@@ -29,6 +29,9 @@ pub mod name {
     pub const QUEUE: &str = "queue";
     pub const DROP: &str = "drop";
     pub const TUNE_ALLOCATOR: &str = "tune-allocator";
+    pub const VIDEO_FRAME: &str = "video-frame-callback";
+    pub const AUDIO_FRAME: &str = "audio-frame-callback";
+    pub const MAX_HELD: &str = "max-held";
 }
 
 /// The most frames a track may queue (`queue=N`): far past any useful
@@ -36,6 +39,12 @@ pub mod name {
 pub const QUEUE_MAX: usize = 1000;
 /// The values `drop` takes, as written.
 pub const DROP_VALUES: [&str; 3] = ["none", "oldest", "newest"];
+/// Frames an output lets the application hold at once (`max-held`) unless
+/// told otherwise: enough for a few frames in flight to a worker, few enough
+/// that 1080p RV32 stays under 150 MB.
+pub const DEFAULT_MAX_HELD: i64 = 16;
+/// The most `max-held` accepts.
+pub const MAX_HELD_MAX: usize = 10_000;
 
 const fn address(name: &'static CStr, text: &'static CStr, longtext: &'static CStr) -> ConfigOption {
     ConfigOption {
@@ -51,7 +60,7 @@ const fn address(name: &'static CStr, text: &'static CStr, longtext: &'static CS
 /// Every option, in the order VLC lists them: the stock module's seven with
 /// its names, types, defaults and texts, then ours. None is `safe`, so a
 /// playlist cannot set any of them.
-pub static OPTIONS: [ConfigOption; 10] = [
+pub static OPTIONS: [ConfigOption; 13] = [
     address(
         c"sout-smem-video-prerender-callback",
         c"Video prerender callback",
@@ -103,6 +112,24 @@ pub static OPTIONS: [ConfigOption; 10] = [
         default: OptionDefault::Bool(false),
         text: c"Tune glibc's allocator for video",
         longtext: c"Keep VLC's per-frame picture buffers in the process instead of returning them to the kernel and faulting them in again every frame (2-3x faster transcodes). Changes malloc for the whole process: memory once used is kept for reuse.",
+        advanced: true,
+        visibility: Visibility::Private,
+    },
+    address(
+        c"sout-smem-video-frame-callback",
+        c"Video frame callback",
+        c"Address of a function void cb(void *data, const smem_frame_t *frame) (include/smem.h): gets each video frame described and without a copy, instead of the prerender/postrender pair.",
+    ),
+    address(
+        c"sout-smem-audio-frame-callback",
+        c"Audio frame callback",
+        c"Address of a function void cb(void *data, const smem_frame_t *frame) (include/smem.h): gets each audio block described and without a copy, instead of the prerender/postrender pair.",
+    ),
+    ConfigOption {
+        name: c"sout-smem-max-held",
+        default: OptionDefault::Integer(DEFAULT_MAX_HELD),
+        text: c"Frames the application may hold",
+        longtext: c"How many frames from the frame callbacks the application may keep at once (smem_frame_t.hold); past that, hold returns NULL.",
         advanced: true,
         visibility: Visibility::Private,
     },
@@ -270,6 +297,38 @@ pub struct CallbackAddresses {
     pub data: usize,
 }
 
+/// What a kind's frames are handed to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sink {
+    /// Stock's prerender/postrender pair: smem copies into the application's buffer.
+    Legacy(CallbackAddresses),
+    /// The frame callback of `include/smem.h`: described, not copied.
+    Frames { callback: usize, data: usize },
+}
+
+impl Sink {
+    /// Every function address of the sink, with its option name.
+    pub fn code_addresses(&self, kind: &str) -> Vec<(String, usize)> {
+        match *self {
+            Sink::Legacy(a) => vec![
+                (format!("{kind}-prerender-callback"), a.prerender),
+                (format!("{kind}-postrender-callback"), a.postrender),
+            ],
+            Sink::Frames { callback, .. } => vec![(format!("{kind}-frame-callback"), callback)],
+        }
+    }
+}
+
+/// `max-held`: 0 (the application may hold nothing) up to [`MAX_HELD_MAX`].
+pub fn parse_max_held(value: &str) -> Result<usize, String> {
+    let problem = || format!("expected a number of frames from 0 to {MAX_HELD_MAX}");
+    let text = value.trim();
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(problem());
+    }
+    text.parse::<usize>().ok().filter(|&n| n <= MAX_HELD_MAX).ok_or_else(problem)
+}
+
 /// How frames reach the application.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Delivery {
@@ -283,13 +342,14 @@ pub enum Delivery {
 /// The options, validated and typed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Settings {
-    pub video: Option<CallbackAddresses>,
-    pub audio: Option<CallbackAddresses>,
+    pub video: Option<Sink>,
+    pub audio: Option<Sink>,
     pub time_sync: bool,
     pub delivery: Delivery,
     /// `drop` was set while `queue` is 0, where nothing is ever dropped.
     pub drop_without_queue: bool,
     pub tune_allocator: bool,
+    pub max_held: usize,
 }
 
 /// One refused option value, with the reason.
@@ -352,12 +412,38 @@ fn pair(
     }
 }
 
+/// A kind's sink: its prerender/postrender pair or its frame callback (not
+/// both: which one would get the frames?).
+fn sink(kind: &'static str, names: [&'static str; 4], raw: &RawOptions, errors: &mut Vec<OptionError>) -> Option<Sink> {
+    let pair = pair(kind, [names[0], names[1], names[2]], raw, errors);
+    let callback = typed(raw, names[3], "0", |v| parse_address(v).map_err(|e| e.to_string()), errors)?;
+    match (pair, callback) {
+        (pair, 0) => pair.map(Sink::Legacy),
+        (None, callback) => {
+            let data = typed(raw, names[2], "0", |v| parse_address(v).map_err(|e| e.to_string()), &mut Vec::new());
+            Some(Sink::Frames { callback, data: data.unwrap_or(0) })
+        }
+        (Some(_), callback) => {
+            errors.push(OptionError {
+                option: names[3],
+                value: callback.to_string(),
+                problem: format!(
+                    "the {kind} prerender/postrender pair is set too: give {kind} frames either to the \
+                     frame callback or to the pair, not both"
+                ),
+            });
+            None
+        }
+    }
+}
+
 /// Validates all options at once, so every bad value is reported.
 pub fn validate(raw: &RawOptions) -> Result<Settings, Vec<OptionError>> {
     use name::*;
     let mut errors = Vec::new();
-    let video = pair("video", [VIDEO_PRERENDER, VIDEO_POSTRENDER, VIDEO_DATA], raw, &mut errors);
-    let audio = pair("audio", [AUDIO_PRERENDER, AUDIO_POSTRENDER, AUDIO_DATA], raw, &mut errors);
+    let video = sink("video", [VIDEO_PRERENDER, VIDEO_POSTRENDER, VIDEO_DATA, VIDEO_FRAME], raw, &mut errors);
+    let audio = sink("audio", [AUDIO_PRERENDER, AUDIO_POSTRENDER, AUDIO_DATA, AUDIO_FRAME], raw, &mut errors);
+    let max_held = typed(raw, MAX_HELD, "16", parse_max_held, &mut errors);
     let time_sync = typed(raw, TIME_SYNC, "true", parse_bool, &mut errors);
     let queue = typed(raw, QUEUE, "0", parse_queue, &mut errors);
     let drop = typed(raw, DROP, "none", parse_drop, &mut errors);
@@ -376,6 +462,7 @@ pub fn validate(raw: &RawOptions) -> Result<Settings, Vec<OptionError>> {
         },
         drop_without_queue: queue == 0 && drop != DropPolicy::None,
         tune_allocator: tune_allocator.unwrap_or(false),
+        max_held: max_held.unwrap_or(DEFAULT_MAX_HELD as usize),
     })
 }
 
@@ -467,7 +554,7 @@ mod tests {
     #[test]
     fn pairs_and_defaults() {
         let opts = validate(&raw("10", "20", "0", "0")).unwrap();
-        assert_eq!(opts.video, Some(CallbackAddresses { prerender: 10, postrender: 20, data: 0 }));
+        assert_eq!(opts.video, Some(Sink::Legacy(CallbackAddresses { prerender: 10, postrender: 20, data: 0 })));
         assert_eq!(opts.audio, None);
         assert!(!opts.time_sync);
         // Missing variables behave as the declared defaults.
@@ -560,6 +647,39 @@ mod tests {
             vec![("video-prerender-callback", "10"), ("video-postrender-callback", "20"), ("video-data", "12abc")];
         assert_eq!(validate(&RawOptions::from_pairs(&pairs)).unwrap_err()[0].option, "video-data");
         pairs[2].1 = "0";
-        assert_eq!(validate(&RawOptions::from_pairs(&pairs)).unwrap().video.unwrap().data, 0);
+        let Some(Sink::Legacy(pair)) = validate(&RawOptions::from_pairs(&pairs)).unwrap().video else { panic!() };
+        assert_eq!(pair.data, 0);
+    }
+
+    #[test]
+    fn frame_callbacks() {
+        let opts = validate(&RawOptions::from_pairs(&[("video-frame-callback", "30"), ("video-data", "7")])).unwrap();
+        assert_eq!(opts.video, Some(Sink::Frames { callback: 30, data: 7 }));
+        assert_eq!((opts.audio, opts.max_held), (None, 16));
+        // One kind on each ABI.
+        let opts = validate(&RawOptions::from_pairs(&[
+            ("video-frame-callback", "30"),
+            ("audio-prerender-callback", "10"),
+            ("audio-postrender-callback", "20"),
+            ("max-held", "0"),
+        ]))
+        .unwrap();
+        assert!(matches!(opts.audio, Some(Sink::Legacy(_))));
+        assert_eq!(opts.max_held, 0);
+        // Both for one kind is refused, naming the frame callback.
+        let errors = validate(&RawOptions::from_pairs(&[
+            ("video-frame-callback", "30"),
+            ("video-prerender-callback", "10"),
+            ("video-postrender-callback", "20"),
+        ]))
+        .unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].option, "video-frame-callback");
+        assert!(errors[0].to_string().contains("not both"), "{}", errors[0]);
+        for bad in ["-1", "10001", "", "4k"] {
+            let errors = validate(&RawOptions::from_pairs(&[("max-held", bad)])).unwrap_err();
+            assert_eq!(errors[0].option, "max-held", "{bad:?}");
+        }
+        assert_eq!(validate(&RawOptions::from_pairs(&[("audio-frame-callback", "0x")])).unwrap_err().len(), 1);
     }
 }

@@ -6,12 +6,14 @@
 //!       [--smem-opts S] [--sout RAW] [--option O]... [--video-out F]
 //!       [--audio-out F] [--report F] [--log F]
 //!       [--null-every N] [--callback-sleep-us US] [--report-rss] [--seek MS] [--stop-after MS] [--video-off-on MS,MS]
+//!       [--abi frame|legacy] [--hold none|keep:N|after-exit|twice|never|elsewhere]
 //!       [--playlist] [--then MEDIA]... [--no-sout] [--fill-template IN OUT]
 //!       [--timeout S] [--vlc-arg A]... [--quiet]
 //!   smem-host soak DIR [--cycles N] [--players N]
 //!   smem-host gen-y4m PATH WxH FPS FRAMES
 //!   smem-host gen-wav PATH RATE CHANNELS SECONDS
 
+mod frames;
 mod media;
 mod soak;
 
@@ -82,6 +84,8 @@ struct TrackState {
     report_rss: bool,
     /// The process's minor page faults at the first prerender and the last postrender.
     faults: Option<(u64, u64)>,
+    /// `--abi frame`: what the frame ABI told, and the hold mode.
+    frames: frames::FrameState,
 }
 
 /// Minor page faults of this process so far.
@@ -253,6 +257,9 @@ pub(crate) struct PlayArgs {
     null_every: u64,
     callback_sleep_us: u64,
     report_rss: bool,
+    /// `--abi frame`: the frame callbacks instead of the prerender/postrender pairs.
+    frame_abi: bool,
+    hold: frames::HoldMode,
     script: libvlc::Script,
     playlist: bool,
     /// Media played after MEDIA on the same player (and so the same stream
@@ -288,6 +295,12 @@ fn parse_play(args: &[String]) -> Result<PlayArgs, String> {
                 p.callback_sleep_us = value()?.parse().map_err(|_| "--callback-sleep-us takes microseconds")?
             }
             "--report-rss" => p.report_rss = true,
+            "--abi" => match value()?.as_str() {
+                "frame" => p.frame_abi = true,
+                "legacy" => p.frame_abi = false,
+                other => return Err(format!("--abi takes frame or legacy, not {other}")),
+            },
+            "--hold" => p.hold = frames::parse_hold(&value()?)?,
             "--seek" => p.script.seek_ms = Some(value()?.parse().map_err(|_| "--seek takes milliseconds")?),
             "--stop-after" => {
                 p.script.stop_after_ms = Some(value()?.parse().map_err(|_| "--stop-after takes milliseconds")?)
@@ -322,7 +335,10 @@ fn parse_play(args: &[String]) -> Result<PlayArgs, String> {
 fn fill_placeholders(text: &str, video: &Track, audio: &Track) -> String {
     let (vpre, vpost) = (video_prerender as *const () as usize, video_postrender as *const () as usize);
     let (apre, apost) = (audio_prerender as *const () as usize, audio_postrender as *const () as usize);
-    text.replace("{vpre}", &vpre.to_string())
+    let (vframe, aframe) = (frames::video_frame as *const () as usize, frames::audio_frame as *const () as usize);
+    text.replace("{vframe}", &vframe.to_string())
+        .replace("{aframe}", &aframe.to_string())
+        .replace("{vpre}", &vpre.to_string())
         .replace("{vpost}", &vpost.to_string())
         .replace("{apre}", &apre.to_string())
         .replace("{apost}", &apost.to_string())
@@ -337,12 +353,16 @@ pub(crate) fn sout_string(p: &PlayArgs, video: &Track, audio: &Track) -> String 
         Some(raw) => raw.clone(),
         None => {
             let mut opts = Vec::new();
-            if !p.no_video {
+            if !p.no_video && p.frame_abi {
+                opts.push("video-frame-callback={vframe},video-data={vdata}".to_owned());
+            } else if !p.no_video {
                 opts.push(
                     "video-prerender-callback={vpre},video-postrender-callback={vpost},video-data={vdata}".to_owned(),
                 );
             }
-            if !p.no_audio {
+            if !p.no_audio && p.frame_abi {
+                opts.push("audio-frame-callback={aframe},audio-data={adata}".to_owned());
+            } else if !p.no_audio {
                 opts.push(
                     "audio-prerender-callback={apre},audio-postrender-callback={apost},audio-data={adata}".to_owned(),
                 );
@@ -372,6 +392,7 @@ fn play(p: &PlayArgs) -> Result<bool, String> {
         st.null_every = p.null_every;
         st.callback_sleep = Duration::from_micros(p.callback_sleep_us);
         st.report_rss = p.report_rss;
+        st.frames.hold = p.hold;
         if let Some(path) = out {
             st.out = Some(std::io::BufWriter::new(std::fs::File::create(path).map_err(|e| format!("{path}: {e}"))?));
         }
@@ -468,6 +489,11 @@ fn play(p: &PlayArgs) -> Result<bool, String> {
             }
         }
         report.push_str(&st.report);
+    }
+    if p.frame_abi {
+        // After libvlc_release: held frames must still be valid, and release safe.
+        frames::finish("video", &video, &mut summary);
+        frames::finish("audio", &audio, &mut summary);
     }
     let _ = writeln!(summary, "callback_overlaps: {}", OVERLAPS.load(std::sync::atomic::Ordering::SeqCst));
     let _ = writeln!(summary, "callback_threads: {}", all_threads.len());
