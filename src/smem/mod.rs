@@ -31,6 +31,7 @@ use crate::ffi::object::{HeldObject, Object};
 use crate::ffi::process::minor_faults;
 use crate::ffi::stream::{self, guarded, OpenError, Stream, StreamOutput};
 use crate::ffi::sys;
+use crate::fourcc::Fourcc;
 use allocator::FaultWatch;
 use formats::Chroma;
 use geometry::{FramePlan, Layout, Picture};
@@ -339,7 +340,7 @@ impl Smem {
                 es.id, es.codec, es.codec
             )),
         }
-        Some(VideoTrack { output, format, chroma, plan: None, described: None })
+        Some(VideoTrack { output, codec: es.codec, format, chroma, plan: None, described: None })
     }
 
     fn add_audio(&self, stream: &Stream<'_>, es: &EsFormat, format: AudioFormat) -> Option<AudioTrack> {
@@ -503,6 +504,8 @@ impl Delivery {
 
 pub struct VideoTrack {
     output: Output<VideoCallbacks>,
+    /// The ES's codec: what the frame ABI names when the data is not raw.
+    codec: Fourcc,
     format: VideoFormat,
     chroma: Option<&'static Chroma>,
     /// The plan for the current block size; blocks of one track keep one
@@ -538,14 +541,16 @@ impl VideoTrack {
         match &self.described {
             Some((len, _)) if *len == block_len => {}
             previous => {
-                if previous.is_some() {
-                    frames.next_generation();
-                }
                 let picture = self.chroma.and_then(|c| geometry::locate(c, &self.format, block_len));
                 if let (Some(chroma), None) = (self.chroma, picture) {
                     warn_unexplained(log, chroma, &self.format, block_len);
                 }
-                self.described = Some((block_len, video_description(&self.format, self.chroma, picture)));
+                let description = video_description(&self.format, self.codec, self.chroma, picture);
+                // Encoded frames vary in size without a change of format.
+                if previous.as_ref().is_some_and(|(_, d)| *d != description) {
+                    frames.next_generation();
+                }
+                self.described = Some((block_len, description));
             }
         }
         &self.described.as_ref().expect("described just above").1
@@ -581,7 +586,12 @@ fn warn_unexplained(log: &Object<'_>, chroma: &Chroma, format: &VideoFormat, blo
 
 /// The frame ABI's description of a track's blocks: the located picture,
 /// or (not raw, or a size we cannot explain) the format with no planes.
-fn video_description(format: &VideoFormat, chroma: Option<&Chroma>, picture: Option<Picture>) -> VideoDescription {
+fn video_description(
+    format: &VideoFormat,
+    codec: Fourcc,
+    chroma: Option<&Chroma>,
+    picture: Option<Picture>,
+) -> VideoDescription {
     let (width, height) = picture.map_or((format.width, format.height), |p| (p.width, p.height));
     let (x_offset, y_offset) = match picture {
         Some(p) if p.layout == Layout::Cropped || (p.width, p.height) != (format.width, format.height) => {
@@ -590,7 +600,7 @@ fn video_description(format: &VideoFormat, chroma: Option<&Chroma>, picture: Opt
         _ => (0, 0),
     };
     let mut description = VideoDescription {
-        chroma: chroma.map_or(format.chroma.0, |c| c.fourcc.0),
+        chroma: chroma.map_or(codec.0, |c| c.fourcc.0),
         width,
         height,
         x_offset,
@@ -617,7 +627,7 @@ fn video_description(format: &VideoFormat, chroma: Option<&Chroma>, picture: Opt
 
 pub struct AudioTrack {
     output: Output<AudioCallbacks>,
-    codec: crate::fourcc::Fourcc,
+    codec: Fourcc,
     format: AudioFormat,
     bits_per_sample: u32,
 }
