@@ -17,11 +17,13 @@ C_REPS=${HOST_REPS:-4}
 PY_REPS=${PYTHON_REPS:-8}
 TUNED_ENV="MALLOC_ARENA_MAX=1 MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=4294967296"
 
-cc -O2 -o "$OUT/c_host" tests/hosts/c_host.c $(pkg-config --cflags --libs libvlc)
+cc -O2 -Iinclude -o "$OUT/c_host" tests/hosts/c_host.c $(pkg-config --cflags --libs libvlc)
 [ -f "$OUT/1080p-200.y4m" ] || target/release/smem-host gen-y4m "$OUT/1080p-200.y4m" 1920x1080 25 200
 [ -f "$OUT/4k-50.y4m" ] || target/release/smem-host gen-y4m "$OUT/4k-50.y4m" 3840x2160 25 50
 
 V='video-prerender-callback={vpre},video-postrender-callback={vpost},video-data={vdata}'
+# The frame ABI (include/smem.h): the C host only.
+V2='video-frame-callback={vframe},video-data={vdata}'
 median() { python3 -c "import statistics,sys; v=[float(x) for x in sys.argv[1:] if x!='NaN']; print(round(statistics.median(v),3) if v else 'NaN')" "$@"; }
 ratio() { python3 -c "import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); print(f'{a/b:.3f}' if b==b and b>0 and a==a else 'NaN')" "$1" "$2"; }
 
@@ -47,9 +49,11 @@ for spec in "c:raw_1080p:1080p-200.y4m:" "c:rv32_1080p:1080p-200.y4m:transcode{v
   for _ in $(seq "$REPS"); do
     for tuning in untuned tuned; do
       envs=""; [ "$tuning" = tuned ] && envs=$TUNED_ENV
-      for who in ours dummy stock; do
+      sinks="ours dummy stock"; [ "$host" = c ] && sinks="ours v2_ours dummy stock"
+      for who in $sinks; do
         case $who in
           ours)  r=$(one "$short" "$OUT/$file" "#${pre}smem{$V,time-sync=false}" "$PLUGINS" "$envs") ;;
+          v2_ours) r=$(one "$short" "$OUT/$file" "#${pre}smem{$V2,time-sync=false}" "$PLUGINS" "$envs") ;;
           dummy) r=$(one "$short" "$OUT/$file" "#${pre}dummy" "" "$envs") ;;
           stock) r=$(one "$short" "$OUT/$file" "#${pre}smem{$V,no-time-sync}" "" "$envs") ;;
         esac
@@ -62,7 +66,8 @@ for spec in "c:raw_1080p:1080p-200.y4m:" "c:rv32_1080p:1080p-200.y4m:transcode{v
     W[option_ours]="${W[option_ours]:-} $w" F[option_ours]="${F[option_ours]:-} $f" R[option_ours]="${R[option_ours]:-} $m"
   done
   p="e2e_${host}_${name}"
-  for k in untuned_ours untuned_dummy untuned_stock tuned_ours tuned_dummy tuned_stock option_ours; do
+  for k in untuned_ours untuned_v2_ours untuned_dummy untuned_stock tuned_ours tuned_v2_ours tuned_dummy tuned_stock option_ours; do
+    [ -n "${W[$k]:-}" ] || continue
     echo "${p}_${k}_seconds: $(median ${W[$k]})"
     echo "rss_${host}_${name}_${k}_kb: $(median ${R[$k]})"
     [[ $k == *_dummy ]] || echo "faults_per_frame_${host}_${name}_${k}: $(median ${F[$k]})"
@@ -70,12 +75,33 @@ for spec in "c:raw_1080p:1080p-200.y4m:" "c:rv32_1080p:1080p-200.y4m:transcode{v
   for tuning in untuned tuned; do
     echo "${p}_${tuning}_ours_over_dummy: $(ratio "$(median ${W[${tuning}_ours]})" "$(median ${W[${tuning}_dummy]})")"
     echo "${p}_${tuning}_stock_over_dummy: $(ratio "$(median ${W[${tuning}_stock]})" "$(median ${W[${tuning}_dummy]})")"
+    if [ -n "${W[${tuning}_v2_ours]:-}" ]; then
+      echo "${p}_v2_${tuning}_ours_over_dummy: $(ratio "$(median ${W[${tuning}_v2_ours]})" "$(median ${W[${tuning}_dummy]})")"
+    fi
   done
+  # The frame ABI's headline figures: raw in an untuned host, the transcode tuned.
+  case $host:$name in
+    c:raw_1080p) echo "${p}_v2_ours_over_dummy: $(ratio "$(median ${W[untuned_v2_ours]})" "$(median ${W[untuned_dummy]})")" ;;
+  esac
   # Stock as shipped, in an untuned process, over ours with tune-allocator.
   echo "${p}_stock_over_tuned_ours: $(ratio "$(median ${W[untuned_stock]})" "$(median ${W[option_ours]})")"
   echo "${p}_option_ours_over_tuned_dummy: $(ratio "$(median ${W[option_ours]})" "$(median ${W[tuned_dummy]})")"
   echo "rss_${host}_${name}_option_ours_over_untuned_ours: $(ratio "$(median ${R[option_ours]})" "$(median ${R[untuned_ours]})")"
   unset W F R
+done
+# What our code copies per frame, as the module counts it at its copy sites
+# (logged at Del): the legacy callbacks get a copy, the frame ABI none.
+for abi in legacy frame; do
+  VLC_PLUGIN_PATH=$PLUGINS target/release/smem-host play "$OUT/1080p-200.y4m" --no-audio --chain 'transcode{vcodec=RV32}' --time-sync false \
+    --abi $abi --log "$OUT/copies-$abi.log" --quiet
+  line=$(grep 'smem_rs: video track ended' "$OUT/copies-$abi.log")
+  python3 - "$abi" "$line" <<'PY'
+import re, sys
+abi, line = sys.argv[1], sys.argv[2]
+m = re.search(r"(\d+) delivered.*, (\d+) bytes copied", line)
+name = "v2" if abi == "frame" else "legacy"
+print(f"copy_bytes_per_frame_{name}: {int(m.group(2)) // max(int(m.group(1)), 1)}")
+PY
 done
 echo "e2e_c_runs_per_median: $C_REPS"
 echo "e2e_python_runs_per_median: $PY_REPS"

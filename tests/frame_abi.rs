@@ -277,3 +277,44 @@ fn ten_thousand_holds_at_the_bound() {
     let refusals = run.log.lines().filter(|l| l.contains("hold refused")).count();
     assert_eq!(refusals, 5, "logged at the 1st, 10th, 100th, 1000th and 10000th");
 }
+
+#[test]
+fn our_code_copies_the_legacy_frames_and_nothing_through_the_frame_abi() {
+    let clip = common::clip_with_sound("frame-copies", (96, 64), 10);
+    let args = ["--chain", "transcode{vcodec=RV24,acodec=s16l}", "--option", &clip.slave];
+    let (legacy, lv, la, frame, fv, fa) = both(&clip.dir, &clip.y4m, &args);
+    let copied = |run: &Run, kind: &str| -> u64 {
+        let line = run.log.lines().find(|l| l.contains(&format!("smem_rs: {kind} track ended"))).expect("end line");
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let at = words.iter().position(|w| *w == "bytes").expect("bytes copied");
+        words[at - 1].parse().unwrap()
+    };
+    assert_eq!(copied(&legacy, "video"), lv.len() as u64);
+    assert_eq!(copied(&legacy, "audio"), la.len() as u64);
+    assert_eq!((copied(&frame, "video"), copied(&frame, "audio")), (0, 0));
+    assert_eq!((lv, la), (fv, fa));
+}
+
+#[test]
+fn a_plain_c_host_compiles_against_smem_h_and_gets_every_frame_on_vlcs_threads() {
+    let clip = common::clip_with_sound("frame-c-host", (96, 64), 20);
+    let media = clip.y4m.clone();
+    let chain = "#transcode{vcodec=RV24,acodec=s16l}:smem";
+    let legacy = format!(
+        "{chain}{{video-prerender-callback={{vpre}},video-postrender-callback={{vpost}},video-data={{vdata}},\
+         audio-prerender-callback={{apre}},audio-postrender-callback={{apost}},audio-data={{adata}},time-sync=false}}"
+    );
+    let frames = format!(
+        "{chain}{{video-frame-callback={{vframe}},video-data={{vdata}},audio-frame-callback={{aframe}},audio-data={{adata}},time-sync=false}}"
+    );
+    // The slave WAV comes through the media option the host does not take:
+    // play the y4m alone for video, the WAV alone for audio.
+    for (input, kind) in [(&media, "frames"), (&clip.wav, "audio_blocks")] {
+        let a = common::c_host_run(Smem::Ours, input, &legacy);
+        let b = common::c_host_run(Smem::Ours, input, &frames);
+        assert_eq!(a[kind], b[kind], "{input}: legacy {a:?}\nframe ABI {b:?}");
+        assert!(b[kind].parse::<u32>().unwrap() > 0);
+        assert_eq!(a["threads"], b["threads"], "the same VLC threads call both ABIs");
+        assert_eq!(b["overlaps"], "0");
+    }
+}

@@ -252,8 +252,8 @@ impl StreamOutput for Smem {
         let stats = track.delivery.lock().unwrap_or_else(PoisonError::into_inner).stats;
         let dropped = stats.no_buffer + track.queue_dropped;
         stream.debug(&format!(
-            "{} track ended: {} delivered, {dropped} dropped ({} given no buffer, {} by the full queue)",
-            track.kind, stats.delivered, stats.no_buffer, track.queue_dropped
+            "{} track ended: {} delivered, {dropped} dropped ({} given no buffer, {} by the full queue), {} bytes copied",
+            track.kind, stats.delivered, stats.no_buffer, track.queue_dropped, stats.copied
         ));
     }
 
@@ -378,6 +378,9 @@ pub struct Stats {
     delivered: u64,
     /// Frames the application gave no buffer for.
     no_buffer: u64,
+    /// Bytes our code copied (into the legacy callbacks' buffers; the
+    /// frame ABI copies none). `make bench` reads it from the log.
+    copied: u64,
 }
 
 /// A track VLC added. Its delivery state travels with each queued frame.
@@ -485,7 +488,10 @@ impl Delivery {
                 Media::Audio(a) => a.send(frames, block),
             };
             match delivered {
-                Ok(()) => stats.delivered += 1,
+                Ok(copied) => {
+                    stats.delivered += 1;
+                    stats.copied += copied as u64;
+                }
                 Err(NoBuffer) => {
                     stats.no_buffer += 1;
                     // 1st, 10th, 100th...: a stuck client cannot flood the log.
@@ -556,8 +562,9 @@ impl VideoTrack {
         &self.described.as_ref().expect("described just above").1
     }
 
-    fn send(&mut self, log: &Object<'_>, frames: &mut FrameSource, block: BlockChain) -> Result<(), NoBuffer> {
-        let Some(first) = block.iter().next() else { return Ok(()) };
+    /// Delivers one frame; returns the bytes copied.
+    fn send(&mut self, log: &Object<'_>, frames: &mut FrameSource, block: BlockChain) -> Result<usize, NoBuffer> {
+        let Some(first) = block.iter().next() else { return Ok(0) };
         let (data, pts) = (first.data(), first.pts());
         match self.output {
             Output::Legacy(callbacks) => {
@@ -565,12 +572,12 @@ impl VideoTrack {
                 let pixel_pitch = self.chroma.map_or(0, Chroma::pixel_pitch);
                 let plan = self.plan_for(log, data.len());
                 let info = VideoFrameInfo { width: plan.width, height: plan.height, pixel_pitch, pts };
-                callbacks.deliver(plan.size, info, |dst| plan.copy(data, dst))
+                callbacks.deliver(plan.size, info, |dst| plan.copy(data, dst)).map(|()| plan.size)
             }
             Output::Frames(callback) => {
                 let description = *self.describe(log, frames, data.len());
                 callback.deliver(&frames.holds, &frames.header(), Description::Video(&description), block);
-                Ok(())
+                Ok(0)
             }
         }
     }
@@ -633,8 +640,9 @@ pub struct AudioTrack {
 }
 
 impl AudioTrack {
-    fn send(&mut self, frames: &mut FrameSource, block: BlockChain) -> Result<(), NoBuffer> {
-        let Some(first) = block.iter().next() else { return Ok(()) };
+    /// Delivers one block; returns the bytes copied.
+    fn send(&mut self, frames: &mut FrameSource, block: BlockChain) -> Result<usize, NoBuffer> {
+        let Some(first) = block.iter().next() else { return Ok(0) };
         let (data, pts) = (first.data(), first.pts());
         let frame_bytes = (self.bits_per_sample / 8).max(1) as usize * self.format.channels as usize;
         let samples = (data.len() / frame_bytes) as u32;
@@ -647,7 +655,7 @@ impl AudioTrack {
                     bits_per_sample: self.bits_per_sample,
                     pts,
                 };
-                callbacks.deliver(data.len(), info, |dst| dst.copy_from_slice(data))
+                callbacks.deliver(data.len(), info, |dst| dst.copy_from_slice(data)).map(|()| data.len())
             }
             Output::Frames(callback) => {
                 let description = AudioDescription {
@@ -659,7 +667,7 @@ impl AudioTrack {
                     samples,
                 };
                 callback.deliver(&frames.holds, &frames.header(), Description::Audio(&description), block);
-                Ok(())
+                Ok(0)
             }
         }
     }

@@ -166,9 +166,11 @@ pub fn c_host() -> &'static Path {
         let exe = Path::new(HOST).parent().unwrap().join("c_host");
         let flags = Command::new("pkg-config").args(["--cflags", "--libs", "libvlc"]).output().expect("pkg-config");
         let flags = String::from_utf8(flags.stdout).unwrap();
-        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hosts/c_host.c");
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let (source, include) = (root.join("tests/hosts/c_host.c"), root.join("include"));
         let status = Command::new("cc")
             .args(["-Wall", "-Wextra", "-Werror", "-O2", "-o", exe.to_str().unwrap(), source.to_str().unwrap()])
+            .arg(format!("-I{}", include.display()))
             .args(flags.split_whitespace())
             .arg("-lpthread")
             .status()

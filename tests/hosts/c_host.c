@@ -6,7 +6,9 @@
  *
  * SOUT is the whole :sout chain; {vpre} {vpost} {vdata} {apre} {apost}
  * {adata} in it become this host's callback and data addresses (decimal, as
- * clients write them); without {apost}, audio is not streamed. It prints
+ * clients write them), and {vframe} {aframe} its frame callbacks (the frame
+ * ABI of include/smem.h: nothing copied, the frame is only counted); without
+ * {apost} or {aframe}, audio is not streamed. It prints
  * wall_seconds (play to end), frames, audio_blocks, faults_per_frame (minor
  * page faults of the whole process from the first video frame to the last,
  * per frame), video_threads, audio_threads and threads (distinct callers of
@@ -24,6 +26,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <vlc/vlc.h>
+
+#include "smem.h"
 
 #define MAX_THREADS 16
 
@@ -101,6 +105,19 @@ static void audio_postrender(void *data, uint8_t *buffer, unsigned channels, uns
     done(data);
 }
 
+/* The frame ABI: the frame points into VLC's block; a host that only
+ * counts reads nothing of it, like the dummy sink. */
+static void frame_callback(void *data, const smem_frame_t *frame)
+{
+    struct sink *sink = data;
+    (void)frame;
+    if (atomic_fetch_add(&in_callback, 1) != 0)
+        atomic_fetch_add(&overlaps, 1);
+    if (sink == &video && sink->frames == 0)
+        sink->faults_at_first = minor_faults();
+    done(sink);
+}
+
 static void replace(char *text, size_t room, const char *key, long long value)
 {
     char *at;
@@ -139,13 +156,15 @@ int main(int argc, char **argv)
     }
     char sout[4096];
     snprintf(sout, sizeof sout, ":sout=%s", argv[2]);
-    int with_audio = strstr(sout, "{apost}") != NULL;
+    int with_audio = strstr(sout, "{apost}") != NULL || strstr(sout, "{aframe}") != NULL;
     replace(sout, sizeof sout, "{vpre}", (long long)(intptr_t)prerender);
     replace(sout, sizeof sout, "{vpost}", (long long)(intptr_t)video_postrender);
     replace(sout, sizeof sout, "{vdata}", (long long)(intptr_t)&video);
     replace(sout, sizeof sout, "{apre}", (long long)(intptr_t)prerender);
     replace(sout, sizeof sout, "{apost}", (long long)(intptr_t)audio_postrender);
     replace(sout, sizeof sout, "{adata}", (long long)(intptr_t)&audio);
+    replace(sout, sizeof sout, "{vframe}", (long long)(intptr_t)frame_callback);
+    replace(sout, sizeof sout, "{aframe}", (long long)(intptr_t)frame_callback);
 
     const char *args[] = { "--no-xlib", "--aout=dummy", "--vout=dummy", "--quiet" };
     libvlc_instance_t *vlc = libvlc_new(sizeof args / sizeof *args, args);
