@@ -318,3 +318,84 @@ fn a_plain_c_host_compiles_against_smem_h_and_gets_every_frame_on_vlcs_threads()
         assert_eq!(b["overlaps"], "0");
     }
 }
+
+/// smem-client's `#[repr(C)]` mirror of the header against bindgen's reading
+/// of `include/smem.h`: same sizes, same offsets.
+#[test]
+fn the_client_library_s_structs_match_the_header() {
+    use smem_client::abi;
+    use smem_rs_plugin::ffi::sys;
+    use std::mem::{offset_of, size_of};
+    assert_eq!(size_of::<abi::Frame>(), size_of::<sys::smem_frame_t>());
+    assert_eq!(size_of::<abi::Video>(), size_of::<sys::smem_video_t>());
+    assert_eq!(size_of::<abi::Audio>(), size_of::<sys::smem_audio_t>());
+    assert_eq!(size_of::<abi::Plane>(), size_of::<sys::smem_plane_t>());
+    macro_rules! same {
+        ($ours:ty, $theirs:ty, $($field:ident),*) => {
+            $(assert_eq!(offset_of!($ours, $field), offset_of!($theirs, $field), stringify!($field));)*
+        };
+    }
+    same!(
+        abi::Frame,
+        sys::smem_frame_t,
+        struct_size,
+        version,
+        kind,
+        es_id,
+        pts,
+        dts,
+        flags,
+        generation,
+        dropped_before,
+        video,
+        audio,
+        hold,
+        release
+    );
+    same!(
+        abi::Video,
+        sys::smem_video_t,
+        struct_size,
+        chroma,
+        width,
+        height,
+        x_offset,
+        y_offset,
+        coded_width,
+        coded_height,
+        sar_num,
+        sar_den,
+        frame_rate_num,
+        frame_rate_den,
+        color_space,
+        color_range_full,
+        primaries,
+        transfer,
+        orientation,
+        plane_count,
+        planes,
+        data,
+        size
+    );
+    same!(
+        abi::Audio,
+        sys::smem_audio_t,
+        struct_size,
+        format,
+        rate,
+        channels,
+        physical_channels,
+        bits_per_sample,
+        samples,
+        data,
+        size
+    );
+    same!(abi::Plane, sys::smem_plane_t, pixels, pitch, visible_bytes, lines);
+    assert_eq!(abi::FRAME_VERSION, sys::SMEM_FRAME_VERSION);
+    assert_eq!((abi::KIND_VIDEO, abi::KIND_AUDIO), (sys::SMEM_KIND_VIDEO, sys::SMEM_KIND_AUDIO));
+    assert_eq!(
+        (abi::FLAG_KEYFRAME, abi::FLAG_DISCONTINUITY, abi::FLAG_CORRUPTED),
+        (sys::SMEM_FLAG_KEYFRAME, sys::SMEM_FLAG_DISCONTINUITY, sys::SMEM_FLAG_CORRUPTED)
+    );
+    assert_eq!(abi::MAX_PLANES, sys::SMEM_MAX_PLANES as usize);
+}

@@ -20,9 +20,23 @@ pub enum VideoChroma {
 pub struct PlaneLayout {
     /// Where the plane starts in the frame's bytes.
     pub offset: usize,
-    /// Bytes per line.
+    /// Bytes from one line to the next.
     pub pitch: usize,
+    /// Picture bytes at the start of each line (less than `pitch` when
+    /// the lines carry padding, as a decoder's coded picture can).
+    pub visible_bytes: usize,
     pub lines: usize,
+}
+
+impl PlaneLayout {
+    /// Bytes from the plane's first byte to one past its last picture byte.
+    pub fn span(&self) -> usize {
+        if self.lines == 0 {
+            0
+        } else {
+            (self.lines - 1) * self.pitch + self.visible_bytes
+        }
+    }
 }
 
 impl VideoChroma {
@@ -47,18 +61,15 @@ impl VideoChroma {
 
     /// The planes of a tightly packed `width` x `height` picture.
     pub fn planes(self, width: usize, height: usize) -> Vec<PlaneLayout> {
-        let packed =
-            |bytes_per_pixel: usize| vec![PlaneLayout { offset: 0, pitch: width * bytes_per_pixel, lines: height }];
+        let plane =
+            |offset: usize, pitch: usize, lines: usize| PlaneLayout { offset, pitch, visible_bytes: pitch, lines };
+        let packed = |bytes_per_pixel: usize| vec![plane(0, width * bytes_per_pixel, height)];
         match self {
             VideoChroma::Rgba | VideoChroma::Rv32 => packed(4),
             VideoChroma::Rv24 => packed(3),
             VideoChroma::I420 => {
                 let (cw, ch) = (width.div_ceil(2), height.div_ceil(2));
-                vec![
-                    PlaneLayout { offset: 0, pitch: width, lines: height },
-                    PlaneLayout { offset: width * height, pitch: cw, lines: ch },
-                    PlaneLayout { offset: width * height + cw * ch, pitch: cw, lines: ch },
-                ]
+                vec![plane(0, width, height), plane(width * height, cw, ch), plane(width * height + cw * ch, cw, ch)]
             }
         }
     }

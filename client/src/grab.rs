@@ -9,10 +9,11 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use crate::abi::{FrameInfo, VideoInfo};
 use crate::format::{AudioSample, PlaneLayout, VideoChroma};
 use crate::pool::Buffer;
-use crate::trampolines::{self, Deliver, Meta, Sink};
-use crate::vlc::{Instance, LogLevel, Player, State};
+use crate::trampolines::{self, AudioMeta, Deliver, FrameRef, FrameSink, Sink, VideoMeta};
+use crate::vlc::{self, Instance, LogLevel, Player, State};
 
 /// A picture, borrowed for the duration of the callback.
 #[derive(Debug)]
@@ -26,19 +27,38 @@ pub struct VideoFrame<'f> {
     /// Timestamp in microseconds (VLC's clock).
     pub pts: i64,
     pub data: &'f [u8],
+    /// ES id, dts, flags, generation, drops: with smem-rs's frame ABI only.
+    pub info: Option<FrameInfo>,
+    /// Coded size, aspect ratio, frame rate, colour: with the frame ABI only.
+    pub format: Option<VideoInfo>,
+}
+
+/// Plane `index` of `data`: from its first byte to its last picture byte.
+fn plane_bytes<'d>(data: &'d [u8], planes: &[PlaneLayout], index: usize) -> Option<&'d [u8]> {
+    let p = planes.get(index)?;
+    data.get(p.offset..p.offset.checked_add(p.span())?)
+}
+
+/// The picture bytes of line `line` of plane `plane` (its padding left out).
+fn line_bytes<'d>(data: &'d [u8], planes: &[PlaneLayout], plane: usize, line: usize) -> Option<&'d [u8]> {
+    let p = planes.get(plane)?;
+    if line >= p.lines {
+        return None;
+    }
+    let start = p.offset.checked_add(line.checked_mul(p.pitch)?)?;
+    data.get(start..start.checked_add(p.visible_bytes)?)
 }
 
 impl VideoFrame<'_> {
-    /// The bytes of plane `index`.
+    /// The bytes of plane `index`, from its first byte to its last picture
+    /// byte (lines `pitch` apart).
     pub fn plane(&self, index: usize) -> Option<&[u8]> {
-        let p = self.planes.get(index)?;
-        self.data.get(p.offset..p.offset + p.pitch * p.lines)
+        plane_bytes(self.data, self.planes, index)
     }
 
-    /// Line `line` of plane `plane`.
+    /// The picture bytes of line `line` of plane `plane`.
     pub fn line(&self, plane: usize, line: usize) -> Option<&[u8]> {
-        let p = self.planes.get(plane)?;
-        (line < p.lines).then(|| &self.data[p.offset + line * p.pitch..p.offset + (line + 1) * p.pitch])
+        line_bytes(self.data, self.planes, plane, line)
     }
 
     /// A copy that outlives the callback.
@@ -50,6 +70,8 @@ impl VideoFrame<'_> {
             planes: Arc::from(self.planes),
             pts: self.pts,
             data: Buffer::from(self.data.to_vec()),
+            info: self.info,
+            format: self.format,
         }
     }
 }
@@ -64,6 +86,8 @@ pub struct AudioBlock<'f> {
     pub samples: usize,
     pub pts: i64,
     pub data: &'f [u8],
+    /// ES id, dts, flags, generation, drops: with smem-rs's frame ABI only.
+    pub info: Option<FrameInfo>,
 }
 
 impl AudioBlock<'_> {
@@ -76,21 +100,59 @@ impl AudioBlock<'_> {
             samples: self.samples,
             pts: self.pts,
             data: Buffer::from(self.data.to_vec()),
+            info: self.info,
         }
     }
 }
 
-/// A picture the item owns: the pull iterator's items hold the buffer smem
-/// filled, and dropping one hands that buffer back for a later frame.
+/// A picture the item owns: the pull iterator's items hold VLC's block
+/// (smem-rs's frame ABI) or the buffer smem filled (legacy callbacks), and
+/// dropping one hands it back.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OwnedVideoFrame {
     pub width: usize,
     pub height: usize,
     pub chroma: VideoChroma,
-    /// Shared by every frame of one size (no allocation per frame).
+    /// Shared by every frame of one layout (no allocation per frame).
     pub planes: Arc<[PlaneLayout]>,
     pub pts: i64,
     pub data: Buffer,
+    pub info: Option<FrameInfo>,
+    pub format: Option<VideoInfo>,
+}
+
+impl OwnedVideoFrame {
+    /// The bytes of plane `index` (see [`VideoFrame::plane`]).
+    pub fn plane(&self, index: usize) -> Option<&[u8]> {
+        plane_bytes(&self.data, &self.planes, index)
+    }
+
+    /// The picture bytes of line `line` of plane `plane`.
+    pub fn line(&self, plane: usize, line: usize) -> Option<&[u8]> {
+        line_bytes(&self.data, &self.planes, plane, line)
+    }
+
+    /// The picture with its lines tightly packed, plane after plane: the
+    /// data itself when it is laid out so already, else a copy.
+    pub fn packed(&self) -> std::borrow::Cow<'_, [u8]> {
+        let tight = self.planes.iter().scan(0, |at, p| {
+            let ok = p.offset == *at && p.pitch == p.visible_bytes;
+            *at += p.visible_bytes * p.lines;
+            Some(ok)
+        });
+        let size: usize = self.planes.iter().map(|p| p.visible_bytes * p.lines).sum();
+        if self.planes.is_empty() || (tight.into_iter().all(|ok| ok) && size <= self.data.len()) {
+            let end = if self.planes.is_empty() { self.data.len() } else { size };
+            return std::borrow::Cow::Borrowed(&self.data[..end]);
+        }
+        let mut out = Vec::with_capacity(size);
+        for (i, p) in self.planes.iter().enumerate() {
+            for line in 0..p.lines {
+                out.extend_from_slice(self.line(i, line).unwrap_or_default());
+            }
+        }
+        std::borrow::Cow::Owned(out)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -101,6 +163,22 @@ pub struct OwnedAudioBlock {
     pub samples: usize,
     pub pts: i64,
     pub data: Buffer,
+    pub info: Option<FrameInfo>,
+}
+
+/// Which of smem's callback ABIs a grab uses ([`Grab::abi`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Abi {
+    /// smem-rs's frame ABI when VLC will load smem-rs (its plugin is in a
+    /// folder VLC scans), else the legacy callbacks.
+    #[default]
+    Auto,
+    /// The frame ABI (`include/smem.h`): VLC's blocks, described, no copy.
+    /// Only smem-rs has it.
+    Frame,
+    /// The stock smem's prerender/postrender callbacks: smem copies each
+    /// frame into a buffer of ours.
+    Legacy,
 }
 
 /// What the pull style yields, in arrival order.
@@ -169,6 +247,8 @@ pub struct EndOfStream {
     pub wall: Duration,
     /// VLC's error messages (`module: text`), in order.
     pub vlc_errors: Vec<String>,
+    /// Whether frames came through smem-rs's frame ABI.
+    pub frame_abi: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -225,6 +305,7 @@ pub struct Grab<'a> {
     tune_allocator: bool,
     /// transcode's `width` and `height`.
     scale: (Option<u32>, Option<u32>),
+    abi: Abi,
 }
 
 /// Spare buffers a sink keeps besides those the pull queue's items hold:
@@ -248,7 +329,15 @@ impl<'a> Grab<'a> {
             pull_bound: None,
             tune_allocator: true,
             scale: (None, None),
+            abi: Abi::Auto,
         }
+    }
+
+    /// Which smem callback ABI to use; [`Abi::Auto`] (the default) takes
+    /// smem-rs's frame ABI when VLC will load smem-rs.
+    pub fn abi(mut self, abi: Abi) -> Self {
+        self.abi = abi;
+        self
     }
 
     /// Receive video converted to `chroma`.
@@ -348,6 +437,7 @@ impl<'a> Grab<'a> {
             pull_bound,
             tune_allocator,
             scale,
+            abi,
         } = self;
         if video.is_none() && audio.is_none() {
             return Err(Error::Setup("nothing to grab: ask for video, audio or both".into()));
@@ -357,21 +447,6 @@ impl<'a> Grab<'a> {
         }
         let counts = Arc::new((AtomicU64::new(0), AtomicU64::new(0)));
         let (video_chroma, audio_sample) = (video.as_ref().map(|v| v.0), audio.as_ref().map(|a| a.0));
-        // The sinks outlive the player: it is dropped (stopped) first below.
-        // Spare buffers: the pull queue's items hold theirs until dropped.
-        let keep = SPARE_BUFFERS + pull_bound.unwrap_or(0);
-        let video_sink = video.map(|(chroma, to)| Sink::new(video_deliver(chroma, to, Arc::clone(&counts)), keep));
-        let audio_sink = audio.map(|(sample, to)| Sink::new(audio_deliver(sample, to, Arc::clone(&counts)), keep));
-        let chain = Chain { video: video_chroma, audio: audio_sample, realtime, queue, scale };
-        let mut options =
-            vec![chain.sout(video_sink.as_ref().map_or(0, |s| s.data()), audio_sink.as_ref().map_or(0, |s| s.data()))];
-        if video_sink.is_none() {
-            options.push(":no-sout-video".into());
-        }
-        if audio_sink.is_none() {
-            options.push(":no-sout-audio".into());
-        }
-        options.extend(media_options.iter().cloned());
 
         let mut args = vec!["--no-xlib", "--aout=dummy", "--vout=dummy", "--no-stats"];
         if !vlc_args.iter().any(|a| a.starts_with("--verbose") || a.starts_with("-v")) {
@@ -384,6 +459,29 @@ impl<'a> Grab<'a> {
         // Only VLC's errors are reported (EndOfStream::vlc_errors): the
         // rest is not even formatted, so a chatty VLC costs no allocation.
         let instance = Instance::keeping_log_from(&args, LogLevel::Error).map_err(Error::Setup)?;
+        let frame_abi = match abi {
+            Abi::Auto => vlc::smem_rs_available(),
+            Abi::Frame => true,
+            Abi::Legacy => false,
+        };
+        // The sinks outlive the player: it is dropped (stopped) first below.
+        // Spare buffers: the pull queue's items hold theirs until dropped.
+        let keep = SPARE_BUFFERS + pull_bound.unwrap_or(0);
+        let video_sink = video.map(|(chroma, to)| KindSink::video(frame_abi, chroma, to, &counts, keep));
+        let audio_sink = audio.map(|(sample, to)| KindSink::audio(frame_abi, sample, to, &counts, keep));
+        let chain = Chain { video: video_chroma, audio: audio_sample, realtime, queue, scale };
+        // Held by the pull queue's items, the one being sent and the one
+        // being read; beyond that (items kept longer), frames are copied.
+        let max_held = pull_bound.map_or(0, |bound| bound + SPARE_BUFFERS + 2);
+        let mut options = vec![chain.sout(video_sink.as_ref(), audio_sink.as_ref(), frame_abi.then_some(max_held))];
+        if video_sink.is_none() {
+            options.push(":no-sout-video".into());
+        }
+        if audio_sink.is_none() {
+            options.push(":no-sout-audio".into());
+        }
+        options.extend(media_options.iter().cloned());
+
         let media = instance.media(&input).map_err(Error::Input)?;
         for option in &options {
             media.add_option(option).map_err(Error::Setup)?;
@@ -429,17 +527,17 @@ impl<'a> Grab<'a> {
             .filter(|l| l.level == "error")
             .map(|l| format!("{}: {}", l.module, l.text))
             .collect();
-        for sink in video_sink.iter().chain(audio_sink.iter()) {
-            if let Some(panic) = sink.take_panic() {
-                return Err(Error::Callback(panic));
-            }
+        let panics =
+            [video_sink.as_ref().and_then(KindSink::take_panic), audio_sink.as_ref().and_then(KindSink::take_panic)];
+        if let Some(panic) = panics.into_iter().flatten().next() {
+            return Err(Error::Callback(panic));
         }
         let (video_frames, audio_blocks) = (counts.0.load(Ordering::Relaxed), counts.1.load(Ordering::Relaxed));
         if state == State::Error {
             let why = if vlc_errors.is_empty() { "no reason given".into() } else { vlc_errors.join("; ") };
             return Err(Error::Input(format!("VLC could not play {input}: {why}")));
         }
-        Ok(EndOfStream { reason, video_tracks, audio_tracks, video_frames, audio_blocks, wall, vlc_errors })
+        Ok(EndOfStream { reason, video_tracks, audio_tracks, video_frames, audio_blocks, wall, vlc_errors, frame_abi })
     }
 }
 
@@ -453,12 +551,13 @@ struct Chain {
 }
 
 impl Chain {
-    /// The `:sout` option for smem with our callbacks and these data pointers.
-    fn sout(&self, video_data: usize, audio_data: usize) -> String {
-        let (pre, vpost, apost) = trampolines::addresses();
+    /// The `:sout` option for smem with these sinks' callbacks and data
+    /// pointers; `max_held` with the frame ABI.
+    fn sout<V, A>(&self, video: Option<&KindSink<V>>, audio: Option<&KindSink<A>>, max_held: Option<usize>) -> String {
+        let [vpre, vpost, apre, apost] = trampolines::legacy_addresses();
         let mut codecs = Vec::new();
         let mut smem = Vec::new();
-        if let Some(chroma) = self.video {
+        if let (Some(chroma), Some(sink)) = (self.video, video) {
             codecs.push(format!("vcodec={}", chroma.fourcc()));
             if let Some(width) = self.scale.0 {
                 codecs.push(format!("width={width}"));
@@ -466,21 +565,73 @@ impl Chain {
             if let Some(height) = self.scale.1 {
                 codecs.push(format!("height={height}"));
             }
-            smem.push(format!(
-                "video-prerender-callback={pre},video-postrender-callback={vpost},video-data={video_data}"
-            ));
+            smem.push(match sink {
+                KindSink::Legacy(s) => {
+                    format!("video-prerender-callback={vpre},video-postrender-callback={vpost},video-data={}", s.data())
+                }
+                KindSink::Frames(s) => {
+                    format!("video-frame-callback={},video-data={}", trampolines::frame_address(), s.data())
+                }
+            });
         }
-        if let Some(sample) = self.audio {
+        if let (Some(sample), Some(sink)) = (self.audio, audio) {
             codecs.push(format!("acodec={}", sample.fourcc()));
-            smem.push(format!(
-                "audio-prerender-callback={pre},audio-postrender-callback={apost},audio-data={audio_data}"
-            ));
+            smem.push(match sink {
+                KindSink::Legacy(s) => {
+                    format!("audio-prerender-callback={apre},audio-postrender-callback={apost},audio-data={}", s.data())
+                }
+                KindSink::Frames(s) => {
+                    format!("audio-frame-callback={},audio-data={}", trampolines::frame_address(), s.data())
+                }
+            });
         }
         smem.push(format!("time-sync={}", self.realtime));
         if let Some((frames, drop)) = self.queue {
             smem.push(format!("queue={frames},drop={}", drop.as_str()));
         }
+        if let Some(max_held) = max_held {
+            smem.push(format!("max-held={max_held}"));
+        }
         format!(":sout=#transcode{{{}}}:smem{{{}}}", codecs.join(","), smem.join(","))
+    }
+}
+
+/// A kind's sink on either ABI.
+enum KindSink<'a, M> {
+    Legacy(Box<Sink<'a, M>>),
+    Frames(Box<FrameSink<'a>>),
+}
+
+impl<'a, M> KindSink<'a, M> {
+    fn take_panic(&self) -> Option<String> {
+        match self {
+            KindSink::Legacy(s) => s.take_panic(),
+            KindSink::Frames(s) => s.take_panic(),
+        }
+    }
+}
+
+type Counts = Arc<(AtomicU64, AtomicU64)>;
+
+impl<'a> KindSink<'a, VideoMeta> {
+    fn video(frame_abi: bool, chroma: VideoChroma, to: VideoTo<'a>, counts: &Counts, keep: usize) -> Self {
+        let counts = Arc::clone(counts);
+        if frame_abi {
+            KindSink::Frames(FrameSink::video(video_frames(chroma, to, counts)))
+        } else {
+            KindSink::Legacy(Sink::new(video_deliver(chroma, to, counts), keep))
+        }
+    }
+}
+
+impl<'a> KindSink<'a, AudioMeta> {
+    fn audio(frame_abi: bool, sample: AudioSample, to: AudioTo<'a>, counts: &Counts, keep: usize) -> Self {
+        let counts = Arc::clone(counts);
+        if frame_abi {
+            KindSink::Frames(FrameSink::audio(audio_frames(sample, to, counts)))
+        } else {
+            KindSink::Legacy(Sink::new(audio_deliver(sample, to, counts), keep))
+        }
     }
 }
 
@@ -504,39 +655,123 @@ impl Layouts {
     }
 }
 
-fn video_deliver<'a>(chroma: VideoChroma, to: VideoTo<'a>, counts: Arc<(AtomicU64, AtomicU64)>) -> Deliver<'a> {
+fn video_deliver<'a>(chroma: VideoChroma, to: VideoTo<'a>, counts: Counts) -> Deliver<'a, VideoMeta> {
     let mut layouts = Layouts { chroma, key: (0, 0, 0), planes: Arc::from([]) };
     let size = |width: i32, height: i32| (width.max(0) as usize, height.max(0) as usize);
     match to {
-        To::Closure(mut f) => Deliver::Borrowed(Box::new(move |data, meta| {
-            let Meta::Video { width, height, pts } = meta else { return };
+        To::Closure(mut f) => Deliver::Borrowed(Box::new(move |data, VideoMeta { width, height, pts }| {
             let (width, height) = size(width, height);
             let planes = layouts.get(width, height, data.len());
             counts.0.fetch_add(1, Ordering::Relaxed);
-            f(&VideoFrame { width, height, chroma, planes, pts, data });
+            f(&VideoFrame { width, height, chroma, planes, pts, data, info: None, format: None });
         })),
-        To::Queue(mut f) => Deliver::Owned(Box::new(move |data, meta| {
-            let Meta::Video { width, height, pts } = meta else { return };
+        To::Queue(mut f) => Deliver::Owned(Box::new(move |data, VideoMeta { width, height, pts }| {
             let (width, height) = size(width, height);
             let planes = Arc::clone(layouts.get(width, height, data.len()));
             counts.0.fetch_add(1, Ordering::Relaxed);
-            f(OwnedVideoFrame { width, height, chroma, planes, pts, data });
+            f(OwnedVideoFrame { width, height, chroma, planes, pts, data, info: None, format: None });
         })),
     }
 }
 
-fn audio_deliver<'a>(sample: AudioSample, to: AudioTo<'a>, counts: Arc<(AtomicU64, AtomicU64)>) -> Deliver<'a> {
+fn audio_deliver<'a>(sample: AudioSample, to: AudioTo<'a>, counts: Counts) -> Deliver<'a, AudioMeta> {
     match to {
-        To::Closure(mut f) => Deliver::Borrowed(Box::new(move |data, meta| {
-            let Meta::Audio { channels, rate, nb_samples, pts } = meta else { return };
+        To::Closure(mut f) => {
+            Deliver::Borrowed(Box::new(move |data, AudioMeta { channels, rate, nb_samples, pts }| {
+                counts.1.fetch_add(1, Ordering::Relaxed);
+                f(&AudioBlock { channels, rate, sample, samples: nb_samples as usize, pts, data, info: None });
+            }))
+        }
+        To::Queue(mut f) => Deliver::Owned(Box::new(move |data, AudioMeta { channels, rate, nb_samples, pts }| {
             counts.1.fetch_add(1, Ordering::Relaxed);
-            f(&AudioBlock { channels, rate, sample, samples: nb_samples as usize, pts, data });
+            f(OwnedAudioBlock { channels, rate, sample, samples: nb_samples as usize, pts, data, info: None });
         })),
-        To::Queue(mut f) => Deliver::Owned(Box::new(move |data, meta| {
-            let Meta::Audio { channels, rate, nb_samples, pts } = meta else { return };
+    }
+}
+
+/// The planes of the frame ABI's last layout, shared by its frames: a new
+/// `Arc` only when the layout changes.
+struct FrameLayouts {
+    scratch: Vec<PlaneLayout>,
+    planes: Arc<[PlaneLayout]>,
+}
+
+impl FrameLayouts {
+    fn of(&mut self, frame: &FrameRef<'_>) -> Arc<[PlaneLayout]> {
+        frame.planes(&mut self.scratch);
+        if self.scratch[..] != self.planes[..] {
+            self.planes = Arc::from(&self.scratch[..]);
+        }
+        Arc::clone(&self.planes)
+    }
+}
+
+/// A pull item's bytes: VLC's block held (no copy), or a copy when smem's
+/// `max-held` is reached (items kept past the queue).
+fn held_or_copied(frame: &FrameRef<'_>) -> Buffer {
+    match frame.hold() {
+        Some(held) => Buffer::held(held),
+        None => Buffer::from(frame.data().to_vec()),
+    }
+}
+
+type FrameFn<'a> = Box<dyn FnMut(FrameRef<'_>) + Send + 'a>;
+/// A video frame's closure, given the frame and its shared plane layout.
+type PlanedFn<'a> = Box<dyn FnMut(&FrameRef<'_>, Arc<[PlaneLayout]>) + Send + 'a>;
+
+fn video_frames<'a>(chroma: VideoChroma, to: VideoTo<'a>, counts: Counts) -> FrameFn<'a> {
+    let mut layouts = FrameLayouts { scratch: Vec::with_capacity(4), planes: Arc::from([]) };
+    let mut deliver: PlanedFn<'a> = match to {
+        To::Closure(mut f) => Box::new(move |frame, planes| {
+            let Some(v) = frame.video() else { return };
+            f(&VideoFrame {
+                width: v.width as usize,
+                height: v.height as usize,
+                chroma,
+                planes: &planes,
+                pts: frame.pts(),
+                data: frame.data(),
+                info: Some(frame.info()),
+                format: Some(VideoInfo::of(v)),
+            });
+        }),
+        To::Queue(mut f) => Box::new(move |frame, planes| {
+            let Some(v) = frame.video() else { return };
+            f(OwnedVideoFrame {
+                width: v.width as usize,
+                height: v.height as usize,
+                chroma,
+                planes,
+                pts: frame.pts(),
+                data: held_or_copied(frame),
+                info: Some(frame.info()),
+                format: Some(VideoInfo::of(v)),
+            });
+        }),
+    };
+    Box::new(move |frame| {
+        let planes = layouts.of(&frame);
+        counts.0.fetch_add(1, Ordering::Relaxed);
+        deliver(&frame, planes);
+    })
+}
+
+fn audio_frames<'a>(sample: AudioSample, to: AudioTo<'a>, counts: Counts) -> FrameFn<'a> {
+    let describe = |frame: &FrameRef<'_>| {
+        let a = frame.audio()?;
+        Some((a.channels, a.rate, a.samples as usize, frame.pts(), Some(frame.info())))
+    };
+    match to {
+        To::Closure(mut f) => Box::new(move |frame| {
+            let Some((channels, rate, samples, pts, info)) = describe(&frame) else { return };
             counts.1.fetch_add(1, Ordering::Relaxed);
-            f(OwnedAudioBlock { channels, rate, sample, samples: nb_samples as usize, pts, data });
-        })),
+            f(&AudioBlock { channels, rate, sample, samples, pts, data: frame.data(), info });
+        }),
+        To::Queue(mut f) => Box::new(move |frame| {
+            let Some((channels, rate, samples, pts, info)) = describe(&frame) else { return };
+            counts.1.fetch_add(1, Ordering::Relaxed);
+            f(OwnedAudioBlock { channels, rate, sample, samples, pts, data: held_or_copied(&frame), info });
+        }),
     }
 }
 

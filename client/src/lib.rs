@@ -26,6 +26,7 @@
 //! the `vlc-rs` crate: it needs a dozen functions, wants the log callback
 //! (variadic) to report VLC's errors, and carries no dependency at all.
 
+pub mod abi;
 pub mod allocator;
 mod format;
 mod grab;
@@ -33,9 +34,10 @@ mod pool;
 mod trampolines;
 pub mod vlc;
 
+pub use abi::{FrameInfo, VideoInfo};
 pub use format::{AudioSample, PlaneLayout, VideoChroma};
 pub use grab::{
-    AudioBlock, DropPolicy, EndOfStream, EndReason, Error, Frames, Grab, Item, OwnedAudioBlock, OwnedVideoFrame,
+    Abi, AudioBlock, DropPolicy, EndOfStream, EndReason, Error, Frames, Grab, Item, OwnedAudioBlock, OwnedVideoFrame,
     Progress, VideoFrame,
 };
 pub use pool::Buffer;

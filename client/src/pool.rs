@@ -1,11 +1,15 @@
-//! Frame buffers that go back where they came from: smem fills a buffer the
-//! sink lent it, the pull iterator's item owns that very buffer (no second
-//! copy), and dropping the item returns it to the sink's pool for a later
-//! frame (no allocation per frame in steady state).
+//! Frame buffers that go back where they came from. With smem-rs's frame
+//! ABI, the pull iterator's item holds VLC's own block, and dropping it
+//! releases the block. With the legacy callbacks, smem fills a buffer the
+//! sink lent it, the item owns that very buffer (no second copy), and
+//! dropping the item returns it to the sink's pool for a later frame. No
+//! allocation per frame in steady state either way.
 
 use std::fmt;
 use std::ops::Deref;
 use std::sync::{Arc, Mutex, PoisonError};
+
+use crate::abi::HeldFrame;
 
 /// Spare buffers of one sink, at most `keep` of them.
 #[derive(Debug)]
@@ -43,17 +47,29 @@ impl Pool {
 }
 
 /// The bytes of one frame or block, owned. Reads as a `[u8]`; dropping it
-/// hands its memory back to the grab that filled it.
+/// hands its memory back to where it came from (VLC, or the grab's pool).
 pub struct Buffer {
     bytes: Vec<u8>,
     len: usize,
     pool: Option<Arc<Pool>>,
+    /// VLC's block itself (the frame ABI), released on drop.
+    held: Option<HeldFrame>,
 }
 
 impl Buffer {
     pub(crate) fn pooled(bytes: Vec<u8>, len: usize, pool: Arc<Pool>) -> Buffer {
         let len = len.min(bytes.len());
-        Buffer { bytes, len, pool: Some(pool) }
+        Buffer { bytes, len, pool: Some(pool), held: None }
+    }
+
+    pub(crate) fn held(frame: HeldFrame) -> Buffer {
+        Buffer { bytes: Vec::new(), len: 0, pool: None, held: Some(frame) }
+    }
+
+    /// Whether these are VLC's own bytes (held through smem-rs's frame ABI)
+    /// rather than a copy.
+    pub fn is_vlc_block(&self) -> bool {
+        self.held.is_some()
     }
 
     /// The bytes as a `Vec` of their own (a copy: the buffer goes back to
@@ -65,14 +81,17 @@ impl Buffer {
 
 impl From<Vec<u8>> for Buffer {
     fn from(bytes: Vec<u8>) -> Buffer {
-        Buffer { len: bytes.len(), bytes, pool: None }
+        Buffer { len: bytes.len(), bytes, pool: None, held: None }
     }
 }
 
 impl Deref for Buffer {
     type Target = [u8];
     fn deref(&self) -> &[u8] {
-        &self.bytes[..self.len]
+        match &self.held {
+            Some(frame) => frame.bytes(),
+            None => &self.bytes[..self.len],
+        }
     }
 }
 
@@ -119,7 +138,7 @@ impl PartialEq<Vec<u8>> for Buffer {
 
 impl fmt::Debug for Buffer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Buffer({} bytes)", self.len)
+        write!(f, "Buffer({} bytes)", self.len())
     }
 }
 

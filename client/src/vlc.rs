@@ -543,3 +543,34 @@ impl Drop for Instance {
         }
     }
 }
+
+/// The file name of smem-rs's plugin.
+pub const SMEM_RS_PLUGIN: &str = "libsmem_rs_plugin.so";
+
+/// Whether VLC will load smem-rs: its plugin is in a folder VLC scans, one
+/// of `VLC_PLUGIN_PATH` or the plugin folder beside the libvlccore this
+/// process has loaded (call it after [`Instance::new`]). VLC searches those
+/// folders recursively; so does this, a few levels deep.
+pub fn smem_rs_available() -> bool {
+    let mut folders: Vec<std::path::PathBuf> =
+        std::env::var_os("VLC_PLUGIN_PATH").map(|paths| std::env::split_paths(&paths).collect()).unwrap_or_default();
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap_or_default();
+    if let Some(core) = maps.lines().filter_map(|l| l.split_whitespace().nth(5)).find(|p| p.contains("/libvlccore.so"))
+    {
+        if let Some(lib) = std::path::Path::new(core).parent() {
+            folders.push(lib.join("vlc/plugins"));
+        }
+    }
+    folders.iter().any(|folder| contains_file(folder, SMEM_RS_PLUGIN, 4))
+}
+
+fn contains_file(folder: &std::path::Path, name: &str, depth: usize) -> bool {
+    let Ok(entries) = std::fs::read_dir(folder) else { return false };
+    entries.flatten().any(|entry| {
+        let path = entry.path();
+        if entry.file_name() == name {
+            return true;
+        }
+        depth > 0 && path.is_dir() && contains_file(&path, name, depth - 1)
+    })
+}

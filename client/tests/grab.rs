@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use smem_client::{AudioSample, EndReason, Error, Grab, Item, VideoChroma};
+use smem_client::{Abi, AudioSample, EndReason, Error, Grab, Item, VideoChroma};
 
 /// target/<profile>/client-test-plugins with the plugin, set as VLC_PLUGIN_PATH.
 fn use_our_plugin() {
@@ -60,6 +60,7 @@ fn push_closures_get_typed_frames_with_the_input_bytes() {
         .run()
         .unwrap();
     assert_eq!(end.reason, EndReason::Ended);
+    assert!(end.frame_abi, "smem-rs is on VLC_PLUGIN_PATH: the frame ABI is used");
     assert_eq!((end.video_tracks, end.audio_tracks), (1, 1));
     assert_eq!(end.video_frames, 20);
     assert!(planes_ok);
@@ -179,4 +180,64 @@ fn frames_does_not_take_over_a_closure_s_track() {
     let mut frames = Grab::new(&y4m).video(VideoChroma::Rgba, |_| {}).frames(Some(VideoChroma::I420), None, 2);
     assert!(frames.next().is_none());
     assert!(matches!(frames.finish(), Err(Error::Setup(m)) if m.contains("video")));
+}
+
+#[test]
+fn both_abis_give_the_same_items_and_the_frame_abi_holds_vlc_s_blocks() {
+    use_our_plugin();
+    let dir = scratch("abis");
+    let (y4m, wav) = (p(&dir, "in.y4m"), p(&dir, "in.wav"));
+    media::write_y4m(&y4m, 96, 64, 25, 15).unwrap();
+    media::write_wav(&wav, 48_000, 2, 0.6).unwrap();
+    let pull = |abi: Abi| {
+        let mut frames = Grab::new(&y4m).abi(abi).media_option(format!(":input-slave={wav}")).frames(
+            Some(VideoChroma::Rv24),
+            Some(AudioSample::S16l),
+            4,
+        );
+        let items: Vec<Item> = (&mut frames).collect();
+        (items, frames.finish().unwrap())
+    };
+    let (legacy, legacy_end) = pull(Abi::Legacy);
+    let (frame, frame_end) = pull(Abi::Frame);
+    assert!(!legacy_end.frame_abi && frame_end.frame_abi);
+    let video = |items: &[Item]| -> Vec<Vec<u8>> {
+        items.iter().filter_map(|i| if let Item::Video(f) = i { Some(f.packed().into_owned()) } else { None }).collect()
+    };
+    let audio = |items: &[Item]| -> Vec<u8> {
+        items
+            .iter()
+            .filter_map(|i| if let Item::Audio(b) = i { Some(b.data.to_vec()) } else { None })
+            .flatten()
+            .collect()
+    };
+    assert_eq!(video(&legacy).len(), 15);
+    assert!(video(&legacy) == video(&frame), "the same pictures through both ABIs");
+    assert!(audio(&legacy) == audio(&frame), "the same PCM through both ABIs");
+    // Collected items outlive the bound smem lets us hold: the first ones
+    // are VLC's blocks, the rest copies; all stay valid after the grab.
+    let held = frame.iter().filter(|i| matches!(i, Item::Video(f) if f.data.is_vlc_block())).count();
+    assert!(held > 0 && held < 15, "{held} of 15 frames held");
+    for item in &frame {
+        match item {
+            Item::Video(f) => {
+                let info = f.info.expect("the frame ABI tells the ES id and flags");
+                let format = f.format.expect("and the format");
+                assert_eq!((&format.fourcc, format.frame_rate), (b"RV24", (25, 1)));
+                assert_eq!(info.dropped_before, 0);
+            }
+            Item::Audio(b) => assert!(b.info.is_some()),
+        }
+    }
+    let es: std::collections::BTreeSet<i32> = frame
+        .iter()
+        .map(|i| match i {
+            Item::Video(f) => f.info.unwrap().es_id,
+            Item::Audio(b) => b.info.unwrap().es_id,
+        })
+        .collect();
+    assert_eq!(es.len(), 2, "video and audio have their own ES ids");
+    assert!(legacy
+        .iter()
+        .all(|i| matches!(i, Item::Video(f) if f.info.is_none()) || matches!(i, Item::Audio(b) if b.info.is_none())));
 }

@@ -58,14 +58,11 @@ pub struct Job {
 /// lines are not).
 fn rgb_lines(frame: &OwnedVideoFrame) -> Result<std::borrow::Cow<'_, [u8]>, String> {
     let (w, h) = (frame.width, frame.height);
-    let line = w * 3;
+    let pixels = frame.packed();
     match frame.planes.first() {
-        Some(p) if p.pitch == line && frame.data.len() >= line * h => {
-            Ok(std::borrow::Cow::Borrowed(&frame.data[..line * h]))
+        Some(p) if frame.planes.len() == 1 && p.visible_bytes == w * 3 && p.lines == h && pixels.len() == w * h * 3 => {
+            Ok(pixels)
         }
-        Some(p) if p.pitch > line && p.lines >= h => Ok(std::borrow::Cow::Owned(
-            (0..h).flat_map(|y| &frame.data[p.offset + y * p.pitch..][..line]).copied().collect(),
-        )),
         _ => Err(format!("a {w}x{h} frame of {} bytes is not RGB", frame.data.len())),
     }
 }

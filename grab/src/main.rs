@@ -13,7 +13,7 @@ use std::time::Duration;
 use clap::{Parser, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
-use smem_client::{AudioSample, DropPolicy, EndReason, Error, Grab, Item, OwnedAudioBlock, Progress, VideoChroma};
+use smem_client::{Abi, AudioSample, DropPolicy, EndReason, Error, Grab, Item, OwnedAudioBlock, Progress, VideoChroma};
 
 use images::{Format, Job, PngCompression, Pool, RawWriter};
 
@@ -147,6 +147,19 @@ struct Args {
     /// 2-3x faster transcodes, memory kept for reuse
     #[arg(long)]
     no_tune_allocator: bool,
+
+    /// How smem hands frames over: frame (smem-rs's frame ABI: VLC's own
+    /// buffers, no copy), legacy (the stock smem callbacks: one copy), or
+    /// auto (frame when VLC will load smem-rs)
+    #[arg(long, value_enum, default_value_t = AbiArg::Auto)]
+    abi: AbiArg,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum AbiArg {
+    Auto,
+    Frame,
+    Legacy,
 }
 
 fn seconds(text: &str) -> Result<f64, String> {
@@ -265,6 +278,8 @@ struct Summary {
     wall_seconds: f64,
     frames_per_second: f64,
     ended: String,
+    /// "frame" or "legacy": which smem ABI delivered.
+    abi: String,
 }
 
 impl Summary {
@@ -290,6 +305,7 @@ impl Summary {
         println!("wall_seconds: {:.3}", self.wall_seconds);
         println!("frames_per_second: {:.1}", self.frames_per_second);
         println!("ended: {}", self.ended);
+        println!("abi: {}", self.abi);
     }
 }
 
@@ -350,6 +366,11 @@ fn grab(args: &Args) -> Result<Summary, String> {
         .realtime(args.realtime)
         .queue(queue, drop)
         .tune_allocator(!args.no_tune_allocator)
+        .abi(match args.abi {
+            AbiArg::Auto => Abi::Auto,
+            AbiArg::Frame => Abi::Frame,
+            AbiArg::Legacy => Abi::Legacy,
+        })
         .scale(scale.0, scale.1);
     if let Some(start) = args.start {
         grab = grab.media_option(format!(":start-time={start}"));
@@ -465,6 +486,7 @@ fn grab(args: &Args) -> Result<Summary, String> {
     s.wall_seconds = end.wall.as_secs_f64();
     s.frames_per_second = if s.wall_seconds > 0.0 { s.video_frames as f64 / s.wall_seconds } else { 0.0 };
     s.ended = format!("{:?}", end.reason);
+    s.abi = if end.frame_abi { "frame" } else { "legacy" }.to_owned();
     Ok(s)
 }
 

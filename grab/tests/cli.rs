@@ -106,6 +106,23 @@ fn pngs_hold_exactly_the_frames_delivered() {
     }
     // Every frame differs, so the selection tests below can tell them apart.
     assert!(frames.windows(2).all(|w| w[0] != w[1]));
+    assert!(summary.contains("abi: frame"), "smem-rs is loaded: {summary}");
+
+    // The legacy callbacks give the same pictures, and so does the stock
+    // smem (no smem-rs on the plugin path: auto falls back to legacy).
+    let (legacy, _) = raw_frames(&dir, &input, &["--abi", "legacy"]);
+    assert!(legacy == frames, "the legacy ABI's frames differ");
+    let out = dir.join("stock");
+    let stock = Command::new(EXE)
+        .args([&input, "-o", s(&out), "--no-audio", "--max-frames", "5"])
+        .env_remove("VLC_PLUGIN_PATH")
+        .output()
+        .expect("cannot run smem-grab");
+    let text = String::from_utf8_lossy(&stock.stdout);
+    assert!(stock.status.success(), "{text}{}", String::from_utf8_lossy(&stock.stderr));
+    let stock_pngs = pngs(&out);
+    assert_eq!(stock_pngs.len(), 5);
+    assert!(stock_pngs.iter().zip(&frames).all(|((_, (_, _, p)), f)| p == f), "stock smem's frames differ");
 
     // A PNG picture as input (VLC decodes it with libpng): the RGB order
     // survives the whole way.
