@@ -7,11 +7,15 @@
 
 CARGO       ?= cargo
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-DEBS        := pkg-config clang libclang-dev libvlccore-dev libvlc-dev vlc-plugin-base vlc-bin valgrind python3 python3-vlc ffmpeg
+DEBS        := pkg-config clang libclang-dev libvlccore-dev libvlc-dev vlc-plugin-base vlc-bin valgrind python3 python3-vlc python3-numpy ffmpeg
 PLUGIN      := libsmem_rs_plugin.so
 RELEASE     := target/release
 PLUGIN_DIR  := target/vlc-plugins
 pluginsdir   = $(shell pkg-config --variable=pluginsdir vlc-plugin)
+# include/smem.h goes next to libvlc's headers, smem.pc next to libvlc.pc.
+includedir   = $(shell pkg-config --variable=includedir libvlc)
+pcfiledir    = $(shell pkg-config --variable=pcfiledir libvlc)
+version      = $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 cache_gen    = $(shell ls /usr/lib/*/vlc/vlc-cache-gen 2>/dev/null | head -1)
 
 .PHONY: deps build test run bench check-memory install uninstall check-install clean
@@ -61,11 +65,16 @@ check-memory: build
 install: build
 	$(SUDO) install -D -m 644 $(RELEASE)/$(PLUGIN) $(DESTDIR)$(pluginsdir)/stream_out/$(PLUGIN)
 	$(SUDO) $(cache_gen) $(DESTDIR)$(pluginsdir)
-	@echo "installed $(DESTDIR)$(pluginsdir)/stream_out/$(PLUGIN)"
+	$(SUDO) install -D -m 644 include/smem.h $(DESTDIR)$(includedir)/vlc/smem.h
+	@mkdir -p out
+	sed -e 's|@includedir@|$(includedir)|' -e 's|@version@|$(version)|' include/smem.pc.in >out/smem.pc
+	$(SUDO) install -D -m 644 out/smem.pc $(DESTDIR)$(pcfiledir)/smem.pc
+	@echo "installed $(DESTDIR)$(pluginsdir)/stream_out/$(PLUGIN), $(DESTDIR)$(includedir)/vlc/smem.h, $(DESTDIR)$(pcfiledir)/smem.pc"
 
 uninstall:
 	$(SUDO) rm -f $(DESTDIR)$(pluginsdir)/stream_out/$(PLUGIN)
 	$(SUDO) $(cache_gen) $(DESTDIR)$(pluginsdir)
+	$(SUDO) rm -f $(DESTDIR)$(includedir)/vlc/smem.h $(DESTDIR)$(pcfiledir)/smem.pc
 
 # After `make install`: an ordinary libvlc application (no VLC_PLUGIN_PATH)
 # gets our module for `smem`.
@@ -77,6 +86,11 @@ check-install:
 	@grep -q 'using sout stream module "smem_rs"' out/check-install/vlc.log \
 	  && echo "check-install: the installed smem_rs served smem" \
 	  || { echo "check-install: smem was not served by smem_rs"; exit 1; }
+	cc -Wall -Wextra -Werror -O2 -o out/check-install/smem_frames examples/smem_frames.c \
+	  $$(pkg-config --cflags --libs libvlc smem)
+	env -u VLC_PLUGIN_PATH out/check-install/smem_frames out/check-install/in.y4m \
+	  out/check-install/video.raw out/check-install/audio.raw "" | grep -E "^(state|video_frames|video_format):"
+	@echo "check-install: examples/smem_frames.c built with pkg-config smem and ran on the installed plugin"
 
 clean:
 	$(CARGO) clean

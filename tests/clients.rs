@@ -99,3 +99,69 @@ fn the_python_vlc_example_with_ctypes_callbacks_receives_the_input_bytes() {
     // Debian's python3, where python3-vlc is installed (not a pyenv one).
     check_client(&["/usr/bin/python3", script.to_str().unwrap()], &dir);
 }
+
+/// The frame ABI examples: the visible lines they write are the input's
+/// bytes, the format they print is the frame's description, and the picture
+/// they keep past libvlc_release reads and releases cleanly.
+fn check_frame_client(client: &[&str], dir: &Path) {
+    let (y4m, wav) = (path(dir, "in.y4m"), path(dir, "in.wav"));
+    media::write_y4m(&y4m, 65, 47, 25, 12).unwrap();
+    media::write_wav(&wav, 48_000, 2, 0.5).unwrap();
+
+    let o = run(client, dir, &y4m, "");
+    assert!(o.video == media::read_y4m(&y4m).unwrap().2.concat(), "{client:?}: video bytes differ from the file");
+    assert!(value(&o, "video_format").starts_with("65x47 I420 planes=3"), "{}", o.stdout);
+    assert!(value(&o, "kept_after_exit").starts_with("read"), "{}", o.stdout);
+
+    let o = run(client, dir, &wav, "");
+    let pcm = media::read_wav_pcm(&wav).unwrap();
+    assert!(
+        pcm.starts_with(&o.audio) && o.audio.len() * 10 >= pcm.len() * 8,
+        "{client:?}: {} PCM bytes",
+        o.audio.len()
+    );
+    assert!(value(&o, "audio_format").starts_with("2 channels 48000 Hz 16 bits s16l"), "{}", o.stdout);
+
+    // Transcoded to RV24 (VLC's transcode rounds 65x47 to an even size):
+    // one plane, 3 visible bytes a pixel, whatever the pitch.
+    let o = run(client, dir, &y4m, "transcode{vcodec=RV24}");
+    assert_eq!(value(&o, "video_frames"), "12");
+    let format = value(&o, "video_format");
+    let (w, h) = format.split(' ').next().unwrap().split_once('x').unwrap();
+    let (w, h): (usize, usize) = (w.parse().unwrap(), h.parse().unwrap());
+    assert!(format.contains(" RV24 planes=1"), "{}", o.stdout);
+    assert_eq!(o.video.len(), w * h * 3 * 12, "{format}");
+}
+
+fn build_c(name: &str, exe: &str) {
+    let flags = Command::new("pkg-config").args(["--cflags", "--libs", "libvlc"]).output().expect("pkg-config");
+    let flags = String::from_utf8(flags.stdout).unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let source = root.join("examples").join(name);
+    let status = Command::new("cc")
+        .args(["-Wall", "-Wextra", "-Werror", "-O2", "-o", exe, source.to_str().unwrap()])
+        .arg(format!("-I{}", root.join("include").display()))
+        .args(flags.split_whitespace())
+        .status()
+        .expect("cc");
+    assert!(status.success(), "examples/{name} does not build");
+}
+
+#[test]
+fn the_c_frame_abi_example_reads_the_planes_and_keeps_a_frame_past_libvlc() {
+    let dir = scratch("client-c-frames");
+    let exe = path(&dir, "smem_frames");
+    build_c("smem_frames.c", &exe);
+    check_frame_client(&[&exe], &dir);
+}
+
+#[test]
+fn the_python_frame_abi_example_reads_zero_copy_numpy_views() {
+    let dir = scratch("client-python-frames");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/smem_frames.py");
+    let numpy = Command::new("/usr/bin/python3").args(["-c", "import numpy"]).status().is_ok_and(|s| s.success());
+    assert!(numpy, "python3-numpy is missing: `make deps` installs it");
+    check_frame_client(&["/usr/bin/python3", script.to_str().unwrap()], &dir);
+    let o = run(&["/usr/bin/python3", script.to_str().unwrap()], &dir, &path(&dir, "in.y4m"), "");
+    assert!(value(&o, "video_format").contains("numpy=yes"), "{}", o.stdout);
+}
