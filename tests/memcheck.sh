@@ -83,7 +83,8 @@ fi
 echo "memcheck_self_check: an injected 4096-byte leak was seen ($lost bytes definitely lost in ours)"
 
 HOST=$RELEASE_HOST
-declare -a names=(transcode raw-odd-size null-buffer refused one-sided seek queued-drops-seek-stop format-change soak panic-in-send panic-in-deliver)
+declare -a names=(transcode raw-odd-size null-buffer refused one-sided seek queued-drops-seek-stop format-change soak panic-in-send panic-in-deliver
+  frame-held-after-exit frame-keep-seek frame-double-release frame-never-released)
 total_err=0 total_lost=0
 printf '%-16s %8s %10s   %s\n' scenario errors lost "(VLC and libraries: errors / definitely lost bytes)"
 for name in "${names[@]}"; do
@@ -107,6 +108,15 @@ for name in "${names[@]}"; do
     # The same where a chain is delivered (in Send).
     panic-in-deliver) plugins=$DEBUG_PLUGINS envs=(SMEM_RS_FAULT=panic:Deliver) host=target/debug/smem-host
                   args=(play "$OUT/a.y4m" --time-sync false --option ":input-slave=$OUT/a.wav") ;;
+    # The frame ABI: frames held past libvlc_release (avcodec's blocks,
+    # released after VLC unloaded its plugins), held across a queued seek,
+    # released twice, and never released (the application's leak, not ours).
+    frame-held-after-exit) args=(play "$OUT/a.y4m" --abi frame --hold after-exit --chain 'transcode{vcodec=RV24,acodec=s16l}'
+                  --time-sync false --option ":input-slave=$OUT/a.wav") ;;
+    frame-keep-seek) args=(play "$OUT/long.y4m" --abi frame --hold keep:4 --time-sync true --seek 1000
+                  --smem-opts queue=2 --option ":input-slave=$OUT/long.wav") ;;
+    frame-double-release) args=(play "$OUT/odd.y4m" --abi frame --hold twice --no-audio --time-sync false) ;;
+    frame-never-released) args=(play "$OUT/long.y4m" --abi frame --hold never --no-audio --time-sync false --smem-opts max-held=8) ;;
   esac
   run "$name" "$plugins" "${envs[@]}" -- "$host" "${args[@]}"
   read -r err lost all_err all_lost <<<"$RESULT"
