@@ -8,7 +8,7 @@
 //!
 //! Packed frames are one memcpy; frames whose coded picture has padding
 //! lines below are one copy per plane; padding columns make every line a
-//! row of its own, copied by the row kernel (`ffi::copy`) in one call per plane.
+//! row of its own, copied by the row kernel (`smem_rs_plugin::copy`) in one call per plane.
 
 use std::fmt::Write as _;
 use std::hint::black_box;
@@ -37,7 +37,7 @@ const CASES: &[Case] = &[
 /// for both contenders, touched once, as VLC's block and an application's
 /// reused buffer are: the two differ only in how they copy.
 fn setup(name: &str, code: &[u8; 4], (w, h): (u32, u32), (vw, vh): (u32, u32)) -> (Vec<u8>, FramePlan, Vec<u8>) {
-    let chroma = chroma(Fourcc::new(code)).expect("a chroma of the table");
+    let chroma = &chroma(Fourcc::new(code)).expect("a chroma this VLC knows");
     let format = VideoFormat::picture(chroma.fourcc, (w, h), (0, 0), (vw, vh));
     let block = vec![0x5Au8; packed_size(chroma, w, h)];
     let plan = FramePlan::new(chroma, &format, block.len());

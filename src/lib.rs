@@ -1,10 +1,16 @@
 //! VLC 3.0 `smem` stream output, in Rust. `libsmem_rs_plugin.so` registers
 //! one `sout stream` module, `smem_rs`, answering to the `smem` shortcut.
 //!
-//! * `ffi`: every `unsafe` line (bindings, safe wrappers, the C edges);
-//! * `smem`: the module in plain safe Rust (options, formats, geometry).
+//! * `ffi`: the `unsafe` lines that bind VLC and libc (bindings, safe
+//!   wrappers, the C edges, the frame ABI's hold/release);
+//! * `copy`: the AVX2 row copy behind one bounds-checked function;
+//! * `smem`: the module in plain safe Rust (options, formats, geometry,
+//!   queue), `#![forbid(unsafe_code)]`;
+//! * `fault`: fault injection for the tests (debug builds only).
 #![deny(unsafe_op_in_unsafe_fn)]
 
+pub mod copy;
+pub mod fault;
 pub mod ffi;
 pub mod fourcc;
 pub mod smem;

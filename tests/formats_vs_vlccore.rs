@@ -1,95 +1,93 @@
-//! Our format tables against the installed libvlccore's own answers
-//! (`vlc_fourcc_GetChromaDescription`, `aout_BitsPerSample`).
-//!
-//! VLC point releases know different chromas (3.0.23 has no `I2FL`, 3.0.24
-//! has), so every chroma this libvlccore knows must match our table exactly,
-//! one it does not know is reported as skipped (VLC cannot hand it to us),
-//! and a core set every 3.0.x knows must always be there and checked.
+//! Formats come from the installed libvlccore (`vlc_fourcc_GetChromaDescription`,
+//! `aout_BitsPerSample`) at Add. These check that what we build from its
+//! answers is right: the chromas and PCM formats every VLC 3.0.x knows have
+//! the layouts written out here independently, every chroma VLC describes
+//! maps to planes holding the same bytes per line as VLC's own description
+//! (semi-planar ones counted in pairs), and what it does not know is not raw.
 
-use smem_rs_plugin::ffi::sys;
+use smem_rs_plugin::ffi::vlccore;
 use smem_rs_plugin::fourcc::Fourcc;
-use smem_rs_plugin::smem::formats::{audio_bits_per_sample, Chroma, AUDIO_FORMATS, CHROMAS};
+use smem_rs_plugin::smem::formats::{audio_bits_per_sample, chroma, Chroma};
 
-/// Chromas every VLC 3.0.x knows and smem users ask for.
-const CORE_CHROMAS: [&[u8; 4]; 5] = [b"I420", b"RV24", b"RV32", b"YUY2", b"NV12"];
-/// PCM formats every VLC 3.0.x knows.
-const CORE_PCM: [&[u8; 4]; 5] = [b"s16l", b"s24l", b"s32l", b"f32l", b"u8  "];
-
-fn vlc_description(fourcc: Fourcc) -> Option<&'static sys::vlc_chroma_description_t> {
-    // SAFETY: libvlccore returns a pointer into its static table, or null.
-    unsafe { sys::vlc_fourcc_GetChromaDescription(fourcc.0).as_ref() }
+/// Bytes per line and lines of each plane of a `w` x `h` picture.
+fn shape(chroma: &Chroma, w: u32, h: u32) -> Vec<(u32, u32)> {
+    chroma
+        .planes()
+        .iter()
+        .map(|p| ((w * p.w_num).div_ceil(p.w_den) * p.pixel_size, (h * p.h_num).div_ceil(p.h_den)))
+        .collect()
 }
 
-/// What geometry relies on: bytes per line and lines of each plane, per
-/// pixel / line of the picture (VLC counts NV12's interleaved chroma as full
-/// width at 1 byte, we as half width at 2: same bytes).
-fn assert_same_layout(chroma: &Chroma, desc: &sys::vlc_chroma_description_t) {
-    assert_eq!(desc.plane_count as usize, chroma.planes.len(), "{:?} plane count", chroma.fourcc);
-    for (ours, vlc) in chroma.planes.iter().zip(&desc.p) {
-        let ratio = |n: u32, d: u32| (n as f64) / (d as f64);
-        let our_line = ratio(ours.w_num, ours.w_den) * ours.pixel_size as f64;
-        let vlc_line = ratio(vlc.w.num, vlc.w.den) * desc.pixel_size as f64;
-        assert_eq!(our_line, vlc_line, "{:?} bytes per line", chroma.fourcc);
-        assert_eq!(ratio(ours.h_num, ours.h_den), ratio(vlc.h.num, vlc.h.den), "{:?} lines", chroma.fourcc);
+#[test]
+fn the_chromas_every_vlc_3_knows_have_their_layouts() {
+    // 65x49: odd, so every rounding shows.
+    // (code, bytes per line and lines of each plane, pixel_pitch)
+    type Expected = (&'static [u8; 4], &'static [(u32, u32)], u32);
+    let expected: [Expected; 8] = [
+        (b"I420", &[(65, 49), (33, 25), (33, 25)], 12),
+        (b"RV24", &[(195, 49)], 24),
+        (b"RV32", &[(260, 49)], 32),
+        (b"YUY2", &[(130, 49)], 16),
+        (b"NV12", &[(65, 49), (66, 25)], 12),
+        (b"I422", &[(65, 49), (33, 49), (33, 49)], 16),
+        (b"I444", &[(65, 49), (65, 49), (65, 49)], 24),
+        (b"GREY", &[(65, 49)], 8),
+    ];
+    for (code, planes, pitch) in expected {
+        let c = chroma(Fourcc::new(code)).unwrap_or_else(|| panic!("this libvlccore does not know {code:?}"));
+        assert_eq!(shape(&c, 65, 49), planes, "{code:?}");
+        assert_eq!(c.pixel_pitch(), pitch, "{code:?}");
     }
 }
 
 #[test]
-fn every_chroma_this_vlc_knows_has_its_plane_layout() {
-    let mut skipped = Vec::new();
-    let mut checked = 0;
-    for chroma in CHROMAS {
-        match vlc_description(chroma.fourcc) {
-            Some(desc) => {
-                assert_same_layout(chroma, desc);
-                checked += 1;
-            }
-            None => skipped.push(chroma.fourcc.to_string()),
-        }
-    }
-    eprintln!(
-        "{checked} chromas checked against this libvlccore; {} skipped (unknown to it, so VLC never hands them over): {}",
-        skipped.len(),
-        if skipped.is_empty() { "none".to_owned() } else { skipped.join(" ") }
-    );
-    assert!(checked >= CORE_CHROMAS.len());
-}
-
-#[test]
-fn the_core_chromas_are_known_and_match() {
-    for code in CORE_CHROMAS {
+fn every_chroma_vlc_describes_keeps_vlc_s_bytes_per_line() {
+    let codes: [&[u8; 4]; 40] = [
+        b"RV32", b"RGBA", b"ARGB", b"RV24", b"I444", b"RV16", b"RV15", b"I422", b"I420", b"YV12", b"RGBP", b"RGB8",
+        b"BGRA", b"GREY", b"YUY2", b"YVYU", b"UYVY", b"VYUY", b"J420", b"J422", b"J444", b"I440", b"I411", b"I410",
+        b"YVU9", b"I40A", b"I42A", b"YUVA", b"NV12", b"NV21", b"NV16", b"NV61", b"P010", b"I0AL", b"I0FL", b"I2AL",
+        b"I2FL", b"I4AL", b"GBR8", b"GBAL",
+    ];
+    let (mut checked, mut unknown) = (0, Vec::new());
+    for code in codes {
         let fourcc = Fourcc::new(code);
-        let chroma =
-            CHROMAS.iter().find(|c| c.fourcc == fourcc).unwrap_or_else(|| panic!("{fourcc:?} not in our table"));
-        let desc = vlc_description(fourcc).unwrap_or_else(|| panic!("this libvlccore does not know {fourcc:?}"));
-        assert_same_layout(chroma, desc);
-    }
-}
-
-#[test]
-fn every_pcm_format_has_vlc_sample_size() {
-    let mut skipped = Vec::new();
-    for code in AUDIO_FORMATS {
-        let fourcc = Fourcc::new(code);
-        // SAFETY: a pure lookup in libvlccore.
-        let vlc = unsafe { sys::aout_BitsPerSample(fourcc.0) };
-        if vlc == 0 && !CORE_PCM.contains(code) {
-            skipped.push(fourcc.to_string());
+        let Some(desc) = vlccore::chroma_description(fourcc) else {
+            unknown.push(fourcc.to_string());
+            assert!(chroma(fourcc).is_none());
             continue;
+        };
+        let ours = chroma(fourcc).unwrap_or_else(|| panic!("{fourcc:?}: VLC describes it, we do not map it"));
+        assert_eq!(ours.planes().len(), desc.plane_count, "{fourcc:?}");
+        for (i, (p, v)) in ours.planes().iter().zip(&desc.planes).enumerate() {
+            // At an even width, our bytes per line equal VLC's ratio times its sample size.
+            let width = 640;
+            let vlc_line = width * v.w.0 / v.w.1 * desc.pixel_size;
+            assert_eq!((width * p.w_num).div_ceil(p.w_den) * p.pixel_size, vlc_line, "{fourcc:?} plane {i}");
+            assert_eq!((p.h_num, p.h_den), v.h, "{fourcc:?} plane {i} lines");
         }
-        assert_eq!(audio_bits_per_sample(fourcc), Some(vlc), "{fourcc:?}");
+        checked += 1;
     }
-    for code in CORE_PCM {
-        assert!(AUDIO_FORMATS.contains(&code), "{code:?} missing from our table");
-    }
-    eprintln!("PCM formats unknown to this libvlccore, skipped: {skipped:?}");
-    // SAFETY: as above.
-    assert_eq!(unsafe { sys::aout_BitsPerSample(Fourcc::new(b"mpga").0) }, 0);
-    assert_eq!(audio_bits_per_sample(Fourcc::new(b"mpga")), None);
+    eprintln!("{checked} chromas mapped from this libvlccore; unknown to it (not raw video here): {unknown:?}");
+    assert!(checked >= 30);
 }
 
 #[test]
-fn a_chroma_vlc_does_not_know_is_none() {
-    // What the skip above relies on: libvlccore answers null, not garbage.
-    assert!(vlc_description(Fourcc::new(b"ZZZZ")).is_none());
+fn opaque_and_unknown_chromas_are_not_raw_video() {
+    assert!(chroma(Fourcc::new(b"ZZZZ")).is_none());
+    // Hardware surfaces: VLC describes them with no planes.
+    for code in [b"VAOP", b"VDV0", b"DX11"] {
+        assert!(chroma(Fourcc::new(code)).is_none(), "{code:?}");
+    }
+    // Encoded video is not a chroma either.
+    assert!(chroma(Fourcc::new(b"h264")).is_none());
+}
+
+#[test]
+fn pcm_sample_sizes_come_from_vlc() {
+    for (code, bits) in [(b"s16l", 16), (b"s24l", 24), (b"s32l", 32), (b"f32l", 32), (b"u8  ", 8), (b"f64l", 64)] {
+        assert_eq!(audio_bits_per_sample(Fourcc::new(code)), Some(bits), "{code:?}");
+    }
+    for code in [b"mpga", b"mp4a", b"ZZZZ"] {
+        assert_eq!(audio_bits_per_sample(Fourcc::new(code)), None, "{code:?}");
+    }
 }

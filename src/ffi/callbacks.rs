@@ -5,6 +5,8 @@
 use std::ffi::{c_int, c_uint, c_void};
 use std::ptr;
 
+use super::exec_maps::CodeAddress;
+
 pub type PrerenderFn = unsafe extern "C" fn(data: *mut c_void, buffer: *mut *mut u8, size: usize);
 pub type VideoPostrenderFn = unsafe extern "C" fn(
     data: *mut c_void,
@@ -70,8 +72,8 @@ impl<Post: Copy> Callbacks<Post> {
     /// returns the buffer for the postrender call.
     fn fill_buffer(&self, size: usize, fill: impl FnOnce(&mut [u8])) -> Result<*mut u8, NoBuffer> {
         let mut buffer: *mut u8 = ptr::null_mut();
-        // SAFETY: `prerender` is a function of this signature (checked to be
-        // executable at Open; the signature is the application's contract).
+        // SAFETY: `prerender` is a function of this signature (executable:
+        // a CodeAddress; the signature is the application's contract).
         unsafe { (self.prerender)(self.data, &mut buffer, size) };
         if buffer.is_null() {
             return Err(NoBuffer);
@@ -86,20 +88,21 @@ impl<Post: Copy> Callbacks<Post> {
 }
 
 impl VideoCallbacks {
-    /// # Safety
-    /// `prerender` and `postrender` must be addresses of C functions with the
-    /// smem video signatures; `data` is passed through untouched.
-    pub unsafe fn from_addresses(prerender: usize, postrender: usize, data: usize) -> Self {
+    /// The application's video pair; `data` is passed through untouched.
+    pub fn new(prerender: CodeAddress, postrender: CodeAddress, data: usize) -> Self {
+        // SAFETY: both addresses lie in executable memory (CodeAddress);
+        // that they are functions of the smem video signatures is the
+        // contract every smem client has with VLC.
         Callbacks {
-            prerender: unsafe { std::mem::transmute::<usize, PrerenderFn>(prerender) },
-            postrender: unsafe { std::mem::transmute::<usize, VideoPostrenderFn>(postrender) },
+            prerender: unsafe { std::mem::transmute::<usize, PrerenderFn>(prerender.get()) },
+            postrender: unsafe { std::mem::transmute::<usize, VideoPostrenderFn>(postrender.get()) },
             data: data as *mut c_void,
         }
     }
 
     pub fn deliver(&self, size: usize, info: VideoFrameInfo, fill: impl FnOnce(&mut [u8])) -> Result<(), NoBuffer> {
         let buffer = self.fill_buffer(size, fill)?;
-        // SAFETY: as in `from_addresses`.
+        // SAFETY: as in `new`.
         unsafe {
             (self.postrender)(
                 self.data,
@@ -116,19 +119,19 @@ impl VideoCallbacks {
 }
 
 impl AudioCallbacks {
-    /// # Safety
-    /// As [`VideoCallbacks::from_addresses`], with the audio signatures.
-    pub unsafe fn from_addresses(prerender: usize, postrender: usize, data: usize) -> Self {
+    /// The application's audio pair; `data` is passed through untouched.
+    pub fn new(prerender: CodeAddress, postrender: CodeAddress, data: usize) -> Self {
+        // SAFETY: as in VideoCallbacks::new, with the audio signatures.
         Callbacks {
-            prerender: unsafe { std::mem::transmute::<usize, PrerenderFn>(prerender) },
-            postrender: unsafe { std::mem::transmute::<usize, AudioPostrenderFn>(postrender) },
+            prerender: unsafe { std::mem::transmute::<usize, PrerenderFn>(prerender.get()) },
+            postrender: unsafe { std::mem::transmute::<usize, AudioPostrenderFn>(postrender.get()) },
             data: data as *mut c_void,
         }
     }
 
     pub fn deliver(&self, size: usize, info: AudioBlockInfo, fill: impl FnOnce(&mut [u8])) -> Result<(), NoBuffer> {
         let buffer = self.fill_buffer(size, fill)?;
-        // SAFETY: as in `from_addresses`.
+        // SAFETY: as in `new`.
         unsafe {
             (self.postrender)(
                 self.data,

@@ -19,6 +19,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 
 use super::block::BlockChain;
+use super::exec_maps::CodeAddress;
 use super::object::HeldObject;
 use super::sys;
 
@@ -184,12 +185,12 @@ thread_local! {
 }
 
 impl FrameCallback {
-    /// # Safety
-    /// `callback` must be the address of a C function with the
-    /// `smem_frame_callback` signature; `data` is passed through untouched.
-    pub unsafe fn from_address(callback: usize, data: usize) -> Self {
+    /// The application's frame callback; `data` is passed through untouched.
+    pub fn new(callback: CodeAddress, data: usize) -> Self {
+        // SAFETY: the address lies in executable memory (CodeAddress); that
+        // it is a `smem_frame_callback` is the application's contract.
         FrameCallback {
-            callback: unsafe { std::mem::transmute::<usize, FrameCallbackFn>(callback) },
+            callback: unsafe { std::mem::transmute::<usize, FrameCallbackFn>(callback.get()) },
             data: data as *mut c_void,
         }
     }
@@ -233,9 +234,10 @@ impl FrameCallback {
         live.link();
         let live: *mut FrameBox = &mut live;
         let previous = CURRENT.replace((live, ptr::null_mut()));
-        // SAFETY: the callback has the smem_frame_callback signature (checked
-        // executable at Open); the frame and what it points to outlive the
-        // call, and `hold` is the only way it is changed meanwhile.
+        // SAFETY: the callback is code (CodeAddress) of the
+        // smem_frame_callback signature (the application's contract); the
+        // frame and what it points to outlive the call, and `hold` is the
+        // only way it is changed meanwhile.
         unsafe { (self.callback)(self.data, live.cast()) };
         CURRENT.set(previous);
         // If the application held the frame, its block went into the heap

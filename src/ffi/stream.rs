@@ -127,7 +127,7 @@ fn install_panic_hook() {
 /// Every `extern "C"` edge and every thread of ours runs its work in here.
 pub fn guarded<R>(log: &Object<'_>, hook: &str, on_panic: R, f: impl FnOnce() -> R) -> R {
     let run = || {
-        super::fault::at_hook(hook);
+        crate::fault::at_hook(hook);
         f()
     };
     match catch_unwind(AssertUnwindSafe(run)) {

@@ -1,13 +1,15 @@
-//! Format tables: the plane layout of every raw video chroma smem delivers,
-//! and the sample size of every raw PCM format. They mirror VLC's own
-//! `vlc_fourcc_GetChromaDescription` and `aout_BitsPerSample`; a test checks
-//! each entry against those functions of the installed libvlccore.
+//! Formats, as the running VLC knows them: the plane layout of a raw video
+//! chroma comes from libvlccore's own table at Add, the sample size of a
+//! PCM format likewise. A chroma this VLC does not know (3.0.23 has no
+//! `I2FL`) is simply not raw video, as the stock module treats it. All that
+//! is ours is what stock smem reports differently: its `pixel_pitch`.
 
+use crate::ffi::vlccore::{self, ChromaDescription};
 use crate::fourcc::Fourcc;
 
 /// One plane: its size relative to the picture (`w_num/w_den` of the width,
 /// `h_num/h_den` of the height) and its bytes per sample.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Plane {
     pub w_num: u32,
     pub w_den: u32,
@@ -16,202 +18,164 @@ pub struct Plane {
     pub pixel_size: u32,
 }
 
-#[derive(Debug, PartialEq, Eq)]
+/// A raw video chroma: its planes, and what stock smem calls its pixel pitch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Chroma {
     pub fourcc: Fourcc,
-    pub planes: &'static [Plane],
-    /// What stock smem 3.0 reports as `pixel_pitch` (it passes bits per
-    /// pixel under that name), where it knows the chroma.
-    pub stock_pixel_pitch: Option<u32>,
+    planes: [Plane; 4],
+    plane_count: usize,
 }
 
-const fn plane(w_num: u32, w_den: u32, h_num: u32, h_den: u32, pixel_size: u32) -> Plane {
-    Plane { w_num, w_den, h_num, h_den, pixel_size }
-}
-
-const fn entry(code: &[u8; 4], planes: &'static [Plane], stock: Option<u32>) -> Chroma {
-    Chroma { fourcc: Fourcc::new(code), planes, stock_pixel_pitch: stock }
-}
-
-// Plane shapes shared by many chromas; the number is bytes per sample.
-const PACKED1: &[Plane] = &[plane(1, 1, 1, 1, 1)];
-const PACKED2: &[Plane] = &[plane(1, 1, 1, 1, 2)];
-const PACKED3: &[Plane] = &[plane(1, 1, 1, 1, 3)];
-const PACKED4: &[Plane] = &[plane(1, 1, 1, 1, 4)];
-const PACKED8: &[Plane] = &[plane(1, 1, 1, 1, 8)];
-const fn planar3(w_den: u32, h_den: u32, size: u32) -> [Plane; 3] {
-    [plane(1, 1, 1, 1, size), plane(1, w_den, 1, h_den, size), plane(1, w_den, 1, h_den, size)]
-}
-const YUV420: &[Plane] = &planar3(2, 2, 1);
-const YUV422: &[Plane] = &planar3(2, 1, 1);
-const YUV440: &[Plane] = &planar3(1, 2, 1);
-const YUV444: &[Plane] = &planar3(1, 1, 1);
-const YUV411: &[Plane] = &planar3(4, 1, 1);
-const YUV410: &[Plane] = &planar3(4, 4, 1);
-const YUV420_16: &[Plane] = &planar3(2, 2, 2);
-const YUV422_16: &[Plane] = &planar3(2, 1, 2);
-const YUV444_16: &[Plane] = &planar3(1, 1, 2);
-const YUVA420: &[Plane] = &[plane(1, 1, 1, 1, 1), plane(1, 2, 1, 2, 1), plane(1, 2, 1, 2, 1), plane(1, 1, 1, 1, 1)];
-const YUVA422: &[Plane] = &[plane(1, 1, 1, 1, 1), plane(1, 2, 1, 1, 1), plane(1, 2, 1, 1, 1), plane(1, 1, 1, 1, 1)];
-const YUVA444: &[Plane] = &[plane(1, 1, 1, 1, 1); 4];
-const NV420: &[Plane] = &[plane(1, 1, 1, 1, 1), plane(1, 2, 1, 2, 2)];
-const NV422: &[Plane] = &[plane(1, 1, 1, 1, 1), plane(1, 2, 1, 1, 2)];
-const P010: &[Plane] = &[plane(1, 1, 1, 1, 2), plane(1, 2, 1, 2, 4)];
-
-/// Every raw chroma smem lays out. Stock smem 3.0 names twelve of them (with
-/// its `pixel_pitch` values); it passes all others through as opaque bytes.
-pub static CHROMAS: &[Chroma] = &[
-    // The chromas stock smem knows, with the value it reports.
-    entry(b"RV32", PACKED4, Some(32)),
-    entry(b"RGBA", PACKED4, Some(32)),
-    entry(b"ARGB", PACKED4, Some(32)),
-    entry(b"RV24", PACKED3, Some(24)),
-    entry(b"I444", YUV444, Some(24)),
-    entry(b"RV16", PACKED2, Some(16)),
-    entry(b"RV15", PACKED2, Some(16)),
-    entry(b"I422", YUV422, Some(16)),
-    entry(b"I420", YUV420, Some(12)),
-    entry(b"YV12", YUV420, Some(12)),
-    entry(b"RGBP", PACKED1, Some(8)),
-    // Stock says 16 for this 8-bit format; we report the real 8.
-    entry(b"RGB8", PACKED1, None),
-    // Everything else VLC can hand over raw.
-    entry(b"BGRA", PACKED4, None),
-    entry(b"RV12", PACKED2, None),
-    entry(b"RGA4", PACKED8, None),
-    entry(b"GREY", PACKED1, None),
-    entry(b"GRFL", PACKED2, None),
-    entry(b"GRFB", PACKED2, None),
-    entry(b"YUY2", PACKED2, None),
-    entry(b"YVYU", PACKED2, None),
-    entry(b"UYVY", PACKED2, None),
-    entry(b"VYUY", PACKED2, None),
-    entry(b"J420", YUV420, None),
-    entry(b"J422", YUV422, None),
-    entry(b"J444", YUV444, None),
-    entry(b"I440", YUV440, None),
-    entry(b"J440", YUV440, None),
-    entry(b"I411", YUV411, None),
-    entry(b"I410", YUV410, None),
-    entry(b"YVU9", YUV410, None),
-    entry(b"I40A", YUVA420, None),
-    entry(b"I42A", YUVA422, None),
-    entry(b"YUVA", YUVA444, None),
-    entry(b"NV12", NV420, None),
-    entry(b"NV21", NV420, None),
-    entry(b"NV16", NV422, None),
-    entry(b"NV61", NV422, None),
-    entry(b"P010", P010, None),
-    entry(b"I09L", YUV420_16, None),
-    entry(b"I09B", YUV420_16, None),
-    entry(b"I0AL", YUV420_16, None),
-    entry(b"I0AB", YUV420_16, None),
-    entry(b"I0CL", YUV420_16, None),
-    entry(b"I0CB", YUV420_16, None),
-    entry(b"I0FL", YUV420_16, None),
-    entry(b"I0FB", YUV420_16, None),
-    entry(b"I29L", YUV422_16, None),
-    entry(b"I29B", YUV422_16, None),
-    entry(b"I2AL", YUV422_16, None),
-    entry(b"I2AB", YUV422_16, None),
-    entry(b"I2CL", YUV422_16, None),
-    entry(b"I2CB", YUV422_16, None),
-    entry(b"I2FL", YUV422_16, None),
-    entry(b"I2FB", YUV422_16, None),
-    entry(b"I49L", YUV444_16, None),
-    entry(b"I49B", YUV444_16, None),
-    entry(b"I4AL", YUV444_16, None),
-    entry(b"I4AB", YUV444_16, None),
-    entry(b"I4CL", YUV444_16, None),
-    entry(b"I4CB", YUV444_16, None),
-    entry(b"I4FL", YUV444_16, None),
-    entry(b"I4FB", YUV444_16, None),
-    entry(b"GBR8", YUV444, None),
-    entry(b"GBAL", YUV444_16, None),
-    entry(b"GBAB", YUV444_16, None),
+/// What stock smem 3.0 reports as `pixel_pitch` (it passes bits per pixel
+/// under that name) for the twelve chromas it names; clients depend on
+/// these. It says 16 for RGB8, whose real 8 we report instead.
+const STOCK_PIXEL_PITCH: [(&[u8; 4], u32); 11] = [
+    (b"RV32", 32),
+    (b"RGBA", 32),
+    (b"ARGB", 32),
+    (b"RV24", 24),
+    (b"I444", 24),
+    (b"RV16", 16),
+    (b"RV15", 16),
+    (b"I422", 16),
+    (b"I420", 12),
+    (b"YV12", 12),
+    (b"RGBP", 8),
 ];
 
-pub fn chroma(fourcc: Fourcc) -> Option<&'static Chroma> {
-    CHROMAS.iter().find(|c| c.fourcc == fourcc)
-}
-
 impl Chroma {
+    /// A chroma of these planes (at most four).
+    pub fn new(fourcc: Fourcc, planes: &[Plane]) -> Chroma {
+        let mut all = [Plane::default(); 4];
+        let plane_count = planes.len().min(4);
+        all[..plane_count].copy_from_slice(&planes[..plane_count]);
+        Chroma { fourcc, planes: all, plane_count }
+    }
+
+    /// libvlccore's description in our terms. VLC gives one sample size for
+    /// all planes and counts a semi-planar chroma's interleaved plane (NV12,
+    /// NV16, P010...) in single samples; we count it in pairs of two
+    /// samples at half the rate, which is what its bytes are, odd widths
+    /// included (NV12 at 5 pixels wide: 3 pairs, 6 bytes a line). `None`
+    /// for an opaque hardware chroma (no planes).
+    pub fn from_vlc(fourcc: Fourcc, desc: &ChromaDescription) -> Option<Chroma> {
+        if desc.plane_count == 0 || desc.pixel_size == 0 {
+            return None;
+        }
+        let semi_planar = desc.plane_count == 2;
+        let planes: Vec<Plane> = desc.planes[..desc.plane_count]
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let pairs = semi_planar && i == 1;
+                Plane {
+                    w_num: p.w.0,
+                    w_den: if pairs { p.w.1 * 2 } else { p.w.1 },
+                    h_num: p.h.0,
+                    h_den: p.h.1,
+                    pixel_size: if pairs { desc.pixel_size * 2 } else { desc.pixel_size },
+                }
+            })
+            .collect();
+        if planes.iter().any(|p| p.w_num == 0 || p.w_den == 0 || p.h_num == 0 || p.h_den == 0) {
+            return None;
+        }
+        Some(Chroma::new(fourcc, &planes))
+    }
+
+    pub fn planes(&self) -> &[Plane] {
+        &self.planes[..self.plane_count]
+    }
+
     /// Average bits per pixel over all planes (12 for I420, 24 for RV24).
     pub fn bits_per_pixel(&self) -> u32 {
-        self.planes.iter().map(|p| p.pixel_size * 8 * p.w_num * p.h_num / (p.w_den * p.h_den)).sum()
+        self.planes().iter().map(|p| p.pixel_size * 8 * p.w_num * p.h_num / (p.w_den * p.h_den)).sum()
+    }
+
+    /// What stock smem reports as `pixel_pitch`, where it names the chroma.
+    pub fn stock_pixel_pitch(&self) -> Option<u32> {
+        STOCK_PIXEL_PITCH.iter().find(|(code, _)| Fourcc::new(code) == self.fourcc).map(|(_, pitch)| *pitch)
     }
 
     /// The `pixel_pitch` argument of the video postrender callback: stock's
     /// value where it has one (clients depend on it), else bits per pixel,
     /// the unit stock uses.
     pub fn pixel_pitch(&self) -> u32 {
-        self.stock_pixel_pitch.unwrap_or_else(|| self.bits_per_pixel())
+        self.stock_pixel_pitch().unwrap_or_else(|| self.bits_per_pixel())
     }
 }
 
-/// Bits per sample of the raw PCM formats (interleaved), as VLC's
-/// `aout_BitsPerSample`; `None` for anything compressed.
-pub fn audio_bits_per_sample(format: Fourcc) -> Option<u32> {
-    let bits = match &format.bytes() {
-        b"u8  " | b"s8  " | b"alaw" | b"mlaw" => 8,
-        b"s16l" | b"s16b" | b"u16l" | b"u16b" => 16,
-        b"s24l" | b"s24b" | b"u24l" | b"u24b" => 24,
-        b"s32l" | b"s32b" | b"u32l" | b"u32b" | b"f32l" | b"f32b" | b"s244" | b"S244" => 32,
-        b"f64l" | b"f64b" => 64,
-        _ => return None,
-    };
-    Some(bits)
+/// The chroma `fourcc` as this VLC lays it out; `None` if VLC does not know
+/// it as raw video.
+pub fn chroma(fourcc: Fourcc) -> Option<Chroma> {
+    Chroma::from_vlc(fourcc, &vlccore::chroma_description(fourcc)?)
 }
 
-/// The codes `audio_bits_per_sample` knows, for the cross-check test.
-pub const AUDIO_FORMATS: &[&[u8; 4]] = &[
-    b"u8  ", b"s8  ", b"alaw", b"mlaw", b"s16l", b"s16b", b"u16l", b"u16b", b"s24l", b"s24b", b"u24l", b"u24b",
-    b"s32l", b"s32b", b"u32l", b"u32b", b"f32l", b"f32b", b"s244", b"S244", b"f64l", b"f64b",
-];
+/// Bits per sample of a raw PCM format (interleaved), as this VLC's
+/// `aout_BitsPerSample` says; `None` for anything compressed.
+pub fn audio_bits_per_sample(format: Fourcc) -> Option<u32> {
+    match vlccore::audio_bits_per_sample(format) {
+        0 => None,
+        bits => Some(bits),
+    }
+}
+
+/// Plane shapes for tests of the pure parts, which run without libvlccore.
+#[cfg(test)]
+pub mod shapes {
+    use super::Plane;
+
+    const fn plane(w_den: u32, h_den: u32, pixel_size: u32) -> Plane {
+        Plane { w_num: 1, w_den, h_num: 1, h_den, pixel_size }
+    }
+    pub const I420: [Plane; 3] = [plane(1, 1, 1), plane(2, 2, 1), plane(2, 2, 1)];
+    pub const RV24: [Plane; 1] = [plane(1, 1, 3)];
+    pub const NV12: [Plane; 2] = [plane(1, 1, 1), plane(2, 2, 2)];
+}
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ffi::vlccore::PlaneRatio;
+
+    /// A description as libvlccore gives it: (width ratio, height ratio) per plane.
+    type Ratio = (u32, u32);
+    fn desc(planes: &[(Ratio, Ratio)], pixel_size: u32) -> ChromaDescription {
+        let mut d = ChromaDescription { plane_count: planes.len(), pixel_size, ..Default::default() };
+        for (out, (w, h)) in d.planes.iter_mut().zip(planes) {
+            *out = PlaneRatio { w: *w, h: *h };
+        }
+        d
+    }
+
+    #[test]
+    fn vlc_descriptions_map_to_planes() {
+        // What libvlccore 3.0 says for I420, NV12 and NV16.
+        let i420 = desc(&[((1, 1), (1, 1)), ((1, 2), (1, 2)), ((1, 2), (1, 2))], 1);
+        assert_eq!(Chroma::from_vlc(Fourcc::new(b"I420"), &i420).unwrap().planes(), shapes::I420);
+        let nv12 = desc(&[((1, 1), (1, 1)), ((2, 2), (1, 2))], 1);
+        let nv12 = Chroma::from_vlc(Fourcc::new(b"NV12"), &nv12).unwrap();
+        assert_eq!(nv12.bits_per_pixel(), 12);
+        // 5 pixels wide: 3 CbCr pairs, 6 bytes a line (VLC's ratio alone says 5).
+        let p = nv12.planes()[1];
+        assert_eq!((5 * p.w_num).div_ceil(p.w_den) * p.pixel_size, 6);
+        let nv16 = desc(&[((1, 1), (1, 1)), ((1, 1), (1, 1))], 1);
+        let nv16 = Chroma::from_vlc(Fourcc::new(b"NV16"), &nv16).unwrap();
+        assert_eq!(nv16.bits_per_pixel(), 16);
+        // An opaque hardware chroma has no planes: not raw video.
+        assert_eq!(Chroma::from_vlc(Fourcc::new(b"VAOP"), &desc(&[], 0)), None);
+    }
 
     #[test]
     fn stock_pixel_pitch_values_are_kept() {
-        let pitch = |c: &[u8; 4]| chroma(Fourcc::new(c)).unwrap().pixel_pitch();
-        assert_eq!(pitch(b"RV24"), 24);
-        assert_eq!(pitch(b"RV32"), 32);
-        assert_eq!(pitch(b"I420"), 12);
-        assert_eq!(pitch(b"I422"), 16);
-        assert_eq!(pitch(b"I444"), 24);
-        assert_eq!(pitch(b"RV15"), 16);
-        // New chromas use the same unit: bits per pixel.
-        assert_eq!(pitch(b"YUY2"), 16);
-        assert_eq!(pitch(b"NV12"), 12);
-        assert_eq!(pitch(b"I0AL"), 24);
-        assert_eq!(pitch(b"RGB8"), 8);
-    }
-
-    #[test]
-    fn stock_values_agree_with_computed_bits() {
-        for c in CHROMAS {
-            if let Some(stock) = c.stock_pixel_pitch {
-                assert_eq!(stock, c.bits_per_pixel(), "{:?}", c.fourcc);
-            }
-        }
-    }
-
-    #[test]
-    fn table_has_no_duplicates() {
-        for (i, c) in CHROMAS.iter().enumerate() {
-            assert!(CHROMAS[i + 1..].iter().all(|d| d.fourcc != c.fourcc), "{:?} twice", c.fourcc);
-        }
-    }
-
-    #[test]
-    fn pcm_sizes() {
-        assert_eq!(audio_bits_per_sample(Fourcc::new(b"s16l")), Some(16));
-        assert_eq!(audio_bits_per_sample(Fourcc::new(b"f32l")), Some(32));
-        assert_eq!(audio_bits_per_sample(Fourcc::new(b"f64l")), Some(64));
-        assert_eq!(audio_bits_per_sample(Fourcc::new(b"s24l")), Some(24));
-        assert_eq!(audio_bits_per_sample(Fourcc::new(b"mpga")), None);
-        assert_eq!(audio_bits_per_sample(Fourcc::new(b"mp4a")), None);
+        let with = |code: &[u8; 4], planes: &[Plane]| Chroma::new(Fourcc::new(code), planes).pixel_pitch();
+        assert_eq!(with(b"RV24", &shapes::RV24), 24);
+        assert_eq!(with(b"I420", &shapes::I420), 12);
+        assert_eq!(with(b"YV12", &shapes::I420), 12);
+        // Stock's 16 for RV15 is kept although its bits are 15 in VLC's eyes.
+        assert_eq!(with(b"RV15", &[Plane { pixel_size: 2, ..shapes::RV24[0] }]), 16);
+        // Others: bits per pixel, stock's unit.
+        assert_eq!(with(b"NV12", &shapes::NV12), 12);
+        assert_eq!(with(b"RGB8", &[Plane { pixel_size: 1, ..shapes::RV24[0] }]), 8);
     }
 }

@@ -11,7 +11,7 @@
 //! picture tightly packed, and report its real size.
 
 use super::formats::{Chroma, Plane};
-use crate::ffi::copy::copy_rows;
+use crate::copy::copy_rows;
 use crate::ffi::es::VideoFormat;
 use crate::ffi::frame::PlaneView;
 
@@ -79,7 +79,7 @@ fn plane_shape(plane: &Plane, width: u32, height: u32) -> (usize, usize) {
 /// Size of a tightly packed `width` x `height` picture of `chroma`.
 pub fn packed_size(chroma: &Chroma, width: u32, height: u32) -> usize {
     chroma
-        .planes
+        .planes()
         .iter()
         .map(|p| {
             let (pitch, lines) = plane_shape(p, width, height);
@@ -184,7 +184,7 @@ fn crop(chroma: &Chroma, format: &VideoFormat, block_len: usize) -> Option<Pictu
         if (vis_w, vis_h) == (format.width, format.height) { (0, 0) } else { (format.x_offset, format.y_offset) };
     let mut planes = [PlaneView::default(); MAX_PLANES];
     let mut plane_start = 0usize;
-    for (view, plane) in planes.iter_mut().zip(chroma.planes) {
+    for (view, plane) in planes.iter_mut().zip(chroma.planes()) {
         let (pitch, lines) = plane_shape(plane, format.width, format.height);
         let (visible_bytes, visible_lines) = plane_shape(plane, vis_w, vis_h);
         let x =
@@ -196,7 +196,7 @@ fn crop(chroma: &Chroma, format: &VideoFormat, block_len: usize) -> Option<Pictu
         *view = PlaneView { offset: plane_start + y * pitch + x, pitch, visible_bytes, lines: visible_lines };
         plane_start += pitch * lines;
     }
-    let count = chroma.planes.len();
+    let count = chroma.planes().len();
     // Every plane stays inside the block.
     if planes[..count].iter().any(|p| p.end() > block_len) {
         return None;
@@ -239,28 +239,35 @@ fn crop_plan(picture: &Picture, block_len: usize) -> FramePlan {
 mod tests {
     use super::*;
     use crate::fourcc::Fourcc;
-    use crate::smem::formats::chroma;
+    use crate::smem::formats::shapes;
 
-    fn fmt(code: &[u8; 4], w: u32, h: u32, vw: u32, vh: u32, x: u32, y: u32) -> (&'static Chroma, VideoFormat) {
+    /// A chroma of the shapes pure tests know (no libvlccore here).
+    fn fmt(code: &[u8; 4], w: u32, h: u32, vw: u32, vh: u32, x: u32, y: u32) -> (Chroma, VideoFormat) {
         let f = VideoFormat::picture(Fourcc::new(code), (w, h), (x, y), (vw, vh));
-        (chroma(f.chroma).unwrap(), f)
+        let planes: &[_] = match code {
+            b"I420" => &shapes::I420,
+            b"RV24" => &shapes::RV24,
+            b"NV12" => &shapes::NV12,
+            _ => panic!("no test shape for {code:?}"),
+        };
+        (Chroma::new(f.chroma, planes), f)
     }
 
     #[test]
     fn packed_sizes() {
         let (i420, _) = fmt(b"I420", 0, 0, 0, 0, 0, 0);
-        assert_eq!(packed_size(i420, 1920, 1080), 1920 * 1080 * 3 / 2);
+        assert_eq!(packed_size(&i420, 1920, 1080), 1920 * 1080 * 3 / 2);
         // Odd sizes round chroma planes up: 5x3 -> Y 15, U/V 3x2 each.
-        assert_eq!(packed_size(i420, 5, 3), 15 + 6 + 6);
+        assert_eq!(packed_size(&i420, 5, 3), 15 + 6 + 6);
         let (rv24, _) = fmt(b"RV24", 0, 0, 0, 0, 0, 0);
-        assert_eq!(packed_size(rv24, 320, 240), 230_400);
+        assert_eq!(packed_size(&rv24, 320, 240), 230_400);
     }
 
     #[test]
     fn visible_block_is_one_memcpy_with_visible_size() {
         // transcode to RV24 of a 320x240 clip coded as 320x256.
         let (c, f) = fmt(b"RV24", 320, 256, 320, 240, 0, 0);
-        let plan = FramePlan::new(c, &f, 230_400);
+        let plan = FramePlan::new(&c, &f, 230_400);
         assert_eq!((plan.width, plan.height, plan.size, plan.layout), (320, 240, 230_400, Layout::Visible));
         assert_eq!(plan.runs().len(), 1);
     }
@@ -269,8 +276,8 @@ mod tests {
     fn coded_block_is_cropped_plane_by_plane() {
         // I420 coded 8x6 with a visible 4x2 window at (2,2).
         let (c, f) = fmt(b"I420", 8, 6, 4, 2, 2, 2);
-        let len = packed_size(c, 8, 6);
-        let plan = FramePlan::new(c, &f, len);
+        let len = packed_size(&c, 8, 6);
+        let plan = FramePlan::new(&c, &f, len);
         assert_eq!((plan.width, plan.height, plan.size, plan.layout), (4, 2, 4 * 2 + 2 * 2, Layout::Cropped));
         let src: Vec<u8> = (0..len as u32).map(|i| i as u8).collect();
         let mut dst = vec![0u8; plan.size];
@@ -299,18 +306,18 @@ mod tests {
     #[test]
     fn coded_block_with_only_extra_lines_copies_plane_prefixes() {
         let (c, f) = fmt(b"I420", 16, 20, 16, 16, 0, 0);
-        let plan = FramePlan::new(c, &f, packed_size(c, 16, 20));
+        let plan = FramePlan::new(&c, &f, packed_size(&c, 16, 20));
         assert_eq!(plan.layout, Layout::Cropped);
         // Full-width lines merge into one copy per plane.
         assert!(plan.runs().iter().all(|r| r.count == 1));
         assert_eq!(plan.runs()[1].src, 16 * 20);
-        assert_eq!(plan.size, packed_size(c, 16, 16));
+        assert_eq!(plan.size, packed_size(&c, 16, 16));
     }
 
     #[test]
     fn unknown_layouts_pass_through_unchanged() {
         let (c, f) = fmt(b"RV24", 320, 256, 320, 240, 0, 0);
-        let plan = FramePlan::new(c, &f, 1000);
+        let plan = FramePlan::new(&c, &f, 1000);
         assert_eq!((plan.width, plan.height, plan.size, plan.layout), (320, 256, 1000, Layout::Opaque));
         let src = vec![7u8; 1000];
         let mut dst = vec![0u8; 1000];
@@ -322,7 +329,7 @@ mod tests {
     fn missing_or_oversized_visible_size_falls_back_to_coded() {
         let (c, f) = fmt(b"I420", 64, 48, 0, 0, 0, 0);
         assert_eq!(visible_size(&f), (64, 48));
-        let plan = FramePlan::new(c, &f, packed_size(c, 64, 48));
+        let plan = FramePlan::new(&c, &f, packed_size(&c, 64, 48));
         assert_eq!((plan.width, plan.height, plan.layout), (64, 48, Layout::Visible));
         let (_, f) = fmt(b"I420", 64, 48, 60, 48, 8, 0);
         assert_eq!(visible_size(&f), (64, 48));
@@ -331,7 +338,7 @@ mod tests {
     #[test]
     fn empty_block() {
         let (c, f) = fmt(b"I420", 64, 48, 64, 48, 0, 0);
-        let plan = FramePlan::new(c, &f, 0);
+        let plan = FramePlan::new(&c, &f, 0);
         assert_eq!((plan.size, plan.layout), (0, Layout::Opaque));
     }
 }

@@ -11,8 +11,9 @@
 //! rate-limited message; `queue=N` and `drop` (off by default) let Send
 //! return before the callbacks run.
 
+#![forbid(unsafe_code)]
+
 pub mod allocator;
-pub mod exec_maps;
 pub mod formats;
 pub mod geometry;
 pub mod options;
@@ -26,6 +27,7 @@ use crate::ffi::block::BlockChain;
 use crate::ffi::callbacks::{AudioBlockInfo, AudioCallbacks, NoBuffer, VideoCallbacks, VideoFrameInfo};
 use crate::ffi::descriptor::{ModuleInfo, OptionDefault, StaticCStr};
 use crate::ffi::es::{AudioFormat, EsFormat, EsKind, VideoFormat};
+use crate::ffi::exec_maps::{CodeAddress, Executable};
 use crate::ffi::frame::{AudioDescription, Description, FrameCallback, FrameHeader, Holds, VideoDescription};
 use crate::ffi::object::{HeldObject, Object};
 use crate::ffi::process::minor_faults;
@@ -98,31 +100,51 @@ fn read_options(stream: &Stream<'_>) -> RawOptions {
     })
 }
 
-/// Every callback address must lie in executable memory before we ever call it.
-fn check_code_addresses(stream: &Stream<'_>, sinks: &[(&str, Option<Sink>)]) -> Result<(), OpenError> {
-    let ranges = exec_maps::current().map_err(|e| {
+/// The application's callbacks, each address found in executable memory
+/// before it is ever called; every address that is not is logged, then the
+/// chain is refused.
+struct Outputs {
+    video: Option<Output<VideoCallbacks>>,
+    audio: Option<Output<AudioCallbacks>>,
+}
+
+fn outputs(stream: &Stream<'_>, video: Option<Sink>, audio: Option<Sink>) -> Result<Outputs, OpenError> {
+    let executable = Executable::current().map_err(|e| {
         stream.error(&format!("cannot read /proc/self/maps to check the callback addresses: {e}"));
         OpenError::Refused
     })?;
     let mut ok = true;
-    for (kind, sink) in sinks {
-        let Some(sink) = sink else { continue };
+    let mut code = |kind: &str, sink: &Sink| -> Vec<CodeAddress> {
+        let mut found = Vec::new();
         for (option, address) in sink.code_addresses(kind) {
-            if !exec_maps::is_in(&ranges, address) {
-                stream.error(&format!(
-                    "invalid value \"{address}\" for option {}{option}: \
-                     {address:#x} is not the address of a function in this process",
-                    options::PREFIX_STR
-                ));
-                ok = false;
+            match executable.code(address) {
+                Some(code) => found.push(code),
+                None => {
+                    stream.error(&format!(
+                        "invalid value \"{address}\" for option {}{option}: \
+                         {address:#x} is not the address of a function in this process",
+                        options::PREFIX_STR
+                    ));
+                    ok = false;
+                }
             }
         }
+        found
+    };
+    let video = video.map(|sink| (code("video", &sink), sink));
+    let audio = audio.map(|sink| (code("audio", &sink), sink));
+    if !ok {
+        return Err(OpenError::Refused);
     }
-    if ok {
-        Ok(())
-    } else {
-        Err(OpenError::Refused)
-    }
+    let video = video.map(|(code, sink)| match sink {
+        Sink::Legacy(a) => Output::Legacy(VideoCallbacks::new(code[0], code[1], a.data)),
+        Sink::Frames { data, .. } => Output::Frames(FrameCallback::new(code[0], data)),
+    });
+    let audio = audio.map(|(code, sink)| match sink {
+        Sink::Legacy(a) => Output::Legacy(AudioCallbacks::new(code[0], code[1], a.data)),
+        Sink::Frames { data, .. } => Output::Frames(FrameCallback::new(code[0], data)),
+    });
+    Ok(Outputs { video, audio })
 }
 
 impl StreamOutput for Smem {
@@ -146,27 +168,13 @@ impl StreamOutput for Smem {
             );
             return Err(OpenError::Refused);
         }
-        check_code_addresses(stream, &[("video", video), ("audio", audio)])?;
+        let Outputs { video, audio } = outputs(stream, video, audio)?;
         if tune_allocator {
             allocator::tune(stream);
         }
         if drop_without_queue {
             stream.warn("sout-smem-drop has no effect while sout-smem-queue is 0: every frame is delivered in Send");
         }
-        // SAFETY: every address points into executable memory (checked just
-        // above); their signatures are the smem ABIs clients compile against.
-        let video = video.map(|sink| match sink {
-            Sink::Legacy(a) => {
-                Output::Legacy(unsafe { VideoCallbacks::from_addresses(a.prerender, a.postrender, a.data) })
-            }
-            Sink::Frames { callback, data } => Output::Frames(unsafe { FrameCallback::from_address(callback, data) }),
-        });
-        let audio = audio.map(|sink| match sink {
-            Sink::Legacy(a) => {
-                Output::Legacy(unsafe { AudioCallbacks::from_addresses(a.prerender, a.postrender, a.data) })
-            }
-            Sink::Frames { callback, data } => Output::Frames(unsafe { FrameCallback::from_address(callback, data) }),
-        });
         let queue = match delivery {
             options::Delivery::Synchronous => None,
             options::Delivery::Queued { frames, drop } => {
@@ -513,7 +521,7 @@ pub struct VideoTrack {
     /// The ES's codec: what the frame ABI names when the data is not raw.
     codec: Fourcc,
     format: VideoFormat,
-    chroma: Option<&'static Chroma>,
+    chroma: Option<Chroma>,
     /// The plan for the current block size; blocks of one track keep one
     /// size, so this is made once and reused for every frame.
     plan: Option<FramePlan>,
@@ -528,7 +536,7 @@ impl VideoTrack {
         if self.plan.as_ref().is_some_and(|p| p.block_len != block_len) {
             self.plan = None;
         }
-        let (chroma, format) = (self.chroma, &self.format);
+        let (chroma, format) = (self.chroma.as_ref(), &self.format);
         self.plan.get_or_insert_with(|| {
             let plan = match chroma {
                 Some(chroma) => FramePlan::new(chroma, format, block_len),
@@ -547,11 +555,11 @@ impl VideoTrack {
         match &self.described {
             Some((len, _)) if *len == block_len => {}
             previous => {
-                let picture = self.chroma.and_then(|c| geometry::locate(c, &self.format, block_len));
-                if let (Some(chroma), None) = (self.chroma, picture) {
+                let picture = self.chroma.as_ref().and_then(|c| geometry::locate(c, &self.format, block_len));
+                if let (Some(chroma), None) = (self.chroma.as_ref(), picture) {
                     warn_unexplained(log, chroma, &self.format, block_len);
                 }
-                let description = video_description(&self.format, self.codec, self.chroma, picture);
+                let description = video_description(&self.format, self.codec, self.chroma.as_ref(), picture);
                 // Encoded frames vary in size without a change of format.
                 if previous.as_ref().is_some_and(|(_, d)| *d != description) {
                     frames.next_generation();
@@ -569,7 +577,7 @@ impl VideoTrack {
         match self.output {
             Output::Legacy(callbacks) => {
                 // Stock reports 0 for what it does not know as raw video.
-                let pixel_pitch = self.chroma.map_or(0, Chroma::pixel_pitch);
+                let pixel_pitch = self.chroma.as_ref().map_or(0, Chroma::pixel_pitch);
                 let plan = self.plan_for(log, data.len());
                 let info = VideoFrameInfo { width: plan.width, height: plan.height, pixel_pitch, pts };
                 callbacks.deliver(plan.size, info, |dst| plan.copy(data, dst)).map(|()| plan.size)

@@ -23,9 +23,30 @@ pub fn is_in(ranges: &[(usize, usize)], address: usize) -> bool {
     ranges.iter().any(|&(start, end)| (start..end).contains(&address))
 }
 
-/// The executable ranges of this process right now.
-pub fn current() -> std::io::Result<Vec<(usize, usize)>> {
-    Ok(executable_ranges(&std::fs::read_to_string("/proc/self/maps")?))
+/// The executable mappings of this process, as read at one moment.
+pub struct Executable(Vec<(usize, usize)>);
+
+/// An address found in an executable mapping: the only way to make the
+/// application's callbacks (`callbacks`, `frame`) from an option's value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CodeAddress(usize);
+
+impl Executable {
+    /// This process's executable mappings right now.
+    pub fn current() -> std::io::Result<Executable> {
+        Ok(Executable(executable_ranges(&std::fs::read_to_string("/proc/self/maps")?)))
+    }
+
+    /// `address` as code, if it lies in an executable mapping.
+    pub fn code(&self, address: usize) -> Option<CodeAddress> {
+        is_in(&self.0, address).then_some(CodeAddress(address))
+    }
+}
+
+impl CodeAddress {
+    pub fn get(self) -> usize {
+        self.0
+    }
 }
 
 #[cfg(test)]
@@ -54,9 +75,10 @@ mod tests {
     #[test]
     fn this_process_code_is_executable_and_data_is_not() {
         static DATA: u64 = 0;
-        let ranges = current().unwrap();
-        assert!(is_in(&ranges, only_executable_mappings_count as *const () as usize));
-        assert!(!is_in(&ranges, &DATA as *const u64 as usize));
-        assert!(!is_in(&ranges, 4096));
+        let executable = Executable::current().unwrap();
+        let code = executable.code(only_executable_mappings_count as *const () as usize);
+        assert_eq!(code.map(CodeAddress::get), Some(only_executable_mappings_count as *const () as usize));
+        assert!(executable.code(&DATA as *const u64 as usize).is_none());
+        assert!(executable.code(4096).is_none());
     }
 }
