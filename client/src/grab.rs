@@ -10,6 +10,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::abi::{FrameInfo, VideoInfo};
+use crate::chain::{Callbacks, SmemChain};
 use crate::format::{AudioSample, PlaneLayout, VideoChroma};
 use crate::pool::Buffer;
 use crate::trampolines::{self, AudioMeta, Deliver, FrameRef, FrameSink, Sink, VideoMeta};
@@ -556,43 +557,32 @@ impl Chain {
     fn sout<V, A>(&self, video: Option<&KindSink<V>>, audio: Option<&KindSink<A>>, max_held: Option<usize>) -> String {
         let [vpre, vpost, apre, apost] = trampolines::legacy_addresses();
         let mut codecs = Vec::new();
-        let mut smem = Vec::new();
-        if let (Some(chroma), Some(sink)) = (self.video, video) {
+        if let Some(chroma) = self.video.filter(|_| video.is_some()) {
             codecs.push(format!("vcodec={}", chroma.fourcc()));
-            if let Some(width) = self.scale.0 {
-                codecs.push(format!("width={width}"));
-            }
-            if let Some(height) = self.scale.1 {
-                codecs.push(format!("height={height}"));
-            }
-            smem.push(match sink {
-                KindSink::Legacy(s) => {
-                    format!("video-prerender-callback={vpre},video-postrender-callback={vpost},video-data={}", s.data())
-                }
-                KindSink::Frames(s) => {
-                    format!("video-frame-callback={},video-data={}", trampolines::frame_address(), s.data())
-                }
-            });
+            codecs.extend(self.scale.0.map(|width| format!("width={width}")));
+            codecs.extend(self.scale.1.map(|height| format!("height={height}")));
         }
-        if let (Some(sample), Some(sink)) = (self.audio, audio) {
+        if let Some(sample) = self.audio.filter(|_| audio.is_some()) {
             codecs.push(format!("acodec={}", sample.fourcc()));
-            smem.push(match sink {
-                KindSink::Legacy(s) => {
-                    format!("audio-prerender-callback={apre},audio-postrender-callback={apost},audio-data={}", s.data())
-                }
-                KindSink::Frames(s) => {
-                    format!("audio-frame-callback={},audio-data={}", trampolines::frame_address(), s.data())
-                }
-            });
         }
-        smem.push(format!("time-sync={}", self.realtime));
-        if let Some((frames, drop)) = self.queue {
-            smem.push(format!("queue={frames},drop={}", drop.as_str()));
-        }
-        if let Some(max_held) = max_held {
-            smem.push(format!("max-held={max_held}"));
-        }
-        format!(":sout=#transcode{{{}}}:smem{{{}}}", codecs.join(","), smem.join(","))
+        let mut options = vec![format!("time-sync={}", self.realtime)];
+        options.extend(self.queue.map(|(frames, drop)| format!("queue={frames},drop={}", drop.as_str())));
+        options.extend(max_held.map(|max_held| format!("max-held={max_held}")));
+        let chain = SmemChain {
+            head: format!("transcode{{{}}}", codecs.join(",")),
+            video: video.map(|s| callbacks_of(s, vpre, vpost)),
+            audio: audio.map(|s| callbacks_of(s, apre, apost)),
+            options,
+        };
+        format!(":sout={}", chain.sout())
+    }
+}
+
+/// A sink's callbacks as the chain names them.
+fn callbacks_of<M>(sink: &KindSink<'_, M>, prerender: usize, postrender: usize) -> Callbacks {
+    match sink {
+        KindSink::Legacy(s) => Callbacks::Pair { prerender, postrender, data: s.data() },
+        KindSink::Frames(s) => Callbacks::Frames { callback: trampolines::frame_address(), data: s.data() },
     }
 }
 

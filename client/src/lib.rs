@@ -28,6 +28,7 @@
 
 pub mod abi;
 pub mod allocator;
+pub mod chain;
 mod format;
 mod grab;
 mod pool;
@@ -35,6 +36,7 @@ mod trampolines;
 pub mod vlc;
 
 pub use abi::{FrameInfo, VideoInfo};
+pub use chain::{Callbacks, SmemChain};
 pub use format::{AudioSample, PlaneLayout, VideoChroma};
 pub use grab::{
     Abi, AudioBlock, DropPolicy, EndOfStream, EndReason, Error, Frames, Grab, Item, OwnedAudioBlock, OwnedVideoFrame,
