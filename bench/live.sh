@@ -19,7 +19,7 @@ pids=()
 for mode in default queue1_drop_oldest; do
   VLC_PLUGIN_PATH=$PLUGINS $HOST play "udp://@127.0.0.1:${PORT[$mode]}" --no-audio --chain 'transcode{vcodec=RV24}' \
     --callback-sleep-us 80000 --stop-after 20000 --timeout 60 ${OPTS[$mode]:+--smem-opts ${OPTS[$mode]}} \
-    --report "$OUT/$mode.txt" >"$OUT/$mode.out" 2>&1 &
+    --report "$OUT/$mode.json" >"$OUT/$mode.out" 2>&1 &
   pids+=($!)
 done
 sleep 0.5
@@ -31,12 +31,10 @@ done
 wait "${pids[@]}" || true
 
 for mode in default queue1_drop_oldest; do
-  python3 - "$OUT/$mode.txt" "$mode" <<'PY'
-import sys
-late = []
-for line in open(sys.argv[1]):
-    f = dict(w.split("=", 1) for w in line.split()[1:] if "=" in w)
-    late.append(int(f["t"]) - int(f["pts"]))
+  python3 - "$OUT/$mode.json" "$mode" <<'PY'
+import json, sys
+# smem-host's report (smem-testkit's Report): each video call's arrival and pts.
+late = [c["t_us"] - c["pts"] for c in json.load(open(sys.argv[1]))["video"]["calls"]]
 least = min(late)
 lags = [(l - least) / 1e6 for l in late]
 tail = lags[-10:]

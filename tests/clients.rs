@@ -3,12 +3,10 @@
 //! `pkg-config libvlc`) and the python-vlc example (Debian's python3-vlc,
 //! ctypes callbacks). Each must receive exactly the bytes of the input.
 
-mod common;
-
 use std::path::Path;
 use std::process::Command;
 
-use common::{media, path, scratch};
+use smem_testkit::{media, path, scratch};
 
 struct Output {
     stdout: String,
@@ -22,7 +20,7 @@ fn run(client: &[&str], dir: &Path, input: &str, chain: &str) -> Output {
     let out = Command::new(client[0])
         .args(&client[1..])
         .args([input, &video, &audio, chain])
-        .env("VLC_PLUGIN_PATH", common::plugin_dir())
+        .env("VLC_PLUGIN_PATH", smem_testkit::plugin_dir())
         .env("SMEM_GRAB_VERBOSE", "1")
         .output()
         .unwrap_or_else(|e| panic!("cannot run {client:?}: {e}"));

@@ -2,29 +2,22 @@
 //! run in Send, on VLC's thread, as with stock), and `queue=N` (one smem
 //! thread calls every callback; `drop` decides what a full queue does).
 
-mod common;
-
-use common::{
-    assert_ours_served, assert_played, clip_with_sound, field, mpeg4_clip, path, play, scratch, Clip, Run, Smem,
+use smem_testkit::{
+    assert_ours_served, assert_played, clip_with_sound, mpeg4_clip, path, play, scratch, Clip, Run, Smem,
 };
 
-/// The report lines of one kind without their arrival times, pts from the
-/// first (VLC's clock starts anew each run): what the application was told.
+/// The calls of one kind without their arrival times, pts from the first
+/// (VLC's clock starts anew each run): what the application was told.
 fn told(run: &Run, kind: &str) -> Vec<String> {
-    let calls = run.calls(kind);
-    let first = calls.first().map_or(0, |c| field(c, "pts"));
-    let mut lines: Vec<String> = Vec::new();
-    for call in calls {
-        let mut fields: Vec<String> = call
-            .iter()
-            .filter(|(k, _)| !matches!(k.as_str(), "t" | "rss_kb" | "pts"))
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect();
-        fields.push(format!("pts+{}", field(call, "pts") - first));
-        fields.sort();
-        lines.push(fields.join(" "));
-    }
-    lines
+    let calls = if kind == "video" { &run.video.calls } else { &run.audio.calls };
+    let first = calls.first().map_or(0, |c| c.pts);
+    calls
+        .iter()
+        .map(|c| {
+            let c = smem_testkit::Call { pts: c.pts - first, t_us: 0, rss_kb: None, ..c.clone() };
+            format!("{c:?}")
+        })
+        .collect()
 }
 
 #[test]
@@ -43,37 +36,36 @@ fn callbacks_keep_their_threads_synchronous_like_stock_queued_on_one() {
             a.extend(["--smem-opts", opts]);
             let run = play(who, &dir, media, &a);
             assert_played(&run);
-            assert!(run.num("video_frames") + run.num("audio_frames") > 20.0, "{case}: {}", run.stdout);
-            assert_eq!(run.num("callback_overlaps"), 0.0, "{case} {who:?} {opts}: two callbacks at once");
+            assert!(run.video.frames + run.audio.frames > 20, "{case}: {}", run.stdout);
+            assert_eq!(run.callback_overlaps, 0, "{case} {who:?} {opts}: two callbacks at once");
             run
         };
         let stock = with(Smem::Stock, "no-time-sync");
         let ours = with(Smem::Ours, "no-time-sync");
         assert_ours_served(&ours);
-        for kind in ["video", "audio"] {
-            let key = format!("{kind}_callback_threads");
+        for (kind, ours, stock) in [("video", &ours.video, &stock.video), ("audio", &ours.audio, &stock.audio)] {
             assert!(
-                ours.num(&key) <= stock.num(&key),
+                ours.callback_threads <= stock.callback_threads,
                 "{case}: ours called {kind} from {} threads, stock from {}",
-                ours.num(&key),
-                stock.num(&key)
+                ours.callback_threads,
+                stock.callback_threads
             );
         }
         assert!(
-            !ours.get("callback_thread_names").contains("smem-deliver"),
+            !ours.callback_thread_names.join(",").contains("smem-deliver"),
             "{case}: synchronous mode used smem's thread"
         );
 
         let queued = with(Smem::Ours, "no-time-sync,queue=3");
-        assert_eq!(queued.num("callback_threads"), 1.0, "{case}: {}", queued.stdout);
-        assert_eq!(queued.get("callback_thread_names"), "smem-deliver", "{case}");
+        assert_eq!(queued.callback_threads, 1, "{case}: {}", queued.stdout);
+        assert_eq!(queued.callback_thread_names.join(","), "smem-deliver", "{case}");
         eprintln!(
             "{case}: threads per track (video, audio): stock ({}, {}), ours ({}, {}); queue=3: {} in all",
-            stock.num("video_callback_threads"),
-            stock.num("audio_callback_threads"),
-            ours.num("video_callback_threads"),
-            ours.num("audio_callback_threads"),
-            queued.num("callback_threads")
+            stock.video.callback_threads,
+            stock.audio.callback_threads,
+            ours.video.callback_threads,
+            ours.audio.callback_threads,
+            queued.callback_threads
         );
     }
     let _ = slave;
@@ -96,9 +88,9 @@ fn a_plain_c_client_sees_the_same_threads_as_with_stock_and_one_with_a_queue() {
         ),
     ];
     for (case, media, sout, (has_video, has_audio)) in &cases {
-        let stock = common::c_host_run(Smem::Stock, media, &sout.replace("OPTS", "no-time-sync"));
-        let ours = common::c_host_run(Smem::Ours, media, &sout.replace("OPTS", "time-sync=false"));
-        let queued = common::c_host_run(Smem::Ours, media, &sout.replace("OPTS", "time-sync=false,queue=3"));
+        let stock = smem_testkit::c_host_run(Smem::Stock, media, &sout.replace("OPTS", "no-time-sync"));
+        let ours = smem_testkit::c_host_run(Smem::Ours, media, &sout.replace("OPTS", "time-sync=false"));
+        let queued = smem_testkit::c_host_run(Smem::Ours, media, &sout.replace("OPTS", "time-sync=false,queue=3"));
         let n = |r: &std::collections::HashMap<String, String>, k: &str| r[k].parse::<u64>().unwrap();
         assert_eq!(
             (n(&ours, "frames") > 10, n(&ours, "audio_blocks") > 10),
@@ -173,7 +165,7 @@ fn a_seek_with_a_queue_lets_nothing_from_before_it_through() {
     // the bytes delivered say which frame each one was (pts cannot: VLC
     // rebases them on its clock after a seek).
     let Clip { dir, y4m, slave, .. } = clip_with_sound("queue-seek", (640, 96), 150);
-    let (_, _, frames) = common::media::read_y4m(&y4m).unwrap();
+    let (_, _, frames) = smem_testkit::media::read_y4m(&y4m).unwrap();
     let index: std::collections::HashMap<&[u8], usize> =
         frames.iter().enumerate().map(|(i, f)| (f.as_slice(), i)).collect();
     assert_eq!(index.len(), 150, "frames are not all different");
@@ -216,8 +208,8 @@ fn a_seek_with_a_queue_lets_nothing_from_before_it_through() {
 fn drop_newest_and_drop_oldest_count_and_log_what_they_drop() {
     let dir = scratch("queue-drops");
     let y4m = path(&dir, "in.y4m");
-    common::media::write_y4m(&y4m, 64, 48, 25, 100).unwrap();
-    let (_, _, frames) = common::media::read_y4m(&y4m).unwrap();
+    smem_testkit::media::write_y4m(&y4m, 64, 48, 25, 100).unwrap();
+    let (_, _, frames) = smem_testkit::media::read_y4m(&y4m).unwrap();
     let out = path(&dir, "video.raw");
     for policy in ["oldest", "newest"] {
         let opts = format!("no-time-sync,queue=2,drop={policy}");
@@ -228,7 +220,7 @@ fn drop_newest_and_drop_oldest_count_and_log_what_they_drop() {
             &["--no-audio", "--smem-opts", &opts, "--callback-sleep-us", "5000", "--video-out", &out],
         );
         assert_played(&run);
-        let delivered = run.num("video_frames") as u64;
+        let delivered = run.video.frames as u64;
         let line = run.log.lines().find(|l| l.contains("smem_rs: video track ended")).expect("no end line");
         let expected = format!(
             "video track ended: {delivered} delivered, {} dropped (0 given no buffer, {} by the full queue)",
@@ -238,7 +230,7 @@ fn drop_newest_and_drop_oldest_count_and_log_what_they_drop() {
         assert!(line.contains(&expected), "{policy}: {line} (expected {expected})");
         assert!(delivered < 100, "{policy}: nothing was dropped");
         assert!(run.log_has("smem_rs: video queue full: a frame was dropped (1 dropped so far)"), "{policy}");
-        let pts: Vec<i64> = run.calls("video").iter().map(|c| field(c, "pts")).collect();
+        let pts: Vec<i64> = run.video.calls.iter().map(|c| c.pts).collect();
         assert!(pts.windows(2).all(|w| w[0] < w[1]), "{policy}: frames out of order");
         // oldest never drops the frame being sent: the last one arrives.
         if policy == "oldest" {
@@ -252,10 +244,10 @@ fn drop_newest_and_drop_oldest_count_and_log_what_they_drop() {
 fn drop_without_a_queue_is_said_and_changes_nothing() {
     let dir = scratch("drop-no-queue");
     let y4m = path(&dir, "in.y4m");
-    common::media::write_y4m(&y4m, 64, 48, 25, 20).unwrap();
+    smem_testkit::media::write_y4m(&y4m, 64, 48, 25, 20).unwrap();
     let run = play(Smem::Ours, &dir, &y4m, &["--no-audio", "--smem-opts", "no-time-sync,drop=oldest"]);
     assert_played(&run);
-    assert_eq!(run.num("video_frames"), 20.0);
+    assert_eq!(run.video.frames, 20);
     assert!(run.log_has("[warning] smem_rs: sout-smem-drop has no effect while sout-smem-queue is 0"), "{}", run.log);
 }
 
@@ -268,16 +260,16 @@ fn tune_allocator_stops_the_page_fault_storm_and_the_hint_names_it() {
     // every time, as in the hosts that hit it.
     let dir = scratch("tune-allocator");
     let y4m = path(&dir, "in.y4m");
-    common::media::write_y4m(&y4m, 1920, 1080, 25, 64).unwrap();
+    smem_testkit::media::write_y4m(&y4m, 1920, 1080, 25, 64).unwrap();
     let frame_pages = (1920.0 * 1080.0 * 4.0) / 4096.0;
     let storm_env = [("MALLOC_MMAP_THRESHOLD_", "131072")];
     let run = |opts: &str, env: &[(&str, &str)]| {
         let args = ["--no-audio", "--chain", "transcode{vcodec=RV32}", "--smem-opts", opts];
-        let r = common::play_with_env(Smem::Ours, &dir, &y4m, &args, env);
+        let r = smem_testkit::play_with_env(Smem::Ours, &dir, &y4m, &args, env);
         assert_played(&r);
-        assert_eq!(r.num("video_frames"), 64.0, "{}", r.stdout);
+        assert_eq!(r.video.frames, 64, "{}", r.stdout);
         (
-            r.num("video_faults_per_frame"),
+            r.video.faults_per_frame.unwrap(),
             r.log.lines().filter(|l| l.contains("[warning] smem_rs: this process page-faults")).count(),
             r,
         )

@@ -3,8 +3,6 @@
 //! bank does), and compare what it registers with modules.txt and with the
 //! stock smem option set.
 
-mod common;
-
 use std::ffi::{c_char, c_int, c_void, CStr};
 
 use smem_rs_plugin::ffi::sys;
@@ -124,7 +122,7 @@ fn installed_suffix() -> String {
 #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
 #[test]
 fn the_built_plugin_registers_what_modules_txt_says() {
-    let so = common::plugin_dir().join("libsmem_rs_plugin.so");
+    let so = smem_testkit::plugin_dir().join("libsmem_rs_plugin.so");
     let cpath = std::ffi::CString::new(so.to_str().unwrap()).unwrap();
     let lib = unsafe { libc::dlopen(cpath.as_ptr(), libc::RTLD_NOW | libc::RTLD_LOCAL) };
     assert!(!lib.is_null(), "dlopen {} failed", so.display());

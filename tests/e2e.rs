@@ -1,22 +1,16 @@
 //! End to end: the built plugin loaded by real libvlc (3.0, Debian's) on
 //! media these tests generate, driven through the smem-host application.
 
-mod common;
-
-use common::{assert_ours_served, assert_played, clip_with_sound, field, media, path, play, scratch, Clip, Run, Smem};
+use smem_testkit::{assert_ours_served, assert_played, clip_with_sound, media, path, play, scratch, Clip, Run, Smem};
 
 const US: i64 = 1_000_000;
 
 /// The pts of consecutive calls, checked to step by `step(call)` within
 /// `tolerance` µs (a lost block would leave a gap of a whole block).
-fn assert_pts_contiguous(
-    calls: &[&std::collections::HashMap<String, String>],
-    tolerance: i64,
-    step: impl Fn(&std::collections::HashMap<String, String>) -> i64,
-) {
+fn assert_pts_contiguous(calls: &[&smem_testkit::Call], tolerance: i64, step: impl Fn(&smem_testkit::Call) -> i64) {
     for pair in calls.windows(2) {
         let (a, b) = (pair[0], pair[1]);
-        let gap = field(b, "pts") - field(a, "pts");
+        let gap = b.pts - a.pts;
         assert!((gap - step(a)).abs() <= tolerance, "pts step {gap} after {a:?}, expected {}", step(a));
     }
 }
@@ -33,13 +27,13 @@ fn y4m_frames_arrive_byte_for_byte_with_their_pts() {
         assert_ours_served(&run);
 
         let (_, _, frames) = media::read_y4m(&y4m).unwrap();
-        assert_eq!(run.num("video_frames") as usize, frames.len());
+        assert_eq!(run.video.frames as usize, frames.len());
         assert!(std::fs::read(&out).unwrap() == frames.concat(), "{w}x{h}: delivered bytes differ from the file");
-        let calls = run.calls("video");
+        let calls = run.video.calls.iter().collect::<Vec<_>>();
         for call in &calls {
-            assert_eq!((field(call, "width"), field(call, "height")), (w as i64, h as i64));
-            assert_eq!(field(call, "pixel_pitch"), 12, "I420 pixel_pitch as stock reports it (bits)");
-            assert_eq!(field(call, "size") as usize, media::i420_frame_size(w, h));
+            assert_eq!((i64::from(call.width), i64::from(call.height)), (w as i64, h as i64));
+            assert_eq!(i64::from(call.pixel_pitch), 12, "I420 pixel_pitch as stock reports it (bits)");
+            assert_eq!((call.size as i64) as usize, media::i420_frame_size(w, h));
         }
         assert_pts_contiguous(&calls, 1, |_| US / 25);
     }
@@ -57,29 +51,29 @@ fn wav_pcm_arrives_byte_for_byte_with_its_pts() {
 
     let expected = media::read_wav_pcm(&wav).unwrap();
     let got = std::fs::read(&out).unwrap();
-    let calls = run.calls("audio");
+    let calls = run.audio.calls.iter().collect::<Vec<_>>();
     // VLC's core keeps back the last audio block at end of stream.
-    let last_block = field(calls[0], "size") as usize;
+    let last_block = (calls[0].size as i64) as usize;
     assert!(got.len() >= expected.len() - last_block, "{} of {} bytes", got.len(), expected.len());
     assert!(expected.starts_with(&got), "delivered PCM differs from the file");
     for call in &calls {
-        assert_eq!((field(call, "channels"), field(call, "rate"), field(call, "bits_per_sample")), (2, 48_000, 16));
-        assert_eq!(field(call, "nb_samples") * 4, field(call, "size"));
+        assert_eq!((i64::from(call.channels), i64::from(call.rate), i64::from(call.bits_per_sample)), (2, 48_000, 16));
+        assert_eq!(i64::from(call.nb_samples) * 4, (call.size as i64));
     }
-    assert_pts_contiguous(&calls, 1, |c| field(c, "nb_samples") * US / 48_000);
+    assert_pts_contiguous(&calls, 1, |c| i64::from(c.nb_samples) * US / 48_000);
 }
 
 /// Audio blocks as (pts relative to the first, bytes).
 fn audio_blocks(run: &Run, raw: &[u8]) -> Vec<(i64, Vec<u8>)> {
-    let calls = run.calls("audio");
-    let first = calls.first().map(|c| field(c, "pts")).unwrap_or(0);
+    let calls = run.audio.calls.iter().collect::<Vec<_>>();
+    let first = calls.first().map(|c| c.pts).unwrap_or(0);
     let mut at = 0;
     calls
         .iter()
         .map(|c| {
-            let size = field(c, "size") as usize;
+            let size = (c.size as i64) as usize;
             at += size;
-            (field(c, "pts") - first, raw[at - size..at].to_vec())
+            (c.pts - first, raw[at - size..at].to_vec())
         })
         .collect()
 }
@@ -87,7 +81,7 @@ fn audio_blocks(run: &Run, raw: &[u8]) -> Vec<(i64, Vec<u8>)> {
 #[test]
 fn transcoded_output_matches_the_stock_module() {
     let dir = scratch("differential");
-    let clip = common::mpeg4_clip(&dir);
+    let clip = smem_testkit::mpeg4_clip(&dir);
     for (vcodec, acodec, pitch, bits) in [("RV24", "s16l", 24, 16), ("RV32", "fl32", 32, 32), ("I420", "s16l", 12, 16)]
     {
         let mut runs = Vec::new();
@@ -109,21 +103,22 @@ fn transcoded_output_matches_the_stock_module() {
         assert!(!stock.log_has("smem_rs"), "the stock run loaded our plugin");
 
         // Video: the same bytes, frame for frame, with the same pixel_pitch.
-        assert!(ours.num("video_frames") >= 30.0, "{}", ours.stdout);
-        assert_eq!(ours.num("video_frames"), stock.num("video_frames"), "{vcodec}");
+        assert!(ours.video.frames >= 30, "{}", ours.stdout);
+        assert_eq!(ours.video.frames, stock.video.frames, "{vcodec}");
         assert!(ours_v == stock_v, "{vcodec}: video bytes differ from stock");
-        let (ours_calls, stock_calls) = (ours.calls("video"), stock.calls("video"));
+        let (ours_calls, stock_calls) =
+            (ours.video.calls.iter().collect::<Vec<_>>(), stock.video.calls.iter().collect::<Vec<_>>());
         for (o, s) in ours_calls.iter().zip(&stock_calls) {
-            assert_eq!(field(o, "size"), field(s, "size"));
-            assert_eq!((field(o, "pixel_pitch"), field(s, "pixel_pitch")), (pitch, pitch));
+            assert_eq!((o.size as i64), (s.size as i64));
+            assert_eq!((i64::from(o.pixel_pitch), i64::from(s.pixel_pitch)), (pitch, pitch));
             // Ours describes the bytes delivered; stock reports the coded height.
-            assert_eq!((field(o, "width"), field(o, "height")), (320, 240));
-            assert_eq!(field(o, "size"), 320 * 240 * pitch / 8);
+            assert_eq!((i64::from(o.width), i64::from(o.height)), (320, 240));
+            assert_eq!((o.size as i64), 320 * 240 * pitch / 8);
         }
         eprintln!(
             "{vcodec}: stock reports {}x{}, ours 320x240",
-            field(stock_calls[0], "width"),
-            field(stock_calls[0], "height")
+            i64::from(stock_calls[0].width),
+            i64::from(stock_calls[0].height)
         );
 
         // Audio: stock delivers only the first block of each chain it gets;
@@ -140,10 +135,10 @@ fn transcoded_output_matches_the_stock_module() {
         for block in &stock_blocks {
             assert!(it.any(|b| b == block), "{acodec}: stock block at {} µs missing from ours", block.0);
         }
-        let calls = ours.calls("audio");
-        assert!(calls.iter().all(|c| field(c, "bits_per_sample") == bits && field(c, "channels") == 2));
+        let calls = ours.audio.calls.iter().collect::<Vec<_>>();
+        assert!(calls.iter().all(|c| i64::from(c.bits_per_sample) == bits && i64::from(c.channels) == 2));
         // Decoders may shorten a first block without shifting the next pts.
-        assert_pts_contiguous(&calls, 1_000, |c| field(c, "nb_samples") * US / 48_000);
+        assert_pts_contiguous(&calls, 1_000, |c| i64::from(c.nb_samples) * US / 48_000);
     }
 }
 
@@ -155,9 +150,9 @@ fn time_sync_true_follows_the_clock_and_false_does_not() {
     let timed = |sync: &str| {
         let run = play(Smem::Ours, &dir, &y4m, &["--no-audio", "--time-sync", sync]);
         assert_played(&run);
-        assert_eq!(run.num("video_frames"), 100.0);
+        assert_eq!(run.video.frames, 100);
         assert!(run.log_has(&format!("time-sync {sync}")), "{}", run.log);
-        run.num("wall_seconds")
+        run.wall_seconds
     };
     let (paced, unpaced) = (timed("true"), timed("false"));
     eprintln!("4 s clip: time-sync=true {paced:.2} s, time-sync=false {unpaced:.2} s");
@@ -171,15 +166,15 @@ fn a_track_without_callbacks_is_refused_once_and_the_other_flows() {
     let Clip { dir, y4m, slave, .. } = clip_with_sound("one-sided", (64, 48), 25);
     let run = play(Smem::Ours, &dir, &y4m, &["--no-audio", "--time-sync", "false", "--option", &slave]);
     assert_played(&run);
-    assert_eq!(run.num("video_frames"), 25.0);
-    assert_eq!(run.num("audio_prerender_calls"), 0.0);
+    assert_eq!(run.video.frames, 25);
+    assert_eq!(run.audio.prerender_calls, 0);
     let refusals = run.log.lines().filter(|l| l.contains("smem_rs: audio track") && l.contains("refused")).count();
     assert_eq!(refusals, 1, "{}", run.log);
 
     let run = play(Smem::Ours, &dir, &y4m, &["--no-video", "--time-sync", "false", "--option", &slave]);
     assert_played(&run);
-    assert!(run.num("audio_frames") > 0.0);
-    assert_eq!(run.num("video_prerender_calls"), 0.0);
+    assert!(run.audio.frames > 0);
+    assert_eq!(run.video.prerender_calls, 0);
     assert!(run.log_has("smem_rs: video track 0 (I420) refused"), "{}", run.log);
 }
 
@@ -191,8 +186,8 @@ fn a_null_buffer_drops_that_frame_only_and_is_logged_sparingly() {
     // Every 3rd prerender hands back NULL: 20 of 60 frames dropped.
     let run = play(Smem::Ours, &dir, &y4m, &["--no-audio", "--time-sync", "false", "--null-every", "3"]);
     assert_played(&run);
-    assert_eq!(run.num("video_prerender_calls"), 60.0, "every frame asks again");
-    assert_eq!(run.num("video_frames"), 40.0);
+    assert_eq!(run.video.prerender_calls, 60, "every frame asks again");
+    assert_eq!(run.video.frames, 40);
     let drops: Vec<&str> = run.log.lines().filter(|l| l.contains("prerender callback gave no buffer")).collect();
     assert_eq!(drops.len(), 2, "logged on the 1st and 10th drop only: {drops:?}");
     assert!(drops[1].contains("(10 dropped so far)"));
@@ -210,7 +205,7 @@ fn one_delivery_at_a_time_video_and_audio_included_as_with_stock() {
         let run =
             play(who, &dir, &y4m, &["--option", &slave, "--smem-opts", "no-time-sync", "--callback-sleep-us", "2000"]);
         assert_played(&run);
-        assert!(run.num("video_frames") == 50.0 && run.num("audio_frames") >= 30.0, "{who:?}: {}", run.stdout);
-        assert_eq!(run.num("callback_overlaps"), 0.0, "{who:?}: deliveries overlapped");
+        assert!(run.video.frames == 50 && run.audio.frames >= 30, "{who:?}: {}", run.stdout);
+        assert_eq!(run.callback_overlaps, 0, "{who:?}: deliveries overlapped");
     }
 }

@@ -3,9 +3,7 @@
 //! (read line by line through the plane pitches the frame gives), correct
 //! descriptions, and the lifetime rules (hold, release, the bound, misuse).
 
-mod common;
-
-use common::{assert_ours_served, assert_played, field, media, path, play, scratch, Run, Smem};
+use smem_testkit::{assert_ours_served, assert_played, media, path, play, scratch, Run, Smem};
 
 /// Plays `media` once per ABI with `args`, writing what each delivers.
 fn both(dir: &std::path::Path, media: &str, args: &[&str]) -> (Run, Vec<u8>, Vec<u8>, Run, Vec<u8>, Vec<u8>) {
@@ -33,23 +31,23 @@ fn every_raw_video_chroma_gives_the_legacy_bytes_through_the_plane_pitches() {
     for chroma in ["I420", "RV24", "RV32", "YUY2", "NV12", "I422", "I444", "GREY", "RV16", "UYVY", "J420", "YV12"] {
         let chain = format!("transcode{{vcodec={chroma}}}");
         let (legacy, lv, _, frame, fv, _) = both(&dir, &y4m, &["--no-audio", "--chain", &chain]);
-        if legacy.num("video_frames") == 0.0 {
+        if legacy.video.frames == 0 {
             eprintln!("{chroma}: this VLC's transcode makes no {chroma}; skipped");
             continue;
         }
-        assert_eq!(legacy.num("video_frames"), frame.num("video_frames"), "{chroma}");
+        assert_eq!(legacy.video.frames, frame.video.frames, "{chroma}");
         assert!(!lv.is_empty() && lv == fv, "{chroma}: {} legacy bytes, {} through the frame ABI", lv.len(), fv.len());
-        let calls = frame.calls("video");
+        let calls = frame.video.calls.iter().collect::<Vec<_>>();
         let first = calls[0];
-        assert_eq!(first["chroma"], chroma, "{chroma}");
+        assert_eq!(first.frame().fourcc, chroma, "{chroma}");
         // Legacy reports "WxH pixel_pitch=..": the same visible size.
-        let size = legacy.get("video_format").split(' ').next().unwrap().to_owned();
-        assert_eq!(format!("{}x{}", first["width"], first["height"]), size, "{chroma}");
-        assert_ne!(first["planes"], "none", "{chroma}: a raw chroma is described plane by plane");
+        let size = legacy.video.format.as_deref().unwrap_or_default().split(' ').next().unwrap().to_owned();
+        assert_eq!(format!("{}x{}", first.width, first.height), size, "{chroma}");
+        assert!(!first.frame().planes.is_empty(), "{chroma}: a raw chroma is described plane by plane");
         // transcode keeps the display aspect of 321x241 with a SAR near 1.
-        let sar: Vec<f64> = first["sar"].split('/').map(|n| n.parse().unwrap()).collect();
-        assert!((sar[0] / sar[1] - 1.0).abs() < 0.01, "{chroma}: sar {}", first["sar"]);
-        assert_eq!(first["frame_rate"], "25/1");
+        let (num, den) = first.frame().sar;
+        assert!((f64::from(num) / f64::from(den) - 1.0).abs() < 0.01, "{chroma}: sar {num}/{den}");
+        assert_eq!(first.frame().frame_rate, (25, 1));
         checked.push(chroma);
     }
     eprintln!("checked: {checked:?}");
@@ -67,20 +65,20 @@ fn raw_y4m_and_cropped_mpeg4_decode_give_the_legacy_bytes() {
     let (legacy, lv, _, frame, fv, _) = both(&dir, &y4m, &["--no-audio"]);
     assert_eq!(lv, media::read_y4m(&y4m).unwrap().2.concat());
     assert_eq!(lv, fv);
-    assert_eq!(legacy.num("video_frames"), 5.0);
-    assert_eq!(frame.calls("video")[0]["planes"], "64/64x48,32/32x24,32/32x24");
+    assert_eq!(legacy.video.frames, 5);
+    assert_eq!(frame.video.calls[0].frame().planes, [(64, 64, 48), (32, 32, 24), (32, 32, 24)]);
 
     // An mpeg4 decode is coded at 320x256 (padded lines) for a visible
     // 320x240: the frame ABI points into the coded picture.
-    let ts = common::mpeg4_clip(&dir);
+    let ts = smem_testkit::mpeg4_clip(&dir);
     let (legacy, lv, la, frame, fv, fa) =
         both(&dir, &ts, &["--chain", "transcode{vcodec=I420,acodec=s16l}", "--no-audio"]);
-    assert_eq!(legacy.num("video_frames"), frame.num("video_frames"));
+    assert_eq!(legacy.video.frames, frame.video.frames);
     assert!(!lv.is_empty() && lv == fv, "{} vs {} bytes", lv.len(), fv.len());
     assert_eq!(la, fa);
-    let first = frame.calls("video")[0];
-    assert_eq!((first["width"].as_str(), first["height"].as_str()), ("320", "240"));
-    eprintln!("mpeg4 decode: coded {} planes {}", first["coded"], first["planes"]);
+    let first = &frame.video.calls[0];
+    assert_eq!((first.width, first.height), (320, 240));
+    eprintln!("mpeg4 decode: coded {:?} planes {:?}", first.frame().coded, first.frame().planes);
 }
 
 #[test]
@@ -91,15 +89,15 @@ fn every_pcm_format_gives_the_legacy_bytes() {
     for (acodec, bits) in [("s16l", 16), ("s32l", 32), ("fl32", 32), ("u8", 8), ("s24l", 24)] {
         let chain = format!("transcode{{acodec={acodec}}}");
         let (legacy, _, la, frame, _, fa) = both(&dir, &wav, &["--no-video", "--chain", &chain]);
-        assert!(legacy.num("audio_frames") > 0.0, "{acodec}");
-        assert_eq!(legacy.num("audio_frames"), frame.num("audio_frames"), "{acodec}");
+        assert!(legacy.audio.frames > 0, "{acodec}");
+        assert_eq!(legacy.audio.frames, frame.audio.frames, "{acodec}");
         assert!(la == fa, "{acodec}: {} vs {} bytes", la.len(), fa.len());
-        let first = frame.calls("audio")[0];
-        assert_eq!(first["bits_per_sample"], bits.to_string(), "{acodec}");
-        assert_eq!((first["channels"].as_str(), first["rate"].as_str()), ("2", "44100"));
-        assert_eq!(first["physical_channels"], "0x6", "{acodec}: left and right");
-        let samples: i64 = frame.calls("audio").iter().map(|c| field(c, "nb_samples")).sum();
-        assert_eq!(samples as usize * 2 * bits / 8, fa.len(), "{acodec}: samples count the bytes");
+        let first = &frame.audio.calls[0];
+        assert_eq!(first.bits_per_sample, bits, "{acodec}");
+        assert_eq!((first.channels, first.rate), (2, 44100));
+        assert_eq!(first.frame().physical_channels, 0x6, "{acodec}: left and right");
+        let samples: i64 = frame.audio.calls.iter().map(|c| i64::from(c.nb_samples)).sum();
+        assert_eq!(samples as usize * 2 * bits as usize / 8, fa.len(), "{acodec}: samples count the bytes");
     }
 }
 
@@ -128,20 +126,20 @@ fn two_audio_tracks_are_told_apart_by_es_id() {
         &["--abi", "frame", "--chain", "transcode{vcodec=I420,acodec=s16l}", "--option", ":sout-all"],
     );
     assert_played(&run);
-    let audio = run.calls("audio");
-    let mut ids: Vec<&str> = audio.iter().map(|c| c["es"].as_str()).collect();
+    let audio = run.audio.calls.iter().collect::<Vec<_>>();
+    let mut ids: Vec<i32> = audio.iter().map(|c| c.frame().es_id).collect();
     ids.sort_unstable();
     ids.dedup();
     assert_eq!(ids.len(), 2, "two audio ES ids expected, got {ids:?}");
     for id in &ids {
-        let blocks: Vec<_> = audio.iter().filter(|c| c["es"] == *id).collect();
+        let blocks: Vec<_> = audio.iter().filter(|c| c.frame().es_id == *id).collect();
         assert!(blocks.len() >= 10, "ES {id}: {} blocks", blocks.len());
         // Each track's pts only grow: they are two streams, not one.
-        assert!(blocks.windows(2).all(|w| field(w[0], "pts") < field(w[1], "pts")), "ES {id}");
+        assert!(blocks.windows(2).all(|w| w[0].pts < w[1].pts), "ES {id}");
     }
     // Every track has its own generation.
-    let video_gen = &run.calls("video")[0]["generation"];
-    assert!(audio.iter().all(|c| &c["generation"] != video_gen));
+    let video_gen = run.video.calls[0].frame().generation;
+    assert!(audio.iter().all(|c| c.frame().generation != video_gen));
 }
 
 #[test]
@@ -159,33 +157,35 @@ fn a_format_change_in_one_output_changes_the_generation() {
         &["--abi", "frame", "--no-audio", "--time-sync", "false", "--then", &b, "--option", ":sout-keep"],
     );
     assert_played(&run);
-    let calls = run.calls("video");
+    let calls = run.video.calls.iter().collect::<Vec<_>>();
     assert_eq!(calls.len(), 8);
     let (first, second) = (&calls[..4], &calls[4..]);
-    assert!(first.iter().all(|c| c["width"] == "64" && c["generation"] == first[0]["generation"]));
-    assert!(second.iter().all(|c| c["width"] == "80" && c["generation"] == second[0]["generation"]));
-    assert_ne!(first[0]["generation"], second[0]["generation"]);
+    let generation = |c: &&smem_testkit::Call| c.frame().generation;
+    assert!(first.iter().all(|c| c.width == 64 && generation(c) == generation(&first[0])));
+    assert!(second.iter().all(|c| c.width == 80 && generation(c) == generation(&second[0])));
+    assert_ne!(generation(&first[0]), generation(&second[0]));
     assert_eq!(run.log.matches("smem (Rust) opened").count(), 1, "one output for both clips");
 }
 
 #[test]
 fn encoded_passthrough_flags_keyframes() {
     let dir = scratch("frame-keyframes");
-    let ts = common::mpeg4_clip(&dir);
+    let ts = smem_testkit::mpeg4_clip(&dir);
     let (legacy, lv, _, frame, fv, _) = both(&dir, &ts, &["--no-audio"]);
-    assert_eq!(legacy.num("video_frames"), frame.num("video_frames"));
+    assert_eq!(legacy.video.frames, frame.video.frames);
     assert_eq!(lv, fv, "encoded data is handed over as it is by both ABIs");
-    let calls = frame.calls("video");
-    assert!(calls.iter().all(|c| c["chroma"] == "mp4v" && c["planes"] == "none"), "{:?}", calls[0]);
-    assert!(calls.iter().all(|c| c["generation"] == calls[0]["generation"]), "encoded sizes vary; the format does not");
-    let keyframes = calls.iter().filter(|c| field(c, "flags") & 1 != 0).count();
+    let calls = frame.video.calls.iter().collect::<Vec<_>>();
+    assert!(calls.iter().all(|c| c.frame().fourcc == "mp4v" && c.frame().planes.is_empty()), "{:?}", calls[0]);
+    let generation = calls[0].frame().generation;
+    assert!(calls.iter().all(|c| c.frame().generation == generation), "encoded sizes vary; the format does not");
+    let keyframes = calls.iter().filter(|c| i64::from(c.frame().flags) & 1 != 0).count();
     assert!(keyframes >= 1 && keyframes < calls.len(), "{keyframes} keyframes of {}", calls.len());
-    assert!(field(calls[0], "flags") & 1 != 0, "the first frame of an mpeg4 stream is a keyframe");
+    assert!(i64::from(calls[0].frame().flags) & 1 != 0, "the first frame of an mpeg4 stream is a keyframe");
 }
 
 #[test]
 fn seeking_while_frames_are_held_delivers_and_releases_cleanly() {
-    let clip = common::clip_with_sound("frame-seek", (64, 48), 100);
+    let clip = smem_testkit::clip_with_sound("frame-seek", (64, 48), 100);
     let run = play(
         Smem::Ours,
         &clip.dir,
@@ -193,16 +193,16 @@ fn seeking_while_frames_are_held_delivers_and_releases_cleanly() {
         &["--abi", "frame", "--option", &clip.slave, "--hold", "keep:4", "--seek", "2000", "--smem-opts", "queue=8"],
     );
     assert_played(&run);
-    assert_eq!(run.get("video_held_changed"), "0");
-    assert_eq!(run.get("audio_held_changed"), "0");
-    assert!(run.num("video_frames") >= 40.0, "{}", run.stdout);
+    assert_eq!(run.video.abi().held_changed, Some(0));
+    assert_eq!(run.audio.abi().held_changed, Some(0));
+    assert!(run.video.frames >= 40, "{}", run.stdout);
 }
 
 #[test]
 fn held_frames_stay_valid_after_libvlc_release_and_release_safely() {
     // The video blocks of a transcode are freed by avcodec's plugin, which
     // VLC unloads at libvlc_release: without pinning it, this crashes.
-    let clip = common::clip_with_sound("frame-after-exit", (160, 120), 12);
+    let clip = smem_testkit::clip_with_sound("frame-after-exit", (160, 120), 12);
     let run = play(
         Smem::Ours,
         &clip.dir,
@@ -220,9 +220,9 @@ fn held_frames_stay_valid_after_libvlc_release_and_release_safely() {
     );
     assert_eq!(run.status, 0, "{}\n{}", run.stdout, run.stderr);
     assert_played(&run);
-    assert_eq!(run.num("video_held_at_end") + run.num("audio_held_at_end"), 16.0, "the default bound");
-    assert_eq!(run.get("video_held_changed"), "0");
-    assert_eq!(run.get("audio_held_changed"), "0");
+    assert_eq!(run.video.abi().held_at_end.unwrap() + run.audio.abi().held_at_end.unwrap(), 16, "the default bound");
+    assert_eq!(run.video.abi().held_changed, Some(0));
+    assert_eq!(run.audio.abi().held_changed, Some(0));
     assert!(run.log_has("the application still holds 16 frames: each stays valid until it is released"));
 }
 
@@ -242,13 +242,13 @@ fn misuse_is_reported_never_crashes() {
     // Hold from another thread after the callback: refused, said.
     let run = play(Smem::Ours, &dir, &y4m, &[&base[..], &["--hold", "elsewhere"]].concat());
     assert_played(&run);
-    assert_eq!(run.get("video_hold_elsewhere_refused"), "true");
+    assert_eq!(run.video.abi().hold_elsewhere_refused, Some(true));
 
     // Never released: the bound stops holds, Close names how many are left.
     let run = play(Smem::Ours, &dir, &y4m, &[&base[..], &["--hold", "never", "--smem-opts", "max-held=5"]].concat());
     assert_played(&run);
-    assert_eq!(run.num("video_frames"), 30.0, "the bound drops nothing: the frame is still delivered");
-    assert_eq!(run.num("video_hold_refused"), 25.0);
+    assert_eq!(run.video.frames, 30, "the bound drops nothing: the frame is still delivered");
+    assert_eq!(run.video.abi().hold_refused, 25);
     assert!(run.log_has("hold refused: the application already holds 5 frames (sout-smem-max-held)"));
     assert!(run.log_has("the application still holds 5 frames"));
 
@@ -257,7 +257,7 @@ fn misuse_is_reported_never_crashes() {
         play(Smem::Ours, &dir, &y4m, &["--no-audio", "--smem-opts", "video-frame-callback={vframe},max-held=lots"]);
     assert!(run.log_has("give video frames either to the frame callback or to the pair, not both"), "{}", run.log);
     assert!(run.log_has("invalid value \"lots\" for option sout-smem-max-held"), "{}", run.log);
-    assert_eq!(run.num("video_frames"), 0.0);
+    assert_eq!(run.video.frames, 0);
 }
 
 #[test]
@@ -272,15 +272,15 @@ fn ten_thousand_holds_at_the_bound() {
         &["--abi", "frame", "--no-audio", "--time-sync", "false", "--hold", "never", "--smem-opts", "max-held=4"],
     );
     assert_played(&run);
-    assert_eq!(run.num("video_frames"), 10_004.0);
-    assert_eq!(run.num("video_hold_refused"), 10_000.0);
+    assert_eq!(run.video.frames, 10_004);
+    assert_eq!(run.video.abi().hold_refused, 10_000);
     let refusals = run.log.lines().filter(|l| l.contains("hold refused")).count();
     assert_eq!(refusals, 5, "logged at the 1st, 10th, 100th, 1000th and 10000th");
 }
 
 #[test]
 fn our_code_copies_the_legacy_frames_and_nothing_through_the_frame_abi() {
-    let clip = common::clip_with_sound("frame-copies", (96, 64), 10);
+    let clip = smem_testkit::clip_with_sound("frame-copies", (96, 64), 10);
     let args = ["--chain", "transcode{vcodec=RV24,acodec=s16l}", "--option", &clip.slave];
     let (legacy, lv, la, frame, fv, fa) = both(&clip.dir, &clip.y4m, &args);
     let copied = |run: &Run, kind: &str| -> u64 {
@@ -297,7 +297,7 @@ fn our_code_copies_the_legacy_frames_and_nothing_through_the_frame_abi() {
 
 #[test]
 fn a_plain_c_host_compiles_against_smem_h_and_gets_every_frame_on_vlcs_threads() {
-    let clip = common::clip_with_sound("frame-c-host", (96, 64), 20);
+    let clip = smem_testkit::clip_with_sound("frame-c-host", (96, 64), 20);
     let media = clip.y4m.clone();
     let chain = "#transcode{vcodec=RV24,acodec=s16l}:smem";
     let legacy = format!(
@@ -310,8 +310,8 @@ fn a_plain_c_host_compiles_against_smem_h_and_gets_every_frame_on_vlcs_threads()
     // The slave WAV comes through the media option the host does not take:
     // play the y4m alone for video, the WAV alone for audio.
     for (input, kind) in [(&media, "frames"), (&clip.wav, "audio_blocks")] {
-        let a = common::c_host_run(Smem::Ours, input, &legacy);
-        let b = common::c_host_run(Smem::Ours, input, &frames);
+        let a = smem_testkit::c_host_run(Smem::Ours, input, &legacy);
+        let b = smem_testkit::c_host_run(Smem::Ours, input, &frames);
         assert_eq!(a[kind], b[kind], "{input}: legacy {a:?}\nframe ABI {b:?}");
         assert!(b[kind].parse::<u32>().unwrap() > 0);
         assert_eq!(a["threads"], b["threads"], "the same VLC threads call both ABIs");

@@ -2,13 +2,11 @@
 //! camera would, on loopback), and a client whose video callback is slower
 //! than the frame rate (a detector) watches it through smem.
 
-mod common;
-
 use std::net::UdpSocket;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{field, scratch, Run, Smem, HOST};
+use smem_testkit::{scratch, Run, Smem};
 
 /// A free UDP port on loopback.
 fn free_port() -> u16 {
@@ -55,20 +53,20 @@ fn watch(dir: &std::path::Path, port: u16, smem_opts: &str, ms: u64) -> std::thr
         if !opts.is_empty() {
             all.extend(["--smem-opts", &opts]);
         }
-        common::play(Smem::Ours, &dir, &url, &all)
+        smem_testkit::play(Smem::Ours, &dir, &url, &all)
     })
 }
 
 /// How late each frame reached the application, in seconds, behind the
 /// least late one: (arrival - pts) minus its smallest value.
 fn lags(run: &Run) -> Vec<f64> {
-    let late: Vec<i64> = run.calls("video").iter().map(|c| field(c, "t") - field(c, "pts")).collect();
+    let late: Vec<i64> = run.video.calls.iter().map(|c| (c.t_us as i64) - c.pts).collect();
     let least = late.iter().copied().min().unwrap_or(0);
     late.iter().map(|l| (l - least) as f64 / 1e6).collect()
 }
 
 fn rss_kb(run: &Run) -> Vec<i64> {
-    run.calls("video").iter().map(|c| field(c, "rss_kb")).collect()
+    run.video.calls.iter().map(|c| c.rss_kb.unwrap() as i64).collect()
 }
 
 #[test]
@@ -86,7 +84,7 @@ fn a_slow_consumer_of_a_live_stream_stays_current_with_queue_1_drop_oldest() {
 
     for (name, run) in [("queue=1,drop=oldest", &latest), ("default", &default)] {
         assert!(matches!(run.status, 0 | 3), "{name}: {}\n{}", run.stdout, run.stderr);
-        assert_eq!(run.num("video_errors"), 0.0, "{name}: {}", run.stdout);
+        assert_eq!(run.video.errors.len(), 0, "{name}: {}", run.stdout);
     }
     let (lag_latest, lag_default) = (lags(&latest), lags(&default));
     let tail = |l: &[f64]| l[l.len().saturating_sub(10)..].iter().sum::<f64>() / l.len().clamp(1, 10) as f64;
@@ -124,20 +122,20 @@ fn a_source_that_stops_and_comes_back_is_picked_up_again() {
     Source::serve(port, 4).wait();
     let run = watcher.join().unwrap();
     assert!(matches!(run.status, 0 | 3), "{}\n{}", run.stdout, run.stderr);
-    assert_eq!(run.num("video_errors"), 0.0, "{}", run.stdout);
-    let calls = run.calls("video");
+    assert_eq!(run.video.errors.len(), 0, "{}", run.stdout);
+    let calls = run.video.calls.iter().collect::<Vec<_>>();
     // Arrival times count from the host's start, a little after ours.
     let restart_us = restart.as_micros() as i64;
-    let before = calls.iter().filter(|c| field(c, "t") < restart_us).count();
-    let after: Vec<_> = calls.iter().filter(|c| field(c, "t") > restart_us + 500_000).collect();
+    let before = calls.iter().filter(|c| (c.t_us as i64) < restart_us).count();
+    let after: Vec<_> = calls.iter().filter(|c| (c.t_us as i64) > restart_us + 500_000).collect();
     // VLC drops the frames whose timestamps went back (ffmpeg starts
     // again from 0) until its clock catches up: a few arrive, not all.
     assert!(before > 10 && !after.is_empty(), "{before} frames before the restart, {} after", after.len());
-    let gaps: Vec<i64> = calls.windows(2).map(|w| (field(w[1], "pts") - field(w[0], "pts")) / 1000).collect();
+    let gaps: Vec<i64> = calls.windows(2).map(|w| (w[1].pts - w[0].pts) / 1000).collect();
     eprintln!("source stopped for 2 s: {before} frames before, {} after; largest pts steps (ms): {:?}", after.len(), {
         let mut g = gaps.clone();
         g.sort_unstable();
         g.split_off(g.len().saturating_sub(3))
     });
-    let _ = HOST;
+    let _ = smem_testkit::host();
 }

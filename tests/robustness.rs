@@ -1,9 +1,7 @@
 //! Bad input, faults, untrusted sources and streams that change, each tried
 //! for real: the built plugin under real libvlc, driven by smem-host.
 
-mod common;
-
-use common::{clip_with_sound, field, media, path, play, play_with_env, scratch, Clip, Run, Smem, HOST};
+use smem_testkit::{clip_with_sound, media, path, play, play_with_env, scratch, Clip, Run, Smem};
 
 /// The process ended by itself: no signal, no abort, no Rust panic exit.
 fn assert_survived(run: &Run, what: &str) {
@@ -16,8 +14,8 @@ fn assert_survived(run: &Run, what: &str) {
     );
 }
 
-fn callback_calls(run: &Run) -> f64 {
-    run.num("video_prerender_calls") + run.num("audio_prerender_calls")
+fn callback_calls(run: &Run) -> u64 {
+    run.video.prerender_calls + run.audio.prerender_calls
 }
 
 fn no_fallback_to_stock(run: &Run) -> bool {
@@ -100,7 +98,7 @@ fn every_bad_option_value_is_refused_with_a_message_and_no_call() {
         let run = play(Smem::Ours, &dir, &y4m, &["--sout", chain, "--option", &slave]);
         let case = format!("{chain} ({option}={shown:?})");
         assert_survived(&run, &case);
-        assert_eq!(callback_calls(&run), 0.0, "{case}: a callback was called");
+        assert_eq!(callback_calls(&run), 0, "{case}: a callback was called");
         let errors: Vec<&str> = run.log.lines().filter(|l| l.starts_with("[error] smem_rs: invalid value")).collect();
         assert_eq!(errors.len(), 1, "{case}: expected one message, got {errors:?}\n{}", run.log);
         // "*": a value only smem-host knows (its own data pointer).
@@ -140,19 +138,19 @@ fn a_panic_in_any_hook_is_caught_logged_and_survived() {
         assert!(run.log_has(&message), "{hook}: no '{message}' in the log:\n{}", run.log);
         match hook {
             "Open" => {
-                assert_eq!(callback_calls(&run), 0.0);
+                assert_eq!(callback_calls(&run), 0);
                 assert!(no_fallback_to_stock(&run), "a panicking Open fell back to stock");
             }
-            "Add" | "Send" => assert_eq!(run.num("video_frames") + run.num("audio_frames"), 0.0, "{hook}"),
+            "Add" | "Send" => assert_eq!(run.video.frames + run.audio.frames, 0, "{hook}"),
             // Every chain panics before it is delivered (in Send, or on the
             // queue's thread, which lives on); the stream ends normally.
             "Deliver" => {
-                assert_eq!(run.get("state"), "Ended", "{hook}");
-                assert_eq!(run.num("video_frames") + run.num("audio_frames"), 0.0, "{hook}");
+                assert_eq!(run.state, "Ended", "{hook}");
+                assert_eq!(run.video.frames + run.audio.frames, 0, "{hook}");
             }
             _ => {
-                assert_eq!(run.get("state"), "Ended", "{hook}");
-                assert!(run.num("video_frames") > 0.0 && run.num("audio_frames") > 0.0, "{hook}");
+                assert_eq!(run.state, "Ended", "{hook}");
+                assert!(run.video.frames > 0 && run.audio.frames > 0, "{hook}");
             }
         }
     }
@@ -200,10 +198,10 @@ fn playlist_options_never_reach_a_callback_nor_change_the_applications_chain() {
         let run = play(Smem::Ours, &dir, &list, &["--playlist", "--no-sout", "--fill-template", &template, &list]);
         assert_survived(&run, &list);
         assert!(std::fs::read_to_string(&list).unwrap().contains("video-data=4096"));
-        assert_eq!(run.get("playlist_items"), "1", "{list}: {}", run.stdout);
-        assert_eq!(run.get("state"), "Ended", "{list}");
+        assert_eq!(run.playlist_items, Some(1), "{list}: {}", run.stdout);
+        assert_eq!(run.state, "Ended", "{list}");
         assert!(run.log_has("using video decoder module"), "{list}: the item did not play:\n{}", run.log);
-        assert_eq!(callback_calls(&run), 0.0, "{list}: a playlist option reached smem's callbacks");
+        assert_eq!(callback_calls(&run), 0, "{list}: a playlist option reached smem's callbacks");
         assert!(!run.log_has("smem_rs"), "{list}: the playlist opened smem");
         for name in ["sout", "sout-smem-video-prerender-callback", "sout-smem-video-data"] {
             assert!(run.log_has(&format!("unsafe option \"{name}\" has been ignored")), "{list}: {name} not refused");
@@ -218,11 +216,11 @@ fn playlist_options_never_reach_a_callback_nor_change_the_applications_chain() {
             &["--playlist", "--no-audio", "--time-sync", "false", "--fill-template", &template, &list],
         );
         assert_survived(&run, &list);
-        assert_eq!(run.get("state"), "Ended", "{list}");
-        assert_eq!(run.num("video_frames"), 10.0, "{list}: {}", run.stdout);
-        assert_eq!(run.num("video_errors"), 0.0, "{list}: {}", run.stdout);
+        assert_eq!(run.state, "Ended", "{list}");
+        assert_eq!(run.video.frames, 10, "{list}: {}", run.stdout);
+        assert_eq!(run.video.errors.len(), 0, "{list}: {}", run.stdout);
         assert!(
-            run.calls("video").iter().all(|c| field(c, "pixel_pitch") == 12),
+            run.video.calls.iter().all(|c| i64::from(c.pixel_pitch) == 12),
             "{list}: the playlist's transcode was applied"
         );
         assert!(run.log_has("time-sync false"), "{list}: the playlist changed time-sync");
@@ -246,18 +244,18 @@ fn several_tracks_at_once_arrive_intact_and_apart() {
         &["--option", &slave, "--option", ":sout-all", "--time-sync", "false", "--video-out", &out],
     );
     assert_survived(&run, "two video tracks");
-    assert_eq!(run.get("state"), "Ended");
+    assert_eq!(run.state, "Ended");
     assert!(run.log_has("smem_rs: video track 1: I420 80x48"), "{}", run.log);
-    assert!(run.num("audio_frames") > 0.0);
+    assert!(run.audio.frames > 0);
     // The one video callback gets both tracks' frames, interleaved: each
     // must be a whole frame of its own track, in that track's order.
     let raw = std::fs::read(&out).unwrap();
     let mut expected =
         [(64, media::read_y4m(&a).unwrap().2.into_iter()), (80, media::read_y4m(&b).unwrap().2.into_iter())];
     let (mut at, mut per_track) = (0, [0, 0]);
-    for call in run.calls("video") {
-        let size = field(call, "size") as usize;
-        let k = expected.iter().position(|(w, _)| *w == field(call, "width")).expect("a frame of neither track");
+    for call in &run.video.calls {
+        let size = (call.size as i64) as usize;
+        let k = expected.iter().position(|(w, _)| *w == i64::from(call.width)).expect("a frame of neither track");
         let frame = expected[k].1.next().expect("more frames than the track has");
         assert!(raw[at..at + size] == frame[..], "track {k} frame {} differs", per_track[k]);
         at += size;
@@ -280,15 +278,15 @@ fn tracks_removed_and_added_again_mid_stream() {
     // happens mid-stream: VLC deletes the track (Del) and adds a new one (Add).
     let run = play(Smem::Ours, &dir, &y4m, &["--option", &slave, "--time-sync", "true", "--video-off-on", "1000,2000"]);
     assert_survived(&run, "toggle");
-    assert_eq!(run.get("state"), "Ended");
+    assert_eq!(run.state, "Ended");
     let added = run.log.lines().filter(|l| l.contains("smem_rs: video track 0: I420 64x48")).count();
     let ended = run.log.lines().filter(|l| l.contains("smem_rs: video track ended")).count();
     assert_eq!((added, ended), (2, 2), "{}", run.log);
-    let frames = run.num("video_frames");
-    assert!(frames > 25.0 && frames < 100.0, "{frames} video frames");
-    assert_eq!(run.num("video_errors") + run.num("audio_errors"), 0.0);
+    let frames = run.video.frames;
+    assert!(frames > 25 && frames < 100, "{frames} video frames");
+    assert_eq!(run.video.errors.len() + run.audio.errors.len(), 0);
     // 4 s of audio in 50 ms blocks: it went on while video was off.
-    assert!(run.num("audio_frames") > 70.0, "{}", run.stdout);
+    assert!(run.audio.frames > 70, "{}", run.stdout);
 }
 
 #[test]
@@ -296,12 +294,12 @@ fn seeking_flushes_and_playback_goes_on() {
     let (dir, y4m, slave) = four_second_clip("seek");
     let run = play(Smem::Ours, &dir, &y4m, &["--option", &slave, "--time-sync", "true", "--seek", "3000"]);
     assert_survived(&run, "seek");
-    assert_eq!(run.get("state"), "Ended");
+    assert_eq!(run.state, "Ended");
     assert!(run.log_has("smem_rs: video track flushed") && run.log_has("smem_rs: audio track flushed"), "{}", run.log);
-    let frames = run.num("video_frames");
+    let frames = run.video.frames;
     // Frames up to about 1 s read ahead, then the last second after the seek.
-    assert!((25.0..90.0).contains(&frames), "{frames} video frames");
-    assert_eq!(run.num("video_errors") + run.num("audio_errors"), 0.0);
+    assert!((25..90).contains(&frames), "{frames} video frames");
+    assert_eq!(run.video.errors.len() + run.audio.errors.len(), 0);
 }
 
 #[test]
@@ -309,8 +307,8 @@ fn stopping_during_playback_is_clean() {
     let (dir, y4m, slave) = four_second_clip("stop");
     let run = play(Smem::Ours, &dir, &y4m, &["--option", &slave, "--time-sync", "true", "--stop-after", "500"]);
     assert_survived(&run, "stop");
-    assert_eq!(run.get("state"), "Playing", "stopped while playing");
-    assert!(run.num("video_frames") < 100.0);
+    assert_eq!(run.state, "Playing", "stopped while playing");
+    assert!(run.video.frames < 100);
     assert_eq!(run.log.lines().filter(|l| l.contains("smem_rs: ") && l.contains("track ended")).count(), 2);
     assert!(run.log_has("smem_rs: smem (Rust) closed"));
 }
@@ -318,9 +316,9 @@ fn stopping_during_playback_is_clean() {
 #[test]
 fn soak_200_cycles_and_8_players_at_once() {
     let dir = scratch("soak");
-    let out = std::process::Command::new(HOST)
+    let out = std::process::Command::new(smem_testkit::host())
         .args(["soak", dir.to_str().unwrap(), "--cycles", "200", "--players", "8"])
-        .env("VLC_PLUGIN_PATH", common::plugin_dir())
+        .env("VLC_PLUGIN_PATH", smem_testkit::plugin_dir())
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -381,22 +379,22 @@ fn formats_change_within_one_stream_output() {
         ],
     );
     assert_survived(&run, "format change");
-    assert_eq!(run.get("state"), "Ended");
+    assert_eq!(run.state, "Ended");
     assert_eq!(run.log.lines().filter(|l| l.contains("smem_rs: smem (Rust) opened")).count(), 1, "{}", run.log);
     assert_eq!(run.log.lines().filter(|l| l.contains("reusing sout")).count(), 3, "{}", run.log);
     // Video: 10 frames of each size, each byte-exact, in order.
     let expected = [media::read_y4m(&a).unwrap().2, media::read_y4m(&b).unwrap().2].concat();
-    let calls = run.calls("video");
-    let sizes: Vec<(i64, i64)> = calls.iter().map(|c| (field(c, "width"), field(c, "height"))).collect();
+    let calls = run.video.calls.iter().collect::<Vec<_>>();
+    let sizes: Vec<(i64, i64)> = calls.iter().map(|c| (i64::from(c.width), i64::from(c.height))).collect();
     assert_eq!(sizes, [vec![(64, 48); 10], vec![(80, 60); 10]].concat());
     assert!(std::fs::read(&out).unwrap() == expected.concat(), "video bytes differ across the change");
     // Audio: both formats, each block described by its own format.
-    let audio = run.calls("audio");
+    let audio = run.audio.calls.iter().collect::<Vec<_>>();
     let formats: std::collections::BTreeSet<(i64, i64)> =
-        audio.iter().map(|c| (field(c, "channels"), field(c, "rate"))).collect();
+        audio.iter().map(|c| (i64::from(c.channels), i64::from(c.rate))).collect();
     assert_eq!(formats, [(1, 44_100), (2, 48_000)].into());
     for c in &audio {
-        assert_eq!(field(c, "nb_samples") * field(c, "channels") * 2, field(c, "size"), "{c:?}");
+        assert_eq!(i64::from(c.nb_samples) * i64::from(c.channels) * 2, (c.size as i64), "{c:?}");
     }
-    assert_eq!(run.num("video_errors") + run.num("audio_errors"), 0.0);
+    assert_eq!(run.video.errors.len() + run.audio.errors.len(), 0);
 }

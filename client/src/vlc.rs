@@ -1,10 +1,10 @@
-//! The few libvlc calls smem-host and the client library need, with a safe
-//! face: the library's unsafe code is here and in its trampolines.
+//! The few libvlc calls the client library needs, with a safe face: the
+//! library's unsafe code is here, in its trampolines and in `abi`.
 
 use std::ffi::{c_char, c_int, c_uint, c_void, CStr, CString};
 use std::ptr;
 use std::sync::{Condvar, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 #[allow(non_camel_case_types)]
 type libvlc_instance_t = c_void;
@@ -14,8 +14,6 @@ type libvlc_media_t = c_void;
 type libvlc_media_player_t = c_void;
 #[allow(non_camel_case_types)]
 type libvlc_log_t = c_void;
-#[allow(non_camel_case_types)]
-type libvlc_media_list_t = c_void;
 #[allow(non_camel_case_types)]
 type libvlc_event_manager_t = c_void;
 
@@ -66,14 +64,6 @@ extern "C" {
     fn libvlc_media_release(media: *mut libvlc_media_t);
     fn libvlc_media_tracks_get(media: *mut libvlc_media_t, tracks: *mut *mut *mut MediaTrackHead) -> c_uint;
     fn libvlc_media_tracks_release(tracks: *mut *mut MediaTrackHead, count: c_uint);
-    fn libvlc_media_parse_with_options(media: *mut libvlc_media_t, flags: c_int, timeout_ms: c_int) -> c_int;
-    fn libvlc_media_get_parsed_status(media: *mut libvlc_media_t) -> c_int;
-    fn libvlc_media_subitems(media: *mut libvlc_media_t) -> *mut libvlc_media_list_t;
-    fn libvlc_media_list_lock(list: *mut libvlc_media_list_t);
-    fn libvlc_media_list_unlock(list: *mut libvlc_media_list_t);
-    fn libvlc_media_list_count(list: *mut libvlc_media_list_t) -> c_int;
-    fn libvlc_media_list_item_at_index(list: *mut libvlc_media_list_t, i: c_int) -> *mut libvlc_media_t;
-    fn libvlc_media_list_release(list: *mut libvlc_media_list_t);
     fn libvlc_video_get_track(mp: *mut libvlc_media_player_t) -> c_int;
     fn libvlc_video_set_track(mp: *mut libvlc_media_player_t, id: c_int) -> c_int;
     fn libvlc_media_player_new_from_media(media: *mut libvlc_media_t) -> *mut libvlc_media_player_t;
@@ -253,17 +243,6 @@ impl Instance {
     }
 }
 
-/// What to do while a player plays, at given times after it starts playing.
-#[derive(Clone, Debug, Default)]
-pub struct Script {
-    /// Jump to this time (ms) once playback has started.
-    pub seek_ms: Option<i64>,
-    /// Stop this many ms after playback started.
-    pub stop_after_ms: Option<u64>,
-    /// Disable the video track at the first time, enable it again at the second.
-    pub video_off_on_ms: Option<(u64, u64)>,
-}
-
 /// The leading fields of `libvlc_media_track_t` (all this crate reads).
 #[repr(C)]
 struct MediaTrackHead {
@@ -307,104 +286,23 @@ impl Media {
         }
     }
 
-    /// Parses the media (a playlist: M3U, XSPF...) and returns its items,
-    /// each with the options the playlist gave it.
-    pub fn subitems(&self, timeout: Duration) -> Result<Vec<Media>, String> {
-        // SAFETY: live media; parse flags 0 = local only.
-        if unsafe { libvlc_media_parse_with_options(self.raw, 0, timeout.as_millis() as c_int) } != 0 {
-            return Err("libvlc_media_parse_with_options failed".into());
-        }
-        let start = Instant::now();
-        loop {
-            // 4 = libvlc_media_parsed_status_done; 1..3 skipped/failed/timeout.
-            match unsafe { libvlc_media_get_parsed_status(self.raw) } {
-                4 => break,
-                s @ 1..=3 => return Err(format!("parsing failed (libvlc_media_parsed_status {s})")),
-                _ if start.elapsed() > timeout + Duration::from_secs(1) => return Err("parsing timed out".into()),
-                _ => std::thread::sleep(Duration::from_millis(5)),
-            }
-        }
-        let mut items = Vec::new();
-        // SAFETY: the list is ours to release; items come retained.
-        unsafe {
-            let list = libvlc_media_subitems(self.raw);
-            if list.is_null() {
-                return Ok(items);
-            }
-            libvlc_media_list_lock(list);
-            for i in 0..libvlc_media_list_count(list) {
-                let raw = libvlc_media_list_item_at_index(list, i);
-                if !raw.is_null() {
-                    items.push(Media { raw });
-                }
-            }
-            libvlc_media_list_unlock(list);
-            libvlc_media_list_release(list);
-        }
-        Ok(items)
+    /// The `libvlc_media_t`, for libvlc calls this crate does not wrap
+    /// (the reference stays this `Media`'s).
+    pub fn as_raw(&self) -> *mut c_void {
+        self.raw
     }
 
-    /// Plays this media until it ends, fails, `timeout` passes or the
-    /// script stops it.
-    pub fn play(&self, timeout: Duration, script: &Script) -> Result<(State, Duration), String> {
-        let player = Player::new(self)?;
-        let result = player.play_to_end(timeout, script);
-        drop(player);
-        result
+    /// Takes over one reference to a `libvlc_media_t`.
+    ///
+    /// # Safety
+    /// `raw` must be a live libvlc media holding a reference nobody else
+    /// releases.
+    pub unsafe fn from_raw(raw: *mut c_void) -> Media {
+        Media { raw }
     }
 }
 
 impl Player {
-    /// Plays the player's current media until it ends, fails, `timeout`
-    /// passes or the script says stop.
-    pub fn play_to_end(&self, timeout: Duration, script: &Script) -> Result<(State, Duration), String> {
-        let start = Instant::now();
-        self.play()?;
-        let mut playing_since: Option<Instant> = None;
-        let (mut seeked, mut video_off, mut video_on) = (false, false, false);
-        let mut video_track = -1;
-        let state = loop {
-            let state = self.state();
-            if state.is_over() {
-                break state;
-            }
-            if state == State::Playing && playing_since.is_none() {
-                playing_since = Some(Instant::now());
-            }
-            if let Some(since) = playing_since {
-                let ms = since.elapsed().as_millis() as u64;
-                if let (Some(to), false) = (script.seek_ms, seeked) {
-                    if ms >= 50 {
-                        self.set_time(to);
-                        seeked = true;
-                    }
-                }
-                if let Some((off, on)) = script.video_off_on_ms {
-                    if ms >= off && !video_off {
-                        video_track = self.video_track();
-                        self.set_video_track(-1);
-                        video_off = true;
-                    }
-                    if ms >= on && video_off && !video_on {
-                        self.set_video_track(video_track);
-                        video_on = true;
-                    }
-                }
-                if script.stop_after_ms.is_some_and(|stop| ms >= stop) {
-                    break state;
-                }
-            }
-            if start.elapsed() > timeout {
-                break state;
-            }
-            // The script acts at given times; the end wakes this at once.
-            self.wait_over(Duration::from_millis(2));
-        };
-        // Not stopped here: a stop would also close a stream output kept
-        // for the next media (:sout-keep). Dropping the player stops it.
-        Ok((state, start.elapsed()))
-    }
-
     /// Makes `media` the player's next media (the player keeps its own reference).
     pub fn set_media(&self, media: &Media) {
         // SAFETY: live player and media.

@@ -4,11 +4,6 @@
 //! from the environment at process start: the test runs itself again as a
 //! child process with it set, once tuned and once not.
 
-#[path = "../../src/bin/smem-host/media.rs"]
-mod media;
-#[path = "../../tests/common/plugin_copy.rs"]
-mod plugin_copy;
-
 use std::process::Command;
 
 use smem_client::{Grab, VideoChroma};
@@ -26,7 +21,7 @@ fn minor_faults() -> u64 {
 /// from the first frame to the last.
 fn grab_and_count(y4m: &str, tune: bool) {
     let profile_dir = std::env::current_exe().unwrap().parent().unwrap().parent().unwrap().to_path_buf();
-    std::env::set_var("VLC_PLUGIN_PATH", plugin_copy::copy_plugin(&profile_dir, "client-allocator-plugins"));
+    std::env::set_var("VLC_PLUGIN_PATH", smem_testkit::plugin::copy_plugin(&profile_dir, "client-allocator-plugins"));
     let (mut first, mut last, mut frames) = (0, 0, 0u64);
     Grab::new(y4m)
         .tune_allocator(tune)
@@ -52,7 +47,7 @@ fn a_grab_tunes_the_allocator_unless_told_not_to() {
     let dir = std::env::temp_dir().join(format!("smem-client-allocator-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let y4m = dir.join("in.y4m").to_str().unwrap().to_owned();
-    media::write_y4m(&y4m, 1920, 1080, 25, 48).unwrap();
+    smem_testkit::media::write_y4m(&y4m, 1920, 1080, 25, 48).unwrap();
     let child = |tune: &str| {
         let out = Command::new(std::env::current_exe().unwrap())
             .args(["--exact", "a_grab_tunes_the_allocator_unless_told_not_to", "--nocapture"])

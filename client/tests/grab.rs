@@ -1,11 +1,6 @@
 //! The client library and the grabber under real libvlc, with the smem-rs
 //! plugin built in this workspace, on media the tests generate.
 
-#[path = "../../src/bin/smem-host/media.rs"]
-mod media;
-#[path = "../../tests/common/plugin_copy.rs"]
-mod plugin_copy;
-
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -17,7 +12,7 @@ fn use_our_plugin() {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     let dir = DIR.get_or_init(|| {
         let profile_dir = std::env::current_exe().unwrap().parent().unwrap().parent().unwrap().to_path_buf();
-        plugin_copy::copy_plugin(&profile_dir, "client-test-plugins")
+        smem_testkit::plugin::copy_plugin(&profile_dir, "client-test-plugins")
     });
     std::env::set_var("VLC_PLUGIN_PATH", dir);
 }
@@ -38,8 +33,8 @@ fn push_closures_get_typed_frames_with_the_input_bytes() {
     use_our_plugin();
     let dir = scratch("push");
     let (y4m, wav) = (p(&dir, "in.y4m"), p(&dir, "in.wav"));
-    media::write_y4m(&y4m, 64, 48, 25, 20).unwrap();
-    media::write_wav(&wav, 48_000, 2, 0.8).unwrap();
+    smem_testkit::media::write_y4m(&y4m, 64, 48, 25, 20).unwrap();
+    smem_testkit::media::write_wav(&wav, 48_000, 2, 0.8).unwrap();
     let (mut video, mut audio) = (Vec::new(), Vec::new());
     let mut planes_ok = true;
     let end = Grab::new(&y4m)
@@ -64,8 +59,8 @@ fn push_closures_get_typed_frames_with_the_input_bytes() {
     assert_eq!((end.video_tracks, end.audio_tracks), (1, 1));
     assert_eq!(end.video_frames, 20);
     assert!(planes_ok);
-    assert!(video == media::read_y4m(&y4m).unwrap().2.concat(), "video bytes differ from the input");
-    let pcm = media::read_wav_pcm(&wav).unwrap();
+    assert!(video == smem_testkit::media::read_y4m(&y4m).unwrap().2.concat(), "video bytes differ from the input");
+    let pcm = smem_testkit::media::read_wav_pcm(&wav).unwrap();
     // VLC's core keeps back the last audio block at end of stream.
     assert!(pcm.starts_with(&audio) && audio.len() * 10 >= pcm.len() * 9, "{} of {} PCM bytes", audio.len(), pcm.len());
 }
@@ -75,8 +70,8 @@ fn pull_queue_is_bounded_and_ends_cleanly() {
     use_our_plugin();
     let dir = scratch("pull");
     let y4m = p(&dir, "in.y4m");
-    media::write_y4m(&y4m, 64, 48, 25, 30).unwrap();
-    let expected = media::read_y4m(&y4m).unwrap().2;
+    smem_testkit::media::write_y4m(&y4m, 64, 48, 25, 30).unwrap();
+    let expected = smem_testkit::media::read_y4m(&y4m).unwrap().2;
 
     // A slow consumer: VLC waits for it (the grab cannot finish before the
     // consumer has taken all but `bound` items), and nothing is lost.
@@ -113,7 +108,7 @@ fn errors_are_reported_not_panicked() {
     // A closure that panics: the grab ends with the panic's message, and
     // VLC goes on without calling it again.
     let y4m = p(&dir, "in.y4m");
-    media::write_y4m(&y4m, 32, 32, 25, 10).unwrap();
+    smem_testkit::media::write_y4m(&y4m, 32, 32, 25, 10).unwrap();
     let mut calls = 0;
     let result = Grab::new(&y4m)
         .video(VideoChroma::Rgba, |_| {
@@ -130,9 +125,9 @@ fn a_queue_runs_every_closure_on_one_smem_thread_and_loses_nothing_with_drop_non
     use_our_plugin();
     let dir = scratch("queue");
     let (y4m, wav) = (p(&dir, "in.y4m"), p(&dir, "in.wav"));
-    media::write_y4m(&y4m, 64, 48, 25, 30).unwrap();
-    media::write_wav(&wav, 48_000, 2, 1.2).unwrap();
-    let (_, _, frames) = media::read_y4m(&y4m).unwrap();
+    smem_testkit::media::write_y4m(&y4m, 64, 48, 25, 30).unwrap();
+    smem_testkit::media::write_wav(&wav, 48_000, 2, 1.2).unwrap();
+    let (_, _, frames) = smem_testkit::media::read_y4m(&y4m).unwrap();
     let threads = std::sync::Mutex::new(Vec::<String>::new());
     let note = || {
         // The kernel's name for the thread (std names only its own threads).
@@ -176,7 +171,7 @@ fn frames_does_not_take_over_a_closure_s_track() {
     use_our_plugin();
     let dir = scratch("frames-and-closure");
     let y4m = p(&dir, "in.y4m");
-    media::write_y4m(&y4m, 32, 32, 25, 5).unwrap();
+    smem_testkit::media::write_y4m(&y4m, 32, 32, 25, 5).unwrap();
     let mut frames = Grab::new(&y4m).video(VideoChroma::Rgba, |_| {}).frames(Some(VideoChroma::I420), None, 2);
     assert!(frames.next().is_none());
     assert!(matches!(frames.finish(), Err(Error::Setup(m)) if m.contains("video")));
@@ -187,8 +182,8 @@ fn both_abis_give_the_same_items_and_the_frame_abi_holds_vlc_s_blocks() {
     use_our_plugin();
     let dir = scratch("abis");
     let (y4m, wav) = (p(&dir, "in.y4m"), p(&dir, "in.wav"));
-    media::write_y4m(&y4m, 96, 64, 25, 15).unwrap();
-    media::write_wav(&wav, 48_000, 2, 0.6).unwrap();
+    smem_testkit::media::write_y4m(&y4m, 96, 64, 25, 15).unwrap();
+    smem_testkit::media::write_wav(&wav, 48_000, 2, 0.6).unwrap();
     let pull = |abi: Abi| {
         let mut frames = Grab::new(&y4m).abi(abi).media_option(format!(":input-slave={wav}")).frames(
             Some(VideoChroma::Rv24),

@@ -4,11 +4,6 @@
 //! that no other test allocates meanwhile. (VLC allocates with malloc, not
 //! through this allocator: what is counted is the client library's work.)
 
-#[path = "../../src/bin/smem-host/media.rs"]
-mod media;
-#[path = "../../tests/common/plugin_copy.rs"]
-mod plugin_copy;
-
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -39,12 +34,12 @@ static GLOBAL: Counting = Counting;
 #[test]
 fn pull_items_reuse_smem_s_buffers_without_allocating() {
     let profile_dir = std::env::current_exe().unwrap().parent().unwrap().parent().unwrap().to_path_buf();
-    std::env::set_var("VLC_PLUGIN_PATH", plugin_copy::copy_plugin(&profile_dir, "client-alloc-plugins"));
+    std::env::set_var("VLC_PLUGIN_PATH", smem_testkit::plugin::copy_plugin(&profile_dir, "client-alloc-plugins"));
     let dir = std::env::temp_dir().join(format!("smem-client-allocs-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let y4m = dir.join("in.y4m").to_str().unwrap().to_owned();
-    media::write_y4m(&y4m, 320, 240, 25, 120).unwrap();
-    let expected = media::read_y4m(&y4m).unwrap().2;
+    smem_testkit::media::write_y4m(&y4m, 320, 240, 25, 120).unwrap();
+    let expected = smem_testkit::media::read_y4m(&y4m).unwrap().2;
 
     let mut frames = Grab::new(&y4m).frames(Some(VideoChroma::I420), None, 2);
     let (mut at_20, mut at_100) = (0, 0);

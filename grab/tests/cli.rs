@@ -4,11 +4,6 @@
 //! apart by their pictures: the generated clip's bar moves 4 pixels a
 //! frame, so at 480 pixels wide each of its 100 frames differs.
 
-#[path = "../../src/bin/smem-host/media.rs"]
-mod media;
-#[path = "../../tests/common/plugin_copy.rs"]
-mod plugin_copy;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
@@ -17,7 +12,7 @@ const EXE: &str = env!("CARGO_BIN_EXE_smem-grab");
 
 fn plugins() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| plugin_copy::copy_plugin(Path::new(EXE).parent().unwrap(), "grab-test-plugins"))
+    DIR.get_or_init(|| smem_testkit::plugin::copy_plugin(Path::new(EXE).parent().unwrap(), "grab-test-plugins"))
 }
 
 fn grab(args: &[&str]) -> Output {
@@ -56,7 +51,7 @@ fn read_png(path: &Path) -> (u32, u32, Vec<u8>) {
 /// The clip every selection test uses: 100 frames, 480x64, 25 fps.
 fn clip(dir: &Path) -> String {
     let y4m = dir.join("in.y4m");
-    media::write_y4m(s(&y4m), 480, 64, 25, 100).unwrap();
+    smem_testkit::media::write_y4m(s(&y4m), 480, 64, 25, 100).unwrap();
     s(&y4m).to_owned()
 }
 
@@ -188,15 +183,18 @@ fn every_start_stop_and_scale_pick_and_size_the_right_frames() {
 fn wav_jpeg_and_json_summaries() {
     let dir = scratch("wav");
     let wav = dir.join("in.wav");
-    media::write_wav(s(&wav), 44_100, 2, 1.0).unwrap();
+    smem_testkit::media::write_wav(s(&wav), 44_100, 2, 1.0).unwrap();
     let out = dir.join("out");
     ok(&[s(&wav), "-o", s(&out)]);
     let mut reader = hound::WavReader::open(out.join("audio.wav")).unwrap();
     let spec = reader.spec();
     assert_eq!((spec.channels, spec.sample_rate, spec.bits_per_sample), (2, 44_100, 16));
     let samples: Vec<i16> = reader.samples::<i16>().map(Result::unwrap).collect();
-    let input: Vec<i16> =
-        media::read_wav_pcm(s(&wav)).unwrap().chunks_exact(2).map(|b| i16::from_le_bytes([b[0], b[1]])).collect();
+    let input: Vec<i16> = smem_testkit::media::read_wav_pcm(s(&wav))
+        .unwrap()
+        .chunks_exact(2)
+        .map(|b| i16::from_le_bytes([b[0], b[1]]))
+        .collect();
     // VLC's core keeps back the last audio block at end of stream.
     assert!(
         input.starts_with(&samples) && samples.len() * 10 >= input.len() * 9,
@@ -249,7 +247,7 @@ fn bad_arguments_and_inputs_get_one_message_and_a_status() {
 fn progress_bar_and_help_in_a_terminal() {
     let dir = scratch("tty");
     let y4m = dir.join("in.y4m");
-    media::write_y4m(s(&y4m), 64, 48, 25, 40).unwrap(); // 1.6 s, played in real time
+    smem_testkit::media::write_y4m(s(&y4m), 64, 48, 25, 40).unwrap(); // 1.6 s, played in real time
     let run_in_terminal = |args: &str| {
         // `script` gives the grabber a terminal; its output is the transcript.
         let out = Command::new("script")

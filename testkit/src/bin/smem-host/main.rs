@@ -14,10 +14,12 @@
 //!   smem-host gen-wav PATH RATE CHANNELS SECONDS
 
 mod frames;
-mod media;
 mod soak;
 
 use smem_client::vlc as libvlc;
+use smem_client::{Callbacks, SmemChain};
+use smem_testkit::report::{Call, Report, TrackReport};
+use smem_testkit::{media, script};
 
 use std::ffi::{c_int, c_uint, c_void};
 use std::fmt::Write as _;
@@ -73,7 +75,7 @@ struct TrackState {
     first_pts: Option<i64>,
     last_pts: i64,
     format: String,
-    report: String,
+    calls: Vec<Call>,
     out: Option<std::io::BufWriter<std::fs::File>>,
     /// If set, every video frame must have this width (a frame of another
     /// player's media arriving here would be cross-talk).
@@ -164,13 +166,7 @@ fn prerender(data: *mut c_void, buffer: *mut *mut u8, size: usize, magic: u64) {
     unsafe { *buffer = st.buffer.as_mut_ptr() };
 }
 
-fn record<'t>(
-    track: &'t Track,
-    buffer: *mut u8,
-    size: usize,
-    pts: i64,
-    line: std::fmt::Arguments<'_>,
-) -> std::sync::MutexGuard<'t, TrackState> {
+fn record<'t>(track: &'t Track, buffer: *mut u8, size: usize, mut call: Call) -> std::sync::MutexGuard<'t, TrackState> {
     let mut st = track.state.lock().unwrap();
     if buffer != st.buffer.as_mut_ptr() {
         st.errors.push(format!("postrender buffer {buffer:p} is not the prerender buffer"));
@@ -184,10 +180,11 @@ fn record<'t>(
     if let Some((_, last)) = st.faults.as_mut() {
         *last = minor_faults();
     }
-    st.first_pts.get_or_insert(pts);
-    st.last_pts = pts;
-    let rss = if st.report_rss { format!(" rss_kb={}", rss_kb()) } else { String::new() };
-    let _ = writeln!(st.report, "{line} t={}{rss}", since_start_us());
+    st.first_pts.get_or_insert(call.pts);
+    st.last_pts = call.pts;
+    call.t_us = since_start_us() as u64;
+    call.rss_kb = st.report_rss.then(rss_kb);
+    st.calls.push(call);
     let TrackState { out, buffer, .. } = &mut *st;
     if let Some(out) = out.as_mut() {
         let _ = out.write_all(&buffer[..size]);
@@ -214,8 +211,15 @@ pub(crate) extern "C" fn video_postrender(
     pts: i64,
 ) {
     let Some(track) = track(data, MAGIC_VIDEO) else { std::process::abort() };
-    let line = format_args!("video pts={pts} width={width} height={height} pixel_pitch={pixel_pitch} size={size}");
-    let mut st = record(track, buffer, size, pts, line);
+    let call = Call {
+        pts,
+        size,
+        width: width as u32,
+        height: height as u32,
+        pixel_pitch: pixel_pitch as u32,
+        ..Call::default()
+    };
+    let mut st = record(track, buffer, size, call);
     if st.expect_width.is_some_and(|w| w != width) {
         st.errors.push(format!("cross-talk: a {width} pixel wide frame reached this player"));
     }
@@ -233,10 +237,8 @@ pub(crate) extern "C" fn audio_postrender(
     pts: i64,
 ) {
     let Some(track) = track(data, MAGIC_AUDIO) else { std::process::abort() };
-    let line = format_args!(
-        "audio pts={pts} channels={channels} rate={rate} nb_samples={nb_samples} bits_per_sample={bits_per_sample} size={size}"
-    );
-    let mut st = record(track, buffer, size, pts, line);
+    let call = Call { pts, size, channels, rate, nb_samples, bits_per_sample, ..Call::default() };
+    let mut st = record(track, buffer, size, call);
     st.format = format!("{channels} channels {rate} Hz {bits_per_sample} bits");
 }
 
@@ -260,7 +262,7 @@ pub(crate) struct PlayArgs {
     /// `--abi frame`: the frame callbacks instead of the prerender/postrender pairs.
     frame_abi: bool,
     hold: frames::HoldMode,
-    script: libvlc::Script,
+    script: script::Script,
     playlist: bool,
     /// Media played after MEDIA on the same player (and so the same stream
     /// output, with :sout-keep).
@@ -346,42 +348,42 @@ fn fill_placeholders(text: &str, video: &Track, audio: &Track) -> String {
         .replace("{adata}", &audio.data().to_string())
 }
 
-/// The `#...:smem{...}` chain for these tracks: `--sout` as given, or built
-/// from the other options.
+/// The `#...:smem{...}` chain for these tracks: `--sout` as given (its
+/// placeholders filled in), or built from the other options.
 pub(crate) fn sout_string(p: &PlayArgs, video: &Track, audio: &Track) -> String {
-    let template = match &p.sout {
-        Some(raw) => raw.clone(),
-        None => {
-            let mut opts = Vec::new();
-            if !p.no_video && p.frame_abi {
-                opts.push("video-frame-callback={vframe},video-data={vdata}".to_owned());
-            } else if !p.no_video {
-                opts.push(
-                    "video-prerender-callback={vpre},video-postrender-callback={vpost},video-data={vdata}".to_owned(),
-                );
-            }
-            if !p.no_audio && p.frame_abi {
-                opts.push("audio-frame-callback={aframe},audio-data={adata}".to_owned());
-            } else if !p.no_audio {
-                opts.push(
-                    "audio-prerender-callback={apre},audio-postrender-callback={apost},audio-data={adata}".to_owned(),
-                );
-            }
-            if let Some(sync) = &p.time_sync {
-                opts.push(format!("time-sync={sync}"));
-            }
-            if !p.smem_opts.is_empty() {
-                opts.push(p.smem_opts.clone());
-            }
-            let smem = format!("smem{{{}}}", opts.join(","));
-            if p.chain.is_empty() {
-                format!("#{smem}")
-            } else {
-                format!("#{}:{smem}", p.chain)
-            }
+    if let Some(raw) = &p.sout {
+        return fill_placeholders(raw, video, audio);
+    }
+    let callbacks = |track: &Track, prerender: usize, postrender: usize, frame: usize| {
+        if p.frame_abi {
+            Callbacks::Frames { callback: frame, data: track.data() }
+        } else {
+            Callbacks::Pair { prerender, postrender, data: track.data() }
         }
     };
-    fill_placeholders(&template, video, audio)
+    let mut options: Vec<String> = p.time_sync.iter().map(|sync| format!("time-sync={sync}")).collect();
+    options.push(fill_placeholders(&p.smem_opts, video, audio));
+    SmemChain {
+        head: p.chain.clone(),
+        video: (!p.no_video).then(|| {
+            callbacks(
+                video,
+                video_prerender as *const () as usize,
+                video_postrender as *const () as usize,
+                frames::video_frame as *const () as usize,
+            )
+        }),
+        audio: (!p.no_audio).then(|| {
+            callbacks(
+                audio,
+                audio_prerender as *const () as usize,
+                audio_postrender as *const () as usize,
+                frames::audio_frame as *const () as usize,
+            )
+        }),
+        options,
+    }
+    .sout()
 }
 
 fn play(p: &PlayArgs) -> Result<bool, String> {
@@ -412,7 +414,7 @@ fn play(p: &PlayArgs) -> Result<bool, String> {
     let media = instance.media(&p.media)?;
     // A playlist's items are played one by one, each with the application's
     // own options added to whatever the playlist gave it.
-    let mut items = if p.playlist { media.subitems(timeout)? } else { vec![media] };
+    let mut items = if p.playlist { script::subitems(&media, timeout)? } else { vec![media] };
     for next in &p.then {
         items.push(instance.media(next)?);
     }
@@ -433,7 +435,7 @@ fn play(p: &PlayArgs) -> Result<bool, String> {
             }
             None => libvlc::Player::new(item)?,
         };
-        let (s, e) = current.play_to_end(timeout, &p.script)?;
+        let (s, e) = script::play_to_end(&current, timeout, &p.script)?;
         player = Some(current);
         elapsed += e;
         if s != libvlc::State::Ended {
@@ -453,64 +455,65 @@ fn play(p: &PlayArgs) -> Result<bool, String> {
         }
         std::fs::write(path, text).map_err(|e| format!("{path}: {e}"))?;
     }
-    let mut summary = String::new();
-    let _ = writeln!(summary, "sout: {sout}");
-    let _ = writeln!(summary, "state: {state:?}");
-    if p.playlist {
-        let _ = writeln!(summary, "playlist_items: {}", items_played);
-    }
-    let _ = writeln!(summary, "wall_seconds: {:.3}", elapsed.as_secs_f64());
-    let mut report = String::new();
+    let mut report = Report {
+        sout,
+        state: format!("{state:?}"),
+        playlist_items: p.playlist.then_some(items_played),
+        wall_seconds: elapsed.as_secs_f64(),
+        ..Report::default()
+    };
     let mut all_threads: Vec<(u64, String)> = Vec::new();
-    for (name, track) in [("video", &video), ("audio", &audio)] {
+    for (track, out) in [(&video, &mut report.video), (&audio, &mut report.audio)] {
         let mut st = track.state.lock().unwrap();
-        if let Some(out) = st.out.as_mut() {
-            out.flush().map_err(|e| e.to_string())?;
+        if let Some(file) = st.out.as_mut() {
+            file.flush().map_err(|e| e.to_string())?;
         }
-        let _ = writeln!(summary, "{name}_frames: {}", st.count);
-        let _ = writeln!(summary, "{name}_prerender_calls: {}", st.prerender_calls);
-        let _ = writeln!(summary, "{name}_bytes: {}", st.bytes);
-        if st.count > 0 {
-            let _ = writeln!(summary, "{name}_format: {}", st.format);
-            let _ = writeln!(summary, "{name}_pts: {} .. {}", st.first_pts.unwrap_or(0), st.last_pts);
-        }
-        for e in st.errors.iter().take(5) {
-            let _ = writeln!(summary, "{name}_error: {e}");
-        }
-        let _ = writeln!(summary, "{name}_errors: {}", st.errors.len());
-        let _ = writeln!(summary, "{name}_callback_threads: {}", st.threads.len());
-        if let (Some((first, last)), true) = (st.faults, st.count > 1) {
+        *out = TrackReport {
+            frames: st.count,
+            prerender_calls: st.prerender_calls,
+            bytes: st.bytes,
+            format: (st.count > 0).then(|| st.format.clone()),
+            first_pts: st.first_pts.filter(|_| st.count > 0),
+            last_pts: (st.count > 0).then_some(st.last_pts),
+            errors: st.errors.clone(),
+            callback_threads: st.threads.len(),
             // From the first frame to the last: the pipeline's steady state.
-            let _ = writeln!(summary, "{name}_faults_per_frame: {:.1}", (last - first) as f64 / (st.count - 1) as f64);
-        }
+            faults_per_frame: st
+                .faults
+                .filter(|_| st.count > 1)
+                .map(|(first, last)| (last - first) as f64 / (st.count - 1) as f64),
+            frame_abi: None,
+            calls: std::mem::take(&mut st.calls),
+        };
         for t in &st.threads {
             if !all_threads.contains(t) {
                 all_threads.push(t.clone());
             }
         }
-        report.push_str(&st.report);
     }
     if p.frame_abi {
         // After libvlc_release: held frames must still be valid, and release safe.
-        frames::finish("video", &video, &mut summary);
-        frames::finish("audio", &audio, &mut summary);
+        report.video.frame_abi = Some(frames::finish(&video));
+        report.audio.frame_abi = Some(frames::finish(&audio));
     }
-    let _ = writeln!(summary, "callback_overlaps: {}", OVERLAPS.load(std::sync::atomic::Ordering::SeqCst));
-    let _ = writeln!(summary, "callback_threads: {}", all_threads.len());
-    let mut names: Vec<&str> = all_threads.iter().map(|(_, n)| n.as_str()).collect();
+    report.callback_overlaps = OVERLAPS.load(std::sync::atomic::Ordering::SeqCst);
+    report.callback_threads = all_threads.len();
+    let mut names: Vec<String> = all_threads.into_iter().map(|(_, n)| n).collect();
     names.sort_unstable();
-    let _ = writeln!(summary, "callback_thread_names: {}", names.join(","));
-    let _ = writeln!(summary, "max_rss_kb: {}", max_rss_kb());
-    let smem_lines = log.iter().filter(|l| l.module == "smem_rs").count();
-    let _ = writeln!(summary, "smem_rs_log_lines: {smem_lines}");
-    for l in log.iter().filter(|l| l.module.starts_with("smem") && l.level != "debug") {
-        let _ = writeln!(summary, "log {} {}: {}", l.level, l.module, l.text);
-    }
+    report.callback_thread_names = names;
+    report.max_rss_kb = max_rss_kb();
+    report.smem_rs_log_lines = log.iter().filter(|l| l.module == "smem_rs").count();
+    report.smem_log = log
+        .iter()
+        .filter(|l| l.module.starts_with("smem") && l.level != "debug")
+        .map(|l| format!("{} {}: {}", l.level, l.module, l.text))
+        .collect();
     if let Some(path) = &p.report {
-        std::fs::write(path, report).map_err(|e| format!("{path}: {e}"))?;
+        let json = serde_json::to_string(&report).map_err(|e| e.to_string())?;
+        std::fs::write(path, json).map_err(|e| format!("{path}: {e}"))?;
     }
     if !p.quiet {
-        print!("{summary}");
+        print!("{report}");
     }
     Ok(state == libvlc::State::Ended)
 }

@@ -6,8 +6,10 @@
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
-use crate::{media, sout_string, PlayArgs, Track, MAGIC_AUDIO, MAGIC_VIDEO};
-use smem_client::vlc::{Instance, Media, Player, Script, State};
+use crate::{sout_string, PlayArgs, Track, MAGIC_AUDIO, MAGIC_VIDEO};
+use smem_client::vlc::{Instance, Media, Player, State};
+use smem_testkit::media;
+use smem_testkit::script::{play_media, Script};
 
 /// Frames of each player's clip (1 s), and of the cycles' clip (4 s: long
 /// enough to be stopped mid-stream even though paced VLC reads 1 s ahead).
@@ -109,7 +111,7 @@ pub fn run(args: &[String]) -> Result<bool, String> {
         let midway = cycle % 2 == 1;
         let media = client.media(&instance, &cycle_clip, &wav, midway)?;
         let script = Script { stop_after_ms: midway.then_some(100), ..Default::default() };
-        let (state, _) = media.play(Duration::from_secs(30), &script)?;
+        let (state, _) = play_media(&media, Duration::from_secs(30), &script)?;
         let (video, audio, errors) = client.counts();
         let ok = if midway {
             video < CYCLE_FRAMES as u64

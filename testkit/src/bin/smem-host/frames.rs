@@ -14,10 +14,10 @@
 
 use std::collections::VecDeque;
 use std::ffi::c_void;
-use std::fmt::Write as _;
 use std::sync::Mutex;
 
-use smem_rs_plugin::ffi::sys::{smem_frame_t, SMEM_FLAG_KEYFRAME, SMEM_KIND_AUDIO, SMEM_KIND_VIDEO};
+use smem_client::abi::{Frame as SmemFrame, FLAG_KEYFRAME, KIND_AUDIO, KIND_VIDEO};
+use smem_testkit::report::{Call, FrameAbiReport, FrameCall};
 
 use crate::{delivery_ends, delivery_starts, minor_faults, since_start_us, track, Track, TrackState};
 
@@ -77,7 +77,7 @@ fn fnv(hash: &mut u64, bytes: &[u8]) {
 ///
 /// # Safety
 /// `frame` must be a frame from smem (during its callback, or held).
-unsafe fn visible_bytes(frame: &smem_frame_t, out: &mut Vec<u8>) -> u64 {
+unsafe fn visible_bytes(frame: &SmemFrame, out: &mut Vec<u8>) -> u64 {
     out.clear();
     let mut hash = 0xcbf2_9ce4_8422_2325;
     // SAFETY: the caller's frame; its video/audio pointer is set for its kind.
@@ -100,70 +100,55 @@ unsafe fn visible_bytes(frame: &smem_frame_t, out: &mut Vec<u8>) -> u64 {
     hash
 }
 
-fn describe(frame: &smem_frame_t) -> (String, String, usize) {
+fn fourcc(code: u32) -> String {
+    String::from_utf8_lossy(&code.to_le_bytes()).into_owned()
+}
+
+/// The frame as a report call, and its format as text.
+fn describe(frame: &SmemFrame) -> (Call, String) {
+    let mut fc = FrameCall {
+        dts: frame.dts,
+        es_id: frame.es_id,
+        generation: frame.generation,
+        flags: frame.flags,
+        dropped_before: frame.dropped_before,
+        ..FrameCall::default()
+    };
+    let mut call = Call { pts: frame.pts, ..Call::default() };
     // SAFETY: as in `visible_bytes`.
     if let Some(v) = unsafe { frame.video.as_ref() } {
-        let chroma = String::from_utf8_lossy(&v.chroma.to_le_bytes()).into_owned();
-        let pitches: Vec<String> = v.planes[..v.plane_count as usize]
-            .iter()
-            .map(|p| format!("{}/{}x{}", p.pitch, p.visible_bytes, p.lines))
-            .collect();
-        let line = format!(
-            "video pts={} dts={} es={} generation={} flags={} dropped_before={} chroma={chroma} width={} height={} \
-             x_offset={} y_offset={} coded={}x{} sar={}/{} frame_rate={}/{} space={} full_range={} primaries={} \
-             transfer={} orientation={} planes={} size={}",
-            frame.pts,
-            frame.dts,
-            frame.es_id,
-            frame.generation,
-            frame.flags,
-            frame.dropped_before,
-            v.width,
-            v.height,
-            v.x_offset,
-            v.y_offset,
-            v.coded_width,
-            v.coded_height,
-            v.sar_num,
-            v.sar_den,
-            v.frame_rate_num,
-            v.frame_rate_den,
-            v.color_space,
-            v.color_range_full,
-            v.primaries,
-            v.transfer,
-            v.orientation,
-            if pitches.is_empty() { "none".to_owned() } else { pitches.join(",") },
-            v.size
-        );
-        let format = format!("{}x{} {chroma} planes={}", v.width, v.height, pitches.join(","));
-        (line, format, v.size)
+        fc.fourcc = fourcc(v.chroma);
+        fc.x_offset = v.x_offset;
+        fc.y_offset = v.y_offset;
+        fc.coded = (v.coded_width, v.coded_height);
+        fc.sar = (v.sar_num, v.sar_den);
+        fc.frame_rate = (v.frame_rate_num, v.frame_rate_den);
+        fc.color_space = v.color_space;
+        fc.full_range = v.color_range_full != 0;
+        fc.primaries = v.primaries;
+        fc.transfer = v.transfer;
+        fc.orientation = v.orientation;
+        fc.planes = v.planes[..v.plane_count as usize].iter().map(|p| (p.pitch, p.visible_bytes, p.lines)).collect();
+        (call.width, call.height, call.size) = (v.width, v.height, v.size);
+        let pitches: Vec<String> =
+            fc.planes.iter().map(|(pitch, bytes, lines)| format!("{pitch}/{bytes}x{lines}")).collect();
+        let format = format!("{}x{} {} planes={}", v.width, v.height, fc.fourcc, pitches.join(","));
+        call.frame = Some(fc);
+        (call, format)
     } else if let Some(a) = unsafe { frame.audio.as_ref() } {
-        let format_code = String::from_utf8_lossy(&a.format.to_le_bytes()).into_owned();
-        let line = format!(
-            "audio pts={} dts={} es={} generation={} flags={} dropped_before={} format={format_code} channels={} \
-             physical_channels={:#x} rate={} nb_samples={} bits_per_sample={} size={}",
-            frame.pts,
-            frame.dts,
-            frame.es_id,
-            frame.generation,
-            frame.flags,
-            frame.dropped_before,
-            a.channels,
-            a.physical_channels,
-            a.rate,
-            a.samples,
-            a.bits_per_sample,
-            a.size
-        );
-        let format = format!("{} channels {} Hz {} bits {format_code}", a.channels, a.rate, a.bits_per_sample);
-        (line, format, a.size)
+        fc.fourcc = fourcc(a.format);
+        fc.physical_channels = a.physical_channels;
+        (call.channels, call.rate, call.nb_samples, call.bits_per_sample, call.size) =
+            (a.channels, a.rate, a.samples, a.bits_per_sample, a.size);
+        let format = format!("{} channels {} Hz {} bits {}", a.channels, a.rate, a.bits_per_sample, fc.fourcc);
+        call.frame = Some(fc);
+        (call, format)
     } else {
-        ("none".into(), "none".into(), 0)
+        (call, "none".into())
     }
 }
 
-fn frame_callback(data: *mut c_void, frame: *const smem_frame_t, magic: u64, kind: u32) {
+fn frame_callback(data: *mut c_void, frame: *const SmemFrame, magic: u64, kind: u32) {
     let Some(track) = track(data, magic) else {
         eprintln!("smem-host: frame callback called with a foreign data pointer");
         std::process::abort();
@@ -172,7 +157,7 @@ fn frame_callback(data: *mut c_void, frame: *const smem_frame_t, magic: u64, kin
     let Some(f) = (unsafe { frame.as_ref() }) else { std::process::abort() };
     delivery_starts();
     let mut st = track.state.lock().unwrap();
-    if f.kind != kind || f.struct_size as usize != size_of::<smem_frame_t>() {
+    if f.kind != kind || f.struct_size as usize != size_of::<SmemFrame>() {
         st.errors.push(format!("frame kind {} / struct_size {} unexpected", f.kind, f.struct_size));
     }
     // SAFETY: as above.
@@ -188,8 +173,8 @@ fn frame_callback(data: *mut c_void, frame: *const smem_frame_t, magic: u64, kin
     let mut buffer = std::mem::take(&mut st.buffer);
     // SAFETY: during the callback.
     let checksum = unsafe { visible_bytes(f, &mut buffer) };
-    let (line, format, _) = describe(f);
-    record_frame(&mut st, &buffer, f, line, format);
+    let (call, format) = describe(f);
+    record_frame(&mut st, &buffer, f, call, format);
     st.buffer = buffer;
     hold_as_told(&mut st, frame, checksum);
     if let Some((_, last)) = st.faults.as_mut() {
@@ -198,21 +183,22 @@ fn frame_callback(data: *mut c_void, frame: *const smem_frame_t, magic: u64, kin
     delivery_ends();
 }
 
-fn record_frame(st: &mut TrackState, bytes: &[u8], f: &smem_frame_t, line: String, format: String) {
+fn record_frame(st: &mut TrackState, bytes: &[u8], f: &SmemFrame, mut call: Call, format: String) {
     st.count += 1;
     st.prerender_calls += 1;
     st.bytes += bytes.len() as u64;
     st.first_pts.get_or_insert(f.pts);
     st.last_pts = f.pts;
-    let rss = if st.report_rss { format!(" rss_kb={}", crate::rss_kb()) } else { String::new() };
-    let _ = writeln!(st.report, "{line} t={}{rss}", since_start_us());
+    call.t_us = since_start_us() as u64;
+    call.rss_kb = st.report_rss.then(crate::rss_kb);
+    st.calls.push(call);
     st.format = format;
     if let Some(out) = st.out.as_mut() {
         use std::io::Write;
         let _ = out.write_all(bytes);
     }
     let frames = &mut st.frames;
-    if f.flags & SMEM_FLAG_KEYFRAME != 0 {
+    if f.flags & FLAG_KEYFRAME != 0 {
         frames.keyframes += 1;
     }
     frames.dropped_before += f.dropped_before;
@@ -226,7 +212,7 @@ fn record_frame(st: &mut TrackState, bytes: &[u8], f: &smem_frame_t, line: Strin
 
 /// # Safety (of the calls inside)
 /// `frame` is the frame of the running callback; held frames came from `hold`.
-fn hold_as_told(st: &mut TrackState, frame: *const smem_frame_t, checksum: u64) {
+fn hold_as_told(st: &mut TrackState, frame: *const SmemFrame, checksum: u64) {
     // SAFETY: every frame carries hold/release (smem.h).
     let f = unsafe { &*frame };
     let (hold, release) = (f.hold.expect("hold is set"), f.release.expect("release is set"));
@@ -252,7 +238,7 @@ fn hold_as_told(st: &mut TrackState, frame: *const smem_frame_t, checksum: u64) 
             while frames.held.len() > n {
                 let oldest = frames.held.pop_front().expect("more than n");
                 // SAFETY: held by us, released once.
-                unsafe { release(oldest.frame as *const smem_frame_t) };
+                unsafe { release(oldest.frame as *const SmemFrame) };
             }
         }
         HoldMode::AfterExit | HoldMode::Never => frames.held.push_back(HeldFrame { frame: held as usize, checksum }),
@@ -260,64 +246,64 @@ fn hold_as_told(st: &mut TrackState, frame: *const smem_frame_t, checksum: u64) 
     }
 }
 
-pub(crate) extern "C" fn video_frame(data: *mut c_void, frame: *const smem_frame_t) {
-    frame_callback(data, frame, crate::MAGIC_VIDEO, SMEM_KIND_VIDEO)
+pub(crate) extern "C" fn video_frame(data: *mut c_void, frame: *const SmemFrame) {
+    frame_callback(data, frame, crate::MAGIC_VIDEO, KIND_VIDEO)
 }
 
-pub(crate) extern "C" fn audio_frame(data: *mut c_void, frame: *const smem_frame_t) {
-    frame_callback(data, frame, crate::MAGIC_AUDIO, SMEM_KIND_AUDIO)
+pub(crate) extern "C" fn audio_frame(data: *mut c_void, frame: *const SmemFrame) {
+    frame_callback(data, frame, crate::MAGIC_AUDIO, KIND_AUDIO)
 }
 
 /// After playback (and after libvlc_release for `after-exit`): what the
-/// hold mode leaves to do, and its report lines.
-pub(crate) fn finish(name: &str, track: &Track, summary: &mut String) {
+/// hold mode leaves to do, and what the frame ABI told the track.
+pub(crate) fn finish(track: &Track) -> FrameAbiReport {
     let mut st = track.state.lock().unwrap();
     let frames = &mut st.frames;
     let mode = frames.hold;
-    let _ = writeln!(summary, "{name}_hold_refused: {}", frames.hold_refused);
-    let _ = writeln!(summary, "{name}_keyframes: {}", frames.keyframes);
-    let _ = writeln!(summary, "{name}_dropped_before: {}", frames.dropped_before);
-    let ids: Vec<String> = frames.es_ids.iter().map(i32::to_string).collect();
-    let _ = writeln!(summary, "{name}_es_ids: {}", ids.join(","));
-    let generations: Vec<String> = frames.generations.iter().map(u32::to_string).collect();
-    let _ = writeln!(summary, "{name}_generations: {}", generations.join(","));
+    let mut report = FrameAbiReport {
+        hold_refused: frames.hold_refused,
+        keyframes: frames.keyframes,
+        dropped_before: frames.dropped_before,
+        es_ids: frames.es_ids.clone(),
+        generations: frames.generations.clone(),
+        ..FrameAbiReport::default()
+    };
     if mode == HoldMode::Elsewhere {
         // The last frame's callback is long over: hold must refuse it. The
         // frame's memory is gone, so smem only looks the address up.
         let (hold, last) = (hold_fn(), frames_last());
         // SAFETY: hold is smem's; it does not read a frame it does not know.
-        let refused = std::thread::spawn(move || unsafe { hold(last as *const smem_frame_t) }.is_null()).join();
-        let _ = writeln!(summary, "{name}_hold_elsewhere_refused: {}", refused.unwrap_or(false));
+        let refused = std::thread::spawn(move || unsafe { hold(last as *const SmemFrame) }.is_null()).join();
+        report.hold_elsewhere_refused = Some(refused.unwrap_or(false));
     }
-    let mut bad = 0;
-    let count = frames.held.len();
     if mode == HoldMode::AfterExit || matches!(mode, HoldMode::Keep(_)) {
+        let (count, mut changed) = (frames.held.len(), 0);
         let mut scratch = Vec::new();
         for held in frames.held.drain(..) {
-            let frame = held.frame as *const smem_frame_t;
+            let frame = held.frame as *const SmemFrame;
             // SAFETY: held by us and not released yet: valid until release.
             unsafe {
                 if visible_bytes(&*frame, &mut scratch) != held.checksum {
-                    bad += 1;
+                    changed += 1;
                 }
                 ((*frame).release.expect("release is set"))(frame);
             }
         }
-        let _ = writeln!(summary, "{name}_held_at_end: {count}");
-        let _ = writeln!(summary, "{name}_held_changed: {bad}");
+        (report.held_at_end, report.held_changed) = (Some(count), Some(changed));
     }
+    report
 }
 
 /// The plugin's hold function, as handed out with every frame (the frames'
 /// own field; stored when the first frame arrived).
-fn hold_fn() -> unsafe extern "C" fn(*const smem_frame_t) -> *const smem_frame_t {
+fn hold_fn() -> unsafe extern "C" fn(*const SmemFrame) -> *const SmemFrame {
     *HOLD_FN.lock().unwrap()
 }
 
-static HOLD_FN: Mutex<unsafe extern "C" fn(*const smem_frame_t) -> *const smem_frame_t> = Mutex::new(no_hold);
+static HOLD_FN: Mutex<unsafe extern "C" fn(*const SmemFrame) -> *const SmemFrame> = Mutex::new(no_hold);
 static LAST_FRAME: Mutex<usize> = Mutex::new(0);
 
-unsafe extern "C" fn no_hold(_: *const smem_frame_t) -> *const smem_frame_t {
+unsafe extern "C" fn no_hold(_: *const SmemFrame) -> *const SmemFrame {
     std::ptr::null()
 }
 
@@ -326,7 +312,7 @@ fn frames_last() -> usize {
 }
 
 /// Remembers the hold function and the last frame (for `elsewhere`).
-fn note_frame(frame: *const smem_frame_t) {
+fn note_frame(frame: *const SmemFrame) {
     // SAFETY: during the callback.
     if let Some(hold) = unsafe { (*frame).hold } {
         *HOLD_FN.lock().unwrap() = hold;

@@ -1,29 +1,44 @@
-//! Helpers for the end-to-end tests: the freshly built plugin in a folder
-//! of its own (VLC loads only `*_plugin.so`, and scans folders recursively),
-//! and the smem-host binary run as a subprocess, with our plugin on
-//! `VLC_PLUGIN_PATH` or without it (stock VLC only).
-#![allow(dead_code)]
+//! Running the hosts under real libvlc: smem-host (typed [`Report`]) with
+//! our plugin on `VLC_PLUGIN_PATH` or without it (stock VLC only), and the
+//! plain C host; scratch folders and generated clips.
 
 use std::collections::HashMap;
+use std::ops::Deref;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-#[path = "../../src/bin/smem-host/media.rs"]
-pub mod media;
-pub mod plugin_copy;
+use crate::media;
+use crate::report::Report;
 
-pub const HOST: &str = env!("CARGO_BIN_EXE_smem-host");
+/// target/<profile>: where cargo put this test binary's workspace builds.
+pub fn profile_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let exe = std::env::current_exe().expect("the test binary's path");
+        // target/<profile>/deps/<test> or target/<profile>/<binary>
+        let parent = exe.parent().expect("a folder");
+        let dir = if parent.ends_with("deps") { parent.parent().expect("target/<profile>") } else { parent };
+        dir.to_path_buf()
+    })
+}
+
+/// smem-host, built by `cargo build --workspace` (or `make test`).
+pub fn host() -> PathBuf {
+    let host = profile_dir().join("smem-host");
+    assert!(host.exists(), "{} is not built: run `cargo build --workspace` (or `make test`) first", host.display());
+    host
+}
 
 /// target/<profile>/test-plugins with a copy of libsmem_rs_plugin.so.
 pub fn plugin_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| plugin_copy::copy_plugin(Path::new(HOST).parent().unwrap(), "test-plugins"))
+    DIR.get_or_init(|| crate::plugin::copy_plugin(profile_dir(), "test-plugins"))
 }
 
-/// A scratch folder for one test.
+/// A scratch folder for one test, empty.
 pub fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(HOST).parent().unwrap().join("test-scratch").join(name);
+    let dir = profile_dir().join("test-scratch").join(name);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
@@ -52,37 +67,37 @@ pub fn clip_with_sound(name: &str, (w, h): (usize, usize), frames: usize) -> Cli
     Clip { dir, y4m, wav, slave }
 }
 
+/// Which smem VLC gets: ours (on `VLC_PLUGIN_PATH`) or the stock one alone.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Smem {
     Ours,
     Stock,
 }
 
+/// One smem-host run: its report, and what it printed and logged.
 pub struct Run {
     pub status: i32,
-    pub summary: HashMap<String, String>,
     pub stdout: String,
     pub stderr: String,
+    /// VLC's whole log, one `[level] module: text` line per message.
     pub log: String,
-    pub report: Vec<HashMap<String, String>>,
+    pub report: Report,
+}
+
+impl Deref for Run {
+    type Target = Report;
+    fn deref(&self) -> &Report {
+        &self.report
+    }
 }
 
 impl Run {
-    pub fn get(&self, key: &str) -> &str {
-        self.summary
-            .get(key)
-            .map(String::as_str)
-            .unwrap_or_else(|| panic!("no {key} in:\n{}\n{}", self.stdout, self.stderr))
-    }
-    pub fn num(&self, key: &str) -> f64 {
-        self.get(key).parse().unwrap()
-    }
-    /// Report lines of one kind ("video" or "audio").
-    pub fn calls(&self, kind: &str) -> Vec<&HashMap<String, String>> {
-        self.report.iter().filter(|r| r["kind"] == kind).collect()
-    }
     pub fn log_has(&self, needle: &str) -> bool {
         self.log.lines().any(|l| l.contains(needle))
+    }
+    /// How many lines of VLC's log contain `needle`.
+    pub fn log_count(&self, needle: &str) -> usize {
+        self.log.lines().filter(|l| l.contains(needle)).count()
     }
 }
 
@@ -93,10 +108,10 @@ pub fn play(who: Smem, dir: &Path, media: &str, args: &[&str]) -> Run {
 
 /// [`play`] with extra environment variables for the host (and VLC).
 pub fn play_with_env(who: Smem, dir: &Path, media: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let (log, report) = (path(dir, "vlc.log"), path(dir, "report.txt"));
+    let (log, report) = (path(dir, "vlc.log"), path(dir, "report.json"));
     let _ = std::fs::remove_file(&report);
     let _ = std::fs::remove_file(&log);
-    let mut cmd = Command::new(HOST);
+    let mut cmd = Command::new(host());
     cmd.envs(env.iter().copied());
     cmd.arg("play").arg(media).args(args).args(["--log", &log, "--report", &report]);
     match who {
@@ -105,35 +120,18 @@ pub fn play_with_env(who: Smem, dir: &Path, media: &str, args: &[&str], env: &[(
     };
     let out = cmd.output().expect("cannot run smem-host");
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let summary =
-        stdout.lines().filter_map(|l| l.split_once(": ")).map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    // No report: the host stopped before the end (bad arguments, a crash).
     let report = std::fs::read_to_string(&report)
-        .unwrap_or_default()
-        .lines()
-        .map(|l| {
-            let mut fields = l.split(' ');
-            let mut map: HashMap<String, String> = HashMap::new();
-            map.insert("kind".into(), fields.next().unwrap_or_default().to_owned());
-            for f in fields {
-                if let Some((k, v)) = f.split_once('=') {
-                    map.insert(k.to_owned(), v.to_owned());
-                }
-            }
-            map
-        })
-        .collect();
+        .map(|text| serde_json::from_str(&text).expect("smem-host's report parses"))
+        .unwrap_or_default();
     Run {
         status: out.status.code().unwrap_or(-1),
-        summary,
         stdout,
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        stderr,
         log: std::fs::read_to_string(&log).unwrap_or_default(),
         report,
     }
-}
-
-pub fn field(call: &HashMap<String, String>, key: &str) -> i64 {
-    call[key].parse().unwrap()
 }
 
 /// A 320x240 mpeg4 + mp2 clip, encoded by VLC itself from generated media.
@@ -143,14 +141,14 @@ pub fn mpeg4_clip(dir: &Path) -> String {
     media::write_wav(&wav, 48_000, 2, 1.6).unwrap();
     let sout = format!("#transcode{{vcodec=mp4v,vb=800,acodec=mpga,ab=128}}:std{{access=file,mux=ts,dst={ts}}}");
     let run = play(Smem::Stock, dir, &y4m, &["--sout", &sout, "--option", &format!(":input-slave={wav}")]);
-    assert_eq!(run.get("state"), "Ended", "{}", run.stdout);
+    assert_eq!(run.state, "Ended", "{}", run.stdout);
     assert!(std::fs::metadata(&ts).map(|m| m.len() > 10_000).unwrap_or(false), "clip not written");
     ts
 }
 
 pub fn assert_played(run: &Run) {
-    assert_eq!(run.get("state"), "Ended", "playback did not end normally:\n{}\n{}", run.stdout, run.stderr);
-    assert_eq!(run.num("video_errors") + run.num("audio_errors"), 0.0, "{}", run.stdout);
+    assert_eq!(run.state, "Ended", "playback did not end normally:\n{}\n{}", run.stdout, run.stderr);
+    assert!(run.video.errors.is_empty() && run.audio.errors.is_empty(), "{}", run.stdout);
 }
 
 pub fn assert_ours_served(run: &Run) {
@@ -163,10 +161,10 @@ pub fn assert_ours_served(run: &Run) {
 pub fn c_host() -> &'static Path {
     static EXE: OnceLock<PathBuf> = OnceLock::new();
     EXE.get_or_init(|| {
-        let exe = Path::new(HOST).parent().unwrap().join("c_host");
+        let exe = profile_dir().join("c_host");
         let flags = Command::new("pkg-config").args(["--cflags", "--libs", "libvlc"]).output().expect("pkg-config");
         let flags = String::from_utf8(flags.stdout).unwrap();
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the workspace");
         let (source, include) = (root.join("tests/hosts/c_host.c"), root.join("include"));
         let status = Command::new("cc")
             .args(["-Wall", "-Wextra", "-Werror", "-O2", "-o", exe.to_str().unwrap(), source.to_str().unwrap()])
@@ -181,7 +179,7 @@ pub fn c_host() -> &'static Path {
 }
 
 /// Runs the C host on `media` with `sout` ({vpre}... filled in by it);
-/// returns its `key: value` lines.
+/// returns its `key: value` lines (a C program's plain output).
 pub fn c_host_run(who: Smem, media: &str, sout: &str) -> HashMap<String, String> {
     let mut cmd = Command::new(c_host());
     cmd.args([media, sout]);
