@@ -249,8 +249,12 @@ struct MediaTrackHead {
     codec: u32,
     original_fourcc: u32,
     id: c_int,
-    kind: c_int, // libvlc_track_type_t: 0 audio, 1 video, 2 text
+    kind: c_int, // libvlc_track_type_t
 }
+
+/// libvlc_track_type_t (libvlc_media.h).
+const TRACK_AUDIO: c_int = 0;
+const TRACK_VIDEO: c_int = 1;
 
 /// One reference to a libvlc media.
 pub struct Media {
@@ -282,7 +286,7 @@ impl Media {
             let kinds: Vec<c_int> =
                 (0..count as usize).filter_map(|i| (*tracks.add(i)).as_ref().map(|t| t.kind)).collect();
             libvlc_media_tracks_release(tracks, count);
-            (kinds.iter().filter(|k| **k == 0).count(), kinds.iter().filter(|k| **k == 1).count())
+            (kinds.iter().filter(|k| **k == TRACK_AUDIO).count(), kinds.iter().filter(|k| **k == TRACK_VIDEO).count())
         }
     }
 

@@ -95,17 +95,23 @@ extern "C" {
 /// with the options the playlist gave it.
 pub fn subitems(media: &Media, timeout: Duration) -> Result<Vec<Media>, String> {
     let raw = media.as_raw();
-    // SAFETY: a live media; parse flags 0 = local only.
-    if unsafe { libvlc_media_parse_with_options(raw, 0, timeout.as_millis() as c_int) } != 0 {
+    // libvlc_media_parse_flag_t: local files only.
+    const PARSE_LOCAL: c_int = 0;
+    // SAFETY: a live media.
+    if unsafe { libvlc_media_parse_with_options(raw, PARSE_LOCAL, timeout.as_millis() as c_int) } != 0 {
         return Err("libvlc_media_parse_with_options failed".into());
     }
+    // libvlc_media_parsed_status_t (libvlc_media.h).
+    const SKIPPED: c_int = 1;
+    const FAILED: c_int = 2;
+    const TIMEOUT: c_int = 3;
+    const DONE: c_int = 4;
     let start = Instant::now();
     loop {
-        // 4 = libvlc_media_parsed_status_done; 1..3 skipped/failed/timeout.
         // SAFETY: a live media.
         match unsafe { libvlc_media_get_parsed_status(raw) } {
-            4 => break,
-            s @ 1..=3 => return Err(format!("parsing failed (libvlc_media_parsed_status {s})")),
+            DONE => break,
+            s @ (SKIPPED | FAILED | TIMEOUT) => return Err(format!("parsing failed (libvlc_media_parsed_status {s})")),
             _ if start.elapsed() > timeout + Duration::from_secs(1) => return Err("parsing timed out".into()),
             _ => std::thread::sleep(Duration::from_millis(5)),
         }
