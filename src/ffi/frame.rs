@@ -19,6 +19,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 
 use super::block::BlockChain;
+use super::es::VideoExtra;
 use super::exec_maps::CodeAddress;
 use super::object::HeldObject;
 use super::sys;
@@ -67,13 +68,8 @@ pub struct VideoDescription {
     pub y_offset: u32,
     pub coded_width: u32,
     pub coded_height: u32,
-    pub sar: (u32, u32),
-    pub frame_rate: (u32, u32),
-    pub color_space: i32,
-    pub color_range_full: bool,
-    pub primaries: i32,
-    pub transfer: i32,
-    pub orientation: i32,
+    /// Aspect ratio, frame rate, colour, orientation: VLC's, as they are.
+    pub extra: VideoExtra,
     /// `planes[..plane_count]`; none when the block is not a picture we can lay out.
     pub planes: [PlaneView; 4],
     pub plane_count: usize,
@@ -265,15 +261,15 @@ fn video_struct(v: &VideoDescription, data: &[u8]) -> sys::smem_video_t {
         y_offset: v.y_offset,
         coded_width: v.coded_width,
         coded_height: v.coded_height,
-        sar_num: v.sar.0,
-        sar_den: v.sar.1,
-        frame_rate_num: v.frame_rate.0,
-        frame_rate_den: v.frame_rate.1,
-        color_space: v.color_space,
-        color_range_full: i32::from(v.color_range_full),
-        primaries: v.primaries,
-        transfer: v.transfer,
-        orientation: v.orientation,
+        sar_num: v.extra.sar.0,
+        sar_den: v.extra.sar.1,
+        frame_rate_num: v.extra.frame_rate.0,
+        frame_rate_den: v.extra.frame_rate.1,
+        color_space: v.extra.color_space,
+        color_range_full: i32::from(v.extra.color_range_full),
+        primaries: v.extra.primaries,
+        transfer: v.extra.transfer,
+        orientation: v.extra.orientation,
         plane_count: v.plane_count.min(4) as u32,
         planes,
         data: data.as_ptr(),

@@ -622,13 +622,7 @@ fn video_description(
         y_offset,
         coded_width: format.width,
         coded_height: format.height,
-        sar: format.extra.sar,
-        frame_rate: format.extra.frame_rate,
-        color_space: format.extra.color_space,
-        color_range_full: format.extra.color_range_full,
-        primaries: format.extra.primaries,
-        transfer: format.extra.transfer,
-        orientation: format.extra.orientation,
+        extra: format.extra,
         ..VideoDescription::default()
     };
     if let Some(picture) = picture {

@@ -258,14 +258,20 @@ pub fn parse_bool(value: &str) -> Result<bool, String> {
     }
 }
 
-/// `queue`: 0 (synchronous) up to [`QUEUE_MAX`] frames per track.
-pub fn parse_queue(value: &str) -> Result<usize, String> {
-    let problem = || format!("expected a number of frames from 0 (synchronous) to {QUEUE_MAX}");
+/// A count of frames from 0 to `max`, written in decimal digits only;
+/// `expected` says what the option takes.
+fn parse_frames(value: &str, max: usize, expected: &str) -> Result<usize, String> {
+    let problem = || format!("expected {expected} to {max}");
     let text = value.trim();
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
         return Err(problem());
     }
-    text.parse::<usize>().ok().filter(|&n| n <= QUEUE_MAX).ok_or_else(problem)
+    text.parse::<usize>().ok().filter(|&n| n <= max).ok_or_else(problem)
+}
+
+/// `queue`: 0 (synchronous) up to [`QUEUE_MAX`] frames per track.
+pub fn parse_queue(value: &str) -> Result<usize, String> {
+    parse_frames(value, QUEUE_MAX, "a number of frames from 0 (synchronous)")
 }
 
 /// What a full queue does with one more frame of its track.
@@ -321,12 +327,7 @@ impl Sink {
 
 /// `max-held`: 0 (the application may hold nothing) up to [`MAX_HELD_MAX`].
 pub fn parse_max_held(value: &str) -> Result<usize, String> {
-    let problem = || format!("expected a number of frames from 0 to {MAX_HELD_MAX}");
-    let text = value.trim();
-    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(problem());
-    }
-    text.parse::<usize>().ok().filter(|&n| n <= MAX_HELD_MAX).ok_or_else(problem)
+    parse_frames(value, MAX_HELD_MAX, "a number of frames from 0")
 }
 
 /// How frames reach the application.
