@@ -4,7 +4,8 @@
 #   1. end to end under libvlc in smem-host: ours (synchronous and queue=2),
 #      dummy and stock (bench/e2e.sh)
 #   2. end to end in a plain C host and a python-vlc host, untuned and with
-#      the allocator tuned, page faults per frame (bench/hosts.sh)
+#      the allocator tuned, page faults per frame; the C host also on the
+#      frame ABI, and the bytes our code copies per frame (bench/hosts.sh)
 #   3. a live UDP source and a slow consumer: lag (bench/live.sh)
 #   3b. smem-grab against ffmpeg, 100 PNGs of 1080p (bench/grab.sh)
 #   4. the copy in process against memcpy (criterion, benches/copy.rs)
@@ -62,7 +63,7 @@ for case, label in (("raw_1080p", "raw 1080p I420 y4m, 16 s"), ("rv32_1080p", "1
     p = f"e2e_{case}_"
     print(f"{label:34} {g(p+'ours_seconds'):>7} {g(p+'queue2_ours_seconds'):>7} {g(p+'dummy_seconds'):>7} {g(p+'ours_over_dummy'):>10} {g(p+'queue2_ours_over_dummy'):>12} {g(p+'stock_no_time_sync_seconds'):>13} {g(p+'stock_time_sync_false_seconds'):>21} {g(p+'stock_over_ours'):>9}")
 print()
-print(f"{'plain hosts, wall s (faults/frame)':34} {'tuning':>8} {'ours':>16} {'dummy':>7} {'stock':>16} {'ours/dummy':>10}")
+print(f"{'plain hosts, wall s (faults/frame)':34} {'tuning':>8} {'ours':>16} {'dummy':>7} {'stock':>16} {'ours/dummy':>10} {'frame ABI':>9} {'its /dummy':>10}")
 for host in ("c", "python"):
     for case in ("raw_1080p", "rv32_1080p", "rv32_4k"):
         p = f"e2e_{host}_{case}_"
@@ -71,7 +72,7 @@ for host in ("c", "python"):
         for tuning in ("untuned", "tuned"):
             ours = f"{g(p+tuning+'_ours_seconds')} ({g(f'faults_per_frame_{host}_{case}_{tuning}_ours')})"
             stock = f"{g(p+tuning+'_stock_seconds')} ({g(f'faults_per_frame_{host}_{case}_{tuning}_stock')})"
-            print(f"{host+' '+case:34} {tuning:>8} {ours:>16} {g(p+tuning+'_dummy_seconds'):>7} {stock:>16} {g(p+tuning+'_ours_over_dummy'):>10}")
+            print(f"{host+' '+case:34} {tuning:>8} {ours:>16} {g(p+tuning+'_dummy_seconds'):>7} {stock:>16} {g(p+tuning+'_ours_over_dummy'):>10} {g(p+tuning+'_v2_ours_seconds'):>9} {g(p+'v2_'+tuning+'_ours_over_dummy'):>10}")
         option = f"{g(p+'option_ours_seconds')} ({g(f'faults_per_frame_{host}_{case}_option_ours')})"
         print(f"{'':34} {'option':>8} {option:>16}   stock untuned / ours with tune-allocator: {g(p+'stock_over_tuned_ours')}")
 print()
@@ -87,6 +88,7 @@ for k in sorted(k for k in f if k.startswith("copy_") and k.endswith("_vs_memcpy
     case = k[len("copy_"):-len("_vs_memcpy")]
     print(f"{case:34} {g(f'copy_{case}_gib_per_s'):>7} {g(f'copy_{case}_memcpy_gib_per_s'):>7} {g(k):>15}")
 print()
+print(f"bytes our code copies per frame, 1080p RV32: legacy callbacks {g('copy_bytes_per_frame_legacy')}, frame ABI {g('copy_bytes_per_frame_v2')}")
 print(f"allocations per frame in our code: {g('allocs_per_frame')} (all {g('allocs_in_ours_long_run')} of ours are in Open/Add/Del); the client's pull iterator: {g('allocs_per_frame_pull')}")
 print(f"instructions per frame: ours {g('instructions_per_frame_ours')}, stock {g('instructions_per_frame_stock')}, ratio {g('instructions_per_frame_ours_over_stock')}")
 print(f"  of which outside the memcpy both make: ours {g('instructions_per_frame_outside_memcpy_ours')}, stock {g('instructions_per_frame_outside_memcpy_stock')}")
