@@ -163,3 +163,31 @@ fn the_python_frame_abi_example_reads_zero_copy_numpy_views() {
     let o = run(&["/usr/bin/python3", script.to_str().unwrap()], &dir, &path(&dir, "in.y4m"), "");
     assert!(value(&o, "video_format").contains("numpy=yes"), "{}", o.stdout);
 }
+
+/// The complete C client the README shows for the frame ABI, compiled out
+/// of the README itself and run: what it prints is what it says it does.
+#[test]
+fn the_readme_s_frame_abi_client_compiles_and_runs() {
+    let dir = scratch("client-readme");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let start = readme.find("```c\n/* readme_frames.c").expect("the README's frame ABI client") + "```c\n".len();
+    let source = &readme[start..start + readme[start..].find("```").unwrap()];
+    let (file, exe) = (path(&dir, "readme_frames.c"), path(&dir, "readme_frames"));
+    std::fs::write(&file, source).unwrap();
+    let flags = Command::new("pkg-config").args(["--cflags", "--libs", "libvlc"]).output().expect("pkg-config");
+    let status = Command::new("cc")
+        .args(["-Wall", "-Wextra", "-Werror", "-O2", "-o", &exe, &file])
+        .arg(format!("-I{}", root.join("include").display()))
+        .args(String::from_utf8(flags.stdout).unwrap().split_whitespace())
+        .status()
+        .expect("cc");
+    assert!(status.success(), "the README's C client does not build");
+    let y4m = path(&dir, "in.y4m");
+    media::write_y4m(&y4m, 64, 48, 25, 10).unwrap();
+    let out = Command::new(&exe).arg(&y4m).env("VLC_PLUGIN_PATH", smem_testkit::plugin_dir()).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("last frame: 64x48"), "{text}");
+    assert!(text.contains(&format!("frames: 10, picture bytes: {}", 64 * 48 * 3 * 10)), "{text}");
+}
