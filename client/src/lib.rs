@@ -18,9 +18,15 @@
 //! ```
 //!
 //! or pulls owned items from a bounded queue ([`Grab::frames`]): a slow
-//! consumer makes VLC wait instead of growing memory. Each item owns the
-//! very buffer smem filled (no second copy), and dropping it hands the
-//! buffer back for a later frame (no allocation per frame).
+//! consumer makes VLC wait instead of growing memory.
+//!
+//! With smem-rs loaded, it uses smem-rs's frame ABI ([`abi`], the header
+//! `include/smem.h`): closures see VLC's own block with its plane layout
+//! and [`FrameInfo`]/[`VideoInfo`], and each pull item holds the block
+//! itself, released when the item drops: no copy, no allocation. With the
+//! stock smem ([`Abi::Legacy`]), smem copies each frame into a buffer of a
+//! pool, and the item owns that very buffer (no second copy, no allocation
+//! per frame either). [`SmemChain`] writes the `:sout` chain.
 //!
 //! It talks to libvlc through its own small bindings ([`vlc`]) rather than
 //! the `vlc-rs` crate: it needs a dozen functions, wants the log callback
