@@ -91,6 +91,11 @@ check-install:
 	env -u VLC_PLUGIN_PATH out/check-install/smem_frames out/check-install/in.y4m \
 	  out/check-install/video.raw out/check-install/audio.raw "" | grep -E "^(state|video_frames|video_format):"
 	@echo "check-install: examples/smem_frames.c built with pkg-config smem and ran on the installed plugin"
+	env -u VLC_PLUGIN_PATH $(RELEASE)/smem-grab out/check-install/in.y4m -o out/check-install/grab --format none \
+	  | tee out/check-install/grab.txt | grep -E "^(video_frames|abi):"
+	@grep -q "^abi: frame" out/check-install/grab.txt \
+	  && echo "check-install: smem-grab found the installed smem_rs and used the frame ABI" \
+	  || { echo "check-install: smem-grab did not use the frame ABI with smem_rs installed"; exit 1; }
 
 clean:
 	$(CARGO) clean
