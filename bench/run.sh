@@ -89,7 +89,7 @@ for k in sorted(k for k in f if k.startswith("copy_") and k.endswith("_vs_memcpy
     print(f"{case:34} {g(f'copy_{case}_gib_per_s'):>7} {g(f'copy_{case}_memcpy_gib_per_s'):>7} {g(k):>15}")
 print()
 print(f"bytes our code copies per frame, 1080p RV32: legacy callbacks {g('copy_bytes_per_frame_legacy')}, frame ABI {g('copy_bytes_per_frame_v2')}")
-print(f"allocations per frame in our code: {g('allocs_per_frame')} (all {g('allocs_in_ours_long_run')} of ours are in Open/Add/Del); the client's pull iterator: {g('allocs_per_frame_pull')}")
+print(f"allocations per frame in our code: {g('allocs_per_frame')} (all {g('allocs_in_ours_long_run')} of ours are in Open/Add/Del); on the frame ABI holding every frame: {g('allocs_per_frame_v2_held')}; the client's pull iterator: {g('allocs_per_frame_pull')}")
 print(f"instructions per frame: ours {g('instructions_per_frame_ours')}, stock {g('instructions_per_frame_stock')}, ratio {g('instructions_per_frame_ours_over_stock')}")
 print(f"  of which outside the memcpy both make: ours {g('instructions_per_frame_outside_memcpy_ours')}, stock {g('instructions_per_frame_outside_memcpy_stock')}")
 print(f"  of which in the module's own code: ours {g('instructions_per_frame_own_code_ours')}, stock {g('instructions_per_frame_own_code_stock')}")

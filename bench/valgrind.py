@@ -49,8 +49,11 @@ def play(tool_args, who, frames, tag):
     if who != "stock":
         env["VLC_PLUGIN_PATH"] = PLUGINS
     # ours_v2: the frame ABI (smem-host reads the planes in its own code,
-    # which is not counted as ours).
-    abi = ["--abi", "frame"] if who == "ours_v2" else []
+    # which is not counted as ours); ours_v2_held also holds every frame
+    # and releases it four frames later, as a pull consumer does.
+    abi = ["--abi", "frame"] if who.startswith("ours_v2") else []
+    if who == "ours_v2_held":
+        abi += ["--hold", "keep:4"]
     result = subprocess.run(
         ["valgrind", *tool_args(out), HOST, "play", y4m, "--option", f":input-slave={wav}",
          "--smem-opts", sync, "--timeout", "600", *abi],
@@ -141,6 +144,9 @@ def main():
     figures["allocs_in_ours_short_run"] = allocs[0]
     figures["allocs_in_ours_long_run"] = allocs[1]
     figures["allocs_per_frame"] = round(per_frame, 3)
+    runs = [play(dhat, "ours_v2_held", n, "dhat") for n in LENGTHS]
+    allocs = [dhat_allocations_by_us(out) for _, out in runs]
+    figures["allocs_per_frame_v2_held"] = round((allocs[1] - allocs[0]) / (runs[1][0] - runs[0][0]), 3)
 
     # Instructions per delivered frame or block.
     callgrind = lambda out: ["--tool=callgrind", f"--callgrind-out-file={out}", "--dump-instr=no"]

@@ -3,8 +3,8 @@
 //! the `hold`/`release` functions that let the application keep it.
 //!
 //! A frame lives on Send's stack while the callback runs. `hold` moves its
-//! block and description into a heap [`FrameBox`] that is registered in
-//! [`HELD`]; `release` finds it there (so a second release, or a pointer
+//! block and description into a heap [`FrameBox`] (a spare one when there
+//! is one: boxes are reused) that is registered in [`HELD`]; `release` finds it there (so a second release, or a pointer
 //! never held, is reported instead of touching freed memory) and frees it.
 //! A held frame needs nothing of the output that made it: the block's own
 //! release function is pinned in memory ([`pin_code`]) and this library is
@@ -157,7 +157,8 @@ struct FrameBox {
     /// The block the planes point into: on Send's stack until `hold` takes
     /// it into a heap box.
     block: Option<BlockChain>,
-    holds: Arc<Holds>,
+    /// The output that made it (`None` in a spare box).
+    holds: Option<Arc<Holds>>,
 }
 
 impl FrameBox {
@@ -226,7 +227,7 @@ impl FrameCallback {
             hold: Some(smem_frame_hold),
             release: Some(smem_frame_release),
         };
-        let mut live = FrameBox { frame, video, audio, block: Some(block), holds: Arc::clone(holds) };
+        let mut live = FrameBox { frame, video, audio, block: Some(block), holds: Some(Arc::clone(holds)) };
         live.link();
         let live: *mut FrameBox = &mut live;
         let previous = CURRENT.replace((live, ptr::null_mut()));
@@ -339,7 +340,7 @@ fn hold(frame: *mut FrameBox) -> *const sys::smem_frame_t {
     // SAFETY: `live` is the frame on Send's stack, alive for the whole
     // callback this thread is in; nothing else touches it meanwhile.
     let live = unsafe { &mut *live };
-    let holds = &live.holds;
+    let Some(holds) = &live.holds else { return ptr::null() };
     if holds.held.fetch_add(1, Ordering::SeqCst) >= holds.max {
         holds.held.fetch_sub(1, Ordering::SeqCst);
         let refused = holds.refused.fetch_add(1, Ordering::Relaxed) + 1;
@@ -356,13 +357,21 @@ fn hold(frame: *mut FrameBox) -> *const sys::smem_frame_t {
     if let Some(block) = &live.block {
         pin_code(block.release_address());
     }
-    let mut boxed = Box::new(FrameBox {
+    let frame = FrameBox {
         frame: live.frame,
         video: live.video,
         audio: live.audio,
         block: live.block.take(),
-        holds: Arc::clone(&live.holds),
-    });
+        holds: live.holds.clone(),
+    };
+    // A spare box if there is one: no allocation per held frame.
+    let mut boxed = match SPARE.lock().unwrap_or_else(PoisonError::into_inner).pop() {
+        Some(SpareBox(mut spare)) => {
+            *spare = frame;
+            spare
+        }
+        None => Box::new(frame),
+    };
     boxed.link();
     let boxed = Box::into_raw(boxed);
     held.insert(boxed as usize, 1);
@@ -396,12 +405,31 @@ fn release(frame: *mut FrameBox) {
     held.remove(&(frame as usize));
     drop(held);
     // SAFETY: the address was registered by `hold` from Box::into_raw and
-    // is removed from the registry just above, so it is freed exactly once.
-    let boxed = unsafe { Box::from_raw(frame) };
-    let holds = Arc::clone(&boxed.holds);
-    drop(boxed);
-    holds.held.fetch_sub(1, Ordering::SeqCst);
+    // is removed from the registry just above, so it is taken back once.
+    let mut boxed = unsafe { Box::from_raw(frame) };
+    drop(boxed.block.take()); // VLC's block goes back
+    let holds = boxed.holds.take();
+    let mut spare = SPARE.lock().unwrap_or_else(PoisonError::into_inner);
+    if spare.len() < SPARE_BOXES {
+        spare.push(SpareBox(boxed));
+    }
+    drop(spare);
+    if let Some(holds) = holds {
+        holds.held.fetch_sub(1, Ordering::SeqCst);
+    }
 }
+
+/// A released frame's box, kept for a later hold.
+struct SpareBox(Box<FrameBox>);
+
+// SAFETY: a spare box holds no block and no output (both taken at
+// release); its raw pointers point into itself or at nothing, and are
+// rewritten before it is handed out again.
+unsafe impl Send for SpareBox {}
+
+/// Boxes of released frames, kept for the next holds.
+static SPARE: Mutex<Vec<SpareBox>> = Mutex::new(Vec::new());
+const SPARE_BOXES: usize = 64;
 
 /// Keeps the library holding `address` (a block's release function) mapped
 /// for good: VLC unloads plugins at libvlc_release, and a held block may be
