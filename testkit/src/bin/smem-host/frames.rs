@@ -14,7 +14,6 @@
 
 use std::collections::VecDeque;
 use std::ffi::c_void;
-use std::sync::Mutex;
 
 use smem_client::abi::{Frame as SmemFrame, FLAG_KEYFRAME, KIND_AUDIO, KIND_VIDEO};
 use smem_testkit::report::{Call, FrameAbiReport, FrameCall};
@@ -64,7 +63,11 @@ pub(crate) struct FrameState {
     pub dropped_before: u64,
     pub es_ids: Vec<i32>,
     pub generations: Vec<u32>,
+    /// The last frame delivered and its hold function (for `elsewhere`).
+    pub last: Option<(usize, HoldFn)>,
 }
+
+type HoldFn = unsafe extern "C" fn(*const SmemFrame) -> *const SmemFrame;
 
 fn fnv(hash: &mut u64, bytes: &[u8]) {
     for &b in bytes {
@@ -216,8 +219,8 @@ fn hold_as_told(st: &mut TrackState, frame: *const SmemFrame, checksum: u64) {
     // SAFETY: every frame carries hold/release (smem.h).
     let f = unsafe { &*frame };
     let (hold, release) = (f.hold.expect("hold is set"), f.release.expect("release is set"));
-    note_frame(frame);
     let frames = &mut st.frames;
+    frames.last = Some((frame as usize, hold));
     let mode = frames.hold;
     if matches!(mode, HoldMode::None | HoldMode::Elsewhere) {
         return;
@@ -268,10 +271,9 @@ pub(crate) fn finish(track: &Track) -> FrameAbiReport {
         generations: frames.generations.clone(),
         ..FrameAbiReport::default()
     };
-    if mode == HoldMode::Elsewhere {
+    if let (HoldMode::Elsewhere, Some((last, hold))) = (mode, frames.last) {
         // The last frame's callback is long over: hold must refuse it. The
         // frame's memory is gone, so smem only looks the address up.
-        let (hold, last) = (hold_fn(), frames_last());
         // SAFETY: hold is smem's; it does not read a frame it does not know.
         let refused = std::thread::spawn(move || unsafe { hold(last as *const SmemFrame) }.is_null()).join();
         report.hold_elsewhere_refused = Some(refused.unwrap_or(false));
@@ -292,30 +294,4 @@ pub(crate) fn finish(track: &Track) -> FrameAbiReport {
         (report.held_at_end, report.held_changed) = (Some(count), Some(changed));
     }
     report
-}
-
-/// The plugin's hold function, as handed out with every frame (the frames'
-/// own field; stored when the first frame arrived).
-fn hold_fn() -> unsafe extern "C" fn(*const SmemFrame) -> *const SmemFrame {
-    *HOLD_FN.lock().unwrap()
-}
-
-static HOLD_FN: Mutex<unsafe extern "C" fn(*const SmemFrame) -> *const SmemFrame> = Mutex::new(no_hold);
-static LAST_FRAME: Mutex<usize> = Mutex::new(0);
-
-unsafe extern "C" fn no_hold(_: *const SmemFrame) -> *const SmemFrame {
-    std::ptr::null()
-}
-
-fn frames_last() -> usize {
-    *LAST_FRAME.lock().unwrap()
-}
-
-/// Remembers the hold function and the last frame (for `elsewhere`).
-fn note_frame(frame: *const SmemFrame) {
-    // SAFETY: during the callback.
-    if let Some(hold) = unsafe { (*frame).hold } {
-        *HOLD_FN.lock().unwrap() = hold;
-    }
-    *LAST_FRAME.lock().unwrap() = frame as usize;
 }
