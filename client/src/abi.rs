@@ -188,11 +188,8 @@ impl HeldFrame {
     }
 
     pub(crate) fn bytes(&self) -> &[u8] {
-        if self.len == 0 {
-            return &[];
-        }
         // SAFETY: the block's bytes stay valid while the frame is held.
-        unsafe { std::slice::from_raw_parts(self.data, self.len) }
+        unsafe { bytes(self.data, self.len) }
     }
 }
 

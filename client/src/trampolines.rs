@@ -215,9 +215,9 @@ impl<'f> FrameRef<'f> {
     }
     /// Keeps the frame's bytes past the callback; `None` at smem's `max-held`.
     pub(crate) fn hold(&self) -> Option<HeldFrame> {
-        let (data, len) = (self.data().as_ptr(), self.data().len());
+        let data = self.data();
         // SAFETY: this frame's callback is running on this thread.
-        unsafe { HeldFrame::hold(self.frame, data, len) }
+        unsafe { HeldFrame::hold(self.frame, data.as_ptr(), data.len()) }
     }
 }
 

@@ -127,10 +127,6 @@ impl Holds {
         self.held.load(Ordering::SeqCst)
     }
 
-    pub fn held(&self) -> usize {
-        self.held.load(Ordering::SeqCst)
-    }
-
     fn warn(&self, msg: &str) {
         match &*self.log.lock().unwrap_or_else(PoisonError::into_inner) {
             Some(object) => object.object().warn(msg),

@@ -553,14 +553,14 @@ impl VideoTrack {
     /// the first) is a new format, so a new generation.
     fn describe(&mut self, log: &Object<'_>, frames: &mut FrameSource, block_len: usize) -> &VideoDescription {
         match &self.described {
-            Some((len, _)) if *len == block_len => {}
+            // Encoded data (no chroma) is described the same whatever its size.
+            Some((len, _)) if *len == block_len || self.chroma.is_none() => {}
             previous => {
                 let picture = self.chroma.as_ref().and_then(|c| geometry::locate(c, &self.format, block_len));
                 if let (Some(chroma), None) = (self.chroma.as_ref(), picture) {
                     warn_unexplained(log, chroma, &self.format, block_len);
                 }
                 let description = video_description(&self.format, self.codec, self.chroma.as_ref(), picture);
-                // Encoded frames vary in size without a change of format.
                 if previous.as_ref().is_some_and(|(_, d)| *d != description) {
                     frames.next_generation();
                 }
@@ -608,12 +608,9 @@ fn video_description(
     picture: Option<Picture>,
 ) -> VideoDescription {
     let (width, height) = picture.map_or((format.width, format.height), |p| (p.width, p.height));
-    let (x_offset, y_offset) = match picture {
-        Some(p) if p.layout == Layout::Cropped || (p.width, p.height) != (format.width, format.height) => {
-            (format.x_offset, format.y_offset)
-        }
-        _ => (0, 0),
-    };
+    // A visible part smaller than the coded picture starts at VLC's offsets.
+    let (x_offset, y_offset) =
+        if (width, height) != (format.width, format.height) { (format.x_offset, format.y_offset) } else { (0, 0) };
     let mut description = VideoDescription {
         chroma: chroma.map_or(codec.0, |c| c.fourcc.0),
         width,
