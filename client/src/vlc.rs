@@ -16,6 +16,8 @@ type libvlc_media_player_t = c_void;
 type libvlc_log_t = c_void;
 #[allow(non_camel_case_types)]
 type libvlc_event_manager_t = c_void;
+#[allow(non_camel_case_types)]
+type libvlc_media_list_t = c_void;
 
 /// The head of `libvlc_event_t`, all an end-of-playback callback reads.
 #[repr(C)]
@@ -64,6 +66,14 @@ extern "C" {
     fn libvlc_media_release(media: *mut libvlc_media_t);
     fn libvlc_media_tracks_get(media: *mut libvlc_media_t, tracks: *mut *mut *mut MediaTrackHead) -> c_uint;
     fn libvlc_media_tracks_release(tracks: *mut *mut MediaTrackHead, count: c_uint);
+    fn libvlc_media_subitems(media: *mut libvlc_media_t) -> *mut libvlc_media_list_t;
+    fn libvlc_media_list_lock(list: *mut libvlc_media_list_t);
+    fn libvlc_media_list_unlock(list: *mut libvlc_media_list_t);
+    fn libvlc_media_list_count(list: *mut libvlc_media_list_t) -> c_int;
+    fn libvlc_media_list_item_at_index(list: *mut libvlc_media_list_t, i: c_int) -> *mut libvlc_media_t;
+    fn libvlc_media_list_release(list: *mut libvlc_media_list_t);
+    fn libvlc_media_get_mrl(media: *mut libvlc_media_t) -> *mut c_char;
+    fn free(p: *mut c_void);
     fn libvlc_video_get_track(mp: *mut libvlc_media_player_t) -> c_int;
     fn libvlc_video_set_track(mp: *mut libvlc_media_player_t, id: c_int) -> c_int;
     fn libvlc_media_player_new_from_media(media: *mut libvlc_media_t) -> *mut libvlc_media_player_t;
@@ -243,18 +253,54 @@ impl Instance {
     }
 }
 
-/// The leading fields of `libvlc_media_track_t` (all this crate reads).
+/// `libvlc_media_track_t` (libvlc_media.h, 3.0).
 #[repr(C)]
 struct MediaTrackHead {
     codec: u32,
     original_fourcc: u32,
     id: c_int,
     kind: c_int, // libvlc_track_type_t
+    profile: c_int,
+    level: c_int,
+    details: *mut c_void, // the audio, video or subtitle union
+    bitrate: c_uint,
+    language: *mut c_char,
+    description: *mut c_char,
 }
 
 /// libvlc_track_type_t (libvlc_media.h).
 const TRACK_AUDIO: c_int = 0;
 const TRACK_VIDEO: c_int = 1;
+const TRACK_TEXT: c_int = 2;
+
+/// What kind of elementary stream a track is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TrackKind {
+    Audio,
+    Video,
+    Text,
+    Other,
+}
+
+/// A track VLC found in a media.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Track {
+    /// VLC's ES id: the frame ABI's `es_id` of the track's frames.
+    pub id: i32,
+    pub kind: TrackKind,
+    /// The codec's fourcc as text, e.g. "mp4a", "h264".
+    pub codec: String,
+    /// The language the media gives it (e.g. "eng"), if any.
+    pub language: Option<String>,
+    pub description: Option<String>,
+}
+
+/// A C string libvlc owns, as text (None for null or empty).
+fn text_of(p: *const c_char) -> Option<String> {
+    // SAFETY: libvlc's strings are NUL-terminated or null.
+    let text = (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned())?;
+    (!text.is_empty()).then_some(text)
+}
 
 /// One reference to a libvlc media.
 pub struct Media {
@@ -276,17 +322,78 @@ impl Media {
     /// How many (audio, video) tracks VLC found in the media (known once it
     /// has been played or parsed).
     pub fn track_counts(&self) -> (usize, usize) {
+        let tracks = self.tracks();
+        let count = |kind| tracks.iter().filter(|t| t.kind == kind).count();
+        (count(TrackKind::Audio), count(TrackKind::Video))
+    }
+
+    /// The tracks VLC found in the media (known once it has been played or
+    /// parsed), in VLC's order.
+    pub fn tracks(&self) -> Vec<Track> {
         let mut tracks: *mut *mut MediaTrackHead = ptr::null_mut();
-        // SAFETY: live media; the array is released below with its count.
+        // SAFETY: live media; the array is released below with its count,
+        // after its strings were copied.
         unsafe {
             let count = libvlc_media_tracks_get(self.raw, &mut tracks);
             if tracks.is_null() {
-                return (0, 0);
+                return Vec::new();
             }
-            let kinds: Vec<c_int> =
-                (0..count as usize).filter_map(|i| (*tracks.add(i)).as_ref().map(|t| t.kind)).collect();
+            let found = (0..count as usize)
+                .filter_map(|i| (*tracks.add(i)).as_ref())
+                .map(|t| Track {
+                    id: t.id,
+                    kind: match t.kind {
+                        TRACK_AUDIO => TrackKind::Audio,
+                        TRACK_VIDEO => TrackKind::Video,
+                        TRACK_TEXT => TrackKind::Text,
+                        _ => TrackKind::Other,
+                    },
+                    codec: String::from_utf8_lossy(&t.codec.to_le_bytes()).trim_end_matches(['\0', ' ']).to_owned(),
+                    language: text_of(t.language),
+                    description: text_of(t.description),
+                })
+                .collect();
             libvlc_media_tracks_release(tracks, count);
-            (kinds.iter().filter(|k| **k == TRACK_AUDIO).count(), kinds.iter().filter(|k| **k == TRACK_VIDEO).count())
+            found
+        }
+    }
+
+    /// The items of a playlist media, once VLC has opened (played or
+    /// parsed) it: each a media of its own with the options the playlist
+    /// gave it (VLC ignores the unsafe ones, such as `:sout`). Empty for
+    /// anything but a playlist.
+    pub fn subitems(&self) -> Vec<Media> {
+        let mut items = Vec::new();
+        // SAFETY: the list is ours to release; items come retained, and
+        // each reference goes to one Media.
+        unsafe {
+            let list = libvlc_media_subitems(self.raw);
+            if list.is_null() {
+                return items;
+            }
+            libvlc_media_list_lock(list);
+            for i in 0..libvlc_media_list_count(list) {
+                let item = libvlc_media_list_item_at_index(list, i);
+                if !item.is_null() {
+                    items.push(Media { raw: item });
+                }
+            }
+            libvlc_media_list_unlock(list);
+            libvlc_media_list_release(list);
+        }
+        items
+    }
+
+    /// The media's location as VLC writes it (`file:///...`).
+    pub fn mrl(&self) -> String {
+        // SAFETY: live media; the string is ours to free.
+        unsafe {
+            let p = libvlc_media_get_mrl(self.raw);
+            let mrl = text_of(p).unwrap_or_default();
+            if !p.is_null() {
+                free(p.cast());
+            }
+            mrl
         }
     }
 

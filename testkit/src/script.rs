@@ -76,19 +76,10 @@ pub fn play_media(media: &Media, timeout: Duration, script: &Script) -> Result<(
     result
 }
 
-#[allow(non_camel_case_types)]
-type libvlc_media_list_t = c_void;
-
 #[link(name = "vlc")]
 extern "C" {
     fn libvlc_media_parse_with_options(media: *mut c_void, flags: c_int, timeout_ms: c_int) -> c_int;
     fn libvlc_media_get_parsed_status(media: *mut c_void) -> c_int;
-    fn libvlc_media_subitems(media: *mut c_void) -> *mut libvlc_media_list_t;
-    fn libvlc_media_list_lock(list: *mut libvlc_media_list_t);
-    fn libvlc_media_list_unlock(list: *mut libvlc_media_list_t);
-    fn libvlc_media_list_count(list: *mut libvlc_media_list_t) -> c_int;
-    fn libvlc_media_list_item_at_index(list: *mut libvlc_media_list_t, i: c_int) -> *mut c_void;
-    fn libvlc_media_list_release(list: *mut libvlc_media_list_t);
 }
 
 /// Parses `media` (a playlist: M3U, XSPF...) and returns its items, each
@@ -116,23 +107,5 @@ pub fn subitems(media: &Media, timeout: Duration) -> Result<Vec<Media>, String> 
             _ => std::thread::sleep(Duration::from_millis(5)),
         }
     }
-    let mut items = Vec::new();
-    // SAFETY: the list is ours to release; items come retained, and each
-    // reference goes to one Media.
-    unsafe {
-        let list = libvlc_media_subitems(raw);
-        if list.is_null() {
-            return Ok(items);
-        }
-        libvlc_media_list_lock(list);
-        for i in 0..libvlc_media_list_count(list) {
-            let item = libvlc_media_list_item_at_index(list, i);
-            if !item.is_null() {
-                items.push(Media::from_raw(item));
-            }
-        }
-        libvlc_media_list_unlock(list);
-        libvlc_media_list_release(list);
-    }
-    Ok(items)
+    Ok(media.subitems())
 }
