@@ -9,6 +9,9 @@
 #include <vlc_block.h>
 #include <vlc_sout.h>
 #include <vlc_aout.h>
+#include <vlc_demux.h>
+#include <vlc_es_out.h>
+#include <vlc_input.h>
 /* Our own frame ABI (include/smem.h): the Rust structs are generated from the
  * header applications compile against, so the two cannot drift. */
 #include "include/smem.h"

@@ -1,11 +1,13 @@
 //! VLC 3.0 `smem` stream output, in Rust. `libsmem_rs_plugin.so` registers
-//! one `sout stream` module, `smem_rs`, answering to the `smem` shortcut.
+//! two `sout stream` modules: `smem_rs`, answering to the `smem` shortcut,
+//! and `smem_mark`, which goes first in a chain to mark where a start is.
 //!
 //! * `ffi`: the `unsafe` lines that bind VLC and libc (bindings, safe
 //!   wrappers, the C edges, the frame ABI's hold/release);
 //! * `copy`: the AVX2 row copy behind one bounds-checked function;
 //! * `smem`: the module in plain safe Rust (options, formats, geometry,
 //!   queue), `#![forbid(unsafe_code)]`;
+//! * `mark`: the `smem_mark` module, `#![forbid(unsafe_code)]` too;
 //! * `fault`: fault injection for the tests (debug builds only).
 #![deny(unsafe_op_in_unsafe_fn)]
 
@@ -13,10 +15,19 @@ pub mod copy;
 pub mod fault;
 pub mod ffi;
 pub mod fourcc;
+pub mod mark;
 pub mod smem;
 
+#[cfg(target_arch = "x86_64")]
 export_vlc_plugin!(
-    crate::smem::MODULE,
+    [crate::smem::MODULE, crate::mark::MODULE, crate::mark::PREROLL_MODULE],
+    license: c"Licensed under the terms of the GNU Lesser General Public License, version 2.1 or later.",
+    copyright: c"Copyright (C) the smem-rs authors"
+);
+
+#[cfg(not(target_arch = "x86_64"))]
+export_vlc_plugin!(
+    [crate::smem::MODULE, crate::mark::MODULE],
     license: c"Licensed under the terms of the GNU Lesser General Public License, version 2.1 or later.",
     copyright: c"Copyright (C) the smem-rs authors"
 );

@@ -153,8 +153,8 @@ fn the_built_plugin_registers_what_modules_txt_says() {
         assert_eq!(m.shortcuts.join(","), l[3]);
         assert_eq!(m.description, l[4]);
         assert!(m.open && m.close, "Open/Close callbacks missing");
-        assert!(m.score > 0, "must outrank the stock smem (0)");
     }
+    assert!(rec.modules[0].score > 0, "smem_rs must outrank the stock smem (0)");
 
     // Category and subcategory first, then the stock module's seven options,
     // then ours.
@@ -181,6 +181,9 @@ fn the_built_plugin_registers_what_modules_txt_says() {
         volatile("video-frame-callback"),
         volatile("audio-frame-callback"),
         ("sout-smem-max-held".to_owned(), sys::CONFIG_ITEM_INTEGER as i32, "16".to_owned(), true, false, false),
+        // smem_preroll's (media options an application sets with :start-time).
+        ("smem-preroll-lead".to_owned(), sys::CONFIG_ITEM_INTEGER as i32, "0".to_owned(), true, true, false),
+        ("smem-preroll-length".to_owned(), sys::CONFIG_ITEM_INTEGER as i32, "0".to_owned(), true, true, false),
     ];
     assert_eq!(options, expected);
 }

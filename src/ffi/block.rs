@@ -44,6 +44,36 @@ impl BlockChain {
         unsafe { self.head.as_ref() }.and_then(|b| b.pf_release).map_or(0, |f| f as usize)
     }
 
+    /// Keeps the blocks `keep` says yes to, in order, and releases the
+    /// others; returns how many went.
+    pub fn retain(&mut self, mut keep: impl FnMut(Block<'_>) -> bool) -> usize {
+        let mut kept = BlockChain { head: std::ptr::null_mut() };
+        let mut tail: *mut *mut sys::block_t = &mut kept.head;
+        let mut gone = 0;
+        while let Some(one) = self.pop_front() {
+            let wanted = one.iter().next().is_some_and(&mut keep);
+            if wanted {
+                // SAFETY: `tail` points at the last p_next of `kept` (or its
+                // head), and `one` is a single block we own.
+                unsafe {
+                    *tail = one.into_raw();
+                    tail = &mut (**tail).p_next;
+                }
+            } else {
+                gone += 1; // `one` is released here
+            }
+        }
+        *self = kept;
+        gone
+    }
+
+    /// Hands the chain over (to the next module of a stream chain).
+    pub fn into_raw(self) -> *mut sys::block_t {
+        let head = self.head;
+        std::mem::forget(self);
+        head
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = Block<'_>> {
         let mut next = self.head;
         std::iter::from_fn(move || {
@@ -84,6 +114,14 @@ impl<'a> Block<'a> {
     }
     pub fn dts(&self) -> i64 {
         self.raw.i_dts
+    }
+    /// Duration in microseconds (0 if unknown).
+    pub fn length(&self) -> i64 {
+        self.raw.i_length
+    }
+    /// VLC decodes this block only to reach a start point (`BLOCK_FLAG_PREROLL`).
+    pub fn is_preroll(&self) -> bool {
+        self.raw.i_flags & sys::BLOCK_FLAG_PREROLL != 0
     }
     /// `BLOCK_FLAG_*`.
     pub fn flags(&self) -> u32 {

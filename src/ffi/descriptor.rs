@@ -72,12 +72,25 @@ pub struct ModuleInfo {
     pub close: (&'static CStr, CloseFn),
 }
 
-/// Calls `vlc_set` for every property of `module`. Returns 0, or -1 as soon
-/// as VLC refuses one (the contract of `vlc_entry`).
+/// Calls `vlc_set` for every property of the plugin's `modules`: the first
+/// with the plugin's options, the others as its submodules (VLC's
+/// `add_submodule`). Returns 0, or -1 as soon as VLC refuses one (the
+/// contract of `vlc_entry`).
 ///
 /// # Safety
 /// `set` and `opaque` must be the pair VLC passed to `vlc_entry`.
-pub unsafe fn describe(module: &ModuleInfo, set: sys::vlc_set_cb, opaque: *mut c_void) -> c_int {
+pub unsafe fn describe(modules: &[&ModuleInfo], set: sys::vlc_set_cb, opaque: *mut c_void) -> c_int {
+    for (index, module) in modules.iter().enumerate() {
+        if unsafe { describe_one(module, index == 0, set, opaque) } != 0 {
+            return -1;
+        }
+    }
+    0
+}
+
+/// # Safety
+/// As [`describe`].
+unsafe fn describe_one(module: &ModuleInfo, first: bool, set: sys::vlc_set_cb, opaque: *mut c_void) -> c_int {
     let Some(set) = set else { return -1 };
     // Each `vlc_set` call returns non-zero on failure.
     macro_rules! try_set {
@@ -97,9 +110,12 @@ pub unsafe fn describe(module: &ModuleInfo, set: sys::vlc_set_cb, opaque: *mut c
     try_set!(plugin, P::VLC_MODULE_SHORTCUT, module.shortcuts.len(), module.shortcuts.as_ptr() as *const *const c_char);
 
     let mut config: *mut c_void = ptr::null_mut();
-    for (kind, value) in [(sys::CONFIG_CATEGORY, module.category), (sys::CONFIG_SUBCATEGORY, module.subcategory)] {
-        try_set!(ptr::null_mut(), P::VLC_CONFIG_CREATE, kind as c_int, &mut config as *mut *mut c_void);
-        try_set!(config, P::VLC_CONFIG_VALUE, value);
+    // The plugin's category, once (its options all belong to the plugin).
+    if first {
+        for (kind, value) in [(sys::CONFIG_CATEGORY, module.category), (sys::CONFIG_SUBCATEGORY, module.subcategory)] {
+            try_set!(ptr::null_mut(), P::VLC_CONFIG_CREATE, kind as c_int, &mut config as *mut *mut c_void);
+            try_set!(config, P::VLC_CONFIG_VALUE, value);
+        }
     }
     for option in module.options {
         let kind = match option.default {
@@ -131,11 +147,12 @@ pub unsafe fn describe(module: &ModuleInfo, set: sys::vlc_set_cb, opaque: *mut c
 }
 
 /// Exports `vlc_entry<MODULE_SUFFIX>`, `vlc_entry_license<MODULE_SUFFIX>` and
-/// `vlc_entry_copyright<MODULE_SUFFIX>` for a static [`ModuleInfo`]. The
+/// `vlc_entry_copyright<MODULE_SUFFIX>` for static [`ModuleInfo`]s (the
+/// first carries the plugin's options). The
 /// suffix comes from the installed `vlc_plugin.h` (build.rs).
 #[macro_export]
 macro_rules! export_vlc_plugin {
-    ($module:path, license: $license:expr, copyright: $copyright:expr) => {
+    ([$($module:path),+], license: $license:expr, copyright: $copyright:expr) => {
         /// The module bank's entry point.
         ///
         /// # Safety
@@ -146,7 +163,7 @@ macro_rules! export_vlc_plugin {
             opaque: *mut ::std::ffi::c_void,
         ) -> ::std::ffi::c_int {
             // A panic must never unwind into VLC.
-            ::std::panic::catch_unwind(|| unsafe { $crate::ffi::descriptor::describe(&$module, set, opaque) })
+            ::std::panic::catch_unwind(|| unsafe { $crate::ffi::descriptor::describe(&[$(&$module),+], set, opaque) })
                 .unwrap_or(-1)
         }
 

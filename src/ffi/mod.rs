@@ -5,9 +5,12 @@
 
 pub mod block;
 pub mod callbacks;
+#[cfg(target_arch = "x86_64")]
+pub mod demux_filter;
 pub mod descriptor;
 pub mod es;
 pub mod exec_maps;
+pub mod filter;
 pub mod frame;
 pub mod object;
 pub mod process;

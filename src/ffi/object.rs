@@ -127,6 +127,18 @@ impl<'a> Object<'a> {
         self.var_value(name, sys::VLC_VAR_INTEGER).map(|v| unsafe { v.i_int })
     }
 
+    /// The integer value of variable `name` here or on a parent object (a
+    /// media option sets it on the input), else its configured value.
+    pub fn var_inherit_integer(&self, name: &CStr) -> Option<i64> {
+        // SAFETY: an all-zero vlc_value_t is a valid union value; live
+        // object, NUL-terminated name; an integer fills `i_int`.
+        unsafe {
+            let mut value: sys::vlc_value_t = std::mem::zeroed();
+            let found = sys::var_Inherit(self.raw, name.as_ptr(), sys::VLC_VAR_INTEGER as c_int, &mut value);
+            (found == sys::VLC_SUCCESS as c_int).then_some(value.i_int)
+        }
+    }
+
     /// The boolean value of variable `name`, `None` if it has none.
     pub fn var_bool(&self, name: &CStr) -> Option<bool> {
         // SAFETY: a bool variable fills `b_bool`.

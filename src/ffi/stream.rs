@@ -56,6 +56,27 @@ pub struct Stream<'a> {
 impl<'a> Stream<'a> {
     /// # Safety
     /// `raw` must be a live `sout_stream_t` for `'a`.
+    pub(super) unsafe fn from_sout(raw: *mut sys::sout_stream_t, module: &'static CStr) -> Self {
+        unsafe { Self::from_raw(raw, module) }
+    }
+
+    /// The stream output instance this stream belongs to, as a key: the
+    /// modules of one chain share it.
+    pub fn instance_key(&self) -> usize {
+        // SAFETY: a live stream's p_sout is its sout instance.
+        unsafe { (*self.raw).p_sout as usize }
+    }
+
+    /// The player whose input this stream output serves (the sout
+    /// instance's parent object: VLC's input resource hands it that), as a
+    /// key; 0 if there is none.
+    pub fn input_key(&self) -> usize {
+        // SAFETY: a live stream's sout instance is a live VLC object.
+        unsafe { (*self.raw).p_sout.as_ref().map_or(0, |sout| sout.obj.parent as usize) }
+    }
+
+    /// # Safety
+    /// `raw` must be a live `sout_stream_t` for `'a`.
     unsafe fn from_raw(raw: *mut sys::sout_stream_t, module: &'static CStr) -> Self {
         Stream { raw, object: unsafe { Object::from_raw(raw.cast(), module) } }
     }
@@ -113,7 +134,7 @@ thread_local! {
 /// this plugin, never the host's. It keeps the location for VLC's log
 /// instead of printing to stderr (and, with RUST_BACKTRACE set, building a
 /// symbol cache that nothing frees when VLC unloads the plugin).
-fn install_panic_hook() {
+pub(super) fn install_panic_hook() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         std::panic::set_hook(Box::new(|info| {

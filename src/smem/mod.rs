@@ -34,6 +34,7 @@ use crate::ffi::process::minor_faults;
 use crate::ffi::stream::{self, guarded, OpenError, Stream, StreamOutput};
 use crate::ffi::sys;
 use crate::fourcc::Fourcc;
+use crate::mark::{Start, Verdict};
 use allocator::FaultWatch;
 use formats::Chroma;
 use geometry::{FramePlan, Layout, Picture};
@@ -249,7 +250,12 @@ impl StreamOutput for Smem {
         let delivery = Arc::new(Mutex::new(Delivery { media, frames, stats: Stats::default() }));
         let id = self.next_track.fetch_add(1, Ordering::Relaxed);
         let faults = (self.watch_faults && kind == Kind::Video).then(FaultWatch::default);
-        Some(Track { id, kind, delivery, queue_dropped: 0, dropped, faults })
+        let frame_rate = match &es.kind {
+            EsKind::Video(format) => format.extra.frame_rate,
+            _ => (0, 0),
+        };
+        let start = crate::mark::start_of(stream.instance_key(), es.id).map(|start| (start, frame_rate));
+        Some(Track { id, kind, delivery, queue_dropped: 0, dropped, faults, start, before_start: 0, after_stop: 0 })
     }
 
     fn del(&self, stream: &Stream<'_>, track: Track) {
@@ -259,6 +265,12 @@ impl StreamOutput for Smem {
         }
         let stats = track.delivery.lock().unwrap_or_else(PoisonError::into_inner).stats;
         let dropped = stats.no_buffer + track.queue_dropped;
+        if track.start.is_some() {
+            stream.debug(&format!(
+                "{} track: {} frames before the start and {} after the stop left out (smem_mark)",
+                track.kind, track.before_start, track.after_stop
+            ));
+        }
         stream.debug(&format!(
             "{} track ended: {} delivered, {dropped} dropped ({} given no buffer, {} by the full queue), {} bytes copied",
             track.kind, stats.delivered, stats.no_buffer, track.queue_dropped, stats.copied
@@ -276,6 +288,24 @@ impl StreamOutput for Smem {
     /// Synchronous: delivers the chain here, on VLC's thread, before
     /// returning. Queued: hands its frames to the queue, one by one.
     fn send(&self, stream: &Stream<'_>, track: &mut Track, mut blocks: BlockChain) {
+        if let Some((start, frame_rate)) = &track.start {
+            let kind = track.kind;
+            let (mut before, mut after) = (0, 0);
+            blocks.retain(|block| {
+                let verdict = match kind {
+                    Kind::Video => start.video(block.pts(), *frame_rate),
+                    Kind::Audio => start.audio(block.pts(), block.pts().saturating_add(block.length())),
+                };
+                match verdict {
+                    Verdict::Keep => return true,
+                    Verdict::BeforeStart => before += 1,
+                    Verdict::AfterStop => after += 1,
+                }
+                false
+            });
+            track.before_start += before;
+            track.after_stop += after;
+        }
         if let Some(watch) = &mut track.faults {
             let bytes = blocks.iter().map(|b| b.data().len()).sum();
             if let Some(per_frame) = watch.frame(bytes, minor_faults) {
@@ -402,6 +432,12 @@ pub struct Track {
     dropped: Arc<AtomicU64>,
     /// Video without `tune-allocator`: is VLC's pipeline page-faulting?
     faults: Option<FaultWatch>,
+    /// Where the start is, when smem_mark leads the chain, and the video's
+    /// frame rate (0/0 for audio).
+    start: Option<(Arc<Start>, (u32, u32))>,
+    /// Frames left out as before the start, and as after the stop.
+    before_start: u64,
+    after_stop: u64,
 }
 
 pub struct Delivery {

@@ -1,0 +1,230 @@
+//! Exact start points for smem: two small modules, used together by
+//! smem-client when asked for the frames from a start time on.
+//!
+//! VLC asked to start at a time (`:start-time`) seeks to the key frame
+//! before it and decodes from there. A stream output after `transcode`
+//! cannot tell which of those frames come before the start: VLC hands it
+//! timestamps on its own clock (the machine's uptime, give or take), and
+//! the pre-roll flag VLC puts on blocks is lost in the decoder (and, for
+//! key frames, in VLC's H.264 packetizer). So:
+//!
+//! * `smem_preroll`, a demux filter (`:demux-filter=smem_preroll`), sees
+//!   what the demuxer sends in the stream's own time: where it seeks to
+//!   (`ES_OUT_SET_NEXT_DISPLAY_TIME`, plus `:smem-preroll-lead`) and, per
+//!   track, the first block it sends from there. It marks the blocks before
+//!   the start pre-roll, so VLC's decoders do not even output most of them.
+//! * `smem_mark`, first in the stream chain (`#smem_mark:transcode{...}:smem{...}`),
+//!   sees the same blocks on VLC's clock. The first block of a track on
+//!   both sides gives the offset between the two clocks, so the start on
+//!   VLC's clock; smem (smem-rs) then leaves out what lies before it.
+//!
+//! Both are keyed by the input they serve. Without smem_preroll (or off
+//! x86-64) smem_mark falls back on VLC's own pre-roll flags, which miss a
+//! frame or two around key frames.
+
+#![forbid(unsafe_code)]
+
+mod start;
+
+use std::ffi::CStr;
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+
+use crate::ffi::block::BlockChain;
+#[cfg(target_arch = "x86_64")]
+use crate::ffi::demux_filter::{self, EsWatch};
+use crate::ffi::descriptor::{ConfigOption, ModuleInfo, OptionDefault, StaticCStr, Visibility};
+use crate::ffi::es::{EsFormat, EsKind};
+use crate::ffi::filter::{self, StreamFilter};
+#[cfg(target_arch = "x86_64")]
+use crate::ffi::object::Object;
+use crate::ffi::stream::{OpenError, Stream};
+use crate::ffi::sys;
+pub use start::{Preroll, Start, StartPoint, Verdict};
+
+pub const MODULE_NAME: &CStr = c"smem_mark";
+pub const PREROLL_NAME: &CStr = c"smem_preroll";
+pub const LEAD_OPTION: &CStr = c"smem-preroll-lead";
+pub const LENGTH_OPTION: &CStr = c"smem-preroll-length";
+
+pub static MODULE: ModuleInfo = ModuleInfo {
+    name: MODULE_NAME,
+    shortname: c"Smem mark",
+    description: c"Marks where a start point is, for smem (Rust)",
+    capability: c"sout stream",
+    score: 10,
+    shortcuts: &[StaticCStr::new(c"smem_mark")],
+    category: sys::CAT_SOUT as i64,
+    subcategory: sys::SUBCAT_SOUT_STREAM as i64,
+    options: &[],
+    open: (c"Open", filter::open::<Mark>),
+    close: (c"Close", filter::close::<Mark>),
+};
+
+/// smem_preroll's options (media options, `:smem-preroll-lead=N`).
+pub static PREROLL_OPTIONS: [ConfigOption; 2] = [
+    ConfigOption {
+        name: LEAD_OPTION,
+        default: OptionDefault::Integer(0),
+        text: c"How far before the start VLC was asked to start (microseconds)",
+        longtext: c"smem_preroll takes the start to be this much after the point the demuxer seeks to: \
+                an application asks VLC (:start-time) to start this much before the frames it wants, so that \
+                VLC decodes some pre-roll whatever the key frames.",
+        advanced: true,
+        visibility: Visibility::Volatile,
+    },
+    ConfigOption {
+        name: LENGTH_OPTION,
+        default: OptionDefault::Integer(0),
+        text: c"How long after the start the frames stop (microseconds; 0: they do not)",
+        longtext: c"With smem_mark in the stream chain, smem leaves out the frames this long after the start \
+                and later: the end of a segment, as exact as its start.",
+        advanced: true,
+        visibility: Visibility::Volatile,
+    },
+];
+
+#[cfg(target_arch = "x86_64")]
+pub static PREROLL_MODULE: ModuleInfo = ModuleInfo {
+    name: PREROLL_NAME,
+    shortname: c"Smem preroll",
+    description: c"Marks the frames before a start point as pre-roll, for smem (Rust)",
+    capability: c"demux_filter",
+    score: 0,
+    shortcuts: &[StaticCStr::new(c"smem_preroll")],
+    category: sys::CAT_INPUT as i64,
+    subcategory: sys::SUBCAT_INPUT_DEMUX as i64,
+    options: &PREROLL_OPTIONS,
+    open: (c"Open", demux_filter::open::<PrerollFilter>),
+    close: (c"Close", demux_filter::close::<PrerollFilter>),
+};
+
+/// Open instances by key (a sout instance, or an input): a small list,
+/// searched at Add time, never per frame.
+struct Registry<T>(Mutex<Vec<(usize, Weak<T>)>>);
+
+impl<T> Registry<T> {
+    const fn new() -> Self {
+        Registry(Mutex::new(Vec::new()))
+    }
+
+    fn insert(&self, key: usize, value: &Arc<T>) {
+        let mut list = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        list.retain(|(_, weak)| weak.strong_count() > 0);
+        list.push((key, Arc::downgrade(value)));
+    }
+
+    fn find(&self, key: usize) -> Option<Arc<T>> {
+        let list = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        list.iter().rev().filter(|(k, _)| *k == key).find_map(|(_, weak)| weak.upgrade())
+    }
+
+    fn remove(&self, key: usize) {
+        let mut list = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        list.retain(|(k, weak)| *k != key && weak.strong_count() > 0);
+    }
+}
+
+/// The marks' tracks, by sout instance (smem finds its tracks' starts here).
+static MARKS: Registry<Starts> = Registry::new();
+/// The demux filters' start points, by input.
+static POINTS: Registry<StartPoint> = Registry::new();
+
+/// The start of track `es_id` in the chain of sout instance `instance`, if
+/// smem_mark leads it.
+pub fn start_of(instance: usize, es_id: i32) -> Option<Arc<Start>> {
+    let starts = MARKS.find(instance)?;
+    let tracks = starts.tracks.lock().unwrap_or_else(PoisonError::into_inner);
+    tracks.iter().rev().find(|s| s.es_id() == es_id).cloned()
+}
+
+/// One mark's tracks.
+#[derive(Default)]
+struct Starts {
+    tracks: Mutex<Vec<Arc<Start>>>,
+}
+
+pub struct Mark {
+    instance: usize,
+    input: usize,
+    starts: Arc<Starts>,
+}
+
+impl StreamFilter for Mark {
+    type Track = Option<Arc<Start>>;
+    const MODULE_NAME: &'static CStr = MODULE_NAME;
+
+    fn open(stream: &Stream<'_>) -> Result<Self, OpenError> {
+        let starts = Arc::new(Starts::default());
+        let instance = stream.instance_key();
+        MARKS.insert(instance, &starts);
+        stream.debug("smem_mark opened: smem will leave out the frames before the start point");
+        Ok(Mark { instance, input: stream.input_key(), starts })
+    }
+
+    fn add(&self, format: &EsFormat) -> Self::Track {
+        if !matches!(format.kind, EsKind::Video(_) | EsKind::Audio(_)) {
+            return None;
+        }
+        // smem_preroll opens after the stream chain: it is looked up now.
+        let start = Arc::new(Start::new(format.id, POINTS.find(self.input)));
+        self.starts.tracks.lock().unwrap_or_else(PoisonError::into_inner).push(Arc::clone(&start));
+        Some(start)
+    }
+
+    fn observe(&self, track: &Self::Track, blocks: &BlockChain) {
+        let Some(start) = track else { return };
+        for block in blocks.iter() {
+            let pts = if block.pts() > 0 { block.pts() } else { block.dts() };
+            if pts > 0 {
+                start.note(pts, block.is_preroll());
+            }
+        }
+    }
+
+    fn flush(&self, track: &Self::Track) {
+        if let Some(start) = track {
+            start.flushed();
+        }
+    }
+
+    fn close(self, stream: &Stream<'_>) {
+        MARKS.remove(self.instance);
+        stream.debug("smem_mark closed");
+    }
+}
+
+/// smem_preroll: a [`Preroll`] registered for its input.
+#[cfg(target_arch = "x86_64")]
+pub struct PrerollFilter {
+    preroll: Preroll,
+    input: usize,
+}
+
+#[cfg(target_arch = "x86_64")]
+impl EsWatch for PrerollFilter {
+    const MODULE_NAME: &'static CStr = PREROLL_NAME;
+
+    fn open(log: &Object<'_>, input: usize) -> Self {
+        let lead = log.var_inherit_integer(LEAD_OPTION).unwrap_or(0);
+        let length = log.var_inherit_integer(LENGTH_OPTION);
+        let preroll = Preroll::new(lead, length);
+        POINTS.insert(input, preroll.point());
+        log.debug(&format!("smem_preroll opened: blocks before the start point (+{lead} us) are marked pre-roll"));
+        PrerollFilter { preroll, input }
+    }
+
+    fn next_display_time(&self, time: i64) {
+        self.preroll.next_display_time(time)
+    }
+
+    fn is_preroll(&self, es_id: Option<i32>, pts: i64, dts: i64) -> bool {
+        self.preroll.is_preroll(es_id, pts, dts)
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+impl Drop for PrerollFilter {
+    fn drop(&mut self) {
+        POINTS.remove(self.input);
+    }
+}

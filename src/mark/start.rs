@@ -1,0 +1,396 @@
+//! Where the start is, from both sides: the demuxer's (stream time) and the
+//! stream output's (VLC's clock), and what smem does with each frame.
+//! Plain logic, unit-tested without VLC.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Past the start by this much of decoding time, no block can be before it
+/// any more (B-frames wait far less): pre-roll marking stops.
+const PREROLL_HORIZON_US: i64 = 2_000_000;
+
+/// What smem_preroll saw of the demuxer's last seek, in stream time.
+#[derive(Debug, Default)]
+pub struct StartPoint {
+    seen: Mutex<Seen>,
+}
+
+#[derive(Debug, Default)]
+struct Seen {
+    /// The start: where the demuxer seeks to, plus the lead.
+    start: Option<i64>,
+    /// How long after the start the frames stop (none: they do not).
+    length: Option<i64>,
+    /// Each track's first block (pts, or dts without) since then.
+    firsts: Vec<(i32, i64)>,
+    /// Still marking pre-roll (until well past the start).
+    marking: bool,
+}
+
+impl StartPoint {
+    /// The start, track `es_id`'s first block since it (both in stream
+    /// time) and the segment's length.
+    pub fn first_of(&self, es_id: i32) -> Option<(i64, i64, Option<i64>)> {
+        let seen = locked(&self.seen);
+        let first = seen.firsts.iter().find(|(id, _)| *id == es_id)?.1;
+        Some((seen.start?, first, seen.length))
+    }
+}
+
+/// smem_preroll's logic: marks what lies before the start.
+#[derive(Debug)]
+pub struct Preroll {
+    point: Arc<StartPoint>,
+    /// How far past the demuxer's own start point the start is.
+    lead: i64,
+    /// The segment's length, if it has an end.
+    length: Option<i64>,
+}
+
+impl Preroll {
+    pub fn new(lead: i64, length: Option<i64>) -> Preroll {
+        Preroll { point: Arc::default(), lead: lead.max(0), length: length.filter(|l| *l > 0) }
+    }
+
+    pub fn point(&self) -> &Arc<StartPoint> {
+        &self.point
+    }
+
+    /// The demuxer seeks to `time` (`ES_OUT_SET_NEXT_DISPLAY_TIME`).
+    pub fn next_display_time(&self, time: i64) {
+        let mut seen = locked(&self.point.seen);
+        *seen = Seen {
+            start: Some(time.saturating_add(self.lead)),
+            length: self.length,
+            firsts: Vec::new(),
+            marking: true,
+        };
+    }
+
+    /// A block the demuxer sends: notes each track's first, and says
+    /// whether it is before the start.
+    pub fn is_preroll(&self, es_id: Option<i32>, pts: i64, dts: i64) -> bool {
+        let time = if pts > 0 { pts } else { dts };
+        let mut seen = locked(&self.point.seen);
+        let Some(start) = seen.start.filter(|_| seen.marking) else { return false };
+        if let Some(id) = es_id {
+            if time > 0 && !seen.firsts.iter().any(|(known, _)| *known == id) {
+                seen.firsts.push((id, time));
+            }
+        }
+        if dts > 0 && dts >= start.saturating_add(PREROLL_HORIZON_US) {
+            seen.marking = false;
+            return false;
+        }
+        time > 0 && time < start
+    }
+}
+
+/// What smem does with a frame of a marked track.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Keep,
+    BeforeStart,
+    AfterStop,
+}
+
+/// One track as smem_mark sees it, on VLC's clock.
+#[derive(Debug)]
+pub struct Start {
+    es_id: i32,
+    point: Option<Arc<StartPoint>>,
+    blocks: Mutex<Blocks>,
+    /// A frame of this track was kept: the later ones come after it (and
+    /// after a seek, elsewhere: nothing is left out any more).
+    passed: AtomicBool,
+}
+
+/// What the blocks said since the last flush.
+#[derive(Debug, Default)]
+struct Blocks {
+    /// The first block's time.
+    first: Option<i64>,
+    /// The latest blocks' times, to find the one a frame was decoded from.
+    times: VecDeque<i64>,
+    /// Without smem_preroll, VLC's own flags: the latest pre-roll block.
+    last_preroll: Option<i64>,
+    /// ... and the blocks that are not pre-roll.
+    not_preroll: Vec<i64>,
+}
+
+/// Blocks remembered: a few GOPs' worth, more than a decoder holds.
+const MAX_BLOCKS: usize = 1024;
+/// The latest block times kept to find a frame's block (frames leave the
+/// decoder a few blocks after theirs come in).
+const RECENT_BLOCKS: usize = 256;
+
+impl Start {
+    pub fn new(es_id: i32, point: Option<Arc<StartPoint>>) -> Start {
+        Start { es_id, point, blocks: Mutex::default(), passed: AtomicBool::new(false) }
+    }
+
+    pub fn es_id(&self) -> i32 {
+        self.es_id
+    }
+
+    /// Notes one block on its way to transcode: its time (pts, or dts) and
+    /// VLC's pre-roll flag.
+    pub fn note(&self, time: i64, preroll: bool) {
+        let mut blocks = locked(&self.blocks);
+        if blocks.times.len() == RECENT_BLOCKS {
+            blocks.times.pop_front();
+        }
+        blocks.times.push_back(time);
+        if self.passed.load(Ordering::Acquire) {
+            return;
+        }
+        blocks.first.get_or_insert(time);
+        if preroll {
+            blocks.last_preroll = Some(blocks.last_preroll.map_or(time, |t| t.max(time)));
+        } else if blocks.not_preroll.len() < MAX_BLOCKS {
+            blocks.not_preroll.push(time);
+        }
+    }
+
+    /// The start and the stop on VLC's clock, from the track's first block
+    /// on both sides.
+    fn start_on_vlc_clock(&self, blocks: &Blocks) -> Option<(i64, Option<i64>)> {
+        let (start, first_in_stream, length) = self.point.as_ref()?.first_of(self.es_id)?;
+        let start = start.saturating_add(blocks.first?.saturating_sub(first_in_stream));
+        Some((start, length.map(|l| start.saturating_add(l))))
+    }
+
+    /// Where the start is on VLC's clock: with smem_preroll, exactly; else
+    /// the first block VLC did not flag pre-roll (one not flagged but earlier
+    /// than one flagged is VLC's first of a seek, sent before it flags).
+    fn start(&self, blocks: &Blocks) -> Option<i64> {
+        self.start_on_vlc_clock(blocks).map(|(start, _)| start).or_else(|| {
+            let after = blocks.last_preroll.unwrap_or(i64::MIN);
+            blocks.not_preroll.iter().copied().filter(|&t| t > after).min()
+        })
+    }
+
+    /// A video frame with `pts`, of a track of `frame_rate` (num/den, 0/0 if
+    /// unknown). It is judged by the block it was decoded from: the one with
+    /// that time, or, when VLC's encoder in transcode counted time in frames
+    /// of that rate, the one whose time it cut down to `pts`.
+    pub fn video(&self, pts: i64, frame_rate: (u32, u32)) -> Verdict {
+        let blocks = locked(&self.blocks);
+        let (num, den) = frame_rate;
+        let on_grid = |t: i64| if num > 0 && den > 0 { on_grid(t, num, den) } else { t };
+        let decoded_from = blocks
+            .times
+            .iter()
+            .copied()
+            .find(|&t| t == pts)
+            .or_else(|| blocks.times.iter().copied().find(|&t| on_grid(t) == pts));
+        // Is `bound` (on VLC's clock) after this frame's time?
+        let is_after = |bound: i64| match decoded_from {
+            Some(time) => time < bound,
+            None => pts < on_grid(bound),
+        };
+        if let Some((_, Some(stop))) = self.start_on_vlc_clock(&blocks) {
+            if !is_after(stop) {
+                return Verdict::AfterStop;
+            }
+        }
+        if self.passed.load(Ordering::Acquire) {
+            return Verdict::Keep;
+        }
+        let Some(start) = self.start(&blocks) else {
+            return Verdict::BeforeStart; // decoded before any block past the start
+        };
+        let before = is_after(start);
+        drop(blocks);
+        self.verdict(before)
+    }
+
+    /// An audio block from `pts` to `end`: kept if it holds sound from the
+    /// start on.
+    pub fn audio(&self, pts: i64, end: i64) -> Verdict {
+        let blocks = locked(&self.blocks);
+        let on_clock = self.start_on_vlc_clock(&blocks);
+        if on_clock.and_then(|(_, stop)| stop).is_some_and(|stop| pts >= stop) {
+            return Verdict::AfterStop;
+        }
+        if self.passed.load(Ordering::Acquire) {
+            return Verdict::Keep;
+        }
+        let before = match on_clock {
+            Some((start, _)) => end.max(pts) <= start,
+            None => blocks.last_preroll.is_some_and(|last| end.max(pts) <= last),
+        };
+        drop(blocks);
+        self.verdict(before)
+    }
+
+    fn verdict(&self, before: bool) -> Verdict {
+        if before {
+            return Verdict::BeforeStart;
+        }
+        self.passed.store(true, Ordering::Release);
+        Verdict::Keep
+    }
+
+    /// VLC flushes its decoders when it seeks. Before the start was
+    /// reached, that is VLC's own seek to it (the blocks it sent first are
+    /// from before: forget them); after, a seek elsewhere.
+    pub fn flushed(&self) {
+        if !self.passed.load(Ordering::Acquire) {
+            *locked(&self.blocks) = Blocks::default();
+        }
+    }
+}
+
+/// `time` cut down to a whole number of frames at `num`/`den` fps, as
+/// VLC's avcodec encoder does (`modules/codec/avcodec/encoder.c`: pts in
+/// time base units, then back, each in integer steps).
+fn on_grid(time: i64, num: u32, den: u32) -> i64 {
+    let frames = i128::from(time) * i128::from(num) / 1_000_000 / i128::from(den);
+    (frames * 1_000_000 * i128::from(den) / i128::from(num)) as i64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RAW: (u32, u32) = (0, 0);
+    /// VLC's clock runs this far ahead of the stream's in these tests.
+    const CLOCK: i64 = 5_000_123;
+
+    /// A demuxer that seeks to `seek` with `lead`, then sends `blocks`
+    /// (es id, stream time): the start point, and what it marked.
+    fn demux(seek: i64, lead: i64, blocks: &[(i32, i64)]) -> (Arc<StartPoint>, Vec<bool>) {
+        segment(seek, lead, None, blocks)
+    }
+
+    fn segment(seek: i64, lead: i64, length: Option<i64>, blocks: &[(i32, i64)]) -> (Arc<StartPoint>, Vec<bool>) {
+        let p = Preroll::new(lead, length);
+        p.next_display_time(seek);
+        let marked = blocks.iter().map(|&(id, t)| p.is_preroll(Some(id), t, t)).collect();
+        (Arc::clone(p.point()), marked)
+    }
+
+    #[test]
+    fn the_demuxer_s_side_marks_what_is_before_the_start() {
+        let (point, marked) = demux(500_000, 500_000, &[(0, 480_001), (1, 490_000), (0, 1_000_001), (0, 960_001)]);
+        assert_eq!(marked, [true, true, false, true]);
+        assert_eq!(point.first_of(0), Some((1_000_000, 480_001, None)));
+        assert_eq!(point.first_of(1), Some((1_000_000, 490_000, None)));
+        assert_eq!(point.first_of(2), None);
+        let p = Preroll::new(0, None);
+        assert!(!p.is_preroll(Some(0), 5, 5), "no seek: nothing is pre-roll");
+        p.next_display_time(1_000_000);
+        assert!(!p.is_preroll(Some(0), 3_100_000, 3_000_001), "well past the start");
+        assert!(!p.is_preroll(Some(0), 960_001, 880_001), "marking is over");
+    }
+
+    #[test]
+    fn video_frames_before_the_start_go_on_either_clock_and_grid() {
+        // Start 1.0 s; the key frame at 0.96 s (VLC's packetizer dropped its
+        // flag), 1.0 s at the start, decoding order with B-frames.
+        let stream = [(0, 960_001), (0, 1_080_001), (0, 1_000_001), (0, 1_040_001)];
+        let (point, _) = demux(0, 1_000_000, &stream);
+        for fps in [RAW, (25, 1)] {
+            let s = Start::new(0, Some(Arc::clone(&point)));
+            for &(_, t) in &stream {
+                s.note(t + CLOCK, false);
+            }
+            let vlc = |t: i64| if fps == RAW { t + CLOCK } else { on_grid(t + CLOCK, 25, 1) };
+            assert_eq!(s.video(vlc(960_001), fps), Verdict::BeforeStart, "{fps:?}");
+            assert_eq!(s.video(vlc(1_000_001), fps), Verdict::Keep, "{fps:?}");
+            assert_eq!(s.video(vlc(960_001), fps), Verdict::Keep, "past the start, everything passes");
+        }
+    }
+
+    #[test]
+    fn a_segment_ends_before_its_stop() {
+        // [1.0, 2.0) at 25 fps, transcoded: the frame at 1.96 s is the last.
+        let stream: Vec<(i32, i64)> = (24..60).map(|n| (0, n * 40_000 + 1)).collect();
+        let (point, _) = segment(0, 1_000_000, Some(1_000_000), &stream);
+        let s = Start::new(0, Some(point));
+        let fps = (25, 1);
+        let vlc = |n: i64| on_grid(n * 40_000 + 1 + CLOCK, 25, 1);
+        for (n, verdict) in
+            [(24, Verdict::BeforeStart), (25, Verdict::Keep), (49, Verdict::Keep), (50, Verdict::AfterStop)]
+        {
+            s.note(n * 40_000 + 1 + CLOCK, false);
+            if n == 24 {
+                for &(_, t) in &stream[1..] {
+                    s.note(t + CLOCK, false);
+                }
+            }
+            assert_eq!(s.video(vlc(n), fps), verdict, "frame {n}");
+        }
+        let audio = Start::new(1, None);
+        assert_eq!(audio.audio(i64::MAX - 1, i64::MAX), Verdict::Keep, "no start point: no stop either");
+    }
+
+    #[test]
+    fn a_start_between_frames_keeps_the_first_frame_after_it() {
+        // 30000/1001 fps, start 1.5 s: frames at 1.4848 and 1.5182 s.
+        let frame = |n: i64| n * 1_001_000 / 30 + 1;
+        let stream: Vec<(i32, i64)> = (40..50).map(|n| (0, frame(n))).collect();
+        let (point, _) = demux(500_000, 1_000_000, &stream);
+        let s = Start::new(0, Some(point));
+        for &(_, t) in &stream {
+            s.note(t + CLOCK, false);
+        }
+        let ntsc = (30_000, 1_001);
+        let vlc = |n: i64| on_grid(frame(n) + CLOCK, 30_000, 1_001);
+        assert_eq!(s.video(vlc(44), ntsc), Verdict::BeforeStart);
+        assert_eq!(s.video(vlc(45), ntsc), Verdict::Keep);
+    }
+
+    #[test]
+    fn audio_keeps_the_block_that_holds_the_start() {
+        let stream = [(1, 970_000), (1, 991_333), (1, 1_012_666)];
+        let (point, _) = demux(1_000_000, 0, &stream);
+        let s = Start::new(1, Some(point));
+        s.note(970_000 + CLOCK, true);
+        assert_eq!(s.audio(970_000 + CLOCK, 991_333 + CLOCK), Verdict::BeforeStart);
+        assert_eq!(s.audio(991_333 + CLOCK, 1_012_666 + CLOCK), Verdict::Keep, "holds the start");
+        let lone = Start::new(2, None);
+        assert_eq!(lone.audio(5, 10), Verdict::Keep, "no start point, no pre-roll: nothing is left out");
+    }
+
+    #[test]
+    fn a_flush_before_the_start_forgets_what_came_before_it() {
+        // VLC read the file's first frame before its seek to the start.
+        let stream = [(0, 5_960_001), (0, 6_000_001)];
+        let (point, _) = demux(6_000_000, 0, &stream);
+        let s = Start::new(0, Some(point));
+        s.note(10_000, false);
+        s.flushed();
+        assert_eq!(s.video(10_000, RAW), Verdict::BeforeStart, "the frame still in the decoder");
+        for &(_, t) in &stream {
+            s.note(t + CLOCK, true);
+        }
+        assert_eq!(s.video(5_960_001 + CLOCK, RAW), Verdict::BeforeStart);
+        assert_eq!(s.video(6_000_001 + CLOCK, RAW), Verdict::Keep);
+    }
+
+    #[test]
+    fn without_smem_preroll_vlc_s_flags_decide() {
+        // VLC sent the key frame at 1.0 s before it marked pre-roll; the
+        // start is 1.5 s.
+        let s = Start::new(0, None);
+        s.note(1_000_000, false);
+        for t in (1_040_000..1_480_000).step_by(40_000) {
+            s.note(t, true);
+        }
+        s.note(1_520_000, false);
+        s.note(1_480_000, true);
+        assert_eq!(s.video(1_000_000, RAW), Verdict::BeforeStart);
+        assert_eq!(s.video(1_480_000, RAW), Verdict::BeforeStart);
+        assert_eq!(s.video(1_520_000, RAW), Verdict::Keep);
+        let s = Start::new(0, None);
+        s.note(900_000, true);
+        assert_eq!(s.video(900_000, (25, 1)), Verdict::BeforeStart, "decoded before any block past the start");
+    }
+}
