@@ -13,6 +13,7 @@ use crate::abi::{FrameInfo, VideoInfo};
 use crate::chain::{Callbacks, SmemChain};
 use crate::format::{AudioSample, PlaneLayout, VideoChroma};
 use crate::pool::Buffer;
+use crate::timeline::{Kind, Timeline};
 use crate::trampolines::{self, AudioMeta, Deliver, FrameRef, FrameSink, Sink, VideoMeta};
 use crate::vlc::{self, Instance, LogLevel, Player, State};
 
@@ -27,6 +28,11 @@ pub struct VideoFrame<'f> {
     pub planes: &'f [PlaneLayout],
     /// Timestamp in microseconds (VLC's clock).
     pub pts: i64,
+    /// Media time in microseconds: from the start of the item (or of the
+    /// segment asked for, [`Grab::segment`]), by pts.
+    pub time_us: i64,
+    /// Which input this frame is from: 0, or the index of a playlist's item.
+    pub item: usize,
     pub data: &'f [u8],
     /// ES id, dts, flags, generation, drops: with smem-rs's frame ABI only.
     pub info: Option<FrameInfo>,
@@ -70,6 +76,8 @@ impl VideoFrame<'_> {
             chroma: self.chroma,
             planes: Arc::from(self.planes),
             pts: self.pts,
+            time_us: self.time_us,
+            item: self.item,
             data: Buffer::from(self.data.to_vec()),
             info: self.info,
             format: self.format,
@@ -86,6 +94,10 @@ pub struct AudioBlock<'f> {
     /// Samples per channel.
     pub samples: usize,
     pub pts: i64,
+    /// Media time in microseconds (see [`VideoFrame::time_us`]).
+    pub time_us: i64,
+    /// Which input this block is from (see [`VideoFrame::item`]).
+    pub item: usize,
     pub data: &'f [u8],
     /// ES id, dts, flags, generation, drops: with smem-rs's frame ABI only.
     pub info: Option<FrameInfo>,
@@ -100,6 +112,8 @@ impl AudioBlock<'_> {
             sample: self.sample,
             samples: self.samples,
             pts: self.pts,
+            time_us: self.time_us,
+            item: self.item,
             data: Buffer::from(self.data.to_vec()),
             info: self.info,
         }
@@ -117,6 +131,8 @@ pub struct OwnedVideoFrame {
     /// Shared by every frame of one layout (no allocation per frame).
     pub planes: Arc<[PlaneLayout]>,
     pub pts: i64,
+    pub time_us: i64,
+    pub item: usize,
     pub data: Buffer,
     pub info: Option<FrameInfo>,
     pub format: Option<VideoInfo>,
@@ -163,6 +179,8 @@ pub struct OwnedAudioBlock {
     pub sample: AudioSample,
     pub samples: usize,
     pub pts: i64,
+    pub time_us: i64,
+    pub item: usize,
     pub data: Buffer,
     pub info: Option<FrameInfo>,
 }
@@ -230,10 +248,44 @@ pub struct Progress {
 pub enum EndReason {
     /// The input ended.
     Ended,
-    /// [`Grab::stop_handle`] was set (or the pull queue was dropped).
+    /// [`StopHandle::stop`] was called (or the pull queue was dropped).
     Stopped,
     /// [`Grab::timeout`] passed.
     TimedOut,
+    /// No frame came for [`Grab::idle_timeout`]: a live source went silent.
+    Idle,
+}
+
+/// Stops a grab from any thread ([`Grab::stop_handle`], [`Frames::stop_handle`]):
+/// the player stops, the frames already delivered stay delivered, and the
+/// grab ends with [`EndReason::Stopped`].
+#[derive(Clone, Debug, Default)]
+pub struct StopHandle(Arc<AtomicBool>);
+
+impl StopHandle {
+    pub fn stop(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    pub fn is_stopped(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// How one input (or one item of a playlist) was played.
+#[derive(Clone, Debug)]
+pub struct ItemEnd {
+    /// The input as given, or the playlist item's MRL.
+    pub mrl: String,
+    pub reason: EndReason,
+    /// VLC could not play it (see `vlc_errors`).
+    pub failed: bool,
+    pub video_frames: u64,
+    pub audio_blocks: u64,
+    /// The tracks VLC found in it, whether or not they were asked for.
+    pub tracks: Vec<vlc::Track>,
+    /// VLC's error messages while it played (`module: text`).
+    pub vlc_errors: Vec<String>,
 }
 
 /// The end of stream, and what it saw.
@@ -250,6 +302,9 @@ pub struct EndOfStream {
     pub vlc_errors: Vec<String>,
     /// Whether frames came through smem-rs's frame ABI.
     pub frame_abi: bool,
+    /// Each input played: the input itself, or a playlist's items in order
+    /// (a frame's `item` indexes this).
+    pub items: Vec<ItemEnd>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -298,8 +353,11 @@ pub struct Grab<'a> {
     media_options: Vec<String>,
     vlc_args: Vec<String>,
     progress: Option<ProgressFn<'a>>,
-    stop: Arc<AtomicBool>,
+    stop: StopHandle,
     timeout: Option<Duration>,
+    idle_timeout: Option<Duration>,
+    /// Media times to start and stop at, in seconds.
+    segment: (Option<f64>, Option<f64>),
     queue: Option<(usize, DropPolicy)>,
     /// The pull queue's bound, when [`Grab::frames`] drives this grab.
     pull_bound: Option<usize>,
@@ -324,8 +382,10 @@ impl<'a> Grab<'a> {
             media_options: Vec::new(),
             vlc_args: Vec::new(),
             progress: None,
-            stop: Arc::new(AtomicBool::new(false)),
+            stop: StopHandle::default(),
             timeout: None,
+            idle_timeout: None,
+            segment: (None, None),
             queue: None,
             pull_bound: None,
             tune_allocator: true,
@@ -417,12 +477,36 @@ impl<'a> Grab<'a> {
         self
     }
 
-    /// Set it to true (from any thread) to stop the grab.
-    pub fn stop_handle(&self) -> Arc<AtomicBool> {
-        Arc::clone(&self.stop)
+    /// End the grab when no frame has come for this long
+    /// ([`EndReason::Idle`]): a live source that went away, since VLC
+    /// keeps waiting for a network input that stopped sending.
+    pub fn idle_timeout(mut self, idle: Duration) -> Self {
+        self.idle_timeout = Some(idle);
+        self
+    }
+
+    /// Only the frames whose media time is in [`start`, `stop`) seconds, as
+    /// ffmpeg's `-ss`/`-to` give them, on containers VLC seeks in exactly
+    /// (MP4, MKV/WebM...; MPEG-TS only roughly). VLC starts decoding at a
+    /// key frame before `start`: smem-rs (its `smem_preroll` and
+    /// `smem_mark`) leaves out what comes before the start and from the stop
+    /// on, by the demuxer's own times. With the stock smem, the frames VLC
+    /// delivers (pre-roll included) are cut by their pts, counted from the
+    /// first as `start`. Audio is kept or cut by whole blocks. Each frame's
+    /// `time_us` counts from the first delivered, taken to be at `start`.
+    pub fn segment(mut self, start: Option<f64>, stop: Option<f64>) -> Self {
+        self.segment = (start.filter(|s| *s > 0.0), stop);
+        self
+    }
+
+    /// Stops the grab from any thread.
+    pub fn stop_handle(&self) -> StopHandle {
+        self.stop.clone()
     }
 
     /// Plays the input to its end, calling the closures for every frame.
+    /// A playlist (M3U, XSPF...) has its items played in turn, each with
+    /// this grab's options (the playlist's own options are not applied).
     pub fn run(self) -> Result<EndOfStream, Error> {
         let Grab {
             input,
@@ -434,6 +518,8 @@ impl<'a> Grab<'a> {
             mut progress,
             stop,
             timeout,
+            idle_timeout,
+            segment,
             queue,
             pull_bound,
             tune_allocator,
@@ -446,7 +532,6 @@ impl<'a> Grab<'a> {
         if !input.contains("://") && !Path::new(&input).exists() {
             return Err(Error::Input(format!("{input}: no such file")));
         }
-        let counts = Arc::new((AtomicU64::new(0), AtomicU64::new(0)));
         let (video_chroma, audio_sample) = (video.as_ref().map(|v| v.0), audio.as_ref().map(|a| a.0));
 
         let mut args = vec!["--no-xlib", "--aout=dummy", "--vout=dummy", "--no-stats"];
@@ -460,17 +545,27 @@ impl<'a> Grab<'a> {
         // Only VLC's errors are reported (EndOfStream::vlc_errors): the
         // rest is not even formatted, so a chatty VLC costs no allocation.
         let instance = Instance::keeping_log_from(&args, LogLevel::Error).map_err(Error::Setup)?;
+        let smem_rs = vlc::smem_rs_available();
         let frame_abi = match abi {
-            Abi::Auto => vlc::smem_rs_available(),
+            Abi::Auto => smem_rs,
             Abi::Frame => true,
             Abi::Legacy => false,
         };
-        // The sinks outlive the player: it is dropped (stopped) first below.
+        // smem-rs cuts a segment exactly (smem_preroll and smem_mark); with
+        // the stock smem the frames VLC sends are cut here by their pts.
+        let exact_segment = smem_rs && segment.0.is_some();
+        let cut_here = if exact_segment { None } else { segment.1 };
+        let shared = Arc::new(Shared {
+            video: AtomicU64::new(0),
+            audio: AtomicU64::new(0),
+            timeline: Timeline::new(segment.0, cut_here, video.is_some()),
+        });
+        // The sinks outlive the players: each is dropped (stopped) first below.
         // Spare buffers: the pull queue's items hold theirs until dropped.
         let keep = SPARE_BUFFERS + pull_bound.unwrap_or(0);
-        let video_sink = video.map(|(chroma, to)| KindSink::video(frame_abi, chroma, to, &counts, keep));
-        let audio_sink = audio.map(|(sample, to)| KindSink::audio(frame_abi, sample, to, &counts, keep));
-        let chain = Chain { video: video_chroma, audio: audio_sample, realtime, queue, scale };
+        let video_sink = video.map(|(chroma, to)| KindSink::video(frame_abi, chroma, to, &shared, keep));
+        let audio_sink = audio.map(|(sample, to)| KindSink::audio(frame_abi, sample, to, &shared, keep));
+        let chain = Chain { video: video_chroma, audio: audio_sample, realtime, queue, scale, mark: exact_segment };
         // Held by the pull queue's items, the one being sent and the one
         // being read; beyond that (items kept longer), frames are copied.
         let max_held = pull_bound.map_or(0, |bound| bound + SPARE_BUFFERS + 2);
@@ -481,64 +576,182 @@ impl<'a> Grab<'a> {
         if audio_sink.is_none() {
             options.push(":no-sout-audio".into());
         }
+        if !frame_abi {
+            // The legacy callbacks cannot tell two tracks of a kind apart:
+            // only the tracks VLC selects (one of each kind) are sent.
+            options.push(":no-sout-all".into());
+        }
+        options.extend(segment_options(segment, exact_segment));
         options.extend(media_options.iter().cloned());
 
-        let media = instance.media(&input).map_err(Error::Input)?;
-        for option in &options {
-            media.add_option(option).map_err(Error::Setup)?;
-        }
-        let player = Player::new(&media).map_err(Error::Setup)?;
         let start = Instant::now();
-        player.play().map_err(Error::Input)?;
-        let mut last_report = Instant::now();
-        let (state, reason) = loop {
-            let state = player.state();
-            if state.is_over() {
-                break (state, EndReason::Ended);
+        let mut pending = vec![(instance.media(&input).map_err(Error::Input)?, 0)];
+        let mut items: Vec<ItemEnd> = Vec::new();
+        let mut reason = EndReason::Ended;
+        let mut failure = None;
+        while let Some((media, depth)) = pending.pop() {
+            for option in &options {
+                media.add_option(option).map_err(Error::Setup)?;
             }
-            if stop.load(Ordering::Relaxed) {
-                break (state, EndReason::Stopped);
-            }
-            if timeout.is_some_and(|t| start.elapsed() > t) {
-                break (state, EndReason::TimedOut);
-            }
-            if let Some(report) = progress.as_mut() {
-                if last_report.elapsed() >= Duration::from_millis(100) {
-                    last_report = Instant::now();
-                    report(&Progress {
-                        position: player.position(),
-                        time_ms: player.time_ms(),
-                        length_ms: player.length_ms(),
-                        video_frames: counts.0.load(Ordering::Relaxed),
-                        audio_blocks: counts.1.load(Ordering::Relaxed),
-                        elapsed: start.elapsed(),
-                    });
+            shared.timeline.begin_item(items.len());
+            let before = shared.counts();
+            let player = Player::new(&media).map_err(Error::Setup)?;
+            player.play().map_err(Error::Input)?;
+            let mut last_report = Instant::now();
+            let (mut last_counts, mut last_frame) = (before, Instant::now());
+            let (state, why) = loop {
+                let state = player.state();
+                if state.is_over() {
+                    break (state, EndReason::Ended);
                 }
+                if shared.timeline.past_stop(video_sink.is_some(), audio_sink.is_some()) {
+                    break (state, EndReason::Ended);
+                }
+                if stop.is_stopped() {
+                    break (state, EndReason::Stopped);
+                }
+                if timeout.is_some_and(|t| start.elapsed() > t) {
+                    break (state, EndReason::TimedOut);
+                }
+                let counts = shared.counts();
+                if counts != last_counts {
+                    (last_counts, last_frame) = (counts, Instant::now());
+                } else if idle_timeout.is_some_and(|t| last_frame.elapsed() > t) {
+                    break (state, EndReason::Idle);
+                }
+                if let Some(report) = progress.as_mut() {
+                    if last_report.elapsed() >= Duration::from_millis(100) {
+                        last_report = Instant::now();
+                        report(&Progress {
+                            position: player.position(),
+                            time_ms: player.time_ms(),
+                            length_ms: player.length_ms(),
+                            video_frames: counts.0,
+                            audio_blocks: counts.1,
+                            elapsed: start.elapsed(),
+                        });
+                    }
+                }
+                // libvlc's end, error and stop events wake this at once; the
+                // timeout only paces the checks above.
+                player.wait_over(Duration::from_millis(20));
+            };
+            drop(player); // stops: no callback of this item runs after this
+            let after = shared.counts();
+            let subitems = if state == State::Ended && after == before { media.subitems() } else { Vec::new() };
+            if !subitems.is_empty() && depth < MAX_PLAYLIST_DEPTH {
+                // A playlist: its items are played next, in order.
+                pending.extend(subitems.into_iter().rev().map(|item| (item, depth + 1)));
+                continue;
             }
-            // libvlc's end, error and stop events wake this at once; the
-            // timeout only paces progress reports and the stop handle.
-            player.wait_over(Duration::from_millis(20));
-        };
-        drop(player); // stops: no callback runs after this
+            let vlc_errors: Vec<String> = instance
+                .take_log()
+                .into_iter()
+                .filter(|l| l.level == "error")
+                .map(|l| format!("{}: {}", l.module, l.text))
+                .collect();
+            let mrl = if depth == 0 { input.clone() } else { media.mrl() };
+            if state == State::Error && failure.is_none() {
+                let why = if vlc_errors.is_empty() { "no reason given".into() } else { vlc_errors.join("; ") };
+                failure = Some(format!("VLC could not play {mrl}: {why}"));
+            }
+            items.push(ItemEnd {
+                mrl,
+                reason: why,
+                failed: state == State::Error,
+                video_frames: after.0 - before.0,
+                audio_blocks: after.1 - before.1,
+                tracks: media.tracks(),
+                vlc_errors,
+            });
+            if why != EndReason::Ended {
+                reason = why;
+                break;
+            }
+        }
         let wall = start.elapsed();
-        let (audio_tracks, video_tracks) = media.track_counts();
-        let vlc_errors: Vec<String> = instance
-            .take_log()
-            .into_iter()
-            .filter(|l| l.level == "error")
-            .map(|l| format!("{}: {}", l.module, l.text))
-            .collect();
         let panics =
             [video_sink.as_ref().and_then(KindSink::take_panic), audio_sink.as_ref().and_then(KindSink::take_panic)];
         if let Some(panic) = panics.into_iter().flatten().next() {
             return Err(Error::Callback(panic));
         }
-        let (video_frames, audio_blocks) = (counts.0.load(Ordering::Relaxed), counts.1.load(Ordering::Relaxed));
-        if state == State::Error {
-            let why = if vlc_errors.is_empty() { "no reason given".into() } else { vlc_errors.join("; ") };
-            return Err(Error::Input(format!("VLC could not play {input}: {why}")));
+        // One input that VLC could not play is an error; a playlist's item
+        // that fails is reported in its ItemEnd and the others still play.
+        if let (Some(why), [_]) = (&failure, &items[..]) {
+            return Err(Error::Input(why.clone()));
         }
-        Ok(EndOfStream { reason, video_tracks, audio_tracks, video_frames, audio_blocks, wall, vlc_errors, frame_abi })
+        let count = |kind| items.iter().flat_map(|i| &i.tracks).filter(|t| t.kind == kind).count();
+        let (video_frames, audio_blocks) = shared.counts();
+        Ok(EndOfStream {
+            reason,
+            video_tracks: count(vlc::TrackKind::Video),
+            audio_tracks: count(vlc::TrackKind::Audio),
+            video_frames,
+            audio_blocks,
+            wall,
+            vlc_errors: items.iter().flat_map(|i| i.vlc_errors.iter().cloned()).collect(),
+            frame_abi,
+            items,
+        })
+    }
+}
+
+/// How far past the stop VLC is told to read (see [`Grab::segment`]).
+const STOP_MARGIN_SECONDS: f64 = 1.0;
+/// How far before an exact segment's start VLC is told to start, so that it
+/// decodes frames before it whatever the key frames (see smem-rs's
+/// `smem_preroll`).
+const START_LEAD_SECONDS: f64 = 1.0;
+
+/// The media options of a segment. VLC stops reading at its stop-time and
+/// loses the frames its decoders still hold then: it reads on a little, and
+/// the cut is made after it. An exact segment starts VLC a little early and
+/// has smem-rs's smem_preroll and smem_mark cut both ends.
+fn segment_options((start, stop): (Option<f64>, Option<f64>), exact: bool) -> Vec<String> {
+    let mut options = Vec::new();
+    let micros = |s: f64| (s * 1e6).round() as i64;
+    match start {
+        Some(start) if exact => {
+            // Half the start when it is short: VLC seeks only to a time above 0.
+            let vlc_start = (start - START_LEAD_SECONDS).max(start / 2.0);
+            options.push(format!(":start-time={vlc_start}"));
+            options.push(":demux-filter=smem_preroll".into());
+            options.push(format!(":smem-preroll-lead={}", micros(start) - micros(vlc_start)));
+            if let Some(stop) = stop {
+                options.push(format!(":smem-preroll-length={}", micros(stop) - micros(start)));
+            }
+        }
+        Some(start) => options.push(format!(":start-time={start}")),
+        None => {}
+    }
+    if let Some(stop) = stop {
+        options.push(format!(":stop-time={}", stop + STOP_MARGIN_SECONDS));
+    }
+    options
+}
+/// Playlists within playlists are followed this deep.
+const MAX_PLAYLIST_DEPTH: usize = 8;
+
+/// What the sinks of a grab share with its run loop.
+struct Shared {
+    video: AtomicU64,
+    audio: AtomicU64,
+    timeline: Timeline,
+}
+
+impl Shared {
+    /// Counts a frame in and gives its (media time, item), or `None` when
+    /// it falls past the segment's stop.
+    fn place(&self, kind: Kind, pts: i64) -> Option<(i64, usize)> {
+        let time = self.timeline.place(kind, pts)?;
+        let count = if kind == Kind::Video { &self.video } else { &self.audio };
+        count.fetch_add(1, Ordering::Relaxed);
+        Some((time, self.timeline.item()))
+    }
+
+    /// (video frames, audio blocks) delivered so far.
+    fn counts(&self) -> (u64, u64) {
+        (self.video.load(Ordering::Relaxed), self.audio.load(Ordering::Relaxed))
     }
 }
 
@@ -549,6 +762,8 @@ struct Chain {
     realtime: bool,
     queue: Option<(usize, DropPolicy)>,
     scale: (Option<u32>, Option<u32>),
+    /// smem_mark first: frames VLC decodes only to reach the start go.
+    mark: bool,
 }
 
 impl Chain {
@@ -569,7 +784,7 @@ impl Chain {
         options.extend(self.queue.map(|(frames, drop)| format!("queue={frames},drop={}", drop.as_str())));
         options.extend(max_held.map(|max_held| format!("max-held={max_held}")));
         let chain = SmemChain {
-            head: format!("transcode{{{}}}", codecs.join(",")),
+            head: format!("{}transcode{{{}}}", if self.mark { "smem_mark:" } else { "" }, codecs.join(",")),
             video: video.map(|s| callbacks_of(s, vpre, vpost)),
             audio: audio.map(|s| callbacks_of(s, apre, apost)),
             options,
@@ -601,26 +816,24 @@ impl<'a, M> KindSink<'a, M> {
     }
 }
 
-type Counts = Arc<(AtomicU64, AtomicU64)>;
-
 impl<'a> KindSink<'a, VideoMeta> {
-    fn video(frame_abi: bool, chroma: VideoChroma, to: VideoTo<'a>, counts: &Counts, keep: usize) -> Self {
-        let counts = Arc::clone(counts);
+    fn video(frame_abi: bool, chroma: VideoChroma, to: VideoTo<'a>, shared: &Arc<Shared>, keep: usize) -> Self {
+        let shared = Arc::clone(shared);
         if frame_abi {
-            KindSink::Frames(FrameSink::video(video_frames(chroma, to, counts)))
+            KindSink::Frames(FrameSink::video(video_frames(chroma, to, shared)))
         } else {
-            KindSink::Legacy(Sink::new(video_deliver(chroma, to, counts), keep))
+            KindSink::Legacy(Sink::new(video_deliver(chroma, to, shared), keep))
         }
     }
 }
 
 impl<'a> KindSink<'a, AudioMeta> {
-    fn audio(frame_abi: bool, sample: AudioSample, to: AudioTo<'a>, counts: &Counts, keep: usize) -> Self {
-        let counts = Arc::clone(counts);
+    fn audio(frame_abi: bool, sample: AudioSample, to: AudioTo<'a>, shared: &Arc<Shared>, keep: usize) -> Self {
+        let shared = Arc::clone(shared);
         if frame_abi {
-            KindSink::Frames(FrameSink::audio(audio_frames(sample, to, counts)))
+            KindSink::Frames(FrameSink::audio(audio_frames(sample, to, shared)))
         } else {
-            KindSink::Legacy(Sink::new(audio_deliver(sample, to, counts), keep))
+            KindSink::Legacy(Sink::new(audio_deliver(sample, to, shared), keep))
         }
     }
 }
@@ -645,36 +858,38 @@ impl Layouts {
     }
 }
 
-fn video_deliver<'a>(chroma: VideoChroma, to: VideoTo<'a>, counts: Counts) -> Deliver<'a, VideoMeta> {
+fn video_deliver<'a>(chroma: VideoChroma, to: VideoTo<'a>, shared: Arc<Shared>) -> Deliver<'a, VideoMeta> {
     let mut layouts = Layouts { chroma, key: (0, 0, 0), planes: Arc::from([]) };
     let size = |width: i32, height: i32| (width.max(0) as usize, height.max(0) as usize);
     match to {
         To::Closure(mut f) => Deliver::Borrowed(Box::new(move |data, VideoMeta { width, height, pts }| {
             let (width, height) = size(width, height);
+            let Some((time_us, item)) = shared.place(Kind::Video, pts) else { return };
             let planes = layouts.get(width, height, data.len());
-            counts.0.fetch_add(1, Ordering::Relaxed);
-            f(&VideoFrame { width, height, chroma, planes, pts, data, info: None, format: None });
+            f(&VideoFrame { width, height, chroma, planes, pts, time_us, item, data, info: None, format: None });
         })),
         To::Queue(mut f) => Deliver::Owned(Box::new(move |data, VideoMeta { width, height, pts }| {
             let (width, height) = size(width, height);
+            let Some((time_us, item)) = shared.place(Kind::Video, pts) else { return };
             let planes = Arc::clone(layouts.get(width, height, data.len()));
-            counts.0.fetch_add(1, Ordering::Relaxed);
-            f(OwnedVideoFrame { width, height, chroma, planes, pts, data, info: None, format: None });
+            f(OwnedVideoFrame { width, height, chroma, planes, pts, time_us, item, data, info: None, format: None });
         })),
     }
 }
 
-fn audio_deliver<'a>(sample: AudioSample, to: AudioTo<'a>, counts: Counts) -> Deliver<'a, AudioMeta> {
+fn audio_deliver<'a>(sample: AudioSample, to: AudioTo<'a>, shared: Arc<Shared>) -> Deliver<'a, AudioMeta> {
     match to {
         To::Closure(mut f) => {
             Deliver::Borrowed(Box::new(move |data, AudioMeta { channels, rate, nb_samples, pts }| {
-                counts.1.fetch_add(1, Ordering::Relaxed);
-                f(&AudioBlock { channels, rate, sample, samples: nb_samples as usize, pts, data, info: None });
+                let Some((time_us, item)) = shared.place(Kind::Audio, pts) else { return };
+                let samples = nb_samples as usize;
+                f(&AudioBlock { channels, rate, sample, samples, pts, time_us, item, data, info: None });
             }))
         }
         To::Queue(mut f) => Deliver::Owned(Box::new(move |data, AudioMeta { channels, rate, nb_samples, pts }| {
-            counts.1.fetch_add(1, Ordering::Relaxed);
-            f(OwnedAudioBlock { channels, rate, sample, samples: nb_samples as usize, pts, data, info: None });
+            let Some((time_us, item)) = shared.place(Kind::Audio, pts) else { return };
+            let samples = nb_samples as usize;
+            f(OwnedAudioBlock { channels, rate, sample, samples, pts, time_us, item, data, info: None });
         })),
     }
 }
@@ -706,13 +921,14 @@ fn held_or_copied(frame: &FrameRef<'_>) -> Buffer {
 }
 
 type FrameFn<'a> = Box<dyn FnMut(FrameRef<'_>) + Send + 'a>;
-/// A video frame's closure, given the frame and its shared plane layout.
-type PlanedFn<'a> = Box<dyn FnMut(&FrameRef<'_>, Arc<[PlaneLayout]>) + Send + 'a>;
+/// A video frame's closure, given the frame, its shared plane layout,
+/// and its (media time, item).
+type PlanedFn<'a> = Box<dyn FnMut(&FrameRef<'_>, Arc<[PlaneLayout]>, (i64, usize)) + Send + 'a>;
 
-fn video_frames<'a>(chroma: VideoChroma, to: VideoTo<'a>, counts: Counts) -> FrameFn<'a> {
+fn video_frames<'a>(chroma: VideoChroma, to: VideoTo<'a>, shared: Arc<Shared>) -> FrameFn<'a> {
     let mut layouts = FrameLayouts { scratch: Vec::with_capacity(4), planes: Arc::from([]) };
     let mut deliver: PlanedFn<'a> = match to {
-        To::Closure(mut f) => Box::new(move |frame, planes| {
+        To::Closure(mut f) => Box::new(move |frame, planes, (time_us, item)| {
             let Some(v) = frame.video() else { return };
             f(&VideoFrame {
                 width: v.width as usize,
@@ -720,12 +936,14 @@ fn video_frames<'a>(chroma: VideoChroma, to: VideoTo<'a>, counts: Counts) -> Fra
                 chroma,
                 planes: &planes,
                 pts: frame.pts(),
+                time_us,
+                item,
                 data: frame.data(),
                 info: Some(frame.info()),
                 format: Some(VideoInfo::of(v)),
             });
         }),
-        To::Queue(mut f) => Box::new(move |frame, planes| {
+        To::Queue(mut f) => Box::new(move |frame, planes, (time_us, item)| {
             let Some(v) = frame.video() else { return };
             f(OwnedVideoFrame {
                 width: v.width as usize,
@@ -733,6 +951,8 @@ fn video_frames<'a>(chroma: VideoChroma, to: VideoTo<'a>, counts: Counts) -> Fra
                 chroma,
                 planes,
                 pts: frame.pts(),
+                time_us,
+                item,
                 data: held_or_copied(frame),
                 info: Some(frame.info()),
                 format: Some(VideoInfo::of(v)),
@@ -740,13 +960,16 @@ fn video_frames<'a>(chroma: VideoChroma, to: VideoTo<'a>, counts: Counts) -> Fra
         }),
     };
     Box::new(move |frame| {
+        if frame.video().is_none() {
+            return;
+        }
+        let Some(placed) = shared.place(Kind::Video, frame.pts()) else { return };
         let planes = layouts.of(&frame);
-        counts.0.fetch_add(1, Ordering::Relaxed);
-        deliver(&frame, planes);
+        deliver(&frame, planes, placed);
     })
 }
 
-fn audio_frames<'a>(sample: AudioSample, to: AudioTo<'a>, counts: Counts) -> FrameFn<'a> {
+fn audio_frames<'a>(sample: AudioSample, to: AudioTo<'a>, shared: Arc<Shared>) -> FrameFn<'a> {
     let describe = |frame: &FrameRef<'_>| {
         let a = frame.audio()?;
         Some((a.channels, a.rate, a.samples as usize, frame.pts(), Some(frame.info())))
@@ -754,13 +977,14 @@ fn audio_frames<'a>(sample: AudioSample, to: AudioTo<'a>, counts: Counts) -> Fra
     match to {
         To::Closure(mut f) => Box::new(move |frame| {
             let Some((channels, rate, samples, pts, info)) = describe(&frame) else { return };
-            counts.1.fetch_add(1, Ordering::Relaxed);
-            f(&AudioBlock { channels, rate, sample, samples, pts, data: frame.data(), info });
+            let Some((time_us, item)) = shared.place(Kind::Audio, pts) else { return };
+            f(&AudioBlock { channels, rate, sample, samples, pts, time_us, item, data: frame.data(), info });
         }),
         To::Queue(mut f) => Box::new(move |frame| {
             let Some((channels, rate, samples, pts, info)) = describe(&frame) else { return };
-            counts.1.fetch_add(1, Ordering::Relaxed);
-            f(OwnedAudioBlock { channels, rate, sample, samples, pts, data: held_or_copied(&frame), info });
+            let Some((time_us, item)) = shared.place(Kind::Audio, pts) else { return };
+            let data = held_or_copied(&frame);
+            f(OwnedAudioBlock { channels, rate, sample, samples, pts, time_us, item, data, info });
         }),
     }
 }
@@ -770,7 +994,7 @@ fn audio_frames<'a>(sample: AudioSample, to: AudioTo<'a>, counts: Counts) -> Fra
 /// end of stream, and [`Frames::finish`] says how it ended.
 pub struct Frames {
     items: Option<Receiver<Item>>,
-    stop: Arc<AtomicBool>,
+    stop: StopHandle,
     thread: Option<JoinHandle<Result<EndOfStream, Error>>>,
 }
 
@@ -815,13 +1039,19 @@ impl Iterator for Frames {
 }
 
 impl Frames {
+    /// Stops the grab from any thread (a Ctrl-C handler, say): the iterator
+    /// yields what was delivered already, then ends.
+    pub fn stop_handle(&self) -> StopHandle {
+        self.stop.clone()
+    }
+
     /// Stops the grab if it is still going and says how it ended.
     pub fn finish(mut self) -> Result<EndOfStream, Error> {
         self.shutdown()
     }
 
     fn shutdown(&mut self) -> Result<EndOfStream, Error> {
-        self.stop.store(true, Ordering::Relaxed);
+        self.stop.stop();
         // Dropping the receiver releases a decoder blocked on a full queue.
         drop(self.items.take());
         match self.thread.take().map(JoinHandle::join) {

@@ -38,6 +38,7 @@ pub mod chain;
 mod format;
 mod grab;
 mod pool;
+mod timeline;
 mod trampolines;
 pub mod vlc;
 
@@ -45,7 +46,7 @@ pub use abi::{FrameInfo, VideoInfo};
 pub use chain::{Callbacks, SmemChain};
 pub use format::{AudioSample, PlaneLayout, VideoChroma};
 pub use grab::{
-    Abi, AudioBlock, DropPolicy, EndOfStream, EndReason, Error, Frames, Grab, Item, OwnedAudioBlock, OwnedVideoFrame,
-    Progress, VideoFrame,
+    Abi, AudioBlock, DropPolicy, EndOfStream, EndReason, Error, Frames, Grab, Item, ItemEnd, OwnedAudioBlock,
+    OwnedVideoFrame, Progress, StopHandle, VideoFrame,
 };
 pub use pool::Buffer;

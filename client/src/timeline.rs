@@ -1,0 +1,133 @@
+//! Media time for the frames of a grab, and the segment it keeps.
+//!
+//! VLC hands a stream output its timestamps on its own clock (the machine's
+//! uptime, give or take), not the media's. Within one played item that clock
+//! runs with the media, so a frame's media time is its pts less the pts of
+//! the item's first video frame (the first audio block when no video is
+//! grabbed), plus where the item was started. smem-rs's `smem_mark` takes
+//! the frames VLC decodes only to reach `start` (its pre-roll) out first, so
+//! that first frame is the first one at or after `start`.
+
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
+
+/// Which kind of frame is being placed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Video,
+    Audio,
+}
+
+const UNSET: i64 = i64::MIN;
+
+/// Shared by a grab's video and audio sinks (VLC's threads) and its run loop.
+#[derive(Debug)]
+pub(crate) struct Timeline {
+    /// Media time of each item's first frame, microseconds.
+    start_us: i64,
+    /// Frames at or after this media time are not delivered.
+    stop_us: Option<i64>,
+    /// Whether video frames set the origin (video was asked for).
+    video_origin: bool,
+    /// VLC pts of the origin in the current item.
+    origin: AtomicI64,
+    /// The first audio pts of the item, the origin until a video frame comes.
+    audio_origin: AtomicI64,
+    item: AtomicUsize,
+    video_past_stop: AtomicBool,
+    audio_past_stop: AtomicBool,
+}
+
+impl Timeline {
+    pub(crate) fn new(start: Option<f64>, stop: Option<f64>, video_origin: bool) -> Timeline {
+        let us = |s: f64| (s * 1e6).round() as i64;
+        Timeline {
+            start_us: start.map_or(0, us),
+            stop_us: stop.map(us),
+            video_origin,
+            origin: AtomicI64::new(UNSET),
+            audio_origin: AtomicI64::new(UNSET),
+            item: AtomicUsize::new(0),
+            video_past_stop: AtomicBool::new(false),
+            audio_past_stop: AtomicBool::new(false),
+        }
+    }
+
+    /// A new item (playlist entry) starts: its frames count from its start.
+    pub(crate) fn begin_item(&self, index: usize) {
+        self.item.store(index, Ordering::SeqCst);
+        self.origin.store(UNSET, Ordering::SeqCst);
+        self.audio_origin.store(UNSET, Ordering::SeqCst);
+        self.video_past_stop.store(false, Ordering::SeqCst);
+        self.audio_past_stop.store(false, Ordering::SeqCst);
+    }
+
+    pub(crate) fn item(&self) -> usize {
+        self.item.load(Ordering::Relaxed)
+    }
+
+    /// The media time of a frame with VLC pts `pts`, in microseconds, or
+    /// `None` when it is at or past the stop (it is not to be delivered).
+    pub(crate) fn place(&self, kind: Kind, pts: i64) -> Option<i64> {
+        let origin = match kind {
+            Kind::Video => first(&self.origin, pts),
+            Kind::Audio if !self.video_origin => first(&self.origin, pts),
+            Kind::Audio => match self.origin.load(Ordering::Acquire) {
+                UNSET => first(&self.audio_origin, pts),
+                origin => origin,
+            },
+        };
+        let time = self.start_us.saturating_add(pts.saturating_sub(origin));
+        if self.stop_us.is_some_and(|stop| time >= stop) {
+            let past = if kind == Kind::Video { &self.video_past_stop } else { &self.audio_past_stop };
+            past.store(true, Ordering::Release);
+            return None;
+        }
+        Some(time)
+    }
+
+    /// Whether every kind asked for has reached the stop: the rest of the
+    /// item can go unplayed.
+    pub(crate) fn past_stop(&self, video: bool, audio: bool) -> bool {
+        self.stop_us.is_some()
+            && (!video || self.video_past_stop.load(Ordering::Acquire))
+            && (!audio || self.audio_past_stop.load(Ordering::Acquire))
+    }
+}
+
+/// The value of `slot`, set to `pts` if it had none.
+fn first(slot: &AtomicI64, pts: i64) -> i64 {
+    match slot.compare_exchange(UNSET, pts, Ordering::AcqRel, Ordering::Acquire) {
+        Ok(_) => pts,
+        Err(set) => set,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_count_from_the_first_video_frame_at_the_start() {
+        let t = Timeline::new(Some(1.0), Some(2.0), true);
+        // Audio may come first: it is placed on its own first block until video comes.
+        assert_eq!(t.place(Kind::Audio, 5_000_000), Some(1_000_000));
+        assert_eq!(t.place(Kind::Video, 5_010_000), Some(1_000_000));
+        assert_eq!(t.place(Kind::Audio, 5_030_000), Some(1_020_000));
+        assert_eq!(t.place(Kind::Video, 5_970_000), Some(1_960_000));
+        assert!(!t.past_stop(true, true));
+        assert_eq!(t.place(Kind::Video, 6_010_000), None, "2.0 s is past [1, 2)");
+        assert!(!t.past_stop(true, true), "audio has not reached the stop yet");
+        assert_eq!(t.place(Kind::Audio, 6_020_000), None);
+        assert!(t.past_stop(true, true) && t.past_stop(true, false));
+    }
+
+    #[test]
+    fn without_video_audio_sets_the_origin_and_items_start_over() {
+        let t = Timeline::new(None, None, false);
+        assert_eq!(t.place(Kind::Audio, 700), Some(0));
+        assert_eq!(t.place(Kind::Audio, 21_033), Some(20_333));
+        assert!(!t.past_stop(false, true), "no stop: never past it");
+        t.begin_item(1);
+        assert_eq!((t.item(), t.place(Kind::Audio, 9_000_000)), (1, Some(0)));
+    }
+}
