@@ -77,19 +77,23 @@ fn encode(
     let frame = &job.frame;
     let pixels = rgb_lines(frame)?;
     let extension = if format == Format::Jpeg { "jpg" } else { "png" };
-    let path = dir.join(format!("frame-{:06}.{extension}", job.number));
+    let name = format!("frame-{:06}.{extension}", job.number);
+    let path = dir.join(&name);
+    // Written under another name and renamed once complete: an interrupted
+    // or killed grab leaves whole images or none.
+    let part = dir.join(format!(".{name}.part"));
     let failed = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
-    let file = File::create(&path).map_err(|e| failed(&e))?;
+    let file = File::create(&part).map_err(|e| failed(&e))?;
     match format {
         Format::Jpeg => {
             let (w, h) = (u16::try_from(frame.width), u16::try_from(frame.height));
             let (Ok(w), Ok(h)) = (w, h) else { return Err(failed(&"JPEG takes at most 65535 pixels a side")) };
-            jpeg_encoder::Encoder::new(BufWriter::new(file), jpeg_quality)
+            jpeg_encoder::Encoder::new(BufWriter::new(&file), jpeg_quality)
                 .encode(&pixels, w, h, jpeg_encoder::ColorType::Rgb)
                 .map_err(|e| failed(&e))?;
         }
         _ => {
-            let mut encoder = png::Encoder::new(BufWriter::new(file), frame.width as u32, frame.height as u32);
+            let mut encoder = png::Encoder::new(BufWriter::new(&file), frame.width as u32, frame.height as u32);
             encoder.set_color(png::ColorType::Rgb);
             encoder.set_depth(png::BitDepth::Eight);
             encoder.set_compression(png_compression.png());
@@ -98,6 +102,7 @@ fn encode(
             writer.finish().map_err(|e| failed(&e))?;
         }
     }
+    std::fs::rename(&part, &path).map_err(|e| failed(&e))?;
     let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
     Ok((path, bytes))
 }
@@ -185,9 +190,9 @@ pub struct RawSidecar {
     pub width: usize,
     pub height: usize,
     pub frame_bytes: usize,
-    /// Each frame's number in the stream (from 1) and pts in microseconds,
-    /// in file order.
-    pub frames: Vec<(u64, i64)>,
+    /// Each frame's number in the stream (from 1), VLC's pts and its media
+    /// time, both in microseconds, in file order.
+    pub frames: Vec<(u64, i64, i64)>,
 }
 
 /// Raw frames, appended in the order they come.
@@ -226,7 +231,7 @@ impl RawWriter {
             ));
         }
         self.out.write_all(&pixels).map_err(|e| format!("{}: {e}", self.path.display()))?;
-        s.frames.push((job.number, job.frame.pts));
+        s.frames.push((job.number, job.frame.pts, job.frame.time_us));
         self.bytes += pixels.len() as u64;
         Ok(())
     }

@@ -1,7 +1,9 @@
 //! smem-grab: frames as PNG, JPEG or raw RGB, and sound as WAV, from
 //! anything VLC plays (files, discs, network streams, playlists), through
 //! VLC's smem stream output. Exit status: 0 done, 1 the input could not be
-//! grabbed, 2 bad arguments; each failure is one `smem-grab: ...` line.
+//! grabbed, 2 bad arguments, 130/143 stopped by SIGINT/SIGTERM (after the
+//! files and the summary are complete); each failure is one
+//! `smem-grab: ...` line.
 
 mod images;
 
@@ -13,7 +15,14 @@ use std::time::Duration;
 use clap::{Parser, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
-use smem_client::{Abi, AudioSample, DropPolicy, EndReason, Error, Grab, Item, OwnedAudioBlock, Progress, VideoChroma};
+use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
+use smem_client::vlc::TrackKind;
+use smem_client::{
+    Abi, AudioSample, DropPolicy, EndReason, Error, Grab, Item, ItemEnd, OwnedAudioBlock, Progress, StopHandle,
+    VideoChroma,
+};
+use std::sync::atomic::{AtomicI32, Ordering};
 
 use images::{Format, Job, PngCompression, Pool, RawWriter};
 
@@ -28,8 +37,15 @@ Examples:
   smem-grab clip.mkv --start 60 --stop 65 -o seg     every frame from 1:00 to 1:05
   smem-grab clip.mkv --no-video --wav sound.wav      the sound as 16-bit WAV
   smem-grab udp://@:1234 --latest --every 1          a live camera, the newest frame each second
+  smem-grab list.m3u -o grabs                        every item of a playlist in turn
 
-Exit status: 0 done, 1 the input could not be grabbed, 2 bad arguments.";
+A live grab ends with Ctrl-C (or SIGTERM), or when the source has sent nothing
+for --idle-timeout seconds: the images already taken are finished, the WAV
+files are closed, the summary says `ended: interrupted` (or `idle`). A second
+Ctrl-C exits at once. Each audio track gets a WAV of its own.
+
+Exit status: 0 done, 1 the input could not be grabbed, 2 bad arguments,
+130 interrupted (SIGINT), 143 terminated (SIGTERM).";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum QueueDrop {
@@ -75,11 +91,11 @@ struct Args {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     max_frames: Option<u64>,
 
-    /// Start SECONDS into the input (VLC's :start-time)
+    /// The frames from SECONDS of media time on (as ffmpeg's -ss)
     #[arg(long, value_name = "SECONDS", value_parser = seconds)]
     start: Option<f64>,
 
-    /// Stop SECONDS into the input (VLC's :stop-time)
+    /// The frames before SECONDS of media time (as ffmpeg's -to)
     #[arg(long, value_name = "SECONDS", value_parser = positive_seconds)]
     stop: Option<f64>,
 
@@ -99,7 +115,8 @@ struct Args {
     #[arg(long)]
     no_audio: bool,
 
-    /// Where the sound goes [default: DIR/audio.wav]
+    /// Where the sound goes [default: DIR/audio.wav]; with several audio
+    /// tracks, FILE-1.wav, FILE-2.wav... (the summary says which is which)
     #[arg(long, value_name = "FILE")]
     wav: Option<PathBuf>,
 
@@ -136,6 +153,11 @@ struct Args {
     /// Give up after SECONDS
     #[arg(long, value_name = "SECONDS", value_parser = positive_seconds)]
     timeout: Option<f64>,
+
+    /// End the grab when no frame has come for SECONDS (0: never) [default:
+    /// 10 for network inputs, which VLC waits on for ever; never for files]
+    #[arg(long, value_name = "SECONDS", value_parser = seconds)]
+    idle_timeout: Option<f64>,
 
     /// Print the summary as one JSON object
     #[arg(long)]
@@ -210,49 +232,190 @@ impl Selection {
     }
 }
 
-/// One WAV file: the first audio format; blocks of another are counted.
+/// Which track an audio block belongs to: the input (playlist item) and
+/// VLC's ES id (none with the stock smem, which cannot tell).
+type TrackKey = (usize, Option<i32>);
+
+/// The WAV of one audio track: its first format; blocks of another are counted.
 struct Wav {
+    key: TrackKey,
     path: PathBuf,
-    writer: Option<hound::WavWriter<std::io::BufWriter<std::fs::File>>>,
-    format: Option<(u32, u32)>,
+    writer: hound::WavWriter<std::io::BufWriter<std::fs::File>>,
+    format: (u32, u32),
+    samples: u64,
     bytes: u64,
     other_format_blocks: u64,
+    /// Samples since the header was last brought up to date.
+    unflushed: u64,
 }
 
-impl Wav {
+/// One WAV per audio track, named after `base`: the base itself while there
+/// is one track, `base-1.wav`, `base-2.wav`... once there are more (the
+/// first is renamed then; an open file keeps being written).
+struct Wavs {
+    base: PathBuf,
+    tracks: Vec<Wav>,
+}
+
+impl Wavs {
+    fn numbered(&self, n: usize) -> PathBuf {
+        let stem = self.base.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "audio".into());
+        self.base.with_file_name(format!("{stem}-{n}.wav"))
+    }
+
     fn write(&mut self, block: &OwnedAudioBlock) -> Result<(), String> {
-        let failed = |e: hound::Error| format!("{}: {e}", self.path.display());
-        let format = (block.channels, block.rate);
-        if self.writer.is_none() {
-            let spec = hound::WavSpec {
-                channels: block.channels as u16,
-                sample_rate: block.rate,
-                bits_per_sample: 16,
-                sample_format: hound::SampleFormat::Int,
-            };
-            self.writer = Some(hound::WavWriter::create(&self.path, spec).map_err(failed)?);
-            self.format = Some(format);
-        }
-        if self.format != Some(format) {
-            self.other_format_blocks += 1; // one WAV holds one format
+        let key = (block.item, block.info.map(|i| i.es_id));
+        let index = match self.tracks.iter().position(|w| w.key == key) {
+            Some(index) => index,
+            None => {
+                let n = self.tracks.len() + 1;
+                if n == 2 {
+                    let first = self.numbered(1);
+                    std::fs::rename(&self.tracks[0].path, &first)
+                        .map_err(|e| format!("{}: {e}", self.tracks[0].path.display()))?;
+                    self.tracks[0].path = first;
+                }
+                let path = if n == 1 { self.base.clone() } else { self.numbered(n) };
+                let spec = hound::WavSpec {
+                    channels: block.channels as u16,
+                    sample_rate: block.rate,
+                    bits_per_sample: 16,
+                    sample_format: hound::SampleFormat::Int,
+                };
+                let writer = hound::WavWriter::create(&path, spec).map_err(|e| format!("{}: {e}", path.display()))?;
+                let format = (block.channels, block.rate);
+                self.tracks.push(Wav {
+                    key,
+                    path,
+                    writer,
+                    format,
+                    samples: 0,
+                    bytes: 0,
+                    other_format_blocks: 0,
+                    unflushed: 0,
+                });
+                n - 1
+            }
+        };
+        let wav = &mut self.tracks[index];
+        if wav.format != (block.channels, block.rate) {
+            wav.other_format_blocks += 1; // one WAV holds one format
             return Ok(());
         }
-        let writer = self.writer.as_mut().expect("created above");
-        let mut samples = writer.get_i16_writer((block.data.len() / 2) as u32);
+        let failed = |e: hound::Error| format!("{}: {e}", wav.path.display());
+        let mut samples = wav.writer.get_i16_writer((block.data.len() / 2) as u32);
         for pair in block.data.chunks_exact(2) {
             samples.write_sample(i16::from_le_bytes([pair[0], pair[1]]));
         }
-        samples.flush().map_err(|e| format!("{}: {e}", self.path.display()))?;
-        self.bytes += block.data.len() as u64;
+        samples.flush().map_err(failed)?;
+        wav.samples += block.samples as u64;
+        wav.bytes += block.data.len() as u64;
+        wav.unflushed += block.samples as u64;
+        // About once a second of sound the header is brought up to date: a
+        // grab killed outright leaves a WAV readable up to there.
+        if wav.unflushed >= u64::from(block.rate) {
+            wav.unflushed = 0;
+            wav.writer.flush().map_err(|e| format!("{}: {e}", wav.path.display()))?;
+        }
         Ok(())
     }
 
-    fn finish(self) -> Result<u64, String> {
-        if let Some(w) = self.writer {
-            w.finalize().map_err(|e| format!("{}: {e}", self.path.display()))?;
+    /// Closes every WAV (headers final) and describes each. With several
+    /// tracks, each file is then named after its place among its input's
+    /// audio tracks in VLC's order, and its language where VLC knows it:
+    /// `audio-1-eng.wav`, `audio-2-fra.wav` (`audio-item1-2.wav` when a
+    /// playlist's items had sound).
+    fn finish(mut self, items: &[ItemEnd]) -> Result<Vec<WavSummary>, String> {
+        let several_items = self.tracks.iter().any(|w| w.key.0 != self.tracks[0].key.0);
+        let stem = self.base.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "audio".into());
+        let mut finals = Vec::new();
+        for (n, wav) in self.tracks.iter().enumerate() {
+            let (item, es_id) = wav.key;
+            let audio_tracks: Vec<&smem_client::vlc::Track> = items
+                .get(item)
+                .map(|i| i.tracks.iter().filter(|t| t.kind == TrackKind::Audio).collect())
+                .unwrap_or_default();
+            let place = es_id.and_then(|id| audio_tracks.iter().position(|t| t.id == id)).map_or(n + 1, |p| p + 1);
+            let language = es_id
+                .and_then(|id| audio_tracks.iter().find(|t| t.id == id))
+                .and_then(|t| t.language.clone())
+                .filter(|l| l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+            let mut name = stem.clone();
+            if several_items {
+                name += &format!("-item{item}");
+            }
+            name += &format!("-{place}");
+            if let Some(language) = &language {
+                name += &format!("-{language}");
+            }
+            finals.push((self.base.with_file_name(format!("{name}.wav")), language));
         }
-        Ok(self.bytes)
+        let rename = self.tracks.len() > 1;
+        let mut written = Vec::new();
+        for (n, wav) in std::mem::take(&mut self.tracks).into_iter().enumerate() {
+            wav.writer.finalize().map_err(|e| format!("{}: {e}", wav.path.display()))?;
+            let (item, es_id) = wav.key;
+            // Two steps, so that no file takes the name of one not renamed yet.
+            let mut path = wav.path.clone();
+            if rename {
+                let part = wav.path.with_extension(format!("wav.{n}.part"));
+                std::fs::rename(&wav.path, &part).map_err(|e| format!("{}: {e}", wav.path.display()))?;
+                path = part;
+            }
+            written.push((
+                path,
+                WavSummary {
+                    file: if rename { finals[n].0.display().to_string() } else { wav.path.display().to_string() },
+                    item,
+                    es_id,
+                    language: finals[n].1.clone(),
+                    channels: wav.format.0,
+                    rate: wav.format.1,
+                    samples: wav.samples,
+                    bytes: wav.bytes,
+                    skipped_blocks: wav.other_format_blocks,
+                },
+            ));
+        }
+        for (part, summary) in &written {
+            if rename {
+                std::fs::rename(part, &summary.file).map_err(|e| format!("{}: {e}", summary.file))?;
+            }
+        }
+        let mut written: Vec<WavSummary> = written.into_iter().map(|(_, summary)| summary).collect();
+        written.sort_by(|a, b| a.file.cmp(&b.file));
+        Ok(written)
     }
+}
+
+/// One WAV written.
+#[derive(Debug, Serialize)]
+struct WavSummary {
+    file: String,
+    /// The input it came from (a playlist's item index).
+    item: usize,
+    /// VLC's ES id of the track (none with the stock smem).
+    es_id: Option<i32>,
+    language: Option<String>,
+    channels: u32,
+    rate: u32,
+    /// Samples per channel.
+    samples: u64,
+    bytes: u64,
+    /// Blocks of a later format, not written (one WAV holds one).
+    skipped_blocks: u64,
+}
+
+/// One input played (a playlist gives one per item).
+#[derive(Debug, Serialize)]
+struct ItemSummary {
+    mrl: String,
+    video_frames: u64,
+    audio_blocks: u64,
+    video_tracks: usize,
+    audio_tracks: usize,
+    /// VLC could not play it (the others still were).
+    error: Option<String>,
 }
 
 /// What the grab did: printed as `key: value` lines, or as JSON.
@@ -265,6 +428,9 @@ struct Summary {
     video_frames: u64,
     first_pts: Option<i64>,
     last_pts: Option<i64>,
+    /// Media time of the first and last frame, seconds.
+    first_time: Option<f64>,
+    last_time: Option<f64>,
     images: u64,
     image_format: String,
     image_bytes: u64,
@@ -272,11 +438,15 @@ struct Summary {
     audio_formats: Vec<String>,
     audio_blocks: u64,
     audio_samples: u64,
-    wav_file: Option<String>,
-    wav_bytes: u64,
-    wav_skipped_blocks: u64,
+    /// Each audio track's WAV.
+    wav_files: Vec<WavSummary>,
+    /// Set when the stock smem could not tell several audio tracks apart.
+    audio_note: Option<String>,
+    items: Vec<ItemSummary>,
     wall_seconds: f64,
     frames_per_second: f64,
+    /// ended (the input, or the segment, ended), interrupted (SIGINT or
+    /// SIGTERM), idle (--idle-timeout), timed-out (--timeout).
     ended: String,
     /// "frame" or "legacy": which smem ABI delivered.
     abi: String,
@@ -286,21 +456,38 @@ impl Summary {
     fn print_lines(&self) {
         let list = |v: &[String]| if v.is_empty() { "none".to_owned() } else { v.join(", ") };
         println!("input: {}", self.input);
+        if self.items.len() > 1 {
+            for (n, item) in self.items.iter().enumerate() {
+                let error = item.error.as_ref().map(|e| format!(" (failed: {e})")).unwrap_or_default();
+                println!(
+                    "item {n}: {} ({} video frames, {} audio blocks){error}",
+                    item.mrl, item.video_frames, item.audio_blocks
+                );
+            }
+        }
         println!("tracks: {} video, {} audio", self.video_tracks, self.audio_tracks);
         println!("video_formats: {}", list(&self.video_formats));
         println!("video_frames: {}", self.video_frames);
-        if let (Some(first), Some(last)) = (self.first_pts, self.last_pts) {
-            println!("video_pts: {first} .. {last} ({:.2} s)", (last - first) as f64 / 1e6);
+        if let (Some(first), Some(last)) = (self.first_time, self.last_time) {
+            println!("video_time: {first:.3} .. {last:.3} s");
         }
         println!("images: {} {} ({} bytes) in {}", self.images, self.image_format, self.image_bytes, self.output);
         println!("audio_formats: {}", list(&self.audio_formats));
         println!("audio_blocks: {}", self.audio_blocks);
         println!("audio_samples: {}", self.audio_samples);
-        if let Some(wav) = &self.wav_file {
-            println!("wav_file: {wav} ({} bytes of PCM)", self.wav_bytes);
+        for wav in &self.wav_files {
+            let es = wav.es_id.map(|id| format!(", es {id}")).unwrap_or_default();
+            let language = wav.language.as_ref().map(|l| format!(", {l}")).unwrap_or_default();
+            println!(
+                "wav_file: {} (item {}{es}{language}: {} channels {} Hz, {} samples, {} bytes of PCM)",
+                wav.file, wav.item, wav.channels, wav.rate, wav.samples, wav.bytes
+            );
+            if wav.skipped_blocks > 0 {
+                println!("wav_skipped_blocks: {} (a later audio format; one WAV holds one)", wav.skipped_blocks);
+            }
         }
-        if self.wav_skipped_blocks > 0 {
-            println!("wav_skipped_blocks: {} (a later audio format; one WAV holds one)", self.wav_skipped_blocks);
+        if let Some(note) = &self.audio_note {
+            println!("audio_note: {note}");
         }
         println!("wall_seconds: {:.3}", self.wall_seconds);
         println!("frames_per_second: {:.1}", self.frames_per_second);
@@ -344,6 +531,44 @@ fn show(bar: &ProgressBar, p: &Progress) {
     ));
 }
 
+/// A network input (VLC waits on it for ever when it goes silent).
+fn is_network(input: &str) -> bool {
+    input.split_once("://").is_some_and(|(scheme, _)| !scheme.eq_ignore_ascii_case("file"))
+}
+
+/// The idle timeout: as given (0 turns it off), else 10 s for network inputs.
+fn idle_timeout(args: &Args) -> Option<Duration> {
+    const NETWORK_IDLE_SECONDS: f64 = 10.0;
+    match args.idle_timeout {
+        Some(s) if s > 0.0 => Some(Duration::from_secs_f64(s)),
+        Some(_) => None,
+        None => is_network(&args.input).then(|| Duration::from_secs_f64(NETWORK_IDLE_SECONDS)),
+    }
+}
+
+/// The signal that interrupted the grab (SIGINT or SIGTERM), 0 if none.
+static INTERRUPTED_BY: AtomicI32 = AtomicI32::new(0);
+
+/// On the first SIGINT or SIGTERM, stops the grab (it then ends normally,
+/// files complete); on a second, exits at once. Runs on a thread of its own,
+/// never in the signal handler, so libvlc is never called from one.
+fn stop_on_signals(stop: StopHandle) -> Result<(), String> {
+    let mut signals = Signals::new([SIGINT, SIGTERM]).map_err(|e| format!("cannot catch signals: {e}"))?;
+    std::thread::Builder::new()
+        .name("smem-grab-signals".into())
+        .spawn(move || {
+            for signal in signals.forever() {
+                if INTERRUPTED_BY.swap(signal, Ordering::SeqCst) != 0 {
+                    // The second one: the user does not want to wait.
+                    signal_hook::low_level::exit(128 + signal);
+                }
+                stop.stop();
+            }
+        })
+        .map_err(|e| format!("cannot start the signal thread: {e}"))?;
+    Ok(())
+}
+
 fn grab(args: &Args) -> Result<Summary, String> {
     std::fs::create_dir_all(&args.output).map_err(|e| format!("{}: {e}", args.output.display()))?;
     let (queue, drop) = if args.latest {
@@ -371,18 +596,16 @@ fn grab(args: &Args) -> Result<Summary, String> {
             AbiArg::Frame => Abi::Frame,
             AbiArg::Legacy => Abi::Legacy,
         })
-        .scale(scale.0, scale.1);
-    if let Some(start) = args.start {
-        grab = grab.media_option(format!(":start-time={start}"));
-    }
-    if let Some(stop) = args.stop {
-        grab = grab.media_option(format!(":stop-time={stop}"));
-    }
+        .scale(scale.0, scale.1)
+        .segment(args.start, args.stop);
     for option in &args.media_options {
         grab = grab.media_option(option.clone());
     }
     if let Some(t) = args.timeout {
         grab = grab.timeout(Duration::from_secs_f64(t));
+    }
+    if let Some(idle) = idle_timeout(args) {
+        grab = grab.idle_timeout(idle);
     }
     let bar = progress_bar(args);
     let shown = bar.clone();
@@ -397,13 +620,7 @@ fn grab(args: &Args) -> Result<Summary, String> {
             Sink::Pool(Pool::start(&args.output, format, args.png_compression, args.jpeg_quality, workers, 2 * workers))
         }
     };
-    let mut wav = Wav {
-        path: args.wav.clone().unwrap_or_else(|| args.output.join("audio.wav")),
-        writer: None,
-        format: None,
-        bytes: 0,
-        other_format_blocks: 0,
-    };
+    let mut wavs = Wavs { base: args.wav.clone().unwrap_or_else(|| args.output.join("audio.wav")), tracks: Vec::new() };
     let mut selection = Selection::new(args.every);
     let mut s = Summary { input: args.input.clone(), output: args.output.display().to_string(), ..Summary::default() };
     let video = (!args.no_video).then_some(VideoChroma::Rv24);
@@ -413,15 +630,19 @@ fn grab(args: &Args) -> Result<Summary, String> {
     }
 
     let mut frames = grab.frames(video, audio, 4);
+    stop_on_signals(frames.stop_handle())?;
     let mut failure = None;
     // Each new size and audio format, in order; written out once at the end.
     let (mut sizes, mut rates) = (Vec::new(), Vec::new());
+    let seconds = |us: i64| us as f64 / 1e6;
     for item in &mut frames {
         let written = match item {
             Item::Video(frame) => {
                 s.video_frames += 1;
                 s.first_pts.get_or_insert(frame.pts);
                 s.last_pts = Some(frame.pts);
+                s.first_time.get_or_insert(seconds(frame.time_us));
+                s.last_time = Some(seconds(frame.time_us));
                 if !sizes.contains(&(frame.width, frame.height)) {
                     sizes.push((frame.width, frame.height));
                 }
@@ -443,7 +664,7 @@ fn grab(args: &Args) -> Result<Summary, String> {
                 if !rates.contains(&(block.channels, block.rate)) {
                     rates.push((block.channels, block.rate));
                 }
-                wav.write(&block)
+                wavs.write(&block)
             }
         };
         if let Err(e) = written {
@@ -464,9 +685,8 @@ fn grab(args: &Args) -> Result<Summary, String> {
         Sink::Raw(raw) => raw.finish(),
         Sink::Count => Ok((s.images, 0)),
     }?;
-    let wav_skipped = wav.other_format_blocks;
-    let wav_path = wav.path.display().to_string();
-    s.wav_bytes = wav.finish()?;
+    let items = end.as_ref().map(|e| e.items.as_slice()).unwrap_or_default();
+    s.wav_files = wavs.finish(items)?;
     if let Some(e) = failure {
         return Err(e);
     }
@@ -480,12 +700,39 @@ fn grab(args: &Args) -> Result<Summary, String> {
     }
     (s.images, s.image_bytes) = (images, bytes);
     s.image_format = format!("{:?}", args.format).to_lowercase();
-    s.wav_file = (s.wav_bytes > 0).then_some(wav_path);
-    s.wav_skipped_blocks = wav_skipped;
     (s.video_tracks, s.audio_tracks) = (end.video_tracks, end.audio_tracks);
+    s.items = end
+        .items
+        .iter()
+        .map(|item| {
+            let count = |kind| item.tracks.iter().filter(|t| t.kind == kind).count();
+            ItemSummary {
+                mrl: item.mrl.clone(),
+                video_frames: item.video_frames,
+                audio_blocks: item.audio_blocks,
+                video_tracks: count(TrackKind::Video),
+                audio_tracks: count(TrackKind::Audio),
+                error: item.failed.then(|| item.vlc_errors.join("; ")),
+            }
+        })
+        .collect();
+    if !end.frame_abi && !args.no_audio && s.items.iter().any(|i| i.audio_tracks > 1) {
+        s.audio_note = Some(
+            "the stock smem cannot tell audio tracks apart: only the track VLC selected was grabbed \
+             (with smem-rs every track gets its own WAV)"
+                .into(),
+        );
+    }
     s.wall_seconds = end.wall.as_secs_f64();
     s.frames_per_second = if s.wall_seconds > 0.0 { s.video_frames as f64 / s.wall_seconds } else { 0.0 };
-    s.ended = format!("{:?}", end.reason);
+    s.ended = match end.reason {
+        EndReason::Ended => "ended",
+        EndReason::Stopped if INTERRUPTED_BY.load(Ordering::SeqCst) != 0 => "interrupted",
+        EndReason::Stopped => "stopped",
+        EndReason::Idle => "idle",
+        EndReason::TimedOut => "timed-out",
+    }
+    .to_owned();
     s.abi = if end.frame_abi { "frame" } else { "legacy" }.to_owned();
     Ok(s)
 }
@@ -505,14 +752,18 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match grab(&args) {
+    let result = grab(&args);
+    // 128 + the signal, as a shell reports a process the signal ended.
+    let interrupted = INTERRUPTED_BY.load(Ordering::SeqCst);
+    let done = if interrupted != 0 { ExitCode::from(128 + interrupted as u8) } else { ExitCode::SUCCESS };
+    match result {
         Ok(summary) if args.json => {
             println!("{}", serde_json::to_string(&summary).expect("the summary serializes"));
-            ExitCode::SUCCESS
+            done
         }
         Ok(summary) => {
             summary.print_lines();
-            ExitCode::SUCCESS
+            done
         }
         Err(e) => {
             eprintln!("smem-grab: {e}");

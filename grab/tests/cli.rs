@@ -209,7 +209,7 @@ fn wav_jpeg_and_json_summaries() {
     let summary: serde_json::Value = serde_json::from_str(json.trim()).unwrap_or_else(|e| panic!("{e}: {json}"));
     assert_eq!((summary["video_frames"].as_u64(), summary["images"].as_u64()), (Some(100), Some(2)), "{summary}");
     assert_eq!(summary["image_format"], "jpeg");
-    assert_eq!(summary["ended"], "Ended");
+    assert_eq!(summary["ended"], "ended");
     for name in ["frame-000001.jpg", "frame-000051.jpg"] {
         let bytes = std::fs::read(out.join(name)).unwrap();
         assert!(bytes.starts_with(&[0xFF, 0xD8]) && bytes.ends_with(&[0xFF, 0xD9]), "{name} is not a JPEG");
