@@ -1069,3 +1069,30 @@ impl Drop for Frames {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segments_start_vlc_early_when_smem_rs_cuts_them() {
+        assert_eq!(
+            segment_options((Some(60.0), Some(65.0)), true),
+            [
+                ":start-time=59",
+                ":demux-filter=smem_preroll",
+                ":smem-preroll-lead=1000000",
+                ":smem-preroll-length=5000000",
+                ":stop-time=66"
+            ]
+        );
+        // A short start: VLC seeks only to a time above 0.
+        assert_eq!(
+            segment_options((Some(0.5), None), true),
+            [":start-time=0.25", ":demux-filter=smem_preroll", ":smem-preroll-lead=250000"]
+        );
+        assert_eq!(segment_options((Some(1.5), Some(2.0)), false), [":start-time=1.5", ":stop-time=3"]);
+        assert_eq!(segment_options((None, Some(2.0)), true), [":stop-time=3"]);
+        assert!(segment_options((None, None), true).is_empty());
+    }
+}

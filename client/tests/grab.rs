@@ -243,3 +243,44 @@ fn both_abis_give_the_same_items_and_the_frame_abi_holds_vlc_s_blocks() {
         .iter()
         .all(|i| matches!(i, Item::Video(f) if f.info.is_none()) || matches!(i, Item::Audio(b) if b.info.is_none())));
 }
+
+#[test]
+fn a_stop_handle_ends_the_pull_iterator_from_another_thread_and_silence_ends_a_grab() {
+    use_our_plugin();
+    let dir = scratch("stop-handle");
+    let y4m = p(&dir, "in.y4m");
+    smem_testkit::media::write_y4m(&y4m, 64, 48, 25, 250).unwrap(); // 10 s in real time
+    let mut frames = Grab::new(&y4m).realtime(true).frames(Some(VideoChroma::I420), None, 4);
+    let stop = frames.stop_handle();
+    let stopper = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(1));
+        stop.stop();
+    });
+    let start = Instant::now();
+    let mut times = Vec::new();
+    for item in &mut frames {
+        let Item::Video(f) = item else { panic!("audio was not asked for") };
+        assert_eq!(f.item, 0);
+        times.push(f.time_us);
+    }
+    stopper.join().unwrap();
+    assert!(start.elapsed() < Duration::from_secs(3), "the iterator ended {:?} in", start.elapsed());
+    let end = frames.finish().unwrap();
+    assert_eq!(end.reason, EndReason::Stopped);
+    // VLC runs ahead by its caching at first, then at the media's pace.
+    assert!((15..=80).contains(&times.len()), "{} frames in a second of 10", times.len());
+    // Media time counts from the first frame, 40 ms a frame.
+    assert!(times.iter().enumerate().all(|(n, &t)| t == n as i64 * 40_000), "{times:?}");
+
+    // A grab of a file never idles; one whose frames stop coming does. VLC
+    // waits on a network input that goes silent: a UDP port nobody sends to.
+    let port = std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let start = Instant::now();
+    let end = Grab::new(format!("udp://@:{port}"))
+        .idle_timeout(Duration::from_secs(1))
+        .video(VideoChroma::I420, |_| {})
+        .run()
+        .unwrap();
+    assert_eq!(end.reason, EndReason::Idle);
+    assert!(start.elapsed() < Duration::from_secs(3), "idle after {:?}", start.elapsed());
+}

@@ -800,6 +800,18 @@ mod tests {
     }
 
     #[test]
+    fn network_inputs_idle_out_after_ten_seconds_unless_told_otherwise() {
+        let parse = |a: &[&str]| Args::try_parse_from(std::iter::once("smem-grab").chain(a.iter().copied())).unwrap();
+        let ten = Some(Duration::from_secs(10));
+        assert_eq!(idle_timeout(&parse(&["udp://@:1234"])), ten);
+        assert_eq!(idle_timeout(&parse(&["HTTP://cam/stream"])), ten);
+        assert_eq!(idle_timeout(&parse(&["clip.mkv"])), None);
+        assert_eq!(idle_timeout(&parse(&["file:///clip.mkv"])), None);
+        assert_eq!(idle_timeout(&parse(&["udp://@:1234", "--idle-timeout", "0"])), None);
+        assert_eq!(idle_timeout(&parse(&["clip.mkv", "--idle-timeout", "2.5"])), Some(Duration::from_millis(2500)));
+    }
+
+    #[test]
     fn arguments_are_checked_by_clap() {
         let parse = |a: &[&str]| Args::try_parse_from(std::iter::once("smem-grab").chain(a.iter().copied()));
         assert!(parse(&["in.mkv"]).is_ok());

@@ -4,84 +4,11 @@
 //! apart by their pictures: the generated clip's bar moves 4 pixels a
 //! frame, so at 480 pixels wide each of its 100 frames differs.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::OnceLock;
+mod common;
 
-const EXE: &str = env!("CARGO_BIN_EXE_smem-grab");
+use std::process::Command;
 
-fn plugins() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| smem_testkit::plugin::copy_plugin(Path::new(EXE).parent().unwrap(), "grab-test-plugins"))
-}
-
-fn grab(args: &[&str]) -> Output {
-    Command::new(EXE).args(args).env("VLC_PLUGIN_PATH", plugins()).output().expect("cannot run smem-grab")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = grab(args);
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(out.status.success(), "smem-grab {args:?}: {stdout}{}", String::from_utf8_lossy(&out.stderr));
-    stdout
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(EXE).parent().unwrap().join("grab-scratch").join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-/// (width, height, RGB pixels) of a PNG, decoded by the png crate.
-fn read_png(path: &Path) -> (u32, u32, Vec<u8>) {
-    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
-    let mut reader = decoder.read_info().unwrap();
-    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
-    let info = reader.next_frame(&mut pixels).unwrap();
-    assert_eq!((info.color_type, info.bit_depth), (png::ColorType::Rgb, png::BitDepth::Eight));
-    pixels.truncate(info.buffer_size());
-    (info.width, info.height, pixels)
-}
-
-/// The clip every selection test uses: 100 frames, 480x64, 25 fps.
-fn clip(dir: &Path) -> String {
-    let y4m = dir.join("in.y4m");
-    smem_testkit::media::write_y4m(s(&y4m), 480, 64, 25, 100).unwrap();
-    s(&y4m).to_owned()
-}
-
-/// Every frame as delivered, from --format raw: (pixels of each, pts of each).
-fn raw_frames(dir: &Path, input: &str, extra: &[&str]) -> (Vec<Vec<u8>>, Vec<i64>) {
-    let out = dir.join("raw");
-    let mut args = vec![input, "-o", s(&out), "--format", "raw", "--no-audio"];
-    args.extend(extra);
-    ok(&args);
-    let sidecar: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("video.json")).unwrap()).unwrap();
-    let frame_bytes = sidecar["frame_bytes"].as_u64().unwrap() as usize;
-    let pixels = std::fs::read(out.join("video.rgb")).unwrap();
-    let pts = sidecar["frames"].as_array().unwrap().iter().map(|f| f[1].as_i64().unwrap()).collect();
-    (pixels.chunks(frame_bytes).map(<[u8]>::to_vec).collect(), pts)
-}
-
-/// A PNG file's name and its (width, height, RGB pixels).
-type Png = (String, (u32, u32, Vec<u8>));
-
-/// The PNGs of a folder, in name order.
-fn pngs(dir: &Path) -> Vec<Png> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter(|n| n.ends_with(".png"))
-        .collect();
-    names.sort();
-    names.into_iter().map(|n| (n.clone(), read_png(&dir.join(&n)))).collect()
-}
+use common::*;
 
 #[test]
 fn pngs_hold_exactly_the_frames_delivered() {
