@@ -84,7 +84,7 @@ echo "memcheck_self_check: an injected 4096-byte leak was seen ($lost bytes defi
 
 HOST=$RELEASE_HOST
 declare -a names=(transcode raw-odd-size null-buffer refused one-sided seek queued-drops-seek-stop format-change soak panic-in-send panic-in-deliver
-  frame-held-after-exit frame-keep-seek frame-double-release frame-never-released)
+  frame-held-after-exit frame-keep-seek frame-double-release frame-never-released segment)
 total_err=0 total_lost=0
 printf '%-16s %8s %10s   %s\n' scenario errors lost "(VLC and libraries: errors / definitely lost bytes)"
 for name in "${names[@]}"; do
@@ -117,6 +117,11 @@ for name in "${names[@]}"; do
                   --smem-opts queue=2 --option ":input-slave=$OUT/long.wav") ;;
     frame-double-release) args=(play "$OUT/odd.y4m" --abi frame --hold twice --no-audio --time-sync false) ;;
     frame-never-released) args=(play "$OUT/long.y4m" --abi frame --hold never --no-audio --time-sync false --smem-opts max-held=8) ;;
+    # An exact segment: smem_preroll between the demuxer and VLC's ES
+    # output, smem_mark first in the chain, smem cutting both ends.
+    segment)      args=(play "$OUT/long.y4m" --chain 'smem_mark:transcode{vcodec=RV24,acodec=s16l}' --time-sync false
+                  --option ":input-slave=$OUT/long.wav" --option :start-time=0.4 --option :demux-filter=smem_preroll
+                  --option :smem-preroll-lead=400000 --option :smem-preroll-length=600000 --option :stop-time=2) ;;
   esac
   run "$name" "$plugins" "${envs[@]}" -- "$host" "${args[@]}"
   read -r err lost all_err all_lost <<<"$RESULT"

@@ -39,7 +39,7 @@ use crate::ffi::filter::{self, StreamFilter};
 use crate::ffi::object::Object;
 use crate::ffi::stream::{OpenError, Stream};
 use crate::ffi::sys;
-pub use start::{Preroll, Start, StartPoint, Verdict};
+pub use start::{Preroll, SharedStart, Start, StartPoint, Verdict};
 
 pub const MODULE_NAME: &CStr = c"smem_mark";
 pub const PREROLL_NAME: &CStr = c"smem_preroll";
@@ -114,19 +114,26 @@ impl<T> Registry<T> {
     }
 
     fn find(&self, key: usize) -> Option<Arc<T>> {
-        let list = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        list.iter().rev().filter(|(k, _)| *k == key).find_map(|(_, weak)| weak.upgrade())
+        self.find_all(key).pop()
     }
 
-    fn remove(&self, key: usize) {
+    /// Every one open under `key`, oldest first.
+    fn find_all(&self, key: usize) -> Vec<Arc<T>> {
+        let list = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        list.iter().filter(|(k, _)| *k == key).filter_map(|(_, weak)| weak.upgrade()).collect()
+    }
+
+    /// Forgets `value` (and whatever has gone).
+    fn remove(&self, value: &Arc<T>) {
         let mut list = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        list.retain(|(k, weak)| *k != key && weak.strong_count() > 0);
+        list.retain(|(_, weak)| weak.strong_count() > 0 && !std::ptr::eq(weak.as_ptr(), Arc::as_ptr(value)));
     }
 }
 
 /// The marks' tracks, by sout instance (smem finds its tracks' starts here).
 static MARKS: Registry<Starts> = Registry::new();
-/// The demux filters' start points, by input.
+/// The demux filters' start points, by player: one for each demuxer of
+/// its input (the file and its `:input-slave`s).
 static POINTS: Registry<StartPoint> = Registry::new();
 
 /// The start of track `es_id` in the chain of sout instance `instance`, if
@@ -137,14 +144,14 @@ pub fn start_of(instance: usize, es_id: i32) -> Option<Arc<Start>> {
     tracks.iter().rev().find(|s| s.es_id() == es_id).cloned()
 }
 
-/// One mark's tracks.
+/// One mark's tracks, and their start on VLC's clock once one has it.
 #[derive(Default)]
 struct Starts {
     tracks: Mutex<Vec<Arc<Start>>>,
+    shared: SharedStart,
 }
 
 pub struct Mark {
-    instance: usize,
     input: usize,
     starts: Arc<Starts>,
 }
@@ -155,10 +162,9 @@ impl StreamFilter for Mark {
 
     fn open(stream: &Stream<'_>) -> Result<Self, OpenError> {
         let starts = Arc::new(Starts::default());
-        let instance = stream.instance_key();
-        MARKS.insert(instance, &starts);
+        MARKS.insert(stream.instance_key(), &starts);
         stream.debug("smem_mark opened: smem will leave out the frames before the start point");
-        Ok(Mark { instance, input: stream.input_key(), starts })
+        Ok(Mark { input: stream.input_key(), starts })
     }
 
     fn add(&self, format: &EsFormat) -> Self::Track {
@@ -166,7 +172,7 @@ impl StreamFilter for Mark {
             return None;
         }
         // smem_preroll opens after the stream chain: it is looked up now.
-        let start = Arc::new(Start::new(format.id, POINTS.find(self.input)));
+        let start = Arc::new(Start::new(format.id, POINTS.find_all(self.input), Arc::clone(&self.starts.shared)));
         self.starts.tracks.lock().unwrap_or_else(PoisonError::into_inner).push(Arc::clone(&start));
         Some(start)
     }
@@ -188,7 +194,7 @@ impl StreamFilter for Mark {
     }
 
     fn close(self, stream: &Stream<'_>) {
-        MARKS.remove(self.instance);
+        MARKS.remove(&self.starts);
         stream.debug("smem_mark closed");
     }
 }
@@ -197,7 +203,6 @@ impl StreamFilter for Mark {
 #[cfg(target_arch = "x86_64")]
 pub struct PrerollFilter {
     preroll: Preroll,
-    input: usize,
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -210,7 +215,7 @@ impl EsWatch for PrerollFilter {
         let preroll = Preroll::new(lead, length);
         POINTS.insert(input, preroll.point());
         log.debug(&format!("smem_preroll opened: blocks before the start point (+{lead} us) are marked pre-roll"));
-        PrerollFilter { preroll, input }
+        PrerollFilter { preroll }
     }
 
     fn next_display_time(&self, time: i64) {
@@ -225,6 +230,6 @@ impl EsWatch for PrerollFilter {
 #[cfg(target_arch = "x86_64")]
 impl Drop for PrerollFilter {
     fn drop(&mut self) {
-        POINTS.remove(self.input);
+        POINTS.remove(self.preroll.point());
     }
 }

@@ -33,6 +33,11 @@ struct Seen {
 }
 
 impl StartPoint {
+    /// Whether the demuxer has sought to a start point.
+    pub fn has_start(&self) -> bool {
+        locked(&self.seen).start.is_some()
+    }
+
     /// The start, track `es_id`'s first block since it (both in stream
     /// time) and the segment's length.
     pub fn first_of(&self, es_id: i32) -> Option<(i64, i64, Option<i64>)> {
@@ -99,11 +104,18 @@ pub enum Verdict {
     AfterStop,
 }
 
+/// The start and stop on VLC's clock, once a track of the input has them:
+/// one clock serves all of an input's tracks, so the others take them from
+/// it (an `:input-slave`'s demuxer may not seek to a start point itself).
+pub type SharedStart = Arc<Mutex<Option<(i64, Option<i64>)>>>;
+
 /// One track as smem_mark sees it, on VLC's clock.
 #[derive(Debug)]
 pub struct Start {
     es_id: i32,
-    point: Option<Arc<StartPoint>>,
+    /// The start points of the input's demuxers (one of them has this track).
+    points: Vec<Arc<StartPoint>>,
+    shared: SharedStart,
     blocks: Mutex<Blocks>,
     /// A frame of this track was kept: the later ones come after it (and
     /// after a seek, elsewhere: nothing is left out any more).
@@ -130,8 +142,8 @@ const MAX_BLOCKS: usize = 1024;
 const RECENT_BLOCKS: usize = 256;
 
 impl Start {
-    pub fn new(es_id: i32, point: Option<Arc<StartPoint>>) -> Start {
-        Start { es_id, point, blocks: Mutex::default(), passed: AtomicBool::new(false) }
+    pub fn new(es_id: i32, points: Vec<Arc<StartPoint>>, shared: SharedStart) -> Start {
+        Start { es_id, points, shared, blocks: Mutex::default(), passed: AtomicBool::new(false) }
     }
 
     pub fn es_id(&self) -> i32 {
@@ -160,19 +172,38 @@ impl Start {
     /// The start and the stop on VLC's clock, from the track's first block
     /// on both sides.
     fn start_on_vlc_clock(&self, blocks: &Blocks) -> Option<(i64, Option<i64>)> {
-        let (start, first_in_stream, length) = self.point.as_ref()?.first_of(self.es_id)?;
-        let start = start.saturating_add(blocks.first?.saturating_sub(first_in_stream));
-        Some((start, length.map(|l| start.saturating_add(l))))
+        let own = self.points.iter().find_map(|p| p.first_of(self.es_id)).and_then(|(start, first, length)| {
+            let start = start.saturating_add(blocks.first?.saturating_sub(first));
+            Some((start, length.map(|l| start.saturating_add(l))))
+        });
+        let mut shared = locked(&self.shared);
+        match own {
+            Some(own) => {
+                shared.get_or_insert(own);
+                Some(own)
+            }
+            None => *shared,
+        }
+    }
+
+    /// smem_preroll saw a seek to a start point, but where it falls on VLC's
+    /// clock is not known yet: no track's first block has come.
+    fn waiting_for_start(&self) -> bool {
+        self.points.iter().any(|p| p.has_start())
     }
 
     /// Where the start is on VLC's clock: with smem_preroll, exactly; else
     /// the first block VLC did not flag pre-roll (one not flagged but earlier
     /// than one flagged is VLC's first of a seek, sent before it flags).
     fn start(&self, blocks: &Blocks) -> Option<i64> {
-        self.start_on_vlc_clock(blocks).map(|(start, _)| start).or_else(|| {
-            let after = blocks.last_preroll.unwrap_or(i64::MIN);
-            blocks.not_preroll.iter().copied().filter(|&t| t > after).min()
-        })
+        if let Some((start, _)) = self.start_on_vlc_clock(blocks) {
+            return Some(start);
+        }
+        if self.waiting_for_start() {
+            return None;
+        }
+        let after = blocks.last_preroll.unwrap_or(i64::MIN);
+        blocks.not_preroll.iter().copied().filter(|&t| t > after).min()
     }
 
     /// A video frame with `pts`, of a track of `frame_rate` (num/den, 0/0 if
@@ -223,6 +254,7 @@ impl Start {
         }
         let before = match on_clock {
             Some((start, _)) => end.max(pts) <= start,
+            None if self.waiting_for_start() => true,
             None => blocks.last_preroll.is_some_and(|last| end.max(pts) <= last),
         };
         drop(blocks);
@@ -297,7 +329,7 @@ mod tests {
         let stream = [(0, 960_001), (0, 1_080_001), (0, 1_000_001), (0, 1_040_001)];
         let (point, _) = demux(0, 1_000_000, &stream);
         for fps in [RAW, (25, 1)] {
-            let s = Start::new(0, Some(Arc::clone(&point)));
+            let s = Start::new(0, vec![Arc::clone(&point)], SharedStart::default());
             for &(_, t) in &stream {
                 s.note(t + CLOCK, false);
             }
@@ -313,7 +345,7 @@ mod tests {
         // [1.0, 2.0) at 25 fps, transcoded: the frame at 1.96 s is the last.
         let stream: Vec<(i32, i64)> = (24..60).map(|n| (0, n * 40_000 + 1)).collect();
         let (point, _) = segment(0, 1_000_000, Some(1_000_000), &stream);
-        let s = Start::new(0, Some(point));
+        let s = Start::new(0, vec![point], SharedStart::default());
         let fps = (25, 1);
         let vlc = |n: i64| on_grid(n * 40_000 + 1 + CLOCK, 25, 1);
         for (n, verdict) in
@@ -327,7 +359,7 @@ mod tests {
             }
             assert_eq!(s.video(vlc(n), fps), verdict, "frame {n}");
         }
-        let audio = Start::new(1, None);
+        let audio = Start::new(1, Vec::new(), SharedStart::default());
         assert_eq!(audio.audio(i64::MAX - 1, i64::MAX), Verdict::Keep, "no start point: no stop either");
     }
 
@@ -337,7 +369,7 @@ mod tests {
         let frame = |n: i64| n * 1_001_000 / 30 + 1;
         let stream: Vec<(i32, i64)> = (40..50).map(|n| (0, frame(n))).collect();
         let (point, _) = demux(500_000, 1_000_000, &stream);
-        let s = Start::new(0, Some(point));
+        let s = Start::new(0, vec![point], SharedStart::default());
         for &(_, t) in &stream {
             s.note(t + CLOCK, false);
         }
@@ -351,12 +383,27 @@ mod tests {
     fn audio_keeps_the_block_that_holds_the_start() {
         let stream = [(1, 970_000), (1, 991_333), (1, 1_012_666)];
         let (point, _) = demux(1_000_000, 0, &stream);
-        let s = Start::new(1, Some(point));
+        let s = Start::new(1, vec![point], SharedStart::default());
         s.note(970_000 + CLOCK, true);
         assert_eq!(s.audio(970_000 + CLOCK, 991_333 + CLOCK), Verdict::BeforeStart);
         assert_eq!(s.audio(991_333 + CLOCK, 1_012_666 + CLOCK), Verdict::Keep, "holds the start");
-        let lone = Start::new(2, None);
+        let lone = Start::new(2, Vec::new(), SharedStart::default());
         assert_eq!(lone.audio(5, 10), Verdict::Keep, "no start point, no pre-roll: nothing is left out");
+    }
+
+    #[test]
+    fn a_track_whose_demuxer_has_no_start_point_takes_another_track_s() {
+        // A video file and an :input-slave WAV whose demuxer does not seek to
+        // a start point: the audio waits for the video's start on VLC's clock.
+        let (point, _) = demux(500_000, 500_000, &[(0, 480_001)]);
+        let shared = SharedStart::default();
+        let video = Start::new(0, vec![Arc::clone(&point)], Arc::clone(&shared));
+        let audio = Start::new(1, vec![point, Arc::new(StartPoint::default())], shared);
+        audio.note(950_000 + CLOCK, false);
+        assert_eq!(audio.audio(950_000 + CLOCK, 970_000 + CLOCK), Verdict::BeforeStart, "waits for the start");
+        video.note(480_001 + CLOCK, false);
+        assert_eq!(video.video(480_001 + CLOCK, RAW), Verdict::BeforeStart);
+        assert_eq!(audio.audio(980_000 + CLOCK, 1_001_000 + CLOCK), Verdict::Keep, "holds the start");
     }
 
     #[test]
@@ -364,7 +411,7 @@ mod tests {
         // VLC read the file's first frame before its seek to the start.
         let stream = [(0, 5_960_001), (0, 6_000_001)];
         let (point, _) = demux(6_000_000, 0, &stream);
-        let s = Start::new(0, Some(point));
+        let s = Start::new(0, vec![point], SharedStart::default());
         s.note(10_000, false);
         s.flushed();
         assert_eq!(s.video(10_000, RAW), Verdict::BeforeStart, "the frame still in the decoder");
@@ -379,7 +426,7 @@ mod tests {
     fn without_smem_preroll_vlc_s_flags_decide() {
         // VLC sent the key frame at 1.0 s before it marked pre-roll; the
         // start is 1.5 s.
-        let s = Start::new(0, None);
+        let s = Start::new(0, Vec::new(), SharedStart::default());
         s.note(1_000_000, false);
         for t in (1_040_000..1_480_000).step_by(40_000) {
             s.note(t, true);
@@ -389,7 +436,7 @@ mod tests {
         assert_eq!(s.video(1_000_000, RAW), Verdict::BeforeStart);
         assert_eq!(s.video(1_480_000, RAW), Verdict::BeforeStart);
         assert_eq!(s.video(1_520_000, RAW), Verdict::Keep);
-        let s = Start::new(0, None);
+        let s = Start::new(0, Vec::new(), SharedStart::default());
         s.note(900_000, true);
         assert_eq!(s.video(900_000, (25, 1)), Verdict::BeforeStart, "decoded before any block past the start");
     }
