@@ -102,7 +102,13 @@ unsafe fn describe_one(module: &ModuleInfo, first: bool, set: sys::vlc_set_cb, o
     }
     let mut plugin: *mut c_void = ptr::null_mut();
     try_set!(ptr::null_mut(), P::VLC_MODULE_CREATE, &mut plugin as *mut *mut c_void);
-    try_set!(plugin, P::VLC_MODULE_NAME, module.name.as_ptr());
+    // A submodule inherits the plugin's object name (VLC's module bank
+    // gives it the first module's as its first shortcut, as C plugins'
+    // add_submodule does); it is told apart by its own shortcuts. Naming it
+    // again would leak the inherited list.
+    if first {
+        try_set!(plugin, P::VLC_MODULE_NAME, module.name.as_ptr());
+    }
     try_set!(plugin, P::VLC_MODULE_SHORTNAME, module.shortname.as_ptr());
     try_set!(plugin, P::VLC_MODULE_DESCRIPTION, module.description.as_ptr());
     try_set!(plugin, P::VLC_MODULE_CAPABILITY, module.capability.as_ptr());
