@@ -4,10 +4,13 @@
 #   make bench    performance figures: end to end, copy, allocations, instructions
 #   make check-memory  valgrind memcheck over full pipeline runs
 #   make install  copy the plugin into VLC's plugin folder and refresh plugins.dat
+#   make deb      target/debian/smem-rs_<version>_<arch>.deb (then: apt install ./target/debian/smem-rs_*.deb)
+#   make test-debian13  the .deb in a fresh Debian 13 root: three clients, then removal
 
 CARGO       ?= cargo
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-DEBS        := pkg-config clang libclang-dev libvlccore-dev libvlc-dev vlc-plugin-base vlc-bin valgrind python3 python3-vlc python3-numpy ffmpeg
+DEBS        := pkg-config clang libclang-dev libvlccore-dev libvlc-dev vlc-plugin-base vlc-bin valgrind python3 python3-vlc python3-numpy ffmpeg \
+               dpkg-dev help2man lintian mmdebstrap
 PLUGIN      := libsmem_rs_plugin.so
 RELEASE     := target/release
 PLUGIN_DIR  := target/vlc-plugins
@@ -18,7 +21,7 @@ pcfiledir    = $(shell pkg-config --variable=pcfiledir libvlc)
 version      = $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 cache_gen    = $(shell ls /usr/lib/*/vlc/vlc-cache-gen 2>/dev/null | head -1)
 
-.PHONY: deps build test run bench check-memory install uninstall check-install clean
+.PHONY: deps build test run bench check-memory install uninstall check-install deb lint-deb install-deb remove-deb test-debian13 clean
 
 # Installs the Debian packages only when some are missing.
 deps:
@@ -96,6 +99,40 @@ check-install:
 	@grep -q "^abi: frame" out/check-install/grab.txt \
 	  && echo "check-install: smem-grab found the installed smem_rs and used the frame ABI" \
 	  || { echo "check-install: smem-grab did not use the frame ABI with smem_rs installed"; exit 1; }
+
+# The Debian package (debian/build-deb.sh): plugin, smem.h, smem.pc,
+# smem-grab and its manual page; Depends from what the binaries link.
+deb: build
+	debian/build-deb.sh
+
+# lintian on the package: no error (the warnings left are in the README).
+lint-deb: deb
+	lintian --fail-on error target/debian/smem-rs_$(version)_*.deb
+
+# Installs the package the Debian way (apt pulls what it depends on) and
+# checks an ordinary libvlc application gets smem_rs; remove-deb gives the
+# stock smem back.
+install-deb: deb
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq ./target/debian/smem-rs_$(version)_$$(dpkg --print-architecture).deb >/dev/null
+	@dpkg-query -W smem-rs
+	@grep -q -a smem_preroll $(pluginsdir)/plugins.dat \
+	  && echo "install-deb: VLC's trigger refreshed plugins.dat with our modules" \
+	  || { echo "install-deb: plugins.dat does not list our modules"; exit 1; }
+
+remove-deb:
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get remove -y -qq smem-rs >/dev/null
+	@! grep -q -a smem_preroll $(pluginsdir)/plugins.dat \
+	  || { echo "remove-deb: plugins.dat still lists our modules"; exit 1; }
+	@out=$$(env -u VLC_PLUGIN_PATH $(RELEASE)/smem-host play out/check-install/in.y4m --no-audio --time-sync false --log out/check-install/removed.log); \
+	  grep -q 'using sout stream module "smem"' out/check-install/removed.log \
+	  && echo "remove-deb: the stock smem answers again" \
+	  || { echo "remove-deb: the stock smem did not answer"; exit 1; }
+
+# The package in a fresh Debian 13 root (mmdebstrap, cached in target/):
+# a C client, a python-vlc client and smem-grab get frames through smem_rs
+# with no VLC_PLUGIN_PATH; apt remove gives the stock smem back.
+test-debian13: deb
+	tests/debian13.sh
 
 clean:
 	$(CARGO) clean

@@ -23,6 +23,20 @@ fn pkg_config(args: &[&str]) -> String {
 }
 
 /// Reads `# define MODULE_SUFFIX "__3_0_0f"` out of vlc_plugin.h.
+/// The same plugin ABI under its other name. Debian 13's VLC 3.0 names its
+/// ABI `3_0_0ft64` (the 64-bit time_t transition), Debian 12's `3_0_0f`;
+/// where time_t was 64 bits already (64-bit architectures) the two are one
+/// ABI, so the plugin answers to both and one build serves both releases.
+/// Elsewhere the twin is the suffix itself (no second name).
+fn twin_suffix(suffix: &str) -> String {
+    let wide_time = env::var("CARGO_CFG_TARGET_POINTER_WIDTH").is_ok_and(|w| w == "64");
+    match suffix.strip_suffix("t64") {
+        _ if !wide_time => suffix.to_owned(),
+        Some(base) => base.to_owned(),
+        None => format!("{suffix}t64"),
+    }
+}
+
 fn module_suffix(header: &Path) -> String {
     let text = std::fs::read_to_string(header).unwrap_or_else(|e| panic!("cannot read {}: {e}", header.display()));
     for line in text.lines() {
@@ -60,6 +74,12 @@ fn main() {
 
     let suffix = module_suffix(&header);
     println!("cargo:rustc-env=VLC_MODULE_SUFFIX={suffix}");
+    let twin = twin_suffix(&suffix);
+    println!("cargo:rustc-env=VLC_MODULE_SUFFIX_TWIN={twin}");
+    println!("cargo::rustc-check-cfg=cfg(vlc_twin_abi)");
+    if twin != suffix {
+        println!("cargo:rustc-cfg=vlc_twin_abi");
+    }
 
     for flag in pkg_config(&["--libs", "vlc-plugin"]).split_whitespace() {
         if let Some(dir) = flag.strip_prefix("-L") {

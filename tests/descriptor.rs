@@ -129,6 +129,13 @@ fn the_built_plugin_registers_what_modules_txt_says() {
 
     let suffix = installed_suffix();
     assert_eq!(suffix, env!("VLC_MODULE_SUFFIX"));
+    // The ABI's other name (Debian 13's VLC looks for ...t64) leads to the
+    // same entry point.
+    let twin = env!("VLC_MODULE_SUFFIX_TWIN");
+    assert_eq!(twin.strip_suffix("t64").unwrap_or(&format!("{twin}t64")) == suffix, cfg!(target_pointer_width = "64"));
+    for entry in ["vlc_entry", "vlc_entry_license", "vlc_entry_copyright"] {
+        symbol(lib, &format!("{entry}{twin}"));
+    }
     for meta in ["vlc_entry_license", "vlc_entry_copyright"] {
         let f: extern "C" fn() -> *const c_char =
             unsafe { std::mem::transmute(symbol(lib, &format!("{meta}{suffix}"))) };

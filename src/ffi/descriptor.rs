@@ -184,5 +184,31 @@ macro_rules! export_vlc_plugin {
             const COPYRIGHT: &::std::ffi::CStr = $copyright;
             COPYRIGHT.as_ptr()
         }
+
+        /// The same entry points under the ABI's other name (build.rs,
+        /// `twin_suffix`): Debian 13's VLC looks for `vlc_entry__3_0_0ft64`.
+        ///
+        /// # Safety
+        /// As `vlc_entry`.
+        #[cfg(vlc_twin_abi)]
+        #[export_name = concat!("vlc_entry", env!("VLC_MODULE_SUFFIX_TWIN"))]
+        pub unsafe extern "C" fn vlc_entry_twin(
+            set: $crate::ffi::sys::vlc_set_cb,
+            opaque: *mut ::std::ffi::c_void,
+        ) -> ::std::ffi::c_int {
+            unsafe { vlc_entry(set, opaque) }
+        }
+
+        #[cfg(vlc_twin_abi)]
+        #[export_name = concat!("vlc_entry_license", env!("VLC_MODULE_SUFFIX_TWIN"))]
+        pub extern "C" fn vlc_entry_license_twin() -> *const ::std::ffi::c_char {
+            vlc_entry_license()
+        }
+
+        #[cfg(vlc_twin_abi)]
+        #[export_name = concat!("vlc_entry_copyright", env!("VLC_MODULE_SUFFIX_TWIN"))]
+        pub extern "C" fn vlc_entry_copyright_twin() -> *const ::std::ffi::c_char {
+            vlc_entry_copyright()
+        }
     };
 }

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# make test-debian13: the .deb built here (Debian 12) in a fresh Debian 13
+# root made with mmdebstrap from Debian's packages. Inside it: `apt install
+# ./smem-rs_*.deb` (which pulls VLC), then a C libvlc client compiled there,
+# a python-vlc client and smem-grab must get their frames through smem_rs
+# with no VLC_PLUGIN_PATH, and the same counts and bytes as the same clients
+# here; `apt remove` must give VLC's stock smem back. The root (without VLC)
+# and the packages apt fetches are cached in target/debian13.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+start=$(date +%s)
+version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+deb=target/debian/smem-rs_${version}_$(dpkg --print-architecture).deb
+cache=target/debian13
+tarball=$cache/root.tar
+root=$cache/root
+mkdir -p "$cache/archives/partial"
+
+if [ ! -f "$tarball" ]; then
+  echo "debian13: creating a Debian 13 (trixie) root with mmdebstrap (cached in $tarball)"
+  mmdebstrap --quiet --format=tar --variant=apt --include=ca-certificates,gcc,libc6-dev,pkg-config,libvlc-dev,python3,python3-vlc \
+    trixie "$tarball.part"
+  mv "$tarball.part" "$tarball"
+fi
+
+# The media and the clients, shared by both runs.
+work=$cache/work
+rm -rf "$work" && mkdir -p "$work"
+ffmpeg -v error -y -f lavfi -i testsrc2=size=160x120:rate=25:duration=2 -f lavfi -i sine=frequency=440:duration=2 \
+  -c:v rawvideo -pix_fmt yuv420p -c:a pcm_s16le -ac 2 "$work/clip.avi"
+cp examples/smem_grab.c examples/smem_grab.py tests/debian13/clients.sh "$work/"
+
+# Debian 12, here: the plugin of this build, through VLC_PLUGIN_PATH.
+mkdir -p "$work/here"
+cp "$work"/smem_grab.* "$work/here/"
+VLC_PLUGIN_PATH="$PWD/target/vlc-plugins" "$work/clients.sh" "$work/here" "$PWD/$work/clip.avi" "$PWD/target/release/smem-grab" \
+  >"$work/debian12.txt"
+
+# Debian 13: a fresh root each time, from the cached tarball.
+rm -rf "$root" && mkdir -p "$root"
+tar -C "$root" -xf "$tarball"
+mounted=()
+cleanup() {
+  for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do umount -l "${mounted[$i]}" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+for fs in proc sys dev; do
+  mount --rbind "/$fs" "$root/$fs" && mounted+=("$root/$fs")
+done
+mount --bind "$cache/archives" "$root/var/cache/apt/archives" && mounted+=("$root/var/cache/apt/archives")
+cp /etc/resolv.conf "$root/etc/resolv.conf"
+mkdir -p "$root/smem/here"
+cp "$deb" "$root/smem/smem-rs.deb"
+cp "$work/clip.avi" "$work/clients.sh" "$root/smem/"
+cp "$work"/smem_grab.* "$root/smem/here/"
+chroot "$root" /bin/sh -eu <<'IN_ROOT' >"$work/debian13.log" 2>&1
+export DEBIAN_FRONTEND=noninteractive
+unset VLC_PLUGIN_PATH
+apt-get update -qq
+cat /etc/debian_version >/smem/debian_version
+apt-get install -y -qq /smem/smem-rs.deb >/dev/null
+dpkg-query -W -f='${Version}' libvlccore9 >/smem/vlc_version
+# libvlc-bin (recommended) keeps VLC's plugins.dat by its dpkg trigger.
+cache=$(ls /usr/lib/*/vlc/plugins/plugins.dat)
+echo "$cache: $(grep -c -a smem_preroll "$cache") entries name smem_preroll" >/smem/plugins_dat
+/smem/clients.sh /smem/here /smem/clip.avi /usr/bin/smem-grab >/smem/debian13.txt
+man -w smem-grab >/smem/man 2>&1 || true
+apt-get remove -y -qq smem-rs >/dev/null
+echo "after removal: $(grep -c -a smem_preroll "$cache") entries name smem_preroll" >>/smem/plugins_dat
+SMEM_GRAB_VERBOSE=1 /smem/here/smem_grab /smem/clip.avi /smem/v /smem/a "" >/dev/null 2>/smem/removed.log
+IN_ROOT
+cp "$root/smem/debian13.txt" "$work/"
+echo "debian13_release: $(cat "$root/smem/debian_version")"
+echo "debian13_vlc: $(cat "$root/smem/vlc_version")"
+sed 's/^/debian13_plugins_dat: /' "$root/smem/plugins_dat"
+paste -d' ' <(sed 's/^/debian12 /' "$work/debian12.txt") <(sed 's/^/debian13 /' "$work/debian13.txt")
+fail=0
+grep -q ': smem_rs$' "$work/debian13.txt" || { echo "debian13: smem_rs did not serve the clients"; fail=1; }
+if grep -q ': smem$' "$work/debian13.txt"; then echo "debian13: a client got the stock smem"; fail=1; fi
+grep -q '^grab_abi: frame$' "$work/debian13.txt" || { echo "debian13: smem-grab did not find smem_rs"; fail=1; }
+if ! diff <(grep -v _module "$work/debian12.txt" | grep -v grab_abi) <(grep -v _module "$work/debian13.txt" | grep -v grab_abi) >/dev/null; then
+  echo "debian13: the clients got other frames than on Debian 12:"
+  diff "$work/debian12.txt" "$work/debian13.txt" || true
+  fail=1
+fi
+if grep -q 'using sout stream module "smem"' "$root/smem/removed.log"; then
+  echo "debian13: after apt remove, the stock smem answers again"
+else
+  echo "debian13: after apt remove, the stock smem did not answer"; fail=1
+fi
+echo "debian13_seconds: $(($(date +%s) - start))"
+exit $fail
