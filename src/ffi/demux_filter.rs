@@ -10,7 +10,7 @@ use std::ffi::{c_int, CStr};
 use std::ptr;
 
 use super::object::Object;
-use super::stream::{guarded, install_panic_hook};
+use super::stream::{guarded, install_panic_hook, take_sys};
 use super::sys;
 
 /// What a demux filter does with the demuxer's output.
@@ -229,11 +229,7 @@ pub unsafe extern "C" fn close<W: EsWatch>(obj: *mut sys::vlc_object_t) {
     // demuxer gets VLC's ES output back before ours is freed.
     unsafe {
         let filter = obj.cast::<sys::demux_t>();
-        let state = std::mem::replace(&mut (*filter).p_sys, ptr::null_mut());
-        if state.is_null() {
-            return;
-        }
-        let state = Box::from_raw(state.cast::<Filter<W>>());
+        let Some(state) = take_sys::<Filter<W>, _>(&mut (*filter).p_sys) else { return };
         (*state.next).out = state.watch.real;
     }
 }

@@ -7,7 +7,7 @@ use std::ptr;
 
 use super::block::BlockChain;
 use super::es::EsFormat;
-use super::stream::{guarded, install_panic_hook, OpenError, Stream};
+use super::stream::{guarded, install_panic_hook, take_sys, OpenError, Stream};
 use super::sys;
 
 /// What a pass-through module does besides passing blocks on.
@@ -82,11 +82,7 @@ pub unsafe extern "C" fn close<F: StreamFilter>(obj: *mut sys::vlc_object_t) {
     // SAFETY: p_sys is the Box Open leaked (or null), taken back once.
     unsafe {
         let raw = obj.cast::<sys::sout_stream_t>();
-        let sys_ptr = std::mem::replace(&mut (*raw).p_sys, ptr::null_mut());
-        if sys_ptr.is_null() {
-            return;
-        }
-        let module = Box::from_raw(sys_ptr.cast::<F>());
+        let Some(module) = take_sys::<F, _>(&mut (*raw).p_sys) else { return };
         let stream = Stream::from_sout(raw, F::MODULE_NAME);
         guarded(&stream, "Close", (), || module.close(&stream));
     }

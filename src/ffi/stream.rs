@@ -197,6 +197,17 @@ pub unsafe extern "C" fn open<M: StreamOutput>(obj: *mut sys::vlc_object_t) -> c
     }
 }
 
+/// Takes back the state an Open leaked into a `p_sys` slot, leaving it null
+/// (`None` if it was: Open failed, or it was taken already).
+///
+/// # Safety
+/// `slot` must be null or hold a `Box<T>` leaked by `Box::into_raw`.
+pub(super) unsafe fn take_sys<T, S>(slot: &mut *mut S) -> Option<Box<T>> {
+    let raw = std::mem::replace(slot, ptr::null_mut());
+    // SAFETY: the caller's contract: a leaked Box<T>, taken back once.
+    (!raw.is_null()).then(|| unsafe { Box::from_raw(raw.cast::<T>()) })
+}
+
 /// `Close` as registered in the descriptor.
 ///
 /// # Safety
@@ -206,11 +217,7 @@ pub unsafe extern "C" fn close<M: StreamOutput>(obj: *mut sys::vlc_object_t) {
     // p_sys is the Box Open leaked (or null), taken back exactly once here.
     unsafe {
         let raw = obj.cast::<sys::sout_stream_t>();
-        let sys_ptr = std::mem::replace(&mut (*raw).p_sys, ptr::null_mut());
-        if sys_ptr.is_null() {
-            return;
-        }
-        let module = Box::from_raw(sys_ptr.cast::<M>());
+        let Some(module) = take_sys::<M, _>(&mut (*raw).p_sys) else { return };
         let stream = Stream::from_raw(raw, M::MODULE_NAME);
         guarded(&stream, "Close", (), || module.close(&stream));
     }
