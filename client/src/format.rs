@@ -78,6 +78,26 @@ impl VideoChroma {
     pub fn frame_size(self, width: usize, height: usize) -> usize {
         self.planes(width, height).iter().map(|p| p.pitch * p.lines).sum()
     }
+
+    /// The size of the picture in `len` bytes, for a frame reported as
+    /// `width` x `height`. The stock smem reports the coded size (640x368
+    /// for a 640x360 H.264 picture, or more), while its buffer holds the
+    /// visible picture tightly packed: the largest picture no larger than the
+    /// report whose bytes are exactly `len` (same width first).
+    pub fn picture_in(self, width: usize, height: usize, len: usize) -> Option<(usize, usize)> {
+        if self.frame_size(width, height) == len {
+            return Some((width, height));
+        }
+        // Coded sizes are rounded up to 16 (macroblocks) or 64 (VP9, AV1
+        // superblocks) at most: the visible size is within that.
+        const CODED_ROUNDING: usize = 64;
+        (width.saturating_sub(CODED_ROUNDING).max(1)..=width).rev().find_map(|w| {
+            (height.saturating_sub(CODED_ROUNDING).max(1)..=height)
+                .rev()
+                .find(|&h| self.frame_size(w, h) == len)
+                .map(|h| (w, h))
+        })
+    }
 }
 
 /// A PCM sample format for `transcode{acodec=...}`, interleaved.
@@ -125,5 +145,17 @@ mod tests {
         assert_eq!((p[1].offset, p[1].pitch, p[1].lines), (321 * 241, 161, 121));
         assert_eq!(p[2].offset, 321 * 241 + 161 * 121);
         assert_eq!(VideoChroma::I420.frame_size(64, 48), 64 * 48 * 3 / 2);
+    }
+
+    #[test]
+    fn the_visible_picture_is_found_in_a_coded_size_report() {
+        // Stock smem: 640x360 H.264 reported as 640x368, with 640x360 bytes.
+        assert_eq!(VideoChroma::I420.picture_in(640, 368, 640 * 360 * 3 / 2), Some((640, 360)));
+        assert_eq!(VideoChroma::Rv24.picture_in(640, 368, 640 * 360 * 3), Some((640, 360)));
+        // Odd sizes, both sides coded larger.
+        let odd = VideoChroma::I420.frame_size(321, 241);
+        assert_eq!(VideoChroma::I420.picture_in(336, 256, odd), Some((321, 241)));
+        assert_eq!(VideoChroma::Rgba.picture_in(64, 48, 64 * 48 * 4), Some((64, 48)), "a report that fits is kept");
+        assert_eq!(VideoChroma::Rgba.picture_in(64, 48, 7), None, "bytes no picture of that size holds");
     }
 }

@@ -842,36 +842,43 @@ impl<'a> KindSink<'a, AudioMeta> {
 struct Layouts {
     chroma: VideoChroma,
     key: (usize, usize, usize),
+    /// The picture's size, as its bytes say.
+    size: (usize, usize),
     planes: Arc<[PlaneLayout]>,
 }
 
 impl Layouts {
-    /// The layout for `width` x `height` in `len` bytes; empty if the bytes
-    /// do not match the chroma. Computed once per size, not per frame.
-    fn get(&mut self, width: usize, height: usize, len: usize) -> &Arc<[PlaneLayout]> {
+    /// The picture size and layout for a frame reported as `width` x
+    /// `height` in `len` bytes (the stock smem reports the coded size: the
+    /// bytes tell the visible one); no planes if the bytes match no picture
+    /// of the chroma. Computed once per report, not per frame.
+    fn get(&mut self, width: usize, height: usize, len: usize) -> ((usize, usize), &Arc<[PlaneLayout]>) {
         if self.key != (width, height, len) {
-            let fits = self.chroma.frame_size(width, height) == len;
             self.key = (width, height, len);
-            self.planes = if fits { self.chroma.planes(width, height).into() } else { Arc::from([]) };
+            match self.chroma.picture_in(width, height, len) {
+                Some((w, h)) => (self.size, self.planes) = ((w, h), self.chroma.planes(w, h).into()),
+                None => (self.size, self.planes) = ((width, height), Arc::from([])),
+            }
         }
-        &self.planes
+        (self.size, &self.planes)
     }
 }
 
 fn video_deliver<'a>(chroma: VideoChroma, to: VideoTo<'a>, shared: Arc<Shared>) -> Deliver<'a, VideoMeta> {
-    let mut layouts = Layouts { chroma, key: (0, 0, 0), planes: Arc::from([]) };
+    let mut layouts = Layouts { chroma, key: (0, 0, 0), size: (0, 0), planes: Arc::from([]) };
     let size = |width: i32, height: i32| (width.max(0) as usize, height.max(0) as usize);
     match to {
         To::Closure(mut f) => Deliver::Borrowed(Box::new(move |data, VideoMeta { width, height, pts }| {
             let (width, height) = size(width, height);
             let Some((time_us, item)) = shared.place(Kind::Video, pts) else { return };
-            let planes = layouts.get(width, height, data.len());
+            let ((width, height), planes) = layouts.get(width, height, data.len());
             f(&VideoFrame { width, height, chroma, planes, pts, time_us, item, data, info: None, format: None });
         })),
         To::Queue(mut f) => Deliver::Owned(Box::new(move |data, VideoMeta { width, height, pts }| {
             let (width, height) = size(width, height);
             let Some((time_us, item)) = shared.place(Kind::Video, pts) else { return };
-            let planes = Arc::clone(layouts.get(width, height, data.len()));
+            let ((width, height), planes) = layouts.get(width, height, data.len());
+            let planes = Arc::clone(planes);
             f(OwnedVideoFrame { width, height, chroma, planes, pts, time_us, item, data, info: None, format: None });
         })),
     }
