@@ -36,8 +36,16 @@ cp "$work"/smem_grab.* "$work/here/"
 VLC_PLUGIN_PATH="$PWD/target/vlc-plugins" "$work/clients.sh" "$work/here" "$PWD/$work/clip.avi" "$PWD/target/release/smem-grab" \
   >"$work/debian12.txt"
 
-# Debian 13: a fresh root each time, from the cached tarball.
-rm -rf "$root" && mkdir -p "$root"
+# Debian 13: a fresh root each time, from the cached tarball. A run that was
+# killed may have left /proc, /sys or /dev mounted in the old root: those go
+# first, and rm never crosses into a mount.
+mkdir -p "$root"
+absroot=$(realpath "$root")
+awk -v r="$absroot/" 'index($2, r) == 1 {print $2}' /proc/mounts | sort -r | while read -r m; do umount -l "$m"; done
+if awk -v r="$absroot/" 'index($2, r) == 1' /proc/mounts | grep -q .; then
+  echo "debian13: $absroot still has mounts in it; not removing it"; exit 1
+fi
+rm -rf --one-file-system "$root" && mkdir -p "$root"
 tar -C "$root" -xf "$tarball"
 mounted=()
 cleanup() {
