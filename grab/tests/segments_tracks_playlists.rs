@@ -63,6 +63,34 @@ fn a_segment_is_the_frames_ffmpeg_gives_for_it() {
     }
 }
 
+#[test]
+fn a_segment_s_sound_is_cut_to_the_block() {
+    // x264 with AAC (1024 samples a block at 48 kHz), and a WAV as
+    // :input-slave of a video (its demuxer seeks with no start point of its own).
+    let dir = scratch("segment-sound");
+    let (mp4, y4m, wav) = (dir.join("av.mp4"), dir.join("v.y4m"), dir.join("a.wav"));
+    ffmpeg(
+        &["-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25:duration=4"]
+            .into_iter()
+            .chain(["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=4"])
+            .chain(["-c:v", "libx264", "-c:a", "aac", "-ac", "2", s(&mp4)])
+            .collect::<Vec<_>>(),
+    );
+    smem_testkit::media::write_y4m(s(&y4m), 64, 48, 25, 100).unwrap();
+    smem_testkit::media::write_wav(s(&wav), 48_000, 2, 4.0).unwrap();
+    let slave = format!(":input-slave={}", s(&wav));
+    for (input, extra) in [(s(&mp4), None), (s(&y4m), Some(slave.as_str()))] {
+        let out = dir.join("out");
+        let mut args = vec![input, "-o", s(&out), "--format", "none", "--start", "1", "--stop", "2", "--json"];
+        args.extend(extra.map(|option| ["--media-option", option]).into_iter().flatten());
+        let summary: serde_json::Value = serde_json::from_str(&ok(&args)).unwrap();
+        assert_eq!(summary["video_frames"], 25, "{input}: {summary}");
+        let samples = summary["wav_files"][0]["samples"].as_u64().unwrap();
+        // One second, give or take the blocks that hold the start and the stop.
+        assert!((48_000 - 1_024..=48_000 + 2 * 2_048).contains(&samples), "{input}: {samples} samples for 1 s");
+    }
+}
+
 /// PCM samples as i16, from a WAV read by hound.
 fn wav_samples(path: &str) -> (u16, Vec<i16>) {
     let mut reader = hound::WavReader::open(path).unwrap();

@@ -24,6 +24,8 @@ pub trait EsWatch: Sized + Send + Sync {
     /// (`ES_OUT_SET_NEXT_DISPLAY_TIME`, VLC's pre-roll point), in its
     /// stream's time.
     fn next_display_time(&self, time: i64);
+    /// The input asked the demuxer to seek (`DEMUX_SET_TIME`), and it has.
+    fn sought(&self);
     /// A block on its way, of the ES with VLC's id `es_id` (when known):
     /// `true` marks it pre-roll (decoded, not shown).
     fn is_preroll(&self, es_id: Option<i32>, pts: i64, dts: i64) -> bool;
@@ -175,7 +177,11 @@ unsafe extern "C" fn control<W: EsWatch>(
     // SAFETY: as demux; demux_vaControl passes the va_list on.
     unsafe {
         let state = &*(*filter).p_sys.cast::<Filter<W>>();
-        sys::demux_vaControl(state.next, query, args)
+        let result = sys::demux_vaControl(state.next, query, args);
+        if query == sys::demux_query_e_DEMUX_SET_TIME as c_int {
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| state.watch.watch.sought()));
+        }
+        result
     }
 }
 

@@ -139,6 +139,17 @@ impl<'a> Object<'a> {
         }
     }
 
+    /// The float value of variable `name` here or on a parent object, else
+    /// its configured value.
+    pub fn var_inherit_float(&self, name: &CStr) -> Option<f32> {
+        // SAFETY: as var_inherit_integer; a float fills `f_float`.
+        unsafe {
+            let mut value: sys::vlc_value_t = std::mem::zeroed();
+            let found = sys::var_Inherit(self.raw, name.as_ptr(), sys::VLC_VAR_FLOAT as c_int, &mut value);
+            (found == sys::VLC_SUCCESS as c_int).then_some(value.f_float)
+        }
+    }
+
     /// The boolean value of variable `name`, `None` if it has none.
     pub fn var_bool(&self, name: &CStr) -> Option<bool> {
         // SAFETY: a bool variable fills `b_bool`.

@@ -212,7 +212,8 @@ impl EsWatch for PrerollFilter {
     fn open(log: &Object<'_>, input: usize) -> Self {
         let lead = log.var_inherit_integer(LEAD_OPTION).unwrap_or(0);
         let length = log.var_inherit_integer(LENGTH_OPTION);
-        let preroll = Preroll::new(lead, length);
+        let seek_pending = log.var_inherit_float(c"start-time").is_some_and(|start| start > 0.0);
+        let preroll = Preroll::new(lead, length, seek_pending);
         POINTS.insert(input, preroll.point());
         log.debug(&format!("smem_preroll opened: blocks before the start point (+{lead} us) are marked pre-roll"));
         PrerollFilter { preroll }
@@ -220,6 +221,10 @@ impl EsWatch for PrerollFilter {
 
     fn next_display_time(&self, time: i64) {
         self.preroll.next_display_time(time)
+    }
+
+    fn sought(&self) {
+        self.preroll.sought()
     }
 
     fn is_preroll(&self, es_id: Option<i32>, pts: i64, dts: i64) -> bool {

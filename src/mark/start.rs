@@ -22,28 +22,39 @@ pub struct StartPoint {
 
 #[derive(Debug, Default)]
 struct Seen {
+    /// The input will ask the demuxer to seek to a start (`:start-time`),
+    /// and has not yet: what the demuxer sends until then is from before.
+    seek_pending: bool,
     /// The start: where the demuxer seeks to, plus the lead.
     start: Option<i64>,
     /// How long after the start the frames stop (none: they do not).
     length: Option<i64>,
-    /// Each track's first block (pts, or dts without) since then.
+    /// Each track's first block (pts, or dts without) since the seek.
     firsts: Vec<(i32, i64)>,
+    /// The seek is done: first blocks are noted (with or without a start).
+    sought: bool,
     /// Still marking pre-roll (until well past the start).
     marking: bool,
 }
 
 impl StartPoint {
-    /// Whether the demuxer has sought to a start point.
+    /// Whether the demuxer has sought to a start point, or is about to.
     pub fn has_start(&self) -> bool {
-        locked(&self.seen).start.is_some()
+        let seen = locked(&self.seen);
+        seen.seek_pending || seen.start.is_some()
     }
 
-    /// The start, track `es_id`'s first block since it (both in stream
-    /// time) and the segment's length.
-    pub fn first_of(&self, es_id: i32) -> Option<(i64, i64, Option<i64>)> {
+    /// Track `es_id`'s first block since the seek, in stream time.
+    pub fn first_of(&self, es_id: i32) -> Option<i64> {
         let seen = locked(&self.seen);
-        let first = seen.firsts.iter().find(|(id, _)| *id == es_id)?.1;
-        Some((seen.start?, first, seen.length))
+        Some(seen.firsts.iter().find(|(id, _)| *id == es_id)?.1)
+    }
+
+    /// The start and the segment's length, in stream time, if this
+    /// demuxer sought to one.
+    pub fn start(&self) -> Option<(i64, Option<i64>)> {
+        let seen = locked(&self.seen);
+        Some((seen.start?, seen.length))
     }
 }
 
@@ -58,8 +69,20 @@ pub struct Preroll {
 }
 
 impl Preroll {
-    pub fn new(lead: i64, length: Option<i64>) -> Preroll {
-        Preroll { point: Arc::default(), lead: lead.max(0), length: length.filter(|l| *l > 0) }
+    /// `seek_pending`: the input was given a start time, and will ask the
+    /// demuxer to seek to it.
+    pub fn new(lead: i64, length: Option<i64>, seek_pending: bool) -> Preroll {
+        let point = StartPoint { seen: Mutex::new(Seen { seek_pending, ..Seen::default() }) };
+        Preroll { point: Arc::new(point), lead: lead.max(0), length: length.filter(|l| *l > 0) }
+    }
+
+    /// The demuxer has done a seek the input asked for. A demuxer that seeks
+    /// without saying where it lands (no `ES_OUT_SET_NEXT_DISPLAY_TIME`)
+    /// leaves no start point: VLC's own flags decide then.
+    pub fn sought(&self) {
+        let mut seen = locked(&self.point.seen);
+        seen.seek_pending = false;
+        seen.sought = true;
     }
 
     pub fn point(&self) -> &Arc<StartPoint> {
@@ -70,9 +93,11 @@ impl Preroll {
     pub fn next_display_time(&self, time: i64) {
         let mut seen = locked(&self.point.seen);
         *seen = Seen {
+            seek_pending: false,
             start: Some(time.saturating_add(self.lead)),
             length: self.length,
             firsts: Vec::new(),
+            sought: true,
             marking: true,
         };
     }
@@ -82,12 +107,14 @@ impl Preroll {
     pub fn is_preroll(&self, es_id: Option<i32>, pts: i64, dts: i64) -> bool {
         let time = if pts > 0 { pts } else { dts };
         let mut seen = locked(&self.point.seen);
-        let Some(start) = seen.start.filter(|_| seen.marking) else { return false };
-        if let Some(id) = es_id {
-            if time > 0 && !seen.firsts.iter().any(|(known, _)| *known == id) {
+        // An :input-slave's demuxer may seek without a start point of its
+        // own: its tracks' first blocks still place them on VLC's clock.
+        if let Some(id) = es_id.filter(|_| seen.sought && time > 0) {
+            if !seen.firsts.iter().any(|(known, _)| *known == id) {
                 seen.firsts.push((id, time));
             }
         }
+        let Some(start) = seen.start.filter(|_| seen.marking) else { return false };
         if dts > 0 && dts >= start.saturating_add(PREROLL_HORIZON_US) {
             seen.marking = false;
             return false;
@@ -172,7 +199,11 @@ impl Start {
     /// The start and the stop on VLC's clock, from the track's first block
     /// on both sides.
     fn start_on_vlc_clock(&self, blocks: &Blocks) -> Option<(i64, Option<i64>)> {
-        let own = self.points.iter().find_map(|p| p.first_of(self.es_id)).and_then(|(start, first, length)| {
+        // The start from the demuxer that sought to one; this track's first
+        // block from the demuxer that has the track (the same one, or an
+        // :input-slave's, on the same time line).
+        let own = self.points.iter().find_map(|p| p.start()).and_then(|(start, length)| {
+            let first = self.points.iter().find_map(|p| p.first_of(self.es_id))?;
             let start = start.saturating_add(blocks.first?.saturating_sub(first));
             Some((start, length.map(|l| start.saturating_add(l))))
         });
@@ -302,7 +333,7 @@ mod tests {
     }
 
     fn segment(seek: i64, lead: i64, length: Option<i64>, blocks: &[(i32, i64)]) -> (Arc<StartPoint>, Vec<bool>) {
-        let p = Preroll::new(lead, length);
+        let p = Preroll::new(lead, length, false);
         p.next_display_time(seek);
         let marked = blocks.iter().map(|&(id, t)| p.is_preroll(Some(id), t, t)).collect();
         (Arc::clone(p.point()), marked)
@@ -312,10 +343,10 @@ mod tests {
     fn the_demuxer_s_side_marks_what_is_before_the_start() {
         let (point, marked) = demux(500_000, 500_000, &[(0, 480_001), (1, 490_000), (0, 1_000_001), (0, 960_001)]);
         assert_eq!(marked, [true, true, false, true]);
-        assert_eq!(point.first_of(0), Some((1_000_000, 480_001, None)));
-        assert_eq!(point.first_of(1), Some((1_000_000, 490_000, None)));
+        assert_eq!((point.start(), point.first_of(0)), (Some((1_000_000, None)), Some(480_001)));
+        assert_eq!(point.first_of(1), Some(490_000));
         assert_eq!(point.first_of(2), None);
-        let p = Preroll::new(0, None);
+        let p = Preroll::new(0, None, false);
         assert!(!p.is_preroll(Some(0), 5, 5), "no seek: nothing is pre-roll");
         p.next_display_time(1_000_000);
         assert!(!p.is_preroll(Some(0), 3_100_000, 3_000_001), "well past the start");
@@ -392,6 +423,24 @@ mod tests {
     }
 
     #[test]
+    fn an_input_slave_s_track_is_placed_by_its_own_first_block() {
+        // A video file with an :input-slave WAV whose demuxer seeks without a
+        // start point of its own: the audio is placed by its own first block.
+        let video = Preroll::new(500_000, None, true);
+        let wav = Preroll::new(500_000, None, true);
+        assert!(!wav.is_preroll(Some(1), 7, 7), "before the seek: not noted");
+        wav.sought();
+        video.next_display_time(500_000);
+        video.sought();
+        assert!(!wav.is_preroll(Some(1), 500_001, 500_001), "no start point of its own: nothing is pre-roll");
+        let points = vec![Arc::clone(video.point()), Arc::clone(wav.point())];
+        let audio = Start::new(1, points, SharedStart::default());
+        audio.note(500_001 + CLOCK, false);
+        assert_eq!(audio.audio(980_000 + CLOCK, 999_000 + CLOCK), Verdict::BeforeStart);
+        assert_eq!(audio.audio(999_000 + CLOCK, 1_020_000 + CLOCK), Verdict::Keep, "holds the start");
+    }
+
+    #[test]
     fn a_track_whose_demuxer_has_no_start_point_takes_another_track_s() {
         // A video file and an :input-slave WAV whose demuxer does not seek to
         // a start point: the audio waits for the video's start on VLC's clock.
@@ -404,6 +453,21 @@ mod tests {
         video.note(480_001 + CLOCK, false);
         assert_eq!(video.video(480_001 + CLOCK, RAW), Verdict::BeforeStart);
         assert_eq!(audio.audio(980_000 + CLOCK, 1_001_000 + CLOCK), Verdict::Keep, "holds the start");
+    }
+
+    #[test]
+    fn what_comes_before_the_seek_to_the_start_is_before_it() {
+        // avformat's demuxer can send the frame it probed before the input
+        // asks it to seek to the start.
+        let p = Preroll::new(1_000_000, None, true);
+        let s = Start::new(0, vec![Arc::clone(p.point())], SharedStart::default());
+        assert!(!p.is_preroll(Some(0), 1, 1));
+        s.note(1 + CLOCK, false);
+        assert_eq!(s.video(1 + CLOCK, RAW), Verdict::BeforeStart, "sent before the seek");
+        p.sought(); // no ES_OUT_SET_NEXT_DISPLAY_TIME: VLC's flags decide
+        let lone = Start::new(1, vec![Arc::clone(p.point())], SharedStart::default());
+        lone.note(5, false);
+        assert_eq!(lone.video(5, RAW), Verdict::Keep);
     }
 
     #[test]
