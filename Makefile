@@ -1,6 +1,7 @@
 # smem-rs: VLC 3.0's smem stream output as a Rust plugin.
 #   make run      build, generate a clip, grab it through our smem (PNG, WAV, summary)
-#   make test     every test (unit, descriptor, end to end under real libvlc)
+#   make test     every test (unit, descriptor, end to end under real libvlc, the Python package)
+#   make wheel    target/wheels/smem_rs-<version>-*.whl: the Python package, with the plugin inside
 #   make bench    performance figures: end to end, copy, allocations, instructions
 #   make check-memory  valgrind memcheck over full pipeline runs
 #   make install  copy the plugin into VLC's plugin folder and refresh plugins.dat
@@ -10,7 +11,7 @@
 CARGO       ?= cargo
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEBS        := pkg-config clang libclang-dev libvlccore-dev libvlc-dev vlc-plugin-base vlc-bin valgrind python3 python3-vlc python3-numpy ffmpeg \
-               dpkg-dev help2man lintian mmdebstrap
+               dpkg-dev help2man lintian mmdebstrap python3-venv python3-pip python3-pytest python3-av python3-opencv
 PLUGIN      := libsmem_rs_plugin.so
 RELEASE     := target/release
 PLUGIN_DIR  := target/vlc-plugins
@@ -21,7 +22,9 @@ pcfiledir    = $(shell pkg-config --variable=pcfiledir libvlc)
 version      = $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 cache_gen    = $(shell ls /usr/lib/*/vlc/vlc-cache-gen 2>/dev/null | head -1)
 
-.PHONY: deps build test run bench check-memory install uninstall check-install deb lint-deb install-deb remove-deb test-debian13 clean
+PYVENV      := target/pyvenv
+
+.PHONY: deps build test test-python wheel run bench check-memory install uninstall check-install deb lint-deb install-deb remove-deb test-debian13 clean
 
 # Installs the Debian packages only when some are missing.
 deps:
@@ -43,6 +46,21 @@ build: deps
 test: deps
 	$(CARGO) build --workspace
 	$(CARGO) test --workspace
+	$(MAKE) test-python
+
+# The Python package (python/, PyO3 over smem-client), built by maturin
+# with the plugin `make build` made inside it.
+$(PYVENV)/bin/maturin:
+	/usr/bin/python3 -m venv --system-site-packages $(PYVENV)
+	$(PYVENV)/bin/pip install -q 'maturin>=1.5,<2'
+
+wheel: build $(PYVENV)/bin/maturin
+	cd python && SMEM_RS_PLUGIN=$(CURDIR)/$(RELEASE)/$(PLUGIN) ../$(PYVENV)/bin/maturin build --release --out ../target/wheels
+	@ls -t target/wheels/smem_rs-*.whl | head -1
+
+# pytest on the wheel, installed in a fresh venv with no VLC_PLUGIN_PATH.
+test-python: wheel
+	python/run-tests.sh
 
 # The grabber (grab/, on the client library) on a generated clip: 320x240 video with a
 # stereo track, through our smem; one PNG a second, the WAV, a summary.

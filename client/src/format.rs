@@ -13,6 +13,10 @@ pub enum VideoChroma {
     Rv32,
     /// Planar 4:2:0 YUV: Y, then U and V at half width and height.
     I420,
+    /// 4:2:0 YUV: Y, then U and V interleaved at half width and height.
+    Nv12,
+    /// 8-bit grey (luma only).
+    Grey,
 }
 
 /// One plane of a delivered picture.
@@ -47,6 +51,8 @@ impl VideoChroma {
             VideoChroma::Rv24 => "RV24",
             VideoChroma::Rv32 => "RV32",
             VideoChroma::I420 => "I420",
+            VideoChroma::Nv12 => "NV12",
+            VideoChroma::Grey => "GREY",
         }
     }
 
@@ -55,7 +61,8 @@ impl VideoChroma {
         match self {
             VideoChroma::Rgba | VideoChroma::Rv32 => 32,
             VideoChroma::Rv24 => 24,
-            VideoChroma::I420 => 12,
+            VideoChroma::I420 | VideoChroma::Nv12 => 12,
+            VideoChroma::Grey => 8,
         }
     }
 
@@ -71,6 +78,11 @@ impl VideoChroma {
                 let (cw, ch) = (width.div_ceil(2), height.div_ceil(2));
                 vec![plane(0, width, height), plane(width * height, cw, ch), plane(width * height + cw * ch, cw, ch)]
             }
+            // The interleaved plane is counted in U,V pairs (odd widths too).
+            VideoChroma::Nv12 => {
+                vec![plane(0, width, height), plane(width * height, width.div_ceil(2) * 2, height.div_ceil(2))]
+            }
+            VideoChroma::Grey => packed(1),
         }
     }
 
@@ -145,6 +157,9 @@ mod tests {
         assert_eq!((p[1].offset, p[1].pitch, p[1].lines), (321 * 241, 161, 121));
         assert_eq!(p[2].offset, 321 * 241 + 161 * 121);
         assert_eq!(VideoChroma::I420.frame_size(64, 48), 64 * 48 * 3 / 2);
+        let nv12 = VideoChroma::Nv12.planes(5, 3);
+        assert_eq!((nv12[1].offset, nv12[1].pitch, nv12[1].lines), (15, 6, 2));
+        assert_eq!(VideoChroma::Grey.frame_size(7, 3), 21);
     }
 
     #[test]

@@ -1045,7 +1045,42 @@ impl Iterator for Frames {
     }
 }
 
+impl EndOfStream {
+    /// Why nothing came, when the input ended without a single frame or
+    /// block (a file VLC cannot read): VLC's first error, if it gave one.
+    pub fn nothing_decoded(&self, input: &str) -> Option<String> {
+        if self.video_frames > 0 || self.audio_blocks > 0 || self.reason != EndReason::Ended {
+            return None;
+        }
+        let why = self.vlc_errors.first().map(|e| format!(" (VLC: {e})")).unwrap_or_default();
+        Some(format!("{input}: no video or audio could be decoded{why}"))
+    }
+}
+
+/// What [`Frames::next_within`] found.
+#[derive(Debug)]
+// Returned once per frame: boxing the item would allocate per frame.
+#[allow(clippy::large_enum_variant)]
+pub enum Next {
+    Item(Item),
+    /// The grab is over ([`Frames::finish`] says how).
+    Ended,
+    /// Nothing came in the time given; the grab goes on.
+    Waiting,
+}
+
 impl Frames {
+    /// The next item, waiting at most `timeout`: for a caller that must
+    /// look up now and then (a Python iterator checking for Ctrl-C).
+    pub fn next_within(&mut self, timeout: Duration) -> Next {
+        let Some(items) = self.items.as_ref() else { return Next::Ended };
+        match items.recv_timeout(timeout) {
+            Ok(item) => Next::Item(item),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Next::Waiting,
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => Next::Ended,
+        }
+    }
+
     /// Stops the grab from any thread (a Ctrl-C handler, say): the iterator
     /// yields what was delivered already, then ends.
     pub fn stop_handle(&self) -> StopHandle {

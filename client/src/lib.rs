@@ -46,7 +46,7 @@ pub use abi::{FrameInfo, VideoInfo};
 pub use chain::{Callbacks, SmemChain};
 pub use format::{AudioSample, PlaneLayout, VideoChroma};
 pub use grab::{
-    Abi, AudioBlock, DropPolicy, EndOfStream, EndReason, Error, Frames, Grab, Item, ItemEnd, OwnedAudioBlock,
+    Abi, AudioBlock, DropPolicy, EndOfStream, EndReason, Error, Frames, Grab, Item, ItemEnd, Next, OwnedAudioBlock,
     OwnedVideoFrame, Progress, StopHandle, VideoFrame,
 };
 pub use pool::Buffer;

@@ -694,9 +694,8 @@ fn grab(args: &Args) -> Result<Summary, String> {
         Error::Input(why) => why,
         other => other.to_string(),
     })?;
-    if s.video_frames == 0 && s.audio_blocks == 0 && end.reason == EndReason::Ended {
-        let why = end.vlc_errors.first().map(|e| format!(" (VLC: {e})")).unwrap_or_default();
-        return Err(format!("{}: no video or audio could be decoded{why}", args.input));
+    if let Some(why) = end.nothing_decoded(&args.input) {
+        return Err(why);
     }
     (s.images, s.image_bytes) = (images, bytes);
     s.image_format = format!("{:?}", args.format).to_lowercase();

@@ -1,0 +1,89 @@
+from typing import Iterator, Literal, Optional, Sequence, Tuple, Union
+
+import numpy as np
+import numpy.typing as npt
+
+PLUGIN_DIR: str
+
+class Error(Exception):
+    """The input could not be grabbed; the message is VLC's own."""
+
+class VideoFrame:
+    """A video frame: numpy arrays viewing VLC's buffer (kept alive by them)."""
+
+    array: npt.NDArray[np.uint8]
+    """Packed formats: (height, width, channels). Planar ones: the first plane, (height, width)."""
+    planes: list[npt.NDArray[np.uint8]]
+    """Every plane as (lines, bytes); one for packed formats."""
+    width: int
+    height: int
+    format: str
+    time: float
+    """Media time in seconds, from the input's start (or the segment's)."""
+    pts: int
+    """VLC's timestamp in microseconds (its own clock)."""
+    item: int
+    """The playlist item the frame is from (0 for a single input)."""
+    es_id: Optional[int]
+    sar: Optional[Tuple[int, int]]
+    frame_rate: Optional[Tuple[int, int]]
+    generation: Optional[int]
+    zero_copy: bool
+
+class AudioFrame:
+    """A block of interleaved audio, as (samples, channels)."""
+
+    array: Union[npt.NDArray[np.int16], npt.NDArray[np.float32]]
+    rate: int
+    channels: int
+    time: float
+    pts: int
+    item: int
+    es_id: Optional[int]
+    """VLC's ES id: tells two audio tracks apart (None with the stock smem)."""
+    zero_copy: bool
+
+class Frames(Iterator[Union[VideoFrame, AudioFrame]]):
+    """Frames of one input in delivery order; a context manager that stops the grab."""
+
+    def __iter__(self) -> "Frames": ...
+    def __next__(self) -> Union[VideoFrame, AudioFrame]: ...
+    def __enter__(self) -> "Frames": ...
+    def __exit__(self, *args: object) -> bool: ...
+    def close(self) -> None:
+        """Stops the grab and waits for VLC; frames already taken stay valid."""
+    @property
+    def ended(self) -> Optional[Literal["ended", "stopped", "timed-out", "idle"]]: ...
+    @property
+    def zero_copy(self) -> Optional[bool]:
+        """Whether smem-rs's frame ABI delivered (no copy), once the grab ended."""
+
+def open(
+    input: str,
+    *,
+    video: Optional[Literal["rgb24", "rgba", "bgra", "i420", "nv12", "grey"]] = "rgb24",
+    audio: Optional[Literal["s16", "f32"]] = None,
+    start: Optional[float] = None,
+    stop: Optional[float] = None,
+    every: Optional[float] = None,
+    buffer: int = 4,
+    queue: int = 0,
+    drop: Literal["none", "oldest", "newest"] = "none",
+    latest: bool = False,
+    options: Sequence[str] = (),
+    abi: Literal["auto", "frame", "legacy"] = "auto",
+    realtime: bool = False,
+    timeout: Optional[float] = None,
+    idle_timeout: Optional[float] = None,
+) -> Frames:
+    """Opens a file or anything VLC opens (udp://@:1234, http://..., a playlist).
+
+    video, audio: the formats to convert to (None skips that kind).
+    start, stop: media seconds [start, stop), as ffmpeg's -ss/-to.
+    every: one video frame every so many seconds of media time.
+    buffer: frames waiting for the iterator (VLC waits when it is full).
+    queue, drop, latest: smem's delivery queue for live sources (latest: the
+    newest frame always, dropping the oldest).
+    options: extra VLC media options (":network-caching=300").
+    idle_timeout: end when no frame came for so long (a silent source).
+    """

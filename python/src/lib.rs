@@ -1,0 +1,473 @@
+//! `smem_rs._smem_rs`: the Python face of smem-client. A grab runs on
+//! smem-client's threads; VLC's threads never take the GIL. Frames wait in
+//! the client's bounded queue, and the iterator releases the GIL while it
+//! waits. Each frame's numpy arrays view VLC's own block (smem-rs's frame
+//! ABI) or the buffer the stock smem filled, kept alive by the arrays.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use numpy::ndarray::{ArrayView2, ArrayView3, ShapeBuilder};
+use numpy::{Element, PyArray2, PyArray3};
+use pyo3::exceptions::{PyException, PyRuntimeWarning, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::PyList;
+use smem_client::{
+    Abi, AudioSample, DropPolicy, EndOfStream, EndReason, Frames, Grab, Item, Next, OwnedAudioBlock, OwnedVideoFrame,
+    StopHandle, VideoChroma,
+};
+
+pyo3::create_exception!(
+    _smem_rs,
+    Error,
+    PyException,
+    "The input could not be grabbed; the message is VLC's own (a missing file, an unknown chroma, a bad option)."
+);
+
+/// How often a waiting iterator looks up for Ctrl-C.
+const SIGNAL_CHECK: Duration = Duration::from_millis(50);
+
+/// Keeps a frame's bytes alive for as long as an array views them.
+#[pyclass(frozen)]
+struct Owner {
+    video: Option<OwnedVideoFrame>,
+    audio: Option<OwnedAudioBlock>,
+}
+
+impl Owner {
+    fn bytes(&self) -> &[u8] {
+        match (&self.video, &self.audio) {
+            (Some(v), _) => &v.data,
+            (_, Some(a)) => &a.data,
+            _ => &[],
+        }
+    }
+}
+
+/// A view of `bytes` as a numpy array of `shape` and `strides` (in
+/// elements of `T`), owned by `owner`.
+fn view3<'py, T: Element>(
+    owner: &Bound<'py, Owner>,
+    offset: usize,
+    shape: (usize, usize, usize),
+    strides: (usize, usize, usize),
+) -> PyResult<Bound<'py, PyAny>> {
+    let bytes = &owner.get().bytes()[offset..];
+    // SAFETY: the bytes are T-aligned sample data (u8, or i16/f32 PCM from
+    // VLC's blocks and our pool, allocated at least 16-byte aligned).
+    let (prefix, items, _) = unsafe { bytes.align_to::<T>() };
+    if !prefix.is_empty() {
+        return Err(Error::new_err("a frame's bytes are not aligned for its samples"));
+    }
+    let view = ArrayView3::from_shape(shape.strides(strides), items)
+        .map_err(|e| Error::new_err(format!("a frame's bytes do not hold its picture: {e}")))?;
+    // SAFETY: the array views memory `owner` keeps alive and never moves
+    // (VLC's block or our buffer), and numpy holds `owner` as its base.
+    Ok(unsafe { PyArray3::borrow_from_array(&view, owner.clone().into_any()) }.into_any())
+}
+
+fn view2<'py>(
+    owner: &Bound<'py, Owner>,
+    offset: usize,
+    shape: (usize, usize),
+    pitch: usize,
+) -> PyResult<Bound<'py, PyAny>> {
+    let bytes = &owner.get().bytes()[offset..];
+    let view = ArrayView2::from_shape(shape.strides((pitch, 1)), bytes)
+        .map_err(|e| Error::new_err(format!("a frame's bytes do not hold its plane: {e}")))?;
+    // SAFETY: as view3.
+    Ok(unsafe { PyArray2::borrow_from_array(&view, owner.clone().into_any()) }.into_any())
+}
+
+/// A video frame: its pixels as numpy arrays viewing VLC's buffer.
+#[pyclass(frozen, name = "VideoFrame", module = "smem_rs")]
+struct VideoFrame {
+    /// Packed formats: (height, width, channels) uint8. Planar ones: the
+    /// first plane, (height, width).
+    #[pyo3(get)]
+    array: Py<PyAny>,
+    /// Every plane as a (lines, bytes) uint8 array (one for packed formats).
+    #[pyo3(get)]
+    planes: Py<PyList>,
+    #[pyo3(get)]
+    width: usize,
+    #[pyo3(get)]
+    height: usize,
+    /// The chroma asked for: "rgb24", "rgba", "bgra", "i420", "nv12", "grey".
+    #[pyo3(get)]
+    format: &'static str,
+    /// Media time, seconds: from the input's start (or the segment's).
+    #[pyo3(get)]
+    time: f64,
+    /// VLC's own timestamp, microseconds (its clock, not the media's).
+    #[pyo3(get)]
+    pts: i64,
+    /// The playlist item it came from (0 for a single input).
+    #[pyo3(get)]
+    item: usize,
+    /// VLC's ES id (None with the stock smem).
+    #[pyo3(get)]
+    es_id: Option<i32>,
+    /// Sample aspect ratio (num, den), frame rate (num, den): None with the stock smem.
+    #[pyo3(get)]
+    sar: Option<(u32, u32)>,
+    #[pyo3(get)]
+    frame_rate: Option<(u32, u32)>,
+    /// Changes whenever the track's format does (None with the stock smem).
+    #[pyo3(get)]
+    generation: Option<u32>,
+    /// Whether the array views VLC's own block (no copy was made).
+    #[pyo3(get)]
+    zero_copy: bool,
+}
+
+#[pymethods]
+impl VideoFrame {
+    fn __repr__(&self) -> String {
+        format!("<VideoFrame {}x{} {} time={:.3}>", self.width, self.height, self.format, self.time)
+    }
+}
+
+/// A block of audio: interleaved samples as a (samples, channels) array.
+#[pyclass(frozen, name = "AudioFrame", module = "smem_rs")]
+struct AudioFrame {
+    /// (samples, channels): int16 for "s16", float32 for "f32".
+    #[pyo3(get)]
+    array: Py<PyAny>,
+    #[pyo3(get)]
+    rate: u32,
+    #[pyo3(get)]
+    channels: u32,
+    #[pyo3(get)]
+    time: f64,
+    #[pyo3(get)]
+    pts: i64,
+    #[pyo3(get)]
+    item: usize,
+    /// VLC's ES id: tells two audio tracks apart (None with the stock smem).
+    #[pyo3(get)]
+    es_id: Option<i32>,
+    #[pyo3(get)]
+    zero_copy: bool,
+}
+
+#[pymethods]
+impl AudioFrame {
+    fn __repr__(&self) -> String {
+        format!(
+            "<AudioFrame {} samples x {} channels at {} Hz time={:.3}>",
+            self.array_len(),
+            self.channels,
+            self.rate,
+            self.time
+        )
+    }
+}
+
+impl AudioFrame {
+    fn array_len(&self) -> usize {
+        Python::attach(|py| self.array.bind(py).len().unwrap_or(0))
+    }
+}
+
+fn video_frame(py: Python<'_>, frame: OwnedVideoFrame, format: &'static str) -> PyResult<VideoFrame> {
+    let (width, height, planes_layout) = (frame.width, frame.height, Arc::clone(&frame.planes));
+    let (time, pts, item) = (frame.time_us as f64 / 1e6, frame.pts, frame.item);
+    let (info, video) = (frame.info, frame.format);
+    let zero_copy = frame.data.is_vlc_block();
+    if planes_layout.is_empty() {
+        return Err(Error::new_err(format!("a {width}x{height} frame of {} bytes is not {format}", frame.data.len())));
+    }
+    let owner = Bound::new(py, Owner { video: Some(frame), audio: None })?;
+    let planes = PyList::empty(py);
+    for p in planes_layout.iter() {
+        planes.append(view2(&owner, p.offset, (p.lines, p.visible_bytes), p.pitch)?)?;
+    }
+    let channels = match format {
+        "rgb24" => 3,
+        "rgba" | "bgra" => 4,
+        _ => 0,
+    };
+    let first = planes_layout[0];
+    let array = if channels > 0 {
+        view3::<u8>(&owner, first.offset, (height, width, channels), (first.pitch, channels, 1))?
+    } else {
+        planes.get_item(0)?
+    };
+    Ok(VideoFrame {
+        array: array.unbind(),
+        planes: planes.unbind(),
+        width,
+        height,
+        format,
+        time,
+        pts,
+        item,
+        es_id: info.map(|i| i.es_id),
+        sar: video.map(|v| v.sar),
+        frame_rate: video.map(|v| v.frame_rate),
+        generation: info.map(|i| i.generation),
+        zero_copy,
+    })
+}
+
+fn audio_frame(py: Python<'_>, block: OwnedAudioBlock) -> PyResult<AudioFrame> {
+    let (rate, channels, samples, sample) = (block.rate, block.channels, block.samples, block.sample);
+    let (time, pts, item, es_id) = (block.time_us as f64 / 1e6, block.pts, block.item, block.info.map(|i| i.es_id));
+    let zero_copy = block.data.is_vlc_block();
+    let c = channels as usize;
+    let owner = Bound::new(py, Owner { video: None, audio: Some(block) })?;
+    let array = match sample {
+        AudioSample::Fl32 => view3::<f32>(&owner, 0, (samples, c, 1), (c, 1, 1))?,
+        _ => view3::<i16>(&owner, 0, (samples, c, 1), (c, 1, 1))?,
+    };
+    // (samples, channels): the third axis of one is dropped.
+    let array = array.call_method1("reshape", ((samples, c),))?;
+    Ok(AudioFrame { array: array.unbind(), rate, channels, time, pts, item, es_id, zero_copy })
+}
+
+/// Frames of one input, in the order VLC delivers them: an iterator, and a
+/// context manager that stops the grab on exit.
+#[pyclass(name = "Frames", module = "smem_rs")]
+struct PyFrames {
+    input: String,
+    frames: Mutex<Option<Frames>>,
+    stop: StopHandle,
+    video_format: &'static str,
+    /// How the grab ended, once it has.
+    end: Mutex<Option<EndOfStream>>,
+    warned_stock: Mutex<bool>,
+    /// One video frame every this many seconds of media time (per item).
+    every: Option<f64>,
+    /// The next media time wanted, and for which item.
+    next_wanted: Mutex<Option<(usize, f64)>>,
+}
+
+impl PyFrames {
+    /// Whether `every` keeps this frame: the first of each item, then the
+    /// first at or after each step (several steps if the input jumped).
+    fn wanted(&self, frame: &OwnedVideoFrame) -> bool {
+        let Some(step) = self.every else { return true };
+        let time = frame.time_us as f64 / 1e6;
+        let mut next = self.next_wanted.lock().unwrap_or_else(PoisonError::into_inner);
+        match *next {
+            Some((item, at)) if item == frame.item && time + 1e-9 < at => false,
+            Some((item, at)) if item == frame.item => {
+                *next = Some((item, at + step * ((time - at) / step + 1e-9).floor() + step));
+                true
+            }
+            _ => {
+                *next = Some((frame.item, time + step));
+                true
+            }
+        }
+    }
+
+    /// Ends the grab (if it is still going) and keeps how it ended; the
+    /// GIL is released while VLC stops.
+    fn finish(&self, py: Python<'_>) -> PyResult<()> {
+        self.stop.stop();
+        let frames = self.frames.lock().unwrap_or_else(PoisonError::into_inner).take();
+        let Some(frames) = frames else { return Ok(()) };
+        match py.detach(move || frames.finish()) {
+            Ok(end) => {
+                let nothing = end.nothing_decoded(&self.input);
+                *self.end.lock().unwrap_or_else(PoisonError::into_inner) = Some(end);
+                nothing.map_or(Ok(()), |why| Err(Error::new_err(why)))
+            }
+            Err(e) => Err(Error::new_err(e.to_string())),
+        }
+    }
+
+    fn convert(&self, py: Python<'_>, item: Item) -> PyResult<Py<PyAny>> {
+        let copied = match &item {
+            Item::Video(f) => f.info.is_none(),
+            Item::Audio(b) => b.info.is_none(),
+        };
+        if copied {
+            let mut warned = self.warned_stock.lock().unwrap_or_else(PoisonError::into_inner);
+            if !*warned {
+                *warned = true;
+                let category = py.get_type::<PyRuntimeWarning>();
+                PyErr::warn(
+                    py,
+                    &category,
+                    c"frames come through smem's legacy callbacks (VLC's stock smem, smem-rs not found, or abi='legacy'): they are copied, and carry no ES id",
+                    1,
+                )?;
+            }
+        }
+        Ok(match item {
+            Item::Video(f) => Py::new(py, video_frame(py, f, self.video_format)?)?.into_any(),
+            Item::Audio(b) => Py::new(py, audio_frame(py, b)?)?.into_any(),
+        })
+    }
+}
+
+#[pymethods]
+impl PyFrames {
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __next__(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+        loop {
+            let taken = self.frames.lock().unwrap_or_else(PoisonError::into_inner).take();
+            let Some(mut frames) = taken else { return Ok(None) };
+            // VLC's threads never need the GIL: it is released while waiting.
+            let (frames, next) = py.detach(move || {
+                let next = frames.next_within(SIGNAL_CHECK);
+                (frames, next)
+            });
+            *self.frames.lock().unwrap_or_else(PoisonError::into_inner) = Some(frames);
+            match next {
+                Next::Item(Item::Video(frame)) if !self.wanted(&frame) => continue,
+                Next::Item(item) => return self.convert(py, item).map(Some),
+                Next::Ended => {
+                    self.finish(py)?;
+                    return Ok(None);
+                }
+                Next::Waiting => {
+                    if let Err(interrupted) = py.check_signals() {
+                        // Ctrl-C: the grab stops, then the KeyboardInterrupt goes on.
+                        let _ = self.finish(py);
+                        return Err(interrupted);
+                    }
+                }
+            }
+        }
+    }
+
+    fn __enter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    #[pyo3(signature = (*_args))]
+    fn __exit__(&self, py: Python<'_>, _args: &Bound<'_, pyo3::types::PyTuple>) -> PyResult<bool> {
+        self.finish(py)?;
+        Ok(false)
+    }
+
+    /// Stops the grab and waits for VLC to stop: the frames already taken
+    /// stay valid. From another thread, it makes a waiting iterator end.
+    fn close(&self, py: Python<'_>) -> PyResult<()> {
+        self.finish(py)
+    }
+
+    /// How the grab ended ("ended", "stopped", "timed-out", "idle"), None while it goes on.
+    #[getter]
+    fn ended(&self) -> Option<&'static str> {
+        self.end.lock().unwrap_or_else(PoisonError::into_inner).as_ref().map(|end| match end.reason {
+            EndReason::Ended => "ended",
+            EndReason::Stopped => "stopped",
+            EndReason::TimedOut => "timed-out",
+            EndReason::Idle => "idle",
+        })
+    }
+
+    /// Whether smem-rs's frame ABI delivered (no copy), once the grab ended.
+    #[getter]
+    fn zero_copy(&self) -> Option<bool> {
+        self.end.lock().unwrap_or_else(PoisonError::into_inner).as_ref().map(|end| end.frame_abi)
+    }
+}
+
+fn video_chroma(name: &str) -> PyResult<(VideoChroma, &'static str)> {
+    Ok(match name.to_ascii_lowercase().as_str() {
+        "rgb24" | "rgb" => (VideoChroma::Rv24, "rgb24"),
+        "rgba" => (VideoChroma::Rgba, "rgba"),
+        "bgra" | "rv32" => (VideoChroma::Rv32, "bgra"),
+        "i420" | "yuv420p" => (VideoChroma::I420, "i420"),
+        "nv12" => (VideoChroma::Nv12, "nv12"),
+        "grey" | "gray" => (VideoChroma::Grey, "grey"),
+        _ => {
+            return Err(PyValueError::new_err(format!(
+                "unknown video format {name:?}: rgb24, rgba, bgra, i420, nv12 or grey"
+            )))
+        }
+    })
+}
+
+/// Opens `input` (a path, or anything VLC opens: udp://@:1234, http://...,
+/// a playlist) and returns its frames.
+#[pyfunction]
+#[pyo3(signature = (input, *, video = Some("rgb24"), audio = None, start = None, stop = None, every = None,
+    buffer = 4, queue = 0, drop = "none", latest = false, options = Vec::new(), abi = "auto", realtime = false,
+    timeout = None, idle_timeout = None))]
+#[allow(clippy::too_many_arguments)]
+fn open(
+    input: String,
+    video: Option<&str>,
+    audio: Option<&str>,
+    start: Option<f64>,
+    stop: Option<f64>,
+    every: Option<f64>,
+    buffer: usize,
+    queue: usize,
+    drop: &str,
+    latest: bool,
+    options: Vec<String>,
+    abi: &str,
+    realtime: bool,
+    timeout: Option<f64>,
+    idle_timeout: Option<f64>,
+) -> PyResult<PyFrames> {
+    let video = video.map(video_chroma).transpose()?;
+    let audio = match audio.map(|a| a.to_ascii_lowercase()) {
+        None => None,
+        Some(a) if a == "s16" || a == "s16l" => Some(AudioSample::S16l),
+        Some(a) if a == "f32" || a == "fl32" => Some(AudioSample::Fl32),
+        Some(a) => return Err(PyValueError::new_err(format!("unknown audio format {a:?}: s16 or f32"))),
+    };
+    if video.is_none() && audio.is_none() {
+        return Err(PyValueError::new_err("video=None and audio=None leave nothing to grab"));
+    }
+    let drop = match drop {
+        "none" => DropPolicy::None,
+        "oldest" => DropPolicy::Oldest,
+        "newest" => DropPolicy::Newest,
+        other => return Err(PyValueError::new_err(format!("unknown drop policy {other:?}: none, oldest or newest"))),
+    };
+    let abi = match abi {
+        "auto" => Abi::Auto,
+        "frame" => Abi::Frame,
+        "legacy" => Abi::Legacy,
+        other => return Err(PyValueError::new_err(format!("unknown abi {other:?}: auto, frame or legacy"))),
+    };
+    if every.is_some_and(|e| e <= 0.0) {
+        return Err(PyValueError::new_err("every must be above 0 seconds"));
+    }
+    let mut grab = Grab::new(input.clone()).segment(start, stop).realtime(realtime).abi(abi);
+    grab = if latest { grab.latest() } else { grab.queue(queue, drop) };
+    for option in options {
+        grab = grab.media_option(option);
+    }
+    if let Some(t) = timeout {
+        grab = grab.timeout(Duration::from_secs_f64(t));
+    }
+    if let Some(t) = idle_timeout {
+        grab = grab.idle_timeout(Duration::from_secs_f64(t));
+    }
+    let stop = grab.stop_handle();
+    let frames = grab.frames(video.map(|v| v.0), audio, buffer.max(1));
+    Ok(PyFrames {
+        input,
+        frames: Mutex::new(Some(frames)),
+        stop,
+        video_format: video.map_or("none", |v| v.1),
+        end: Mutex::new(None),
+        warned_stock: Mutex::new(false),
+        every,
+        next_wanted: Mutex::new(None),
+    })
+}
+
+#[pymodule]
+fn _smem_rs(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(open, m)?)?;
+    m.add_class::<PyFrames>()?;
+    m.add_class::<VideoFrame>()?;
+    m.add_class::<AudioFrame>()?;
+    m.add("Error", m.py().get_type::<Error>())?;
+    Ok(())
+}

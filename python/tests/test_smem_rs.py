@@ -1,0 +1,235 @@
+"""smem_rs (the wheel `make wheel` builds, installed in a fresh venv with no
+VLC_PLUGIN_PATH and no `make install`) under real libvlc, on media made by
+Debian's ffmpeg. Run by `make test` (python/run-tests.sh)."""
+
+import gc
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+import smem_rs
+
+
+def ffmpeg(*args):
+    subprocess.run(["ffmpeg", "-v", "error", "-y", *args], check=True)
+
+
+def decode(path, pix_fmt, *args):
+    """ffmpeg's own decode of `path`, as raw bytes."""
+    return subprocess.run(
+        ["ffmpeg", "-v", "error", *args, "-i", path, "-f", "rawvideo", "-pix_fmt", pix_fmt, "-"],
+        check=True,
+        capture_output=True,
+    ).stdout
+
+
+@pytest.fixture(scope="session")
+def media(tmp_path_factory):
+    d = tmp_path_factory.mktemp("media")
+    files = {
+        # odd size, x264 with B-frames, and a sound track
+        "odd": str(d / "odd.mkv"),
+        "h264": str(d / "h264.mp4"),
+        "two_tracks": str(d / "two.mkv"),
+    }
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=322x182:rate=25:duration=2", "-c:v", "libx264", "-pix_fmt", "yuv420p", files["odd"])
+    ffmpeg(
+        "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=4",
+        "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=4",
+        "-c:v", "libx264", "-g", "12", "-bf", "2", "-c:a", "aac", "-ac", "2", files["h264"],
+    )
+    ffmpeg(
+        "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25:duration=2",
+        "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=2",
+        "-f", "lavfi", "-i", "sine=frequency=1000:sample_rate=48000:duration=2",
+        "-map", "0", "-map", "1", "-map", "2", "-c:v", "libx264", "-c:a", "pcm_s16le", "-ac", "2", files["two_tracks"],
+    )
+    return files
+
+
+def test_the_package_brings_its_plugin_and_vlc_uses_it(media):
+    assert os.path.exists(os.path.join(smem_rs.PLUGIN_DIR, "libsmem_rs_plugin.so"))
+    assert smem_rs.PLUGIN_DIR in os.environ["VLC_PLUGIN_PATH"].split(os.pathsep)
+    with smem_rs.open(media["h264"]) as frames:
+        first = next(frames)
+    assert first.zero_copy and first.es_id is not None, "the frame ABI: VLC's own buffer"
+    assert first.array.shape == (240, 320, 3) and first.array.dtype == np.uint8
+    assert first.sar == (1, 1) and first.frame_rate == (25, 1)
+
+
+@pytest.mark.parametrize("fmt", ["rgb24", "rgba", "bgra", "i420", "nv12", "grey"])
+def test_arrays_hold_the_legacy_copy_s_bytes_at_an_odd_size(media, fmt):
+    ours = [f for f in smem_rs.open(media["odd"], video=fmt)]
+    with pytest.warns(RuntimeWarning, match="legacy callbacks"):
+        legacy = [f for f in smem_rs.open(media["odd"], video=fmt, abi="legacy")]
+    assert len(ours) == len(legacy) >= 45
+    # Kept past max-held, later frames are copies: the first one is VLC's buffer.
+    assert ours[0].zero_copy and not any(f.zero_copy for f in legacy)
+    for a, b in zip(ours, legacy):
+        assert (a.width, a.height) == (b.width, b.height)
+        assert len(a.planes) == len(b.planes) == {"i420": 3, "nv12": 2}.get(fmt, 1)
+        for pa, pb in zip(a.planes, b.planes):
+            assert np.array_equal(pa, pb)
+    if fmt in ("rgb24", "rgba", "bgra"):
+        assert ours[0].array.shape == (ours[0].height, ours[0].width, 4 if fmt != "rgb24" else 3)
+
+
+def test_i420_planes_are_ffmpeg_s_decode(media):
+    frames = list(smem_rs.open(media["odd"], video="i420"))
+    reference = decode(media["odd"], "yuv420p")
+    w, h = 322, 182
+    size = w * h * 3 // 2
+    pictures = {reference[i : i + w * h] for i in range(0, len(reference), size)}
+    assert (frames[0].width, frames[0].height) == (w, h)
+    assert all(f.planes[0].tobytes() in pictures for f in frames)
+
+
+def test_arrays_outlive_the_iterator_the_player_and_vlc(media):
+    kept = []
+    with smem_rs.open(media["h264"], buffer=2) as frames:
+        for f in frames:
+            kept.append(f)  # more than smem's max-held: the later ones are copies
+    copies = [f.zero_copy for f in kept]
+    assert copies[0] and not copies[-1], "held up to max-held, then copied"
+    snapshot = [f.array.copy() for f in kept]
+    gc.collect()
+    for f, s in zip(kept, snapshot):
+        assert np.array_equal(f.array, s)
+    views = [f.planes[0][10:20] for f in kept[:3]]
+    del kept, snapshot
+    gc.collect()
+    assert all(v.shape[0] == 10 for v in views), "a view keeps its frame's buffer"
+
+
+def test_a_segment_and_every(media):
+    seg = [f for f in smem_rs.open(media["h264"], video="i420", start=1, stop=2)]
+    assert len(seg) == 25
+    assert seg[0].time == pytest.approx(1.0) and seg[-1].time == pytest.approx(1.96)
+    expected = decode(media["h264"], "yuv420p", "-ss", "1", "-to", "2")
+    size = 320 * 240 * 3 // 2
+    assert [f.planes[0].tobytes() for f in seg] == [expected[i : i + 320 * 240] for i in range(0, len(expected), size)]
+    every = [f.time for f in smem_rs.open(media["h264"], video="grey", every=1)]
+    assert every == pytest.approx([0, 1, 2, 3])
+
+
+def test_two_audio_tracks_are_told_apart(media):
+    blocks = [b for b in smem_rs.open(media["two_tracks"], video=None, audio="s16")]
+    tracks = sorted({b.es_id for b in blocks})
+    assert len(tracks) == 2
+    for n, es in enumerate(tracks):
+        ours = np.concatenate([b.array for b in blocks if b.es_id == es])
+        assert ours.shape[1] == 2 and ours.dtype == np.int16
+        pcm = subprocess.run(
+            ["ffmpeg", "-v", "error", "-i", media["two_tracks"], "-map", f"0:a:{n}", "-f", "s16le", "-"],
+            check=True,
+            capture_output=True,
+        ).stdout
+        theirs = np.frombuffer(pcm, dtype=np.int16).reshape(-1, 2)
+        assert np.array_equal(ours, theirs[: len(ours)]) and len(theirs) - len(ours) <= 4800
+
+
+def test_float_audio(media):
+    blocks = [b for b in smem_rs.open(media["h264"], video=None, audio="f32")]
+    assert blocks[0].array.dtype == np.float32 and blocks[0].array.shape[1] == 2 and blocks[0].rate == 48000
+    # ffmpeg's sine source plays at 1/8 of full scale.
+    assert 0.05 < float(np.abs(np.concatenate([b.array for b in blocks])).max()) < 0.2
+
+
+def test_bad_inputs_raise_errors_a_program_can_catch(tmp_path):
+    with pytest.raises(smem_rs.Error, match="no such file"):
+        list(smem_rs.open(str(tmp_path / "missing.mkv")))
+    junk = tmp_path / "junk.mp4"
+    junk.write_bytes(b"\0" * 4096)
+    with pytest.raises(smem_rs.Error):
+        list(smem_rs.open(str(junk)))
+    with pytest.raises(ValueError, match="unknown video format"):
+        smem_rs.open("x.mkv", video="yuv9")
+    with pytest.raises(ValueError, match="nothing to grab"):
+        smem_rs.open("x.mkv", video=None, audio=None)
+
+
+def free_udp_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def live_source(port, seconds):
+    return subprocess.Popen(
+        [
+            "ffmpeg", "-v", "error", "-re", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25",
+            "-t", str(seconds), "-c:v", "mpeg2video", "-f", "mpegts", f"udp://127.0.0.1:{port}?pkt_size=1316",
+        ],
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def test_a_live_source_with_latest_and_a_slow_consumer(tmp_path):
+    port = free_udp_port()
+    source = live_source(port, 6)
+    try:
+        times = []
+        start = time.monotonic()
+        with smem_rs.open(f"udp://@:{port}", latest=True, idle_timeout=2) as frames:
+            for f in frames:
+                times.append((time.monotonic() - start, f.time))
+                time.sleep(0.2)  # a slow detector: 5 frames a second of 25
+            assert frames.ended == "idle"
+        assert len(times) >= 10
+        # The newest frame each time: media time keeps up with the clock.
+        (wall0, media0), (wall1, media1) = times[1], times[-1]
+        assert (media1 - media0) > 0.8 * (wall1 - wall0)
+    finally:
+        source.kill()
+
+
+def test_ctrl_c_stops_iteration_promptly(tmp_path):
+    port = free_udp_port()
+    source = live_source(port, 20)
+    script = tmp_path / "grab.py"
+    script.write_text(
+        "import smem_rs, sys\n"
+        "n = 0\n"
+        "try:\n"
+        f"    for f in smem_rs.open('udp://@:{port}'):\n"
+        "        n += 1\n"
+        "        if n == 1: print('first', flush=True)\n"
+        "except KeyboardInterrupt:\n"
+        "    print('interrupted after', n, flush=True)\n"
+    )
+    try:
+        grab = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+        assert grab.stdout.readline().strip() == "first"
+        time.sleep(1)
+        sent = time.monotonic()
+        grab.send_signal(signal.SIGINT)
+        out, _ = grab.communicate(timeout=10)
+        assert time.monotonic() - sent < 2.0
+        assert out.startswith("interrupted after") and grab.returncode == 0
+    finally:
+        source.kill()
+
+
+def test_without_its_plugin_it_uses_the_stock_smem_and_says_so(media, tmp_path):
+    # The package copied without its plugin: VLC's stock smem serves.
+    bare = tmp_path / "bare"
+    shutil.copytree(os.path.dirname(smem_rs.__file__), bare / "smem_rs", ignore=shutil.ignore_patterns("plugins"))
+    code = (
+        "import warnings, smem_rs\n"
+        "with warnings.catch_warnings(record=True) as w:\n"
+        "    warnings.simplefilter('always')\n"
+        f"    frames = list(smem_rs.open({media['h264']!r}, video='i420'))\n"
+        "print(len(frames), frames[0].width, frames[0].height, len(frames[0].planes), frames[0].zero_copy, len(w))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "VLC_PLUGIN_PATH"}
+    env["PYTHONPATH"] = str(bare)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout.split()
+    assert out[1:] == ["320", "240", "3", "False", "1"], out
+    assert int(out[0]) >= 95
