@@ -8,6 +8,8 @@
 #      frame ABI, and the bytes our code copies per frame (bench/hosts.sh)
 #   3. a live UDP source and a slow consumer: lag (bench/live.sh)
 #   3b. smem-grab against ffmpeg, 100 PNGs of 1080p (bench/grab.sh)
+#   3c. the Python package against PyAV and OpenCV, 1080p H.264 into numpy
+#      (bench/python.sh)
 #   4. the copy in process against memcpy (criterion, benches/copy.rs)
 #   5. allocations and instructions per frame under valgrind (bench/valgrind.py),
 #      and the client library's pull iterator's allocations per frame
@@ -27,6 +29,9 @@ bench/live.sh | tee -a "$FIGURES"
 
 echo "== smem-grab against ffmpeg: 100 frames of 1080p to PNG (median of ${GRAB_REPS:-3})"
 bench/grab.sh | tee -a "$FIGURES"
+
+echo "== Python: 1080p x264 into numpy, smem_rs against PyAV and OpenCV (median of ${PY_REPS:-3})"
+PY_REPS=${PY_REPS:-3} bench/python.sh | tee -a "$FIGURES"
 
 echo "== copy into the application's buffer vs memcpy (criterion)"
 cargo bench --bench copy -- --noplot >"$OUT/criterion.txt" 2>&1 || { tail -20 "$OUT/criterion.txt"; exit 1; }
@@ -78,6 +83,7 @@ for host in ("c", "python"):
 print()
 print(f"smem-grab, 100 PNGs of 1080p: {g('grab_png_1080p_seconds_ours')} s and {g('grab_png_1080p_bytes_ours')} bytes; ffmpeg {g('grab_png_1080p_seconds_ffmpeg')} s and {g('grab_png_1080p_bytes_ffmpeg')} bytes; time {g('grab_png_1080p_ours_over_ffmpeg')}, bytes {g('grab_png_1080p_bytes_ours_over_ffmpeg')}")
 print(f"live UDP source, 80 ms callback: lag {g('live_lag_seconds_default')} s synchronous, {g('live_lag_seconds_queue1_drop_oldest')} s with queue=1,drop=oldest")
+print(f"Python, 1080p x264 into numpy, s: smem_rs RGB {g('py_ours_rgb_1080p_h264_seconds')}, PyAV {g('py_pyav_rgb_1080p_h264_seconds')}, OpenCV {g('py_opencv_bgr_1080p_h264_seconds')} (ratios {g('py_rgb_1080p_h264_ours_over_pyav')}, {g('py_rgb_1080p_h264_ours_over_opencv')}); YUV planes {g('py_ours_yuv_1080p_h264_seconds')} vs PyAV {g('py_pyav_yuv_1080p_h264_seconds')} ({g('py_yuv_1080p_h264_ours_over_pyav')}); copies a frame {g('py_copies_per_frame')}")
 print()
 print(f"{'peak RSS, kB (median)':34} {'ours':>10} {'stock':>10} {'ours/stock':>10}")
 for case in ("raw_1080p", "rv32_1080p"):

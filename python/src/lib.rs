@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use numpy::ndarray::{ArrayView2, ArrayView3, ShapeBuilder};
-use numpy::{Element, PyArray2, PyArray3};
+use numpy::{Element, PyArray1, PyArray2, PyArray3, PyArrayMethods};
 use pyo3::exceptions::{PyException, PyRuntimeWarning, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyList;
@@ -211,6 +211,61 @@ fn video_frame(py: Python<'_>, frame: OwnedVideoFrame, format: &'static str) -> 
     })
 }
 
+/// A frame VLC delivered as I420, converted here to packed RGB (`format`:
+/// rgb24, rgba or bgra) into an array of its own, with the GIL released.
+/// BT.601 limited range, as VLC's and ffmpeg's own conversions take a
+/// picture that says nothing else.
+fn rgb_frame(py: Python<'_>, frame: OwnedVideoFrame, format: &'static str) -> PyResult<VideoFrame> {
+    let (width, height) = (frame.width, frame.height);
+    let channels = if format == "rgb24" { 3 } else { 4 };
+    let [y, u, v] = match frame.planes[..] {
+        [y, u, v] => [y, u, v],
+        _ => return Err(Error::new_err(format!("a {width}x{height} frame is not I420"))),
+    };
+    let converted = py.detach(|| {
+        let data: &[u8] = &frame.data;
+        let plane = |p: smem_client::PlaneLayout| &data[p.offset..p.offset + p.span()];
+        let image = yuv::YuvPlanarImage {
+            y_plane: plane(y),
+            y_stride: y.pitch as u32,
+            u_plane: plane(u),
+            u_stride: u.pitch as u32,
+            v_plane: plane(v),
+            v_stride: v.pitch as u32,
+            width: width as u32,
+            height: height as u32,
+        };
+        let mut out = vec![0u8; width * height * channels];
+        let stride = (width * channels) as u32;
+        let (range, matrix) = (yuv::YuvRange::Limited, yuv::YuvStandardMatrix::Bt601);
+        let done = match format {
+            "rgb24" => yuv::yuv420_to_rgb(&image, &mut out, stride, range, matrix),
+            "rgba" => yuv::yuv420_to_rgba(&image, &mut out, stride, range, matrix),
+            _ => yuv::yuv420_to_bgra(&image, &mut out, stride, range, matrix),
+        };
+        done.map(|()| out).map_err(|e| e.to_string())
+    });
+    let out = converted.map_err(|e| Error::new_err(format!("converting a {width}x{height} frame to {format}: {e}")))?;
+    let array = PyArray1::from_vec(py, out).reshape([height, width, channels])?;
+    let planes = PyList::new(py, [array.reshape([height, width * channels])?])?;
+    let (info, video) = (frame.info, frame.format);
+    Ok(VideoFrame {
+        array: array.into_any().unbind(),
+        planes: planes.unbind(),
+        width,
+        height,
+        format,
+        time: frame.time_us as f64 / 1e6,
+        pts: frame.pts,
+        item: frame.item,
+        es_id: info.map(|i| i.es_id),
+        sar: video.map(|v| v.sar),
+        frame_rate: video.map(|v| v.frame_rate),
+        generation: info.map(|i| i.generation),
+        zero_copy: false,
+    })
+}
+
 fn audio_frame(py: Python<'_>, block: OwnedAudioBlock) -> PyResult<AudioFrame> {
     let (rate, channels, samples, sample) = (block.rate, block.channels, block.samples, block.sample);
     let (time, pts, item, es_id) = (block.time_us as f64 / 1e6, block.pts, block.item, block.info.map(|i| i.es_id));
@@ -234,6 +289,9 @@ struct PyFrames {
     frames: Mutex<Option<Frames>>,
     stop: StopHandle,
     video_format: &'static str,
+    /// Packed RGB asked for with smem-rs there: VLC delivers I420, and it
+    /// is converted here, off VLC's threads.
+    convert_here: bool,
     /// How the grab ended, once it has.
     end: Mutex<Option<EndOfStream>>,
     warned_stock: Mutex<bool>,
@@ -298,6 +356,7 @@ impl PyFrames {
             }
         }
         Ok(match item {
+            Item::Video(f) if self.convert_here => Py::new(py, rgb_frame(py, f, self.video_format)?)?.into_any(),
             Item::Video(f) => Py::new(py, video_frame(py, f, self.video_format)?)?.into_any(),
             Item::Audio(b) => Py::new(py, audio_frame(py, b)?)?.into_any(),
         })
@@ -448,13 +507,21 @@ fn open(
     if let Some(t) = idle_timeout {
         grab = grab.idle_timeout(Duration::from_secs_f64(t));
     }
+    // Measured (README, Python): VLC's own I420 to RGB runs on its decoding
+    // thread and costs more than decoding I420 and converting here, while
+    // VLC decodes the next frame. The stock smem copies: it gets VLC's RGB.
+    let convert_here = matches!(video, Some((_, "rgb24" | "rgba" | "bgra")))
+        && abi != Abi::Legacy
+        && smem_client::vlc::smem_rs_available();
+    let chroma = if convert_here { Some(VideoChroma::I420) } else { video.map(|v| v.0) };
     let stop = grab.stop_handle();
-    let frames = grab.frames(video.map(|v| v.0), audio, buffer.max(1));
+    let frames = grab.frames(chroma, audio, buffer.max(1));
     Ok(PyFrames {
         input,
         frames: Mutex::new(Some(frames)),
         stop,
         video_format: video.map_or("none", |v| v.1),
+        convert_here,
         end: Mutex::new(None),
         warned_stock: Mutex::new(false),
         every,

@@ -1,0 +1,42 @@
+"""One timed pass over a file's frames into numpy, by one library; prints
+`<case> <seconds> s <frames> frames <copies>`. Run by bench/python.sh, side
+by side with the others. Each frame's array is touched (a strided read)."""
+import sys, time
+import numpy as np
+which, path = sys.argv[1], sys.argv[2]
+t = time.perf_counter(); n = 0; acc = 0; copies = 0
+if which == "ours_rgb":
+    import smem_rs
+    for f in smem_rs.open(path):
+        acc += int(f.array[::16, ::16, 0].sum()); n += 1
+elif which == "ours_yuv":
+    import smem_rs
+    for f in smem_rs.open(path, video="i420"):
+        acc += int(f.planes[0][::16, ::16].sum()); n += 1; copies += not f.zero_copy
+elif which == "pyav_rgb":
+    import av
+    c = av.open(path); s = c.streams.video[0]; s.thread_type = "AUTO"
+    for fr in c.decode(s):
+        a = fr.to_ndarray(format="rgb24"); acc += int(a[::16, ::16, 0].sum()); n += 1
+elif which == "pyav_yuv":
+    import av
+    c = av.open(path); s = c.streams.video[0]; s.thread_type = "AUTO"
+    for fr in c.decode(s):
+        a = fr.to_ndarray(); acc += int(a[::16, ::16].sum()); n += 1
+elif which == "ours_audio":
+    import smem_rs
+    for b in smem_rs.open(path, video=None, audio="s16"):
+        acc += int(b.array[::64].sum()); n += 1
+elif which == "pyav_audio":
+    import av
+    c = av.open(path)
+    for fr in c.decode(audio=0):
+        a = fr.to_ndarray(); acc += int(a[:, ::64].sum()); n += 1
+elif which == "opencv_bgr":
+    import cv2
+    cap = cv2.VideoCapture(path)
+    while True:
+        ok, a = cap.read()
+        if not ok: break
+        acc += int(a[::16, ::16, 0].sum()); n += 1
+print(f"{which} {time.perf_counter()-t:.3f} s {n} frames {copies} copies")
