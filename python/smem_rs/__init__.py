@@ -13,16 +13,22 @@ iterator, the player and VLC itself are gone, and is given back when the
 array (and every view of it) is garbage.
 
 This package carries its own VLC plugin (``plugins/libsmem_rs_plugin.so``)
-and points VLC at it (``VLC_PLUGIN_PATH``) when it is imported: import it
-before anything in the process starts libvlc (python-vlc's ``vlc.Instance``).
+and points VLC at it (``VLC_PLUGIN_PATH``) when it is imported, unless
+smem-rs is installed for the whole system (the Debian package), which VLC
+loads already: import it before anything in the process starts libvlc
+(python-vlc's ``vlc.Instance``).
 Without the plugin VLC's stock smem is used: frames are copied, and a
 ``RuntimeWarning`` says so once.
 """
 
+import glob as _glob
 import os as _os
 
 _PLUGINS = _os.path.join(_os.path.dirname(__file__), "plugins")
-if _os.path.exists(_os.path.join(_PLUGINS, "libsmem_rs_plugin.so")):
+# smem-rs installed for the whole system (the Debian package): VLC loads that
+# one already, and two copies of one plugin would each keep its own state.
+_SYSTEM = _glob.glob("/usr/lib/*/vlc/plugins/stream_out/libsmem_rs_plugin.so")
+if not _SYSTEM and _os.path.exists(_os.path.join(_PLUGINS, "libsmem_rs_plugin.so")):
     _paths = [p for p in _os.environ.get("VLC_PLUGIN_PATH", "").split(_os.pathsep) if p]
     if _PLUGINS not in _paths:
         _os.environ["VLC_PLUGIN_PATH"] = _os.pathsep.join([_PLUGINS, *_paths])
