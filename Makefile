@@ -46,7 +46,7 @@ build: deps
 test: deps
 	$(CARGO) build --workspace
 	$(CARGO) test --workspace
-	$(MAKE) test-python
+	$(MAKE) test-python  # pytest on the Python package's wheel
 
 # The Python package (python/, PyO3 over smem-client), built by maturin
 # with the plugin `make build` made inside it.
