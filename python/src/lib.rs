@@ -121,6 +121,37 @@ struct VideoFrame {
     zero_copy: bool,
 }
 
+impl VideoFrame {
+    /// `frame`'s description around its pixels, `array` and `planes`.
+    fn new(frame: &OwnedVideoFrame, format: &'static str, array: Bound<'_, PyAny>, planes: Bound<'_, PyList>) -> Self {
+        let (info, video) = (frame.info, frame.format);
+        VideoFrame {
+            array: array.unbind(),
+            planes: planes.unbind(),
+            width: frame.width,
+            height: frame.height,
+            format,
+            time: frame.time_us as f64 / 1e6,
+            pts: frame.pts,
+            item: frame.item,
+            es_id: info.map(|i| i.es_id),
+            sar: video.map(|v| v.sar),
+            frame_rate: video.map(|v| v.frame_rate),
+            generation: info.map(|i| i.generation),
+            zero_copy: frame.data.is_vlc_block(),
+        }
+    }
+}
+
+/// Bytes a pixel of a packed format (`None` for the planar ones).
+fn packed_channels(format: &str) -> Option<usize> {
+    match format {
+        "rgb24" => Some(3),
+        "rgba" | "bgra" => Some(4),
+        _ => None,
+    }
+}
+
 #[pymethods]
 impl VideoFrame {
     fn __repr__(&self) -> String {
@@ -153,62 +184,28 @@ struct AudioFrame {
 
 #[pymethods]
 impl AudioFrame {
-    fn __repr__(&self) -> String {
-        format!(
-            "<AudioFrame {} samples x {} channels at {} Hz time={:.3}>",
-            self.array_len(),
-            self.channels,
-            self.rate,
-            self.time
-        )
-    }
-}
-
-impl AudioFrame {
-    fn array_len(&self) -> usize {
-        Python::attach(|py| self.array.bind(py).len().unwrap_or(0))
+    fn __repr__(&self, py: Python<'_>) -> String {
+        let samples = self.array.bind(py).len().unwrap_or(0);
+        format!("<AudioFrame {samples} samples x {} channels at {} Hz time={:.3}>", self.channels, self.rate, self.time)
     }
 }
 
 fn video_frame(py: Python<'_>, frame: OwnedVideoFrame, format: &'static str) -> PyResult<VideoFrame> {
-    let (width, height, planes_layout) = (frame.width, frame.height, Arc::clone(&frame.planes));
-    let (time, pts, item) = (frame.time_us as f64 / 1e6, frame.pts, frame.item);
-    let (info, video) = (frame.info, frame.format);
-    let zero_copy = frame.data.is_vlc_block();
-    if planes_layout.is_empty() {
+    let (width, height, layout) = (frame.width, frame.height, Arc::clone(&frame.planes));
+    let Some(&first) = layout.first() else {
         return Err(Error::new_err(format!("a {width}x{height} frame of {} bytes is not {format}", frame.data.len())));
-    }
+    };
     let owner = Bound::new(py, Owner { video: Some(frame), audio: None })?;
     let planes = PyList::empty(py);
-    for p in planes_layout.iter() {
+    for p in layout.iter() {
         planes.append(view2(&owner, p.offset, (p.lines, p.visible_bytes), p.pitch)?)?;
     }
-    let channels = match format {
-        "rgb24" => 3,
-        "rgba" | "bgra" => 4,
-        _ => 0,
+    let array = match packed_channels(format) {
+        Some(c) => view3::<u8>(&owner, first.offset, (height, width, c), (first.pitch, c, 1))?,
+        None => planes.get_item(0)?,
     };
-    let first = planes_layout[0];
-    let array = if channels > 0 {
-        view3::<u8>(&owner, first.offset, (height, width, channels), (first.pitch, channels, 1))?
-    } else {
-        planes.get_item(0)?
-    };
-    Ok(VideoFrame {
-        array: array.unbind(),
-        planes: planes.unbind(),
-        width,
-        height,
-        format,
-        time,
-        pts,
-        item,
-        es_id: info.map(|i| i.es_id),
-        sar: video.map(|v| v.sar),
-        frame_rate: video.map(|v| v.frame_rate),
-        generation: info.map(|i| i.generation),
-        zero_copy,
-    })
+    let frame = owner.get().video.as_ref().expect("the owner holds the frame");
+    Ok(VideoFrame::new(frame, format, array, planes))
 }
 
 /// A frame VLC delivered as I420, converted here to packed RGB (`format`:
@@ -217,7 +214,9 @@ fn video_frame(py: Python<'_>, frame: OwnedVideoFrame, format: &'static str) -> 
 /// picture that says nothing else.
 fn rgb_frame(py: Python<'_>, frame: OwnedVideoFrame, format: &'static str) -> PyResult<VideoFrame> {
     let (width, height) = (frame.width, frame.height);
-    let channels = if format == "rgb24" { 3 } else { 4 };
+    let Some(channels) = packed_channels(format) else {
+        return Err(PyValueError::new_err(format!("{format} is not a packed RGB format")));
+    };
     let [y, u, v] = match frame.planes[..] {
         [y, u, v] => [y, u, v],
         _ => return Err(Error::new_err(format!("a {width}x{height} frame is not I420"))),
@@ -248,22 +247,8 @@ fn rgb_frame(py: Python<'_>, frame: OwnedVideoFrame, format: &'static str) -> Py
     let out = converted.map_err(|e| Error::new_err(format!("converting a {width}x{height} frame to {format}: {e}")))?;
     let array = PyArray1::from_vec(py, out).reshape([height, width, channels])?;
     let planes = PyList::new(py, [array.reshape([height, width * channels])?])?;
-    let (info, video) = (frame.info, frame.format);
-    Ok(VideoFrame {
-        array: array.into_any().unbind(),
-        planes: planes.unbind(),
-        width,
-        height,
-        format,
-        time: frame.time_us as f64 / 1e6,
-        pts: frame.pts,
-        item: frame.item,
-        es_id: info.map(|i| i.es_id),
-        sar: video.map(|v| v.sar),
-        frame_rate: video.map(|v| v.frame_rate),
-        generation: info.map(|i| i.generation),
-        zero_copy: false,
-    })
+    // A new array: the I420 block goes back to VLC as `frame` drops.
+    Ok(VideoFrame { zero_copy: false, ..VideoFrame::new(&frame, format, array.into_any(), planes) })
 }
 
 fn audio_frame(py: Python<'_>, block: OwnedAudioBlock) -> PyResult<AudioFrame> {
