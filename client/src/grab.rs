@@ -729,6 +729,7 @@ fn segment_options((start, stop): (Option<f64>, Option<f64>), exact: bool) -> Ve
     }
     options
 }
+
 /// Playlists within playlists are followed this deep.
 const MAX_PLAYLIST_DEPTH: usize = 8;
 
