@@ -33,7 +33,7 @@
 extern "C" {
 #endif
 
-#define SMEM_FRAME_VERSION 1
+#define SMEM_FRAME_VERSION 2
 #define SMEM_MAX_PLANES 4
 
 /* smem_frame_t.kind */
@@ -44,6 +44,9 @@ extern "C" {
 #define SMEM_FLAG_KEYFRAME 0x1u      /* an intra frame (BLOCK_FLAG_TYPE_I) */
 #define SMEM_FLAG_DISCONTINUITY 0x2u /* data before this one is not contiguous with it */
 #define SMEM_FLAG_CORRUPTED 0x4u     /* the decoder or demuxer saw damage */
+
+/* smem_frame_t.media_time when it is not known */
+#define SMEM_TIME_UNKNOWN (-9223372036854775807LL - 1) /* INT64_MIN */
 
 typedef struct smem_plane {
     const uint8_t *pixels; /* the first visible byte of the plane */
@@ -107,6 +110,10 @@ struct smem_frame {
     const smem_frame_t *(*hold)(const smem_frame_t *frame);
     /* Gives a held frame back. Any thread; after the output, player or libvlc is gone too. */
     void (*release)(const smem_frame_t *frame);
+    /* Version 2. The frame's time in the stream's own time line (the demuxer's, as ffprobe's
+     * pts_time gives it), microseconds, across seeks; SMEM_TIME_UNKNOWN unless the chain starts
+     * with smem_mark and the input has :demux-filter=smem_preroll (x86-64), as smem-client does. */
+    int64_t media_time;
 };
 
 /* The type of video-frame-callback and audio-frame-callback. */

@@ -350,7 +350,8 @@ fn the_client_library_s_structs_match_the_header() {
         video,
         audio,
         hold,
-        release
+        release,
+        media_time
     );
     same!(
         abi::Video,
@@ -397,5 +398,6 @@ fn the_client_library_s_structs_match_the_header() {
         (abi::FLAG_KEYFRAME, abi::FLAG_DISCONTINUITY, abi::FLAG_CORRUPTED),
         (sys::SMEM_FLAG_KEYFRAME, sys::SMEM_FLAG_DISCONTINUITY, sys::SMEM_FLAG_CORRUPTED)
     );
+    assert_eq!(abi::TIME_UNKNOWN, sys::SMEM_TIME_UNKNOWN);
     assert_eq!(abi::MAX_PLANES, sys::SMEM_MAX_PLANES as usize);
 }

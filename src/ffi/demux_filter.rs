@@ -24,8 +24,11 @@ pub trait EsWatch: Sized + Send + Sync {
     /// (`ES_OUT_SET_NEXT_DISPLAY_TIME`, VLC's pre-roll point), in its
     /// stream's time.
     fn next_display_time(&self, time: i64);
-    /// The input asked the demuxer to seek (`DEMUX_SET_TIME`), and it has.
+    /// The input asked the demuxer to seek (`DEMUX_SET_TIME` or
+    /// `DEMUX_SET_POSITION`), and it has.
     fn sought(&self);
+    /// The demuxer reset VLC's clock (`ES_OUT_RESET_PCR`): a discontinuity.
+    fn clock_reset(&self);
     /// A block on its way, of the ES with VLC's id `es_id` (when known):
     /// `true` marks it pre-roll (decoded, not shown).
     fn is_preroll(&self, es_id: Option<i32>, pts: i64, dts: i64) -> bool;
@@ -145,6 +148,11 @@ unsafe extern "C" fn es_control<W: EsWatch>(
             let time = first_i64(args);
             let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| w.watch.next_display_time(time)));
         }
+        if query == sys::es_out_query_e_ES_OUT_RESET_PCR as c_int {
+            // A discontinuity (MPEG-TS): VLC flushes its decoders and its
+            // clock starts anew, as after a seek.
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| w.watch.clock_reset()));
+        }
         match (*w.real).pf_control {
             Some(control) => control(w.real, query, args),
             None => sys::VLC_EGENERIC,
@@ -178,7 +186,9 @@ unsafe extern "C" fn control<W: EsWatch>(
     unsafe {
         let state = &*(*filter).p_sys.cast::<Filter<W>>();
         let result = sys::demux_vaControl(state.next, query, args);
-        if query == sys::demux_query_e_DEMUX_SET_TIME as c_int {
+        // A seek by time or by position (MPEG-TS, libvlc's set_position).
+        let seek = [sys::demux_query_e_DEMUX_SET_TIME, sys::demux_query_e_DEMUX_SET_POSITION];
+        if seek.iter().any(|&q| query == q as c_int) {
             let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| state.watch.watch.sought()));
         }
         result

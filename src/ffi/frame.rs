@@ -97,6 +97,8 @@ pub struct FrameHeader {
     pub es_id: i32,
     pub generation: u32,
     pub dropped_before: u64,
+    /// The stream's own time, microseconds, when smem knows it.
+    pub media_time: Option<i64>,
 }
 
 /// What one output's frames share: how many the application holds, the
@@ -222,6 +224,7 @@ impl FrameCallback {
             audio: ptr::null(),
             hold: Some(smem_frame_hold),
             release: Some(smem_frame_release),
+            media_time: header.media_time.unwrap_or(sys::SMEM_TIME_UNKNOWN),
         };
         let mut live = FrameBox { frame, video, audio, block: Some(block), holds: Some(Arc::clone(holds)) };
         live.link();

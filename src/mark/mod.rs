@@ -227,6 +227,10 @@ impl EsWatch for PrerollFilter {
         self.preroll.sought()
     }
 
+    fn clock_reset(&self) {
+        self.preroll.clock_reset()
+    }
+
     fn is_preroll(&self, es_id: Option<i32>, pts: i64, dts: i64) -> bool {
         self.preroll.is_preroll(es_id, pts, dts)
     }

@@ -37,6 +37,14 @@ struct Seen {
     marking: bool,
 }
 
+impl Seen {
+    /// Nothing seen yet: first blocks are noted from the start unless the
+    /// input is about to seek to a start time.
+    fn new(seek_pending: bool) -> Seen {
+        Seen { seek_pending, sought: !seek_pending, ..Seen::default() }
+    }
+}
+
 impl StartPoint {
     /// Whether the demuxer has sought to a start point, or is about to.
     pub fn has_start(&self) -> bool {
@@ -72,30 +80,45 @@ impl Preroll {
     /// `seek_pending`: the input was given a start time, and will ask the
     /// demuxer to seek to it.
     pub fn new(lead: i64, length: Option<i64>, seek_pending: bool) -> Preroll {
-        let point = StartPoint { seen: Mutex::new(Seen { seek_pending, ..Seen::default() }) };
+        let point = StartPoint { seen: Mutex::new(Seen::new(seek_pending)) };
         Preroll { point: Arc::new(point), lead: lead.max(0), length: length.filter(|l| *l > 0) }
     }
 
-    /// The demuxer has done a seek the input asked for. A demuxer that seeks
-    /// without saying where it lands (no `ES_OUT_SET_NEXT_DISPLAY_TIME`)
-    /// leaves no start point: VLC's own flags decide then.
+    /// The demuxer has done a seek the input asked for: the tracks' first
+    /// blocks are noted anew. A demuxer that seeks without saying where it
+    /// lands (no `ES_OUT_SET_NEXT_DISPLAY_TIME`) leaves no start point:
+    /// VLC's own flags decide then.
     pub fn sought(&self) {
         let mut seen = locked(&self.point.seen);
         seen.seek_pending = false;
         seen.sought = true;
+        seen.firsts.clear();
+    }
+
+    /// VLC's clock starts anew (a discontinuity in the stream, and VLC
+    /// flushes its decoders): the tracks' first blocks are noted anew,
+    /// unless the seek to the start is still to come.
+    pub fn clock_reset(&self) {
+        let mut seen = locked(&self.point.seen);
+        if !seen.seek_pending {
+            seen.firsts.clear();
+        }
     }
 
     pub fn point(&self) -> &Arc<StartPoint> {
         &self.point
     }
 
-    /// The demuxer seeks to `time` (`ES_OUT_SET_NEXT_DISPLAY_TIME`).
+    /// The demuxer seeks to `time` (`ES_OUT_SET_NEXT_DISPLAY_TIME`). The
+    /// lead and the length are the start time's: a later seek (the
+    /// application's) starts right at its time, and has no end.
     pub fn next_display_time(&self, time: i64) {
         let mut seen = locked(&self.point.seen);
+        let to_start = seen.seek_pending;
         *seen = Seen {
             seek_pending: false,
-            start: Some(time.saturating_add(self.lead)),
-            length: self.length,
+            start: Some(time.saturating_add(if to_start { self.lead } else { 0 })),
+            length: self.length.filter(|_| to_start),
             firsts: Vec::new(),
             sought: true,
             marking: true,
@@ -156,6 +179,10 @@ struct Blocks {
     first: Option<i64>,
     /// The latest blocks' times, to find the one a frame was decoded from.
     times: VecDeque<i64>,
+    /// The first block since the track was opened or flushed, and the
+    /// stream's time less VLC's clock it gives (once smem_preroll has it).
+    epoch_first: Option<i64>,
+    stream_offset: Option<i64>,
     /// Without smem_preroll, VLC's own flags: the latest pre-roll block.
     last_preroll: Option<i64>,
     /// ... and the blocks that are not pre-roll.
@@ -185,6 +212,7 @@ impl Start {
             blocks.times.pop_front();
         }
         blocks.times.push_back(time);
+        blocks.epoch_first.get_or_insert(time);
         if self.passed.load(Ordering::Acquire) {
             return;
         }
@@ -245,12 +273,7 @@ impl Start {
         let blocks = locked(&self.blocks);
         let (num, den) = frame_rate;
         let on_grid = |t: i64| if num > 0 && den > 0 { on_grid(t, num, den) } else { t };
-        let decoded_from = blocks
-            .times
-            .iter()
-            .copied()
-            .find(|&t| t == pts)
-            .or_else(|| blocks.times.iter().copied().find(|&t| on_grid(t) == pts));
+        let decoded_from = decoded_from(&blocks, pts, frame_rate);
         // Is `bound` (on VLC's clock) after this frame's time?
         let is_after = |bound: i64| match decoded_from {
             Some(time) => time < bound,
@@ -302,12 +325,46 @@ impl Start {
 
     /// VLC flushes its decoders when it seeks. Before the start was
     /// reached, that is VLC's own seek to it (the blocks it sent first are
-    /// from before: forget them); after, a seek elsewhere.
+    /// from before: forget them); after, a seek elsewhere. Either way VLC's
+    /// clock starts anew.
     pub fn flushed(&self) {
+        let mut blocks = locked(&self.blocks);
         if !self.passed.load(Ordering::Acquire) {
-            *locked(&self.blocks) = Blocks::default();
+            *blocks = Blocks::default();
         }
+        (blocks.epoch_first, blocks.stream_offset) = (None, None);
     }
+
+    /// The media time of a frame with VLC's `pts`, in microseconds of the
+    /// stream's own time (the demuxer's, 0 at its zero), once smem_preroll
+    /// has seen this track's first block since the last seek: VLC's clock
+    /// and the stream's run together between seeks. Video frames take
+    /// the time of the block they were decoded from (see [`Start::video`]).
+    pub fn media_time(&self, pts: i64, frame_rate: (u32, u32)) -> Option<i64> {
+        let mut blocks = locked(&self.blocks);
+        let offset = match blocks.stream_offset {
+            Some(offset) => offset,
+            None => {
+                let first = self.points.iter().find_map(|p| p.first_of(self.es_id))?;
+                let offset = first.saturating_sub(blocks.epoch_first?);
+                *blocks.stream_offset.insert(offset)
+            }
+        };
+        let time = decoded_from(&blocks, pts, frame_rate).unwrap_or(pts);
+        // VLC's stream times count from VLC_TS_0 (1).
+        Some(time.saturating_add(offset).saturating_sub(1))
+    }
+}
+
+/// The time of the block a video frame with `pts` was decoded from: the
+/// one with that time, or, when VLC's encoder in transcode counted time in
+/// frames of `frame_rate`, the one whose time it cut down to `pts`.
+fn decoded_from(blocks: &Blocks, pts: i64, (num, den): (u32, u32)) -> Option<i64> {
+    let mut times = blocks.times.iter().copied();
+    if let Some(exact) = times.clone().find(|&t| t == pts) {
+        return Some(exact);
+    }
+    (num > 0 && den > 0).then(|| times.find(|&t| on_grid(t, num, den) == pts)).flatten()
 }
 
 /// `time` cut down to a whole number of frames at `num`/`den` fps, as
@@ -333,7 +390,7 @@ mod tests {
     }
 
     fn segment(seek: i64, lead: i64, length: Option<i64>, blocks: &[(i32, i64)]) -> (Arc<StartPoint>, Vec<bool>) {
-        let p = Preroll::new(lead, length, false);
+        let p = Preroll::new(lead, length, true);
         p.next_display_time(seek);
         let marked = blocks.iter().map(|&(id, t)| p.is_preroll(Some(id), t, t)).collect();
         (Arc::clone(p.point()), marked)
@@ -503,5 +560,31 @@ mod tests {
         let s = Start::new(0, Vec::new(), SharedStart::default());
         s.note(900_000, true);
         assert_eq!(s.video(900_000, (25, 1)), Verdict::BeforeStart, "decoded before any block past the start");
+    }
+
+    #[test]
+    fn media_time_is_the_stream_s_own_across_seeks() {
+        // No start time: first blocks are noted from the first one.
+        let p = Preroll::new(0, None, false);
+        let s = Start::new(0, vec![Arc::clone(p.point())], SharedStart::default());
+        assert_eq!(s.media_time(CLOCK, RAW), None, "no block yet");
+        for t in [1, 80_001, 40_001] {
+            assert!(!p.is_preroll(Some(0), t, t));
+            s.note(t + CLOCK, false);
+        }
+        assert_eq!(s.media_time(40_001 + CLOCK, RAW), Some(40_000));
+        assert_eq!(s.video(40_001 + CLOCK, RAW), Verdict::Keep, "no start time: nothing is left out");
+        // Transcoded at 25 fps: the frame's pts cut down to VLC's grid.
+        assert_eq!(s.media_time(on_grid(80_001 + CLOCK, 25, 1), (25, 1)), Some(80_000));
+        // The application seeks to 2 s: the demuxer lands on the key frame
+        // at 1.92 s and VLC's clock starts anew somewhere else.
+        p.next_display_time(2_000_001);
+        p.sought();
+        assert!(p.is_preroll(Some(0), 1_920_001, 1_920_001), "a seek's own start: no lead");
+        s.flushed();
+        let later = 77_000_000;
+        s.note(1_920_001 + later, false);
+        assert_eq!(s.media_time(1_920_001 + later, RAW), Some(1_920_000));
+        assert_eq!(s.video(1_920_001 + later, RAW), Verdict::Keep, "past the start: a seek's frames pass");
     }
 }

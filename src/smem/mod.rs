@@ -312,12 +312,13 @@ impl StreamOutput for Smem {
                 allocator::hint(stream, track.kind, per_frame);
             }
         }
-        let Some(queue) = &self.queue else {
-            deliver(stream, &track.delivery, blocks);
-            return;
-        };
         while let Some(frame) = blocks.pop_front() {
-            if let Some(dropped) = queue.push(track.id, (Arc::clone(&track.delivery), frame)) {
+            let stamp = track.stamp(&frame);
+            let Some(queue) = &self.queue else {
+                deliver(stream, &track.delivery, frame, stamp);
+                continue;
+            };
+            if let Some(dropped) = queue.push(track.id, (Arc::clone(&track.delivery), frame, stamp)) {
                 drop(dropped);
                 track.queue_dropped += 1;
                 track.dropped.fetch_add(1, Ordering::Relaxed);
@@ -440,6 +441,19 @@ pub struct Track {
     after_stop: u64,
 }
 
+impl Track {
+    /// What smem knows of a frame when VLC sends it, before any queue: its
+    /// media time (with smem_mark and smem_preroll).
+    fn stamp(&self, frame: &BlockChain) -> Stamp {
+        let Some(block) = frame.iter().next() else { return Stamp::default() };
+        let media_time = self.start.as_ref().and_then(|(start, frame_rate)| match self.kind {
+            Kind::Video => start.media_time(block.pts(), *frame_rate),
+            Kind::Audio => start.media_time(block.pts(), (0, 0)),
+        });
+        Stamp { media_time }
+    }
+}
+
 pub struct Delivery {
     media: Media,
     frames: FrameSource,
@@ -457,17 +471,25 @@ struct FrameSource {
 }
 
 impl FrameSource {
-    fn header(&self) -> FrameHeader {
+    fn header(&self, stamp: Stamp) -> FrameHeader {
         FrameHeader {
             es_id: self.es_id,
             generation: self.generation,
             dropped_before: self.dropped.swap(0, Ordering::Relaxed),
+            media_time: stamp.media_time,
         }
     }
     /// The track's format changed: its frames get a new generation.
     fn next_generation(&mut self) {
         self.generation = self.generations.fetch_add(1, Ordering::Relaxed) + 1;
     }
+}
+
+/// What smem knows of a frame when VLC sends it (see [`Track::stamp`]),
+/// carried with it through the queue.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Stamp {
+    media_time: Option<i64>,
 }
 
 /// The delivery thread's own state: the stream, held for logging.
@@ -507,29 +529,30 @@ impl Media {
 }
 
 impl Consumer for Deliverer {
-    type Item = (Arc<Mutex<Delivery>>, BlockChain);
+    type Item = (Arc<Mutex<Delivery>>, BlockChain, Stamp);
 
-    fn consume(&mut self, (track, blocks): Self::Item) {
-        deliver(&self.log.object(), &track, blocks);
+    fn consume(&mut self, (track, frame, stamp): Self::Item) {
+        deliver(&self.log.object(), &track, frame, stamp);
     }
 }
 
-/// Delivers a chain of `track`'s, in Send or on the queue's thread: a panic
-/// is logged as `internal error in Deliver` and that chain is dropped.
-fn deliver(log: &Object<'_>, track: &Mutex<Delivery>, blocks: BlockChain) {
-    guarded(log, "Deliver", (), || track.lock().unwrap_or_else(PoisonError::into_inner).deliver(log, blocks))
+/// Delivers a frame of `track`'s, in Send or on the queue's thread: a panic
+/// is logged as `internal error in Deliver` and that frame is dropped.
+fn deliver(log: &Object<'_>, track: &Mutex<Delivery>, frame: BlockChain, stamp: Stamp) {
+    guarded(log, "Deliver", (), || track.lock().unwrap_or_else(PoisonError::into_inner).deliver(log, frame, stamp))
 }
 
 impl Delivery {
     /// A frame the application gives no buffer for is dropped, and the
     /// stream goes on (stock smem's Send failed, and VLC then stopped the
     /// whole stream: "cannot continue streaming due to errors").
-    fn deliver(&mut self, log: &Object<'_>, mut blocks: BlockChain) {
+    fn deliver(&mut self, log: &Object<'_>, mut blocks: BlockChain, stamp: Stamp) {
         let Delivery { media, frames, stats } = self;
         while let Some(block) = blocks.pop_front() {
+            let header = frames.header(stamp);
             let delivered = match media {
-                Media::Video(v) => v.send(log, frames, block),
-                Media::Audio(a) => a.send(frames, block),
+                Media::Video(v) => v.send(log, frames, &header, block),
+                Media::Audio(a) => a.send(frames, &header, block),
             };
             match delivered {
                 Ok(copied) => {
@@ -607,7 +630,13 @@ impl VideoTrack {
     }
 
     /// Delivers one frame; returns the bytes copied.
-    fn send(&mut self, log: &Object<'_>, frames: &mut FrameSource, block: BlockChain) -> Result<usize, NoBuffer> {
+    fn send(
+        &mut self,
+        log: &Object<'_>,
+        frames: &mut FrameSource,
+        header: &FrameHeader,
+        block: BlockChain,
+    ) -> Result<usize, NoBuffer> {
         let Some(first) = block.iter().next() else { return Ok(0) };
         let (data, pts) = (first.data(), first.pts());
         match self.output {
@@ -620,7 +649,7 @@ impl VideoTrack {
             }
             Output::Frames(callback) => {
                 let description = *self.describe(log, frames, data.len());
-                callback.deliver(&frames.holds, &frames.header(), Description::Video(&description), block);
+                callback.deliver(&frames.holds, header, Description::Video(&description), block);
                 Ok(0)
             }
         }
@@ -676,7 +705,7 @@ pub struct AudioTrack {
 
 impl AudioTrack {
     /// Delivers one block; returns the bytes copied.
-    fn send(&mut self, frames: &mut FrameSource, block: BlockChain) -> Result<usize, NoBuffer> {
+    fn send(&mut self, frames: &FrameSource, header: &FrameHeader, block: BlockChain) -> Result<usize, NoBuffer> {
         let Some(first) = block.iter().next() else { return Ok(0) };
         let (data, pts) = (first.data(), first.pts());
         let frame_bytes = (self.bits_per_sample / 8).max(1) as usize * self.format.channels as usize;
@@ -701,7 +730,7 @@ impl AudioTrack {
                     bits_per_sample: self.bits_per_sample,
                     samples,
                 };
-                callback.deliver(&frames.holds, &frames.header(), Description::Audio(&description), block);
+                callback.deliver(&frames.holds, header, Description::Audio(&description), block);
                 Ok(0)
             }
         }
