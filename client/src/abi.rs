@@ -1,15 +1,17 @@
-//! The frame ABI of smem-rs (`include/smem.h`, version 1), as `#[repr(C)]`
+//! The frame ABI of smem-rs (`include/smem.h`, version 2), as `#[repr(C)]`
 //! structs, and the safe views the library builds on them. The plugin's
 //! tests check these layouts against the header (bindgen).
 
 use std::ffi::c_void;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-pub const FRAME_VERSION: u32 = 1;
+pub const FRAME_VERSION: u32 = 2;
 pub const KIND_VIDEO: u32 = 1;
 pub const KIND_AUDIO: u32 = 2;
 pub const FLAG_KEYFRAME: u32 = 0x1;
 pub const FLAG_DISCONTINUITY: u32 = 0x2;
 pub const FLAG_CORRUPTED: u32 = 0x4;
+pub const TIME_UNKNOWN: i64 = i64::MIN;
 pub const MAX_PLANES: usize = 4;
 
 /// `smem_plane_t`.
@@ -85,6 +87,17 @@ pub struct Frame {
     pub audio: *const Audio,
     pub hold: Option<HoldFn>,
     pub release: Option<ReleaseFn>,
+    /// Version 2: read only if `struct_size` covers it.
+    pub media_time: i64,
+}
+
+impl Frame {
+    /// The frame's time in the stream's own time line, if smem knows it
+    /// (and is new enough to say).
+    pub(crate) fn media_time(&self) -> Option<i64> {
+        let covered = self.struct_size as usize >= std::mem::offset_of!(Frame, media_time) + size_of::<i64>();
+        (covered && self.media_time != TIME_UNKNOWN).then_some(self.media_time)
+    }
 }
 
 /// `smem_frame_callback`.
@@ -104,6 +117,10 @@ pub struct FrameInfo {
     pub generation: u32,
     /// Frames of this track smem dropped since the previous one.
     pub dropped_before: u64,
+    /// The frame's time in the stream's own time line (the demuxer's, as
+    /// ffprobe's `pts_time`), microseconds, when smem-rs knows it
+    /// (smem_mark and smem_preroll in the chain).
+    pub media_time: Option<i64>,
 }
 
 impl FrameInfo {
@@ -116,6 +133,7 @@ impl FrameInfo {
             corrupted: frame.flags & FLAG_CORRUPTED != 0,
             generation: frame.generation,
             dropped_before: frame.dropped_before,
+            media_time: frame.media_time(),
         }
     }
 }
@@ -162,6 +180,15 @@ impl VideoInfo {
     }
 }
 
+/// VLC blocks this process holds through smem-rs's frame ABI.
+static HELD: AtomicUsize = AtomicUsize::new(0);
+
+/// How many of VLC's blocks this process holds right now (frames kept past
+/// their callback and not yet given back): 0 once every frame is dropped.
+pub fn held_frames() -> usize {
+    HELD.load(Ordering::Relaxed)
+}
+
 /// A frame smem lets us keep: its bytes stay valid until this drops (from
 /// any thread, also after the player or libvlc is gone: the ABI's promise).
 pub(crate) struct HeldFrame {
@@ -184,7 +211,10 @@ impl HeldFrame {
         // SAFETY: the ABI's hold, on the frame of the running callback.
         let held = unsafe { hold(frame) };
         // `then`, not `then_some`: a HeldFrame made eagerly would be released when dropped.
-        (!held.is_null()).then(|| HeldFrame { frame: held, data, len })
+        (!held.is_null()).then(|| {
+            HELD.fetch_add(1, Ordering::Relaxed);
+            HeldFrame { frame: held, data, len }
+        })
     }
 
     pub(crate) fn bytes(&self) -> &[u8] {
@@ -195,6 +225,7 @@ impl HeldFrame {
 
 impl Drop for HeldFrame {
     fn drop(&mut self) {
+        HELD.fetch_sub(1, Ordering::Relaxed);
         // SAFETY: `frame` came from hold and is released exactly once, here.
         unsafe {
             if let Some(release) = (*self.frame).release {

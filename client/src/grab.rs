@@ -13,6 +13,7 @@ use crate::abi::{FrameInfo, VideoInfo};
 use crate::chain::{Callbacks, SmemChain};
 use crate::format::{AudioSample, PlaneLayout, VideoChroma};
 use crate::pool::Buffer;
+use crate::seek::Seeks;
 use crate::timeline::{Kind, Timeline};
 use crate::trampolines::{self, AudioMeta, Deliver, FrameRef, FrameSink, Sink, VideoMeta};
 use crate::vlc::{self, Instance, LogLevel, Player, State};
@@ -365,6 +366,7 @@ pub struct Grab<'a> {
     /// transcode's `width` and `height`.
     scale: (Option<u32>, Option<u32>),
     abi: Abi,
+    seeks: Arc<Seeks>,
 }
 
 /// Spare buffers a sink keeps besides those the pull queue's items hold:
@@ -391,6 +393,7 @@ impl<'a> Grab<'a> {
             tune_allocator: true,
             scale: (None, None),
             abi: Abi::Auto,
+            seeks: Arc::default(),
         }
     }
 
@@ -525,6 +528,7 @@ impl<'a> Grab<'a> {
             tune_allocator,
             scale,
             abi,
+            seeks,
         } = self;
         if video.is_none() && audio.is_none() {
             return Err(Error::Setup("nothing to grab: ask for video, audio or both".into()));
@@ -565,7 +569,10 @@ impl<'a> Grab<'a> {
         let keep = SPARE_BUFFERS + pull_bound.unwrap_or(0);
         let video_sink = video.map(|(chroma, to)| KindSink::video(frame_abi, chroma, to, &shared, keep));
         let audio_sink = audio.map(|(sample, to)| KindSink::audio(frame_abi, sample, to, &shared, keep));
-        let chain = Chain { video: video_chroma, audio: audio_sample, realtime, queue, scale, mark: exact_segment };
+        // smem_mark and smem_preroll (smem-rs's): exact segments and seeks,
+        // and each frame's time in the stream on the frame ABI.
+        let mark = smem_rs;
+        let chain = Chain { video: video_chroma, audio: audio_sample, realtime, queue, scale, mark };
         // Held by the pull queue's items, the one being sent and the one
         // being read; beyond that (items kept longer), frames are copied.
         let max_held = pull_bound.map_or(0, |bound| bound + SPARE_BUFFERS + 2);
@@ -581,62 +588,98 @@ impl<'a> Grab<'a> {
             // only the tracks VLC selects (one of each kind) are sent.
             options.push(":no-sout-all".into());
         }
-        options.extend(segment_options(segment, exact_segment));
-        options.extend(media_options.iter().cloned());
+        if mark {
+            options.push(":demux-filter=smem_preroll".into());
+        }
+        // A play's own options: where it starts (the segment's start, or a
+        // seek's), then the application's.
+        let play_options = |seek_to: Option<f64>| {
+            let start = seek_to.or(segment.0);
+            let mut own = segment_options((start, segment.1), smem_rs && start.is_some());
+            own.extend(media_options.iter().cloned());
+            own
+        };
 
         let start = Instant::now();
         let mut pending = vec![(instance.media(&input).map_err(Error::Input)?, 0)];
         let mut items: Vec<ItemEnd> = Vec::new();
         let mut reason = EndReason::Ended;
         let mut failure = None;
-        while let Some((media, depth)) = pending.pop() {
-            for option in &options {
-                media.add_option(option).map_err(Error::Setup)?;
-            }
+        while let Some((mut media, depth)) = pending.pop() {
             shared.timeline.begin_item(items.len());
             let before = shared.counts();
-            let player = Player::new(&media).map_err(Error::Setup)?;
-            player.play().map_err(Error::Input)?;
-            let mut last_report = Instant::now();
             let (mut last_counts, mut last_frame) = (before, Instant::now());
-            let (state, why) = loop {
-                let state = player.state();
-                if state.is_over() {
-                    break (state, EndReason::Ended);
+            let mut seek_to = None;
+            // One play of the item; a seek plays it again from there.
+            let (state, why) = 'play: loop {
+                for option in options.iter().chain(&play_options(seek_to)) {
+                    media.add_option(option).map_err(Error::Setup)?;
                 }
-                if shared.timeline.past_stop(video_sink.is_some(), audio_sink.is_some()) {
-                    break (state, EndReason::Ended);
-                }
-                if stop.is_stopped() {
-                    break (state, EndReason::Stopped);
-                }
-                if timeout.is_some_and(|t| start.elapsed() > t) {
-                    break (state, EndReason::TimedOut);
-                }
-                let counts = shared.counts();
-                if counts != last_counts {
-                    (last_counts, last_frame) = (counts, Instant::now());
-                } else if idle_timeout.is_some_and(|t| last_frame.elapsed() > t) {
-                    break (state, EndReason::Idle);
-                }
-                if let Some(report) = progress.as_mut() {
-                    if last_report.elapsed() >= Duration::from_millis(100) {
-                        last_report = Instant::now();
-                        report(&Progress {
-                            position: player.position(),
-                            time_ms: player.time_ms(),
-                            length_ms: player.length_ms(),
-                            video_frames: counts.0,
-                            audio_blocks: counts.1,
-                            elapsed: start.elapsed(),
-                        });
+                let player = Player::new(&media).map_err(Error::Setup)?;
+                player.play().map_err(Error::Input)?;
+                let mut last_report = Instant::now();
+                let (state, why) = loop {
+                    let state = player.state();
+                    if state.is_over() {
+                        break (state, EndReason::Ended);
                     }
-                }
-                // libvlc's end, error and stop events wake this at once; the
-                // timeout only paces the checks above.
-                player.wait_over(Duration::from_millis(20));
+                    if shared.timeline.past_stop(video_sink.is_some(), audio_sink.is_some()) {
+                        break (state, EndReason::Ended);
+                    }
+                    if stop.is_stopped() {
+                        break (state, EndReason::Stopped);
+                    }
+                    if timeout.is_some_and(|t| start.elapsed() > t) {
+                        break (state, EndReason::TimedOut);
+                    }
+                    let counts = shared.counts();
+                    if counts != last_counts {
+                        (last_counts, last_frame) = (counts, Instant::now());
+                    } else if idle_timeout.is_some_and(|t| last_frame.elapsed() > t) {
+                        break (state, EndReason::Idle);
+                    }
+                    if let Some((seconds, epoch)) = seeks.take() {
+                        if !player.is_seekable() {
+                            // Known once VLC plays (before, the input is still opening).
+                            if matches!(state, State::Playing | State::Paused) {
+                                seeks.answer(Err("the input cannot seek (a live stream?)".into()));
+                            }
+                        } else {
+                            // Played again from the seek's start point: exact as
+                            // a start time, and nothing from before follows.
+                            // Answered first: the consumer drops the stale
+                            // items, which lets a decoder blocked on the
+                            // full queue go, so the player can stop.
+                            seeks.answer(Ok(()));
+                            drop(player);
+                            seeks.playing_from(epoch);
+                            shared.timeline.seek(seconds);
+                            let mrl = if depth == 0 { input.clone() } else { media.mrl() };
+                            media = instance.media(&mrl).map_err(Error::Input)?;
+                            seek_to = Some(seconds);
+                            continue 'play;
+                        }
+                    }
+                    if let Some(report) = progress.as_mut() {
+                        if last_report.elapsed() >= Duration::from_millis(100) {
+                            last_report = Instant::now();
+                            report(&Progress {
+                                position: player.position(),
+                                time_ms: player.time_ms(),
+                                length_ms: player.length_ms(),
+                                video_frames: counts.0,
+                                audio_blocks: counts.1,
+                                elapsed: start.elapsed(),
+                            });
+                        }
+                    }
+                    // libvlc's end, error and stop events wake this at once; the
+                    // timeout only paces the checks above.
+                    player.wait_over(Duration::from_millis(20));
+                };
+                drop(player); // stops: no callback of this item runs after this
+                break (state, why);
             };
-            drop(player); // stops: no callback of this item runs after this
             let after = shared.counts();
             let subitems = if state == State::Ended && after == before { media.subitems() } else { Vec::new() };
             if !subitems.is_empty() && depth < MAX_PLAYLIST_DEPTH {
@@ -669,6 +712,7 @@ impl<'a> Grab<'a> {
                 break;
             }
         }
+        seeks.end();
         let wall = start.elapsed();
         let panics =
             [video_sink.as_ref().and_then(KindSink::take_panic), audio_sink.as_ref().and_then(KindSink::take_panic)];
@@ -706,7 +750,7 @@ const START_LEAD_SECONDS: f64 = 1.0;
 /// The media options of a segment. VLC stops reading at its stop-time and
 /// loses the frames its decoders still hold then: it reads on a little, and
 /// the cut is made after it. An exact segment starts VLC a little early and
-/// has smem-rs's smem_preroll and smem_mark cut both ends.
+/// has smem-rs's smem_preroll and smem_mark (added with it) cut both ends.
 fn segment_options((start, stop): (Option<f64>, Option<f64>), exact: bool) -> Vec<String> {
     let mut options = Vec::new();
     let micros = |s: f64| (s * 1e6).round() as i64;
@@ -715,7 +759,6 @@ fn segment_options((start, stop): (Option<f64>, Option<f64>), exact: bool) -> Ve
             // Half the start when it is short: VLC seeks only to a time above 0.
             let vlc_start = (start - START_LEAD_SECONDS).max(start / 2.0);
             options.push(format!(":start-time={vlc_start}"));
-            options.push(":demux-filter=smem_preroll".into());
             options.push(format!(":smem-preroll-lead={}", micros(start) - micros(vlc_start)));
             if let Some(stop) = stop {
                 options.push(format!(":smem-preroll-length={}", micros(stop) - micros(start)));
@@ -744,7 +787,16 @@ impl Shared {
     /// Counts a frame in and gives its (media time, item), or `None` when
     /// it falls past the segment's stop.
     fn place(&self, kind: Kind, pts: i64) -> Option<(i64, usize)> {
-        let time = self.timeline.place(kind, pts)?;
+        self.place_known(kind, pts, None)
+    }
+
+    /// As [`Shared::place`], for a frame of smem-rs's frame ABI.
+    fn place_frame(&self, kind: Kind, frame: &FrameRef<'_>) -> Option<(i64, usize)> {
+        self.place_known(kind, frame.pts(), frame.info().media_time)
+    }
+
+    fn place_known(&self, kind: Kind, pts: i64, media_time: Option<i64>) -> Option<(i64, usize)> {
+        let time = self.timeline.place(kind, pts, media_time)?;
         let count = if kind == Kind::Video { &self.video } else { &self.audio };
         count.fetch_add(1, Ordering::Relaxed);
         Some((time, self.timeline.item()))
@@ -971,7 +1023,7 @@ fn video_frames<'a>(chroma: VideoChroma, to: VideoTo<'a>, shared: Arc<Shared>) -
         if frame.video().is_none() {
             return;
         }
-        let Some(placed) = shared.place(Kind::Video, frame.pts()) else { return };
+        let Some(placed) = shared.place_frame(Kind::Video, &frame) else { return };
         let planes = layouts.of(&frame);
         deliver(&frame, planes, placed);
     })
@@ -985,12 +1037,12 @@ fn audio_frames<'a>(sample: AudioSample, to: AudioTo<'a>, shared: Arc<Shared>) -
     match to {
         To::Closure(mut f) => Box::new(move |frame| {
             let Some((channels, rate, samples, pts, info)) = describe(&frame) else { return };
-            let Some((time_us, item)) = shared.place(Kind::Audio, pts) else { return };
+            let Some((time_us, item)) = shared.place_frame(Kind::Audio, &frame) else { return };
             f(&AudioBlock { channels, rate, sample, samples, pts, time_us, item, data: frame.data(), info });
         }),
         To::Queue(mut f) => Box::new(move |frame| {
             let Some((channels, rate, samples, pts, info)) = describe(&frame) else { return };
-            let Some((time_us, item)) = shared.place(Kind::Audio, pts) else { return };
+            let Some((time_us, item)) = shared.place_frame(Kind::Audio, &frame) else { return };
             let data = held_or_copied(&frame);
             f(OwnedAudioBlock { channels, rate, sample, samples, pts, time_us, item, data, info });
         }),
@@ -1001,8 +1053,10 @@ fn audio_frames<'a>(sample: AudioSample, to: AudioTo<'a>, shared: Arc<Shared>) -
 /// full queue makes VLC's decoder wait (back-pressure); the iterator ends at
 /// end of stream, and [`Frames::finish`] says how it ended.
 pub struct Frames {
-    items: Option<Receiver<Item>>,
+    /// Items with the seek epoch they were sent in.
+    items: Option<Receiver<(u32, Item)>>,
     stop: StopHandle,
+    seeks: Arc<Seeks>,
     thread: Option<JoinHandle<Result<EndOfStream, Error>>>,
 }
 
@@ -1019,30 +1073,36 @@ impl Grab<'static> {
             let why =
                 format!("frames() asks for {kind} that a .{kind}() closure receives already: use one or the other");
             let thread = std::thread::Builder::new().spawn(move || Err(Error::Setup(why))).ok();
-            return Frames { items: None, stop: self.stop_handle(), thread };
+            return Frames { items: None, stop: self.stop_handle(), seeks: Arc::clone(&self.seeks), thread };
         }
         let (tx, rx) = sync_channel(bound);
         // Err from send: the consumer is gone; the grab is being stopped.
         if let Some(chroma) = video {
-            let tx = tx.clone();
-            self.video = Some((chroma, To::Queue(Box::new(move |f| drop(tx.send(Item::Video(f)))))));
+            let (tx, seeks) = (tx.clone(), Arc::clone(&self.seeks));
+            self.video = Some((chroma, To::Queue(Box::new(move |f| drop(tx.send((seeks.playing(), Item::Video(f))))))));
         }
         if let Some(sample) = audio {
-            let tx = tx.clone();
-            self.audio = Some((sample, To::Queue(Box::new(move |b| drop(tx.send(Item::Audio(b)))))));
+            let (tx, seeks) = (tx.clone(), Arc::clone(&self.seeks));
+            self.audio = Some((sample, To::Queue(Box::new(move |b| drop(tx.send((seeks.playing(), Item::Audio(b))))))));
         }
         drop(tx);
         self.pull_bound = Some(bound);
-        let stop = self.stop_handle();
+        let (stop, seeks) = (self.stop_handle(), Arc::clone(&self.seeks));
         let thread = std::thread::Builder::new().name("smem-grab".into()).spawn(move || self.run()).ok();
-        Frames { items: Some(rx), stop, thread }
+        Frames { items: Some(rx), stop, seeks, thread }
     }
 }
 
 impl Iterator for Frames {
     type Item = Item;
     fn next(&mut self) -> Option<Item> {
-        self.items.as_ref()?.recv().ok()
+        let items = self.items.as_ref()?;
+        loop {
+            let (epoch, item) = items.recv().ok()?;
+            if epoch == self.seeks.epoch() {
+                return Some(item);
+            }
+        }
     }
 }
 
@@ -1057,6 +1117,26 @@ impl EndOfStream {
         Some(format!("{input}: no video or audio could be decoded{why}"))
     }
 }
+
+/// Seeks a pull grab from any thread ([`Frames::seek_handle`]).
+#[derive(Clone, Debug)]
+pub struct SeekHandle(Arc<Seeks>);
+
+impl SeekHandle {
+    /// As [`Frames::seek`].
+    pub fn seek(&self, seconds: f64) -> Result<(), Error> {
+        if !seconds.is_finite() || seconds < 0.0 {
+            return Err(Error::Setup(format!("cannot seek to {seconds} s")));
+        }
+        if !self.0.ask(seconds) {
+            return Err(Error::Setup("the grab has ended: cannot seek".into()));
+        }
+        self.0.wait_answer(SEEK_WAIT).map_err(Error::Input)
+    }
+}
+
+/// How long [`Frames::seek`] waits for VLC to play.
+const SEEK_WAIT: Duration = Duration::from_secs(10);
 
 /// What [`Frames::next_within`] found.
 #[derive(Debug)]
@@ -1075,11 +1155,31 @@ impl Frames {
     /// look up now and then (a Python iterator checking for Ctrl-C).
     pub fn next_within(&mut self, timeout: Duration) -> Next {
         let Some(items) = self.items.as_ref() else { return Next::Ended };
-        match items.recv_timeout(timeout) {
-            Ok(item) => Next::Item(item),
-            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Next::Waiting,
-            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => Next::Ended,
+        let until = Instant::now() + timeout;
+        loop {
+            match items.recv_timeout(until.saturating_duration_since(Instant::now())) {
+                // Queued before the latest seek: stale.
+                Ok((epoch, _)) if epoch != self.seeks.epoch() => continue,
+                Ok((_, item)) => return Next::Item(item),
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => return Next::Waiting,
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return Next::Ended,
+            }
         }
+    }
+
+    /// Seeks to media time `seconds` (waiting, up to 10 s, for VLC to start
+    /// playing): the input is played again from there, as with a start
+    /// time, and the items queued from before are dropped. With smem-rs the
+    /// first video frame is the first at or after `seconds` and times stay
+    /// the stream's own; with the stock smem VLC resumes at the key frame
+    /// before, and times count from `seconds`.
+    pub fn seek(&self, seconds: f64) -> Result<(), Error> {
+        self.seek_handle().seek(seconds)
+    }
+
+    /// Seeks from any thread (see [`Frames::seek`]).
+    pub fn seek_handle(&self) -> SeekHandle {
+        SeekHandle(Arc::clone(&self.seeks))
     }
 
     /// Stops the grab from any thread (a Ctrl-C handler, say): the iterator
@@ -1121,19 +1221,10 @@ mod tests {
     fn segments_start_vlc_early_when_smem_rs_cuts_them() {
         assert_eq!(
             segment_options((Some(60.0), Some(65.0)), true),
-            [
-                ":start-time=59",
-                ":demux-filter=smem_preroll",
-                ":smem-preroll-lead=1000000",
-                ":smem-preroll-length=5000000",
-                ":stop-time=66"
-            ]
+            [":start-time=59", ":smem-preroll-lead=1000000", ":smem-preroll-length=5000000", ":stop-time=66"]
         );
         // A short start: VLC seeks only to a time above 0.
-        assert_eq!(
-            segment_options((Some(0.5), None), true),
-            [":start-time=0.25", ":demux-filter=smem_preroll", ":smem-preroll-lead=250000"]
-        );
+        assert_eq!(segment_options((Some(0.5), None), true), [":start-time=0.25", ":smem-preroll-lead=250000"]);
         assert_eq!(segment_options((Some(1.5), Some(2.0)), false), [":start-time=1.5", ":stop-time=3"]);
         assert_eq!(segment_options((None, Some(2.0)), true), [":stop-time=3"]);
         assert!(segment_options((None, None), true).is_empty());

@@ -38,15 +38,16 @@ pub mod chain;
 mod format;
 mod grab;
 mod pool;
+mod seek;
 mod timeline;
 mod trampolines;
 pub mod vlc;
 
-pub use abi::{FrameInfo, VideoInfo};
+pub use abi::{held_frames, FrameInfo, VideoInfo};
 pub use chain::{Callbacks, SmemChain};
 pub use format::{AudioSample, PlaneLayout, VideoChroma};
 pub use grab::{
     Abi, AudioBlock, DropPolicy, EndOfStream, EndReason, Error, Frames, Grab, Item, ItemEnd, Next, OwnedAudioBlock,
-    OwnedVideoFrame, Progress, StopHandle, VideoFrame,
+    OwnedVideoFrame, Progress, SeekHandle, StopHandle, VideoFrame,
 };
 pub use pool::Buffer;

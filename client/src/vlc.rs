@@ -86,6 +86,7 @@ extern "C" {
     fn libvlc_media_player_release(mp: *mut libvlc_media_player_t);
     fn libvlc_media_player_get_state(mp: *mut libvlc_media_player_t) -> c_int;
     fn libvlc_media_player_set_time(mp: *mut libvlc_media_player_t, ms: i64);
+    fn libvlc_media_player_is_seekable(mp: *mut libvlc_media_player_t) -> c_int;
     fn libvlc_media_player_get_time(mp: *mut libvlc_media_player_t) -> i64;
     fn libvlc_media_player_get_length(mp: *mut libvlc_media_player_t) -> i64;
     fn libvlc_media_player_get_position(mp: *mut libvlc_media_player_t) -> f32;
@@ -519,6 +520,9 @@ impl Player {
     }
     pub fn set_time(&self, ms: i64) {
         unsafe { libvlc_media_player_set_time(self.raw, ms) }
+    }
+    pub fn is_seekable(&self) -> bool {
+        unsafe { libvlc_media_player_is_seekable(self.raw) != 0 }
     }
     pub fn video_track(&self) -> c_int {
         unsafe { libvlc_video_get_track(self.raw) }
