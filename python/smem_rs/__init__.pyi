@@ -19,7 +19,8 @@ class VideoFrame:
     height: int
     format: str
     time: float
-    """Media time in seconds, from the input's start (or the segment's)."""
+    """The frame's time in the stream, in seconds, as PyAV's frame.time and ffprobe's
+    pts_time give it (with smem-rs; else counted from the start, or the last seek)."""
     pts: int
     """VLC's timestamp in microseconds (its own clock)."""
     item: int
@@ -52,11 +53,18 @@ class Frames(Iterator[Union[VideoFrame, AudioFrame]]):
     def __exit__(self, *args: object) -> bool: ...
     def close(self) -> None:
         """Stops the grab and waits for VLC; frames already taken stay valid."""
+    def seek(self, seconds: float) -> None:
+        """Seeks to media time `seconds`: the next frames are from there (the first at or
+        after it, with smem-rs); frames queued from before are dropped. Raises Error when the
+        input cannot seek (a live stream) or the grab has ended."""
     @property
     def ended(self) -> Optional[Literal["ended", "stopped", "timed-out", "idle"]]: ...
     @property
     def zero_copy(self) -> Optional[bool]:
         """Whether smem-rs's frame ABI delivered (no copy), once the grab ended."""
+
+def held_frames() -> int:
+    """How many of VLC's frames this process holds (arrays viewing VLC's buffers, alive)."""
 
 def open(
     input: str,
@@ -80,7 +88,8 @@ def open(
 
     video, audio: the formats to convert to (None skips that kind).
     start, stop: media seconds [start, stop), as ffmpeg's -ss/-to.
-    every: one video frame every so many seconds of media time.
+    every: one video frame every so many seconds of media time: the first at or after
+    each multiple of it from start (0 without one), and the first after a seek.
     buffer: frames waiting for the iterator (VLC waits when it is full).
     queue, drop, latest: smem's delivery queue for live sources (latest: the
     newest frame always, dropping the oldest).

@@ -14,7 +14,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyList;
 use smem_client::{
     Abi, AudioSample, DropPolicy, EndOfStream, EndReason, Frames, Grab, Item, Next, OwnedAudioBlock, OwnedVideoFrame,
-    StopHandle, VideoChroma,
+    SeekHandle, StopHandle, VideoChroma,
 };
 
 pyo3::create_exception!(
@@ -96,7 +96,9 @@ struct VideoFrame {
     /// The chroma asked for: "rgb24", "rgba", "bgra", "i420", "nv12", "grey".
     #[pyo3(get)]
     format: &'static str,
-    /// Media time, seconds: from the input's start (or the segment's).
+    /// The frame's time in the stream, seconds, as PyAV's `frame.time` and
+    /// ffprobe's `pts_time` (with smem-rs; else counted from the start, or
+    /// the last seek).
     #[pyo3(get)]
     time: f64,
     /// VLC's own timestamp, microseconds (its clock, not the media's).
@@ -273,6 +275,7 @@ struct PyFrames {
     input: String,
     frames: Mutex<Option<Frames>>,
     stop: StopHandle,
+    seeker: SeekHandle,
     video_format: &'static str,
     /// Packed RGB asked for with smem-rs there: VLC delivers I420, and it
     /// is converted here, off VLC's threads.
@@ -282,28 +285,26 @@ struct PyFrames {
     warned_stock: Mutex<bool>,
     /// One video frame every this many seconds of media time (per item).
     every: Option<f64>,
+    /// Where `every`'s steps count from.
+    every_from: f64,
     /// The next media time wanted, and for which item.
     next_wanted: Mutex<Option<(usize, f64)>>,
 }
 
 impl PyFrames {
-    /// Whether `every` keeps this frame: the first of each item, then the
-    /// first at or after each step (several steps if the input jumped).
+    /// Whether `every` keeps this frame: the first of each item (and after
+    /// a seek), then the first at or after each multiple of the step from
+    /// `start` (0 without one) on the stream's time line.
     fn wanted(&self, frame: &OwnedVideoFrame) -> bool {
         let Some(step) = self.every else { return true };
         let time = frame.time_us as f64 / 1e6;
         let mut next = self.next_wanted.lock().unwrap_or_else(PoisonError::into_inner);
-        match *next {
-            Some((item, at)) if item == frame.item && time + 1e-9 < at => false,
-            Some((item, at)) if item == frame.item => {
-                *next = Some((item, at + step * ((time - at) / step + 1e-9).floor() + step));
-                true
-            }
-            _ => {
-                *next = Some((frame.item, time + step));
-                true
-            }
+        if next.is_some_and(|(item, at)| item == frame.item && time + 1e-9 < at) {
+            return false;
         }
+        let steps = ((time - self.every_from) / step + 1e-9).floor() + 1.0;
+        *next = Some((frame.item, self.every_from + steps * step));
+        true
     }
 
     /// Ends the grab (if it is still going) and keeps how it ended; the
@@ -390,6 +391,18 @@ impl PyFrames {
     fn __exit__(&self, py: Python<'_>, _args: &Bound<'_, pyo3::types::PyTuple>) -> PyResult<bool> {
         self.finish(py)?;
         Ok(false)
+    }
+
+    /// Seeks to media time `seconds`: the next frames are from there. With
+    /// smem-rs the first video frame is the first at or after `seconds` and
+    /// times stay the stream's own; frames queued from before are dropped.
+    /// Raises smem_rs.Error when the input cannot seek (a live stream) or
+    /// the grab has ended.
+    fn seek(&self, py: Python<'_>, seconds: f64) -> PyResult<()> {
+        let seeker = self.seeker.clone();
+        py.detach(move || seeker.seek(seconds)).map_err(|e| Error::new_err(e.to_string()))?;
+        *self.next_wanted.lock().unwrap_or_else(PoisonError::into_inner) = None;
+        Ok(())
     }
 
     /// Stops the grab and waits for VLC to stop: the frames already taken
@@ -503,6 +516,7 @@ fn open(
     let frames = grab.frames(chroma, audio, buffer.max(1));
     Ok(PyFrames {
         input,
+        seeker: frames.seek_handle(),
         frames: Mutex::new(Some(frames)),
         stop,
         video_format: video.map_or("none", |v| v.1),
@@ -510,13 +524,22 @@ fn open(
         end: Mutex::new(None),
         warned_stock: Mutex::new(false),
         every,
+        every_from: start.unwrap_or(0.0),
         next_wanted: Mutex::new(None),
     })
+}
+
+/// How many of VLC's frames this process holds right now (arrays that view
+/// VLC's buffers, alive): 0 once they are all garbage.
+#[pyfunction]
+fn held_frames() -> usize {
+    smem_client::held_frames()
 }
 
 #[pymodule]
 fn _smem_rs(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(open, m)?)?;
+    m.add_function(wrap_pyfunction!(held_frames, m)?)?;
     m.add_class::<PyFrames>()?;
     m.add_class::<VideoFrame>()?;
     m.add_class::<AudioFrame>()?;
