@@ -56,8 +56,8 @@ pub static MODULE: ModuleInfo = ModuleInfo {
     category: sys::CAT_SOUT as i64,
     subcategory: sys::SUBCAT_SOUT_STREAM as i64,
     options: &[],
-    open: (c"Open", filter::open::<Mark>),
-    close: (c"Close", filter::close::<Mark>),
+    open: (c"OpenMark", filter::open::<Mark>),
+    close: (c"CloseMark", filter::close::<Mark>),
 };
 
 /// smem_preroll's options (media options, `:smem-preroll-lead=N`).
@@ -94,8 +94,8 @@ pub static PREROLL_MODULE: ModuleInfo = ModuleInfo {
     category: sys::CAT_INPUT as i64,
     subcategory: sys::SUBCAT_INPUT_DEMUX as i64,
     options: &PREROLL_OPTIONS,
-    open: (c"Open", demux_filter::open::<PrerollFilter>),
-    close: (c"Close", demux_filter::close::<PrerollFilter>),
+    open: (c"OpenPreroll", demux_filter::open::<PrerollFilter>),
+    close: (c"ClosePreroll", demux_filter::close::<PrerollFilter>),
 };
 
 /// Open instances by key (a sout instance, or an input): a small list,
