@@ -31,23 +31,3 @@ export_vlc_plugin!(
     license: c"Licensed under the terms of the GNU Lesser General Public License, version 2.1 or later.",
     copyright: c"Copyright (C) the smem-rs authors"
 );
-
-#[cfg(test)]
-mod tests {
-    use std::ffi::CStr;
-
-    #[test]
-    fn each_module_s_callbacks_have_names_of_their_own() {
-        // VLC maps a cached plugin's callbacks back by name (plugins.dat, as
-        // `make install` and the Debian package leave it): two modules
-        // naming their Open alike would both get the first one's.
-        let mut modules = vec![&crate::smem::MODULE, &crate::mark::MODULE];
-        #[cfg(target_arch = "x86_64")]
-        modules.push(&crate::mark::PREROLL_MODULE);
-        let mut names: Vec<&CStr> = modules.iter().flat_map(|m| [m.open.0, m.close.0]).collect();
-        let count = names.len();
-        names.sort();
-        names.dedup();
-        assert_eq!(names.len(), count, "{names:?}");
-    }
-}

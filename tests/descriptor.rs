@@ -18,6 +18,9 @@ struct Module {
     shortcuts: Vec<String>,
     open: bool,
     close: bool,
+    /// The callbacks' names: VLC maps a cached plugin's callbacks back by
+    /// them (plugins.dat), so each must be the plugin's only one.
+    callback_names: Vec<String>,
 }
 
 #[derive(Debug, Default, PartialEq, Clone)]
@@ -77,8 +80,14 @@ unsafe extern "C" fn record(
                     let list = b as *const usize;
                     m.shortcuts = (0..a).map(|i| text(*list.add(i))).collect();
                 }
-                _ if is(P::VLC_MODULE_CB_OPEN) => m.open = b != 0 && text(a) == "Open",
-                _ if is(P::VLC_MODULE_CB_CLOSE) => m.close = b != 0 && text(a) == "Close",
+                _ if is(P::VLC_MODULE_CB_OPEN) => {
+                    m.open = b != 0 && text(a).starts_with("Open");
+                    m.callback_names.push(text(a));
+                }
+                _ if is(P::VLC_MODULE_CB_CLOSE) => {
+                    m.close = b != 0 && text(a).starts_with("Close");
+                    m.callback_names.push(text(a));
+                }
                 _ => rec.unknown.push(prop),
             }
         } else if target as usize == 0x2000 {
@@ -164,6 +173,12 @@ fn the_built_plugin_registers_what_modules_txt_says() {
         assert!(m.open && m.close, "Open/Close callbacks missing");
     }
     assert!(rec.modules[0].score > 0, "smem_rs must outrank the stock smem (0)");
+    // An installed smem_mark once opened as smem: all three were "Open".
+    let mut names: Vec<&String> = rec.modules.iter().flat_map(|m| &m.callback_names).collect();
+    let count = names.len();
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), count, "two modules' callbacks share a name: {names:?}");
 
     // Category and subcategory first, then the stock module's seven options,
     // then ours.
