@@ -367,7 +367,16 @@ pub struct Grab<'a> {
     scale: (Option<u32>, Option<u32>),
     abi: Abi,
     seeks: Arc<Seeks>,
+    /// An application's own player, given to [`Grab::attach`].
+    attached: Option<AttachedPlayer>,
 }
+
+/// A `libvlc_media_player_t` of the application's, and who waits until it
+/// has our media ([`Grab::frames`]: the application plays it next).
+struct AttachedPlayer(*mut std::ffi::c_void, Option<std::sync::mpsc::SyncSender<()>>);
+
+// SAFETY: libvlc's media player functions may be called from any thread.
+unsafe impl Send for AttachedPlayer {}
 
 /// Spare buffers a sink keeps besides those the pull queue's items hold:
 /// one being filled and one being handed over.
@@ -394,7 +403,27 @@ impl<'a> Grab<'a> {
             scale: (None, None),
             abi: Abi::Auto,
             seeks: Arc::default(),
+            attached: None,
         }
+    }
+
+    /// Frames of a media player the application has already (python-vlc's
+    /// `MediaPlayer`, a C program's `libvlc_media_player_t`), which it
+    /// plays, pauses and seeks itself. The grab gives the player a copy of
+    /// its media with the `:sout` chain added (the application's media
+    /// never carries our callbacks), waits for it to end, then stops it
+    /// and gives it its own media back. Attach before `play()`: setting the
+    /// media stops a player that is playing. Its VLC instance must know
+    /// smem-rs to use the frame ABI (`VLC_PLUGIN_PATH` set before that
+    /// instance was made, or smem-rs installed). Options about the input
+    /// (segments, media options, playlists, [`Frames::seek`]) are the
+    /// application's to set on its player and media.
+    ///
+    /// # Safety
+    /// `player` must be a live `libvlc_media_player_t` of the libvlc this
+    /// crate is linked with.
+    pub unsafe fn attach(player: *mut std::ffi::c_void) -> Grab<'a> {
+        Grab { attached: Some(AttachedPlayer(player, None)), ..Grab::new("the application's media player") }
     }
 
     /// Which smem callback ABI to use; [`Abi::Auto`] (the default) takes
@@ -529,11 +558,12 @@ impl<'a> Grab<'a> {
             scale,
             abi,
             seeks,
+            attached,
         } = self;
         if video.is_none() && audio.is_none() {
             return Err(Error::Setup("nothing to grab: ask for video, audio or both".into()));
         }
-        if !input.contains("://") && !Path::new(&input).exists() {
+        if attached.is_none() && !input.contains("://") && !Path::new(&input).exists() {
             return Err(Error::Input(format!("{input}: no such file")));
         }
         let (video_chroma, audio_sample) = (video.as_ref().map(|v| v.0), audio.as_ref().map(|a| a.0));
@@ -601,7 +631,22 @@ impl<'a> Grab<'a> {
         };
 
         let start = Instant::now();
-        let mut pending = vec![(instance.media(&input).map_err(Error::Input)?, 0)];
+        // SAFETY: Grab::attach's caller's promise.
+        let (attached, mut media_given) = match attached {
+            Some(AttachedPlayer(raw, ready)) => {
+                let player = unsafe { Player::retained(raw) }.map_err(Error::Setup)?;
+                let own = player.media().ok_or_else(|| Error::Setup("the media player has no media".into()))?;
+                (Some((player, own)), ready)
+            }
+            None => (None, None),
+        };
+        let first = match &attached {
+            Some((_, own)) => own.duplicate().map_err(Error::Setup)?,
+            None => instance.media(&input).map_err(Error::Input)?,
+        };
+        // The media we gave the application's player.
+        let mut given = None;
+        let mut pending = vec![(first, 0)];
         let mut items: Vec<ItemEnd> = Vec::new();
         let mut reason = EndReason::Ended;
         let mut failure = None;
@@ -615,8 +660,23 @@ impl<'a> Grab<'a> {
                 for option in options.iter().chain(&play_options(seek_to)) {
                     media.add_option(option).map_err(Error::Setup)?;
                 }
-                let player = Player::new(&media).map_err(Error::Setup)?;
-                player.play().map_err(Error::Input)?;
+                let player = match &attached {
+                    Some((theirs, _)) => {
+                        // SAFETY: a live player (ours holds a reference).
+                        let player = unsafe { Player::retained(theirs.as_raw()) }.map_err(Error::Setup)?;
+                        player.set_media(&media);
+                        given = Some(media.as_raw());
+                        if let Some(ready) = media_given.take() {
+                            let _ = ready.send(());
+                        }
+                        player
+                    }
+                    None => {
+                        let player = Player::new(&media).map_err(Error::Setup)?;
+                        player.play().map_err(Error::Input)?;
+                        player
+                    }
+                };
                 let mut last_report = Instant::now();
                 let (state, why) = loop {
                     let state = player.state();
@@ -639,7 +699,9 @@ impl<'a> Grab<'a> {
                         break (state, EndReason::Idle);
                     }
                     if let Some((seconds, epoch)) = seeks.take() {
-                        if !player.is_seekable() {
+                        if attached.is_some() {
+                            seeks.answer(Err("the player is the application's: seek it with its own set_time".into()));
+                        } else if !player.is_seekable() {
                             // Known once VLC plays (before, the input is still opening).
                             if matches!(state, State::Playing | State::Paused) {
                                 seeks.answer(Err("the input cannot seek (a live stream?)".into()));
@@ -681,7 +743,11 @@ impl<'a> Grab<'a> {
                 break (state, why);
             };
             let after = shared.counts();
-            let subitems = if state == State::Ended && after == before { media.subitems() } else { Vec::new() };
+            let subitems = if state == State::Ended && after == before && attached.is_none() {
+                media.subitems()
+            } else {
+                Vec::new()
+            };
             if !subitems.is_empty() && depth < MAX_PLAYLIST_DEPTH {
                 // A playlist: its items are played next, in order.
                 pending.extend(subitems.into_iter().rev().map(|item| (item, depth + 1)));
@@ -713,6 +779,13 @@ impl<'a> Grab<'a> {
             }
         }
         seeks.end();
+        if let Some((theirs, own)) = &attached {
+            // Stopped already (dropping our Player stops it): it gets its own
+            // media back, unless the application gave it another since.
+            if theirs.media().is_some_and(|now| Some(now.as_raw()) == given) {
+                theirs.set_media(own);
+            }
+        }
         let wall = start.elapsed();
         let panics =
             [video_sink.as_ref().and_then(KindSink::take_panic), audio_sink.as_ref().and_then(KindSink::take_panic)];
@@ -1088,7 +1161,18 @@ impl Grab<'static> {
         drop(tx);
         self.pull_bound = Some(bound);
         let (stop, seeks) = (self.stop_handle(), Arc::clone(&self.seeks));
+        // An attached player gets our media before this returns: the
+        // application plays it next.
+        let (ready, given) = sync_channel(1);
+        if let Some(attached) = self.attached.as_mut() {
+            attached.1 = Some(ready);
+        }
+        let attached = self.attached.is_some();
         let thread = std::thread::Builder::new().name("smem-grab".into()).spawn(move || self.run()).ok();
+        if attached {
+            // Err: the grab failed first; Frames::finish says why.
+            let _ = given.recv_timeout(ATTACH_WAIT);
+        }
         Frames { items: Some(rx), stop, seeks, thread }
     }
 }
@@ -1134,6 +1218,9 @@ impl SeekHandle {
         self.0.wait_answer(SEEK_WAIT).map_err(Error::Input)
     }
 }
+
+/// How long [`Grab::frames`] waits for an attached player to get our media.
+const ATTACH_WAIT: Duration = Duration::from_secs(10);
 
 /// How long [`Frames::seek`] waits for VLC to play.
 const SEEK_WAIT: Duration = Duration::from_secs(10);

@@ -77,6 +77,9 @@ extern "C" {
     fn libvlc_video_get_track(mp: *mut libvlc_media_player_t) -> c_int;
     fn libvlc_video_set_track(mp: *mut libvlc_media_player_t, id: c_int) -> c_int;
     fn libvlc_media_player_new_from_media(media: *mut libvlc_media_t) -> *mut libvlc_media_player_t;
+    fn libvlc_media_player_retain(mp: *mut libvlc_media_player_t);
+    fn libvlc_media_player_get_media(mp: *mut libvlc_media_player_t) -> *mut libvlc_media_t;
+    fn libvlc_media_duplicate(media: *mut libvlc_media_t) -> *mut libvlc_media_t;
     fn libvlc_media_player_play(mp: *mut libvlc_media_player_t) -> c_int;
     fn libvlc_media_player_stop(mp: *mut libvlc_media_player_t);
     fn libvlc_media_player_event_manager(mp: *mut libvlc_media_player_t) -> *mut libvlc_event_manager_t;
@@ -398,6 +401,17 @@ impl Media {
         }
     }
 
+    /// A copy of this media, with its options, to add more to without
+    /// changing this one.
+    pub fn duplicate(&self) -> Result<Media, String> {
+        // SAFETY: live media; duplicate returns a new media (or NULL).
+        let raw = unsafe { libvlc_media_duplicate(self.raw) };
+        if raw.is_null() {
+            return Err("libvlc_media_duplicate failed".into());
+        }
+        Ok(Media { raw })
+    }
+
     /// The `libvlc_media_t`, for libvlc calls this crate does not wrap
     /// (the reference stays this `Media`'s).
     pub fn as_raw(&self) -> *mut c_void {
@@ -462,6 +476,37 @@ impl Player {
         if raw.is_null() {
             return Err("cannot create a media player".into());
         }
+        Player::watching(raw)
+    }
+
+    /// An application's own player, with a reference of ours: dropping
+    /// this stops it (as any [`Player`]) and gives the reference back.
+    ///
+    /// # Safety
+    /// `raw` must be a live `libvlc_media_player_t`.
+    pub unsafe fn retained(raw: *mut c_void) -> Result<Player, String> {
+        if raw.is_null() {
+            return Err("no media player (a null pointer)".into());
+        }
+        // SAFETY: the caller's live player.
+        unsafe { libvlc_media_player_retain(raw) };
+        Player::watching(raw)
+    }
+
+    /// The `libvlc_media_player_t` (the reference stays this `Player`'s).
+    pub fn as_raw(&self) -> *mut c_void {
+        self.raw
+    }
+
+    /// The player's media, if it has one.
+    pub fn media(&self) -> Option<Media> {
+        // SAFETY: live player; get_media returns a new reference (or NULL).
+        let raw = unsafe { libvlc_media_player_get_media(self.raw) };
+        (!raw.is_null()).then_some(Media { raw })
+    }
+
+    /// Takes over one reference to `raw` and watches for the end of playback.
+    fn watching(raw: *mut libvlc_media_player_t) -> Result<Player, String> {
         let player = Player { raw, over: Box::default() };
         // SAFETY: live player; its event manager lives as long as it does,
         // and the callbacks are detached in Drop before `over` is freed.
