@@ -33,9 +33,9 @@ if not _SYSTEM and _os.path.exists(_os.path.join(_PLUGINS, "libsmem_rs_plugin.so
     if _PLUGINS not in _paths:
         _os.environ["VLC_PLUGIN_PATH"] = _os.pathsep.join([_PLUGINS, *_paths])
 
-from ._smem_rs import AudioFrame, Error, Frames, VideoFrame, held_frames, open  # noqa: E402
+from ._smem_rs import AudioFrame, Error, Frames, VideoFrame, attach, held_frames, open  # noqa: E402
 
-__all__ = ["open", "Frames", "VideoFrame", "AudioFrame", "Error", "held_frames", "PLUGIN_DIR"]
+__all__ = ["open", "attach", "Frames", "VideoFrame", "AudioFrame", "Error", "held_frames", "PLUGIN_DIR"]
 
 #: The folder of the VLC plugin this package carries (on VLC_PLUGIN_PATH).
 PLUGIN_DIR = _PLUGINS

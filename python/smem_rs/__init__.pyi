@@ -96,3 +96,29 @@ def open(
     options: extra VLC media options (":network-caching=300").
     idle_timeout: end when no frame came for so long (a silent source).
     """
+
+def attach(
+    player: object,
+    *,
+    video: Optional[Literal["rgb24", "rgba", "bgra", "i420", "nv12", "grey"]] = "rgb24",
+    audio: Optional[Literal["s16", "f32"]] = None,
+    every: Optional[float] = None,
+    buffer: int = 4,
+    queue: int = 0,
+    drop: Literal["none", "oldest", "newest"] = "none",
+    latest: bool = False,
+    abi: Literal["auto", "frame", "legacy"] = "auto",
+    realtime: bool = False,
+    timeout: Optional[float] = None,
+    idle_timeout: Optional[float] = None,
+) -> Frames:
+    """Frames of a python-vlc MediaPlayer the application plays, pauses and seeks itself.
+
+    Attach before player.play(): the player is given a copy of its media with the
+    stream output added (its own media is left as it was, and given back at the end).
+    The frames end when the player ends or stops; closing them stops the player.
+    Its vlc.Instance must be made after `import smem_rs` (or smem-rs installed for
+    the whole system) for the frame ABI. Frames.seek is refused: seek the player.
+    realtime=True paces VLC at the media's speed (a player being watched).
+    """
+

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use numpy::ndarray::{ArrayView2, ArrayView3, ShapeBuilder};
 use numpy::{Element, PyArray1, PyArray2, PyArray3, PyArrayMethods};
-use pyo3::exceptions::{PyException, PyRuntimeWarning, PyValueError};
+use pyo3::exceptions::{PyException, PyRuntimeWarning, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyList;
 use smem_client::{
@@ -273,6 +273,8 @@ fn audio_frame(py: Python<'_>, block: OwnedAudioBlock) -> PyResult<AudioFrame> {
 #[pyclass(name = "Frames", module = "smem_rs")]
 struct PyFrames {
     input: String,
+    /// Frames of an application's MediaPlayer (`attach`).
+    attached: bool,
     frames: Mutex<Option<Frames>>,
     stop: StopHandle,
     seeker: SeekHandle,
@@ -315,7 +317,16 @@ impl PyFrames {
         let Some(frames) = frames else { return Ok(()) };
         match py.detach(move || frames.finish()) {
             Ok(end) => {
-                let nothing = end.nothing_decoded(&self.input);
+                let nothing = end.nothing_decoded(&self.input).map(|why| {
+                    if self.attached {
+                        format!(
+                            "{why}: if its vlc.Instance was made before `import smem_rs`, VLC does not know smem-rs \
+                             (import smem_rs first, or install smem-rs for the whole system)"
+                        )
+                    } else {
+                        why
+                    }
+                });
                 *self.end.lock().unwrap_or_else(PoisonError::into_inner) = Some(end);
                 nothing.map_or(Ok(()), |why| Err(Error::new_err(why)))
             }
@@ -453,6 +464,7 @@ fn video_chroma(name: &str) -> PyResult<(VideoChroma, &'static str)> {
     timeout = None, idle_timeout = None))]
 #[allow(clippy::too_many_arguments)]
 fn open(
+    py: Python<'_>,
     input: String,
     video: Option<&str>,
     audio: Option<&str>,
@@ -469,64 +481,157 @@ fn open(
     timeout: Option<f64>,
     idle_timeout: Option<f64>,
 ) -> PyResult<PyFrames> {
-    let video = video.map(video_chroma).transpose()?;
-    let audio = match audio.map(|a| a.to_ascii_lowercase()) {
-        None => None,
-        Some(a) if a == "s16" || a == "s16l" => Some(AudioSample::S16l),
-        Some(a) if a == "f32" || a == "fl32" => Some(AudioSample::Fl32),
-        Some(a) => return Err(PyValueError::new_err(format!("unknown audio format {a:?}: s16 or f32"))),
-    };
-    if video.is_none() && audio.is_none() {
-        return Err(PyValueError::new_err("video=None and audio=None leave nothing to grab"));
-    }
-    let drop = match drop {
-        "none" => DropPolicy::None,
-        "oldest" => DropPolicy::Oldest,
-        "newest" => DropPolicy::Newest,
-        other => return Err(PyValueError::new_err(format!("unknown drop policy {other:?}: none, oldest or newest"))),
-    };
-    let abi = match abi {
-        "auto" => Abi::Auto,
-        "frame" => Abi::Frame,
-        "legacy" => Abi::Legacy,
-        other => return Err(PyValueError::new_err(format!("unknown abi {other:?}: auto, frame or legacy"))),
-    };
-    if every.is_some_and(|e| e <= 0.0) {
-        return Err(PyValueError::new_err("every must be above 0 seconds"));
-    }
-    let mut grab = Grab::new(input.clone()).segment(start, stop).realtime(realtime).abi(abi);
-    grab = if latest { grab.latest() } else { grab.queue(queue, drop) };
+    let mut grab = Grab::new(input.clone()).segment(start, stop);
     for option in options {
         grab = grab.media_option(option);
     }
-    if let Some(t) = timeout {
-        grab = grab.timeout(Duration::from_secs_f64(t));
+    let delivery =
+        Delivery::parse(video, audio, every, buffer, queue, drop, latest, abi, realtime, timeout, idle_timeout)?;
+    delivery.start(py, grab, input, start.unwrap_or(0.0), false)
+}
+
+/// Frames of a python-vlc `MediaPlayer` the application plays itself.
+#[pyfunction]
+#[pyo3(signature = (player, *, video = Some("rgb24"), audio = None, every = None, buffer = 4, queue = 0,
+    drop = "none", latest = false, abi = "auto", realtime = false, timeout = None, idle_timeout = None))]
+#[allow(clippy::too_many_arguments)]
+fn attach(
+    player: &Bound<'_, PyAny>,
+    video: Option<&str>,
+    audio: Option<&str>,
+    every: Option<f64>,
+    buffer: usize,
+    queue: usize,
+    drop: &str,
+    latest: bool,
+    abi: &str,
+    realtime: bool,
+    timeout: Option<f64>,
+    idle_timeout: Option<f64>,
+) -> PyResult<PyFrames> {
+    let kind = player.get_type().name()?.to_string();
+    if kind == "Media" {
+        return Err(PyTypeError::new_err(
+            "attach() takes a MediaPlayer: make one for the media (player = instance.media_player_new(); \
+             player.set_media(media)) and attach to it",
+        ));
     }
-    if let Some(t) = idle_timeout {
-        grab = grab.idle_timeout(Duration::from_secs_f64(t));
+    let raw = player
+        .getattr("_as_parameter_")
+        .and_then(|p| p.getattr("value"))
+        .and_then(|v| v.extract::<Option<usize>>())
+        .map_err(|_| PyTypeError::new_err(format!("attach() takes a python-vlc MediaPlayer, not {kind}")))?
+        .ok_or_else(|| PyValueError::new_err("the MediaPlayer has no libvlc player (a null pointer)"))?;
+    let delivery =
+        Delivery::parse(video, audio, every, buffer, queue, drop, latest, abi, realtime, timeout, idle_timeout)?;
+    // SAFETY: python-vlc's MediaPlayer holds a live libvlc_media_player_t
+    // (its `_as_parameter_`) of the libvlc this module is linked with (one
+    // libvlc.so.5 per process); the grab keeps a reference of its own.
+    let grab = unsafe { Grab::attach(raw as *mut std::ffi::c_void) };
+    delivery.start(player.py(), grab, "the attached MediaPlayer".into(), 0.0, true)
+}
+
+/// What `open` and `attach` share: how frames are delivered.
+struct Delivery {
+    video: Option<(VideoChroma, &'static str)>,
+    audio: Option<AudioSample>,
+    every: Option<f64>,
+    buffer: usize,
+    queue: (usize, DropPolicy),
+    abi: Abi,
+    realtime: bool,
+    timeout: Option<f64>,
+    idle_timeout: Option<f64>,
+}
+
+impl Delivery {
+    #[allow(clippy::too_many_arguments)]
+    fn parse(
+        video: Option<&str>,
+        audio: Option<&str>,
+        every: Option<f64>,
+        buffer: usize,
+        queue: usize,
+        drop: &str,
+        latest: bool,
+        abi: &str,
+        realtime: bool,
+        timeout: Option<f64>,
+        idle_timeout: Option<f64>,
+    ) -> PyResult<Delivery> {
+        let video = video.map(video_chroma).transpose()?;
+        let audio = match audio.map(|a| a.to_ascii_lowercase()) {
+            None => None,
+            Some(a) if a == "s16" || a == "s16l" => Some(AudioSample::S16l),
+            Some(a) if a == "f32" || a == "fl32" => Some(AudioSample::Fl32),
+            Some(a) => return Err(PyValueError::new_err(format!("unknown audio format {a:?}: s16 or f32"))),
+        };
+        if video.is_none() && audio.is_none() {
+            return Err(PyValueError::new_err("video=None and audio=None leave nothing to grab"));
+        }
+        let drop = match drop {
+            "none" => DropPolicy::None,
+            "oldest" => DropPolicy::Oldest,
+            "newest" => DropPolicy::Newest,
+            other => {
+                return Err(PyValueError::new_err(format!("unknown drop policy {other:?}: none, oldest or newest")))
+            }
+        };
+        let abi = match abi {
+            "auto" => Abi::Auto,
+            "frame" => Abi::Frame,
+            "legacy" => Abi::Legacy,
+            other => return Err(PyValueError::new_err(format!("unknown abi {other:?}: auto, frame or legacy"))),
+        };
+        if every.is_some_and(|e| e <= 0.0) {
+            return Err(PyValueError::new_err("every must be above 0 seconds"));
+        }
+        // latest: smem's queue of one, dropping the oldest (Grab::latest).
+        let queue = if latest { (1, DropPolicy::Oldest) } else { (queue, drop) };
+        Ok(Delivery { video, audio, every, buffer, queue, abi, realtime, timeout, idle_timeout })
     }
-    // Measured (README, Python): VLC's own I420 to RGB runs on its decoding
-    // thread and costs more than decoding I420 and converting here, while
-    // VLC decodes the next frame. The stock smem copies: it gets VLC's RGB.
-    let convert_here = matches!(video, Some((_, "rgb24" | "rgba" | "bgra")))
-        && abi != Abi::Legacy
-        && smem_client::vlc::smem_rs_available();
-    let chroma = if convert_here { Some(VideoChroma::I420) } else { video.map(|v| v.0) };
-    let stop = grab.stop_handle();
-    let frames = grab.frames(chroma, audio, buffer.max(1));
-    Ok(PyFrames {
-        input,
-        seeker: frames.seek_handle(),
-        frames: Mutex::new(Some(frames)),
-        stop,
-        video_format: video.map_or("none", |v| v.1),
-        convert_here,
-        end: Mutex::new(None),
-        warned_stock: Mutex::new(false),
-        every,
-        every_from: start.unwrap_or(0.0),
-        next_wanted: Mutex::new(None),
-    })
+
+    fn start(
+        self,
+        py: Python<'_>,
+        mut grab: Grab<'static>,
+        input: String,
+        every_from: f64,
+        attached: bool,
+    ) -> PyResult<PyFrames> {
+        let Delivery { video, audio, every, buffer, queue, abi, realtime, timeout, idle_timeout } = self;
+        grab = grab.realtime(realtime).abi(abi).queue(queue.0, queue.1);
+        if let Some(t) = timeout {
+            grab = grab.timeout(Duration::from_secs_f64(t));
+        }
+        if let Some(t) = idle_timeout {
+            grab = grab.idle_timeout(Duration::from_secs_f64(t));
+        }
+        // Measured (README, Python): VLC's own I420 to RGB runs on its decoding
+        // thread and costs more than decoding I420 and converting here, while
+        // VLC decodes the next frame. The stock smem copies: it gets VLC's RGB.
+        let convert_here = matches!(video, Some((_, "rgb24" | "rgba" | "bgra")))
+            && abi != Abi::Legacy
+            && smem_client::vlc::smem_rs_available();
+        let chroma = if convert_here { Some(VideoChroma::I420) } else { video.map(|v| v.0) };
+        let stop = grab.stop_handle();
+        // An attached player gets its media before this returns (VLC starts).
+        let frames = py.detach(move || grab.frames(chroma, audio, buffer.max(1)));
+        Ok(PyFrames {
+            input,
+            attached,
+            seeker: frames.seek_handle(),
+            frames: Mutex::new(Some(frames)),
+            stop,
+            video_format: video.map_or("none", |v| v.1),
+            convert_here,
+            end: Mutex::new(None),
+            warned_stock: Mutex::new(false),
+            every,
+            every_from,
+            next_wanted: Mutex::new(None),
+        })
+    }
 }
 
 /// How many of VLC's frames this process holds right now (arrays that view
@@ -539,6 +644,7 @@ fn held_frames() -> usize {
 #[pymodule]
 fn _smem_rs(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(open, m)?)?;
+    m.add_function(wrap_pyfunction!(attach, m)?)?;
     m.add_function(wrap_pyfunction!(held_frames, m)?)?;
     m.add_class::<PyFrames>()?;
     m.add_class::<VideoFrame>()?;

@@ -323,3 +323,54 @@ def test_without_its_plugin_it_uses_the_stock_smem_and_says_so(media, tmp_path):
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout.split()
     assert out[1:] == ["320", "240", "3", "False", "1"], out
     assert int(out[0]) >= 95
+
+
+def test_attaching_to_a_python_vlc_player_the_application_plays(media):
+    # An application's own python-vlc objects (Debian's python3-vlc): smem_rs
+    # was imported first, so its instance knows smem-rs.
+    import vlc
+    instance = vlc.Instance(["--no-xlib", "--quiet"])
+    player = instance.media_player_new()
+    own = instance.media_new_path(media["odd"])
+    player.set_media(own)
+    frames = smem_rs.attach(player, video="grey")
+    player.play()
+    got = list(frames)
+    assert frames.ended == "ended" and frames.zero_copy
+    reference = decode(media["odd"], "gray")
+    size = 322 * 182
+    pictures = [reference[i : i + size] for i in range(0, len(reference), size)]
+    assert len(got) >= len(pictures) - 3
+    assert all(f.array.tobytes() in pictures for f in got)
+    assert got[-1].time == pytest.approx((len(pictures) - 1) * 0.04)
+    # The application's media is given back as it was: it plays normally again.
+    assert player.get_media().get_mrl() == own.get_mrl()
+    with pytest.raises(smem_rs.Error, match="set_time"):
+        attached = smem_rs.attach(player, video="grey")
+        player.play()
+        next(attached)
+        attached.seek(1.0)
+    attached.close()
+    with pytest.raises(TypeError, match="MediaPlayer"):
+        smem_rs.attach(own)
+
+
+
+def test_attaching_to_a_vlc_made_before_the_import_says_what_to_do(media):
+    if smem_rs._SYSTEM:
+        pytest.skip("smem-rs is installed for the whole system: every VLC knows it")
+    code = (
+        "import vlc\n"
+        "instance = vlc.Instance(['--no-xlib', '--quiet'])\n"
+        f"player = instance.media_player_new(); player.set_media(instance.media_new_path({media['odd']!r}))\n"
+        "import smem_rs\n"
+        "frames = smem_rs.attach(player, video='grey')\n"
+        "player.play()\n"
+        "try:\n"
+        "    print(len(list(frames)))\n"
+        "except smem_rs.Error as e:\n"
+        "    print('Error:', e)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "VLC_PLUGIN_PATH"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60).stdout
+    assert out.startswith("Error:") and "import smem_rs first" in out, out
