@@ -121,7 +121,7 @@ fn main() {
         .allowlist_var("VLC_VAR_(STRING|BOOL|INTEGER|FLOAT|DOINHERIT)")
         .allowlist_var("CONFIG_ITEM_(STRING|BOOL|INTEGER)|CONFIG_(CATEGORY|SUBCATEGORY)")
         .allowlist_var("CAT_SOUT|SUBCAT_SOUT_STREAM|CAT_INPUT|SUBCAT_INPUT_DEMUX")
-        .allowlist_var("BLOCK_FLAG_(TYPE_I|DISCONTINUITY|CORRUPTED|PREROLL)")
+        .allowlist_var("BLOCK_FLAG_(TYPE_I|DISCONTINUITY|CORRUPTED|PREROLL|TOP_FIELD_FIRST|BOTTOM_FIELD_FIRST)")
         .allowlist_type("smem_.*")
         .allowlist_var("SMEM_.*")
         .rustified_enum("vlc_module_properties")

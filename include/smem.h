@@ -33,7 +33,7 @@
 extern "C" {
 #endif
 
-#define SMEM_FRAME_VERSION 2
+#define SMEM_FRAME_VERSION 3
 #define SMEM_MAX_PLANES 4
 
 /* smem_frame_t.kind */
@@ -44,6 +44,19 @@ extern "C" {
 #define SMEM_FLAG_KEYFRAME 0x1u      /* an intra frame (BLOCK_FLAG_TYPE_I) */
 #define SMEM_FLAG_DISCONTINUITY 0x2u /* data before this one is not contiguous with it */
 #define SMEM_FLAG_CORRUPTED 0x4u     /* the decoder or demuxer saw damage */
+
+/* smem_video_t.field_order (version 3): how the frame was coded, as VLC's packetizer flagged
+ * the block it was decoded from */
+#define SMEM_FIELDS_UNKNOWN 0      /* no block flags reach smem (transcode drops them) */
+#define SMEM_FIELDS_PROGRESSIVE 1  /* the block had no field flag: VLC takes it as progressive */
+#define SMEM_FIELDS_TOP_FIRST 2    /* interlaced, top field first (BLOCK_FLAG_TOP_FIELD_FIRST) */
+#define SMEM_FIELDS_BOTTOM_FIRST 3 /* interlaced, bottom field first */
+
+/* smem_video_t.color_source (version 3): where the colour fields come from */
+#define SMEM_COLOR_UNKNOWN 0 /* nothing said: the colour fields are 0 */
+#define SMEM_COLOR_FRAMES 1  /* the format of the frames smem receives */
+#define SMEM_COLOR_SOURCE 2  /* the source track's, as its demuxer or packetizer declared it before
+                              * transcode (which drops it): needs smem_mark first in the chain */
 
 /* smem_frame_t.media_time when it is not known */
 #define SMEM_TIME_UNKNOWN (-9223372036854775807LL - 1) /* INT64_MIN */
@@ -77,6 +90,12 @@ typedef struct smem_video {
     smem_plane_t planes[SMEM_MAX_PLANES];
     const uint8_t *data;     /* the whole block as VLC gave it */
     size_t size;
+    /* Version 3. */
+    uint32_t pixel_size;     /* bytes of a plane's pixel, as libvlccore says: one sample of planar YUV
+                              * (2 for 10, 12 and 16 bits), a whole pixel of packed RGB (3 for RV24); 0 if not raw */
+    uint32_t pixel_bits;     /* bits of those used: 10 for I0AL and P010, 8 for I420, 24 for RV24 */
+    uint32_t field_order;    /* SMEM_FIELDS_* */
+    uint32_t color_source;   /* SMEM_COLOR_*: where color_space..transfer come from */
 } smem_video_t;
 
 typedef struct smem_audio {

@@ -376,7 +376,11 @@ fn the_client_library_s_structs_match_the_header() {
         plane_count,
         planes,
         data,
-        size
+        size,
+        pixel_size,
+        pixel_bits,
+        field_order,
+        color_source
     );
     same!(
         abi::Audio,
@@ -399,5 +403,18 @@ fn the_client_library_s_structs_match_the_header() {
         (sys::SMEM_FLAG_KEYFRAME, sys::SMEM_FLAG_DISCONTINUITY, sys::SMEM_FLAG_CORRUPTED)
     );
     assert_eq!(abi::TIME_UNKNOWN, sys::SMEM_TIME_UNKNOWN);
+    assert_eq!(
+        [abi::FIELDS_UNKNOWN, abi::FIELDS_PROGRESSIVE, abi::FIELDS_TOP_FIRST, abi::FIELDS_BOTTOM_FIRST],
+        [
+            sys::SMEM_FIELDS_UNKNOWN,
+            sys::SMEM_FIELDS_PROGRESSIVE,
+            sys::SMEM_FIELDS_TOP_FIRST,
+            sys::SMEM_FIELDS_BOTTOM_FIRST
+        ]
+    );
+    assert_eq!(
+        [abi::COLOR_UNKNOWN, abi::COLOR_FRAMES, abi::COLOR_SOURCE],
+        [sys::SMEM_COLOR_UNKNOWN, sys::SMEM_COLOR_FRAMES, sys::SMEM_COLOR_SOURCE]
+    );
     assert_eq!(abi::MAX_PLANES, sys::SMEM_MAX_PLANES as usize);
 }

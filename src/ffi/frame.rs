@@ -73,6 +73,10 @@ pub struct VideoDescription {
     /// `planes[..plane_count]`; none when the block is not a picture we can lay out.
     pub planes: [PlaneView; 4],
     pub plane_count: usize,
+    /// Bytes of a plane's pixel, and the bits of them used (0, 0 if not raw).
+    pub pixel: (u32, u32),
+    /// `SMEM_COLOR_*`: where `extra`'s colour comes from.
+    pub color_source: u32,
 }
 
 /// What the module tells about an audio block (see `smem_audio_t`).
@@ -99,6 +103,8 @@ pub struct FrameHeader {
     pub dropped_before: u64,
     /// The stream's own time, microseconds, when smem knows it.
     pub media_time: Option<i64>,
+    /// `SMEM_FIELDS_*` (video).
+    pub field_order: u32,
 }
 
 /// What one output's frames share: how many the application holds, the
@@ -196,7 +202,11 @@ impl FrameCallback {
         let Some(first) = block.iter().next() else { return };
         let data = first.data();
         let (video, audio, kind) = match what {
-            Description::Video(v) => (video_struct(v, data), empty_audio(), sys::SMEM_KIND_VIDEO),
+            Description::Video(v) => (
+                sys::smem_video_t { field_order: header.field_order, ..video_struct(v, data) },
+                empty_audio(),
+                sys::SMEM_KIND_VIDEO,
+            ),
             Description::Audio(a) => (empty_video(), audio_struct(a, data), sys::SMEM_KIND_AUDIO),
         };
         let mut flags = 0;
@@ -274,6 +284,10 @@ fn video_struct(v: &VideoDescription, data: &[u8]) -> sys::smem_video_t {
         planes,
         data: data.as_ptr(),
         size: data.len(),
+        pixel_size: v.pixel.0,
+        pixel_bits: v.pixel.1,
+        field_order: sys::SMEM_FIELDS_UNKNOWN,
+        color_source: v.color_source,
     }
 }
 

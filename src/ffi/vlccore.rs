@@ -19,6 +19,8 @@ pub struct ChromaDescription {
     pub planes: [PlaneRatio; 4],
     /// Bytes per sample, the same for every plane.
     pub pixel_size: u32,
+    /// Bits of those a sample uses (10 for I0AL, 24 for RV24).
+    pub pixel_bits: u32,
 }
 
 /// `None` when this libvlccore does not know `fourcc` as a chroma.
@@ -30,7 +32,7 @@ pub fn chroma_description(fourcc: Fourcc) -> Option<ChromaDescription> {
     for (out, p) in planes.iter_mut().zip(&desc.p[..plane_count]) {
         *out = PlaneRatio { w: (p.w.num, p.w.den), h: (p.h.num, p.h.den) };
     }
-    Some(ChromaDescription { plane_count, planes, pixel_size: desc.pixel_size })
+    Some(ChromaDescription { plane_count, planes, pixel_size: desc.pixel_size, pixel_bits: desc.pixel_bits })
 }
 
 /// Bits per sample of a PCM format; 0 for anything else.

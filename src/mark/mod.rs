@@ -39,7 +39,7 @@ use crate::ffi::filter::{self, StreamFilter};
 use crate::ffi::object::Object;
 use crate::ffi::stream::{OpenError, Stream};
 use crate::ffi::sys;
-pub use start::{Preroll, SharedStart, Start, StartPoint, Verdict};
+pub use start::{Fields, Preroll, SharedStart, Start, StartPoint, Verdict};
 
 pub const MODULE_NAME: &CStr = c"smem_mark";
 pub const PREROLL_NAME: &CStr = c"smem_preroll";
@@ -172,7 +172,11 @@ impl StreamFilter for Mark {
             return None;
         }
         // smem_preroll opens after the stream chain: it is looked up now.
-        let start = Arc::new(Start::new(format.id, POINTS.find_all(self.input), Arc::clone(&self.starts.shared)));
+        let mut start = Start::new(format.id, POINTS.find_all(self.input), Arc::clone(&self.starts.shared));
+        if let EsKind::Video(video) = &format.kind {
+            start = start.with_source(video.extra);
+        }
+        let start = Arc::new(start);
         self.starts.tracks.lock().unwrap_or_else(PoisonError::into_inner).push(Arc::clone(&start));
         Some(start)
     }
@@ -182,7 +186,7 @@ impl StreamFilter for Mark {
         for block in blocks.iter() {
             let pts = if block.pts() > 0 { block.pts() } else { block.dts() };
             if pts > 0 {
-                start.note(pts, block.is_preroll());
+                start.note_block(pts, block.is_preroll(), fields_of(block.flags()));
             }
         }
     }
@@ -196,6 +200,17 @@ impl StreamFilter for Mark {
     fn close(self, stream: &Stream<'_>) {
         MARKS.remove(&self.starts);
         stream.debug("smem_mark closed");
+    }
+}
+
+/// How VLC's packetizer flagged a block's fields, from its `BLOCK_FLAG_*`.
+pub fn fields_of(flags: u32) -> Fields {
+    if flags & sys::BLOCK_FLAG_TOP_FIELD_FIRST != 0 {
+        Fields::TopFirst
+    } else if flags & sys::BLOCK_FLAG_BOTTOM_FIELD_FIRST != 0 {
+        Fields::BottomFirst
+    } else {
+        Fields::Unflagged
     }
 }
 

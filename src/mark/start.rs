@@ -6,6 +6,8 @@ use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+use crate::ffi::es::VideoExtra;
+
 fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -159,10 +161,23 @@ pub enum Verdict {
 /// it (an `:input-slave`'s demuxer may not seek to a start point itself).
 pub type SharedStart = Arc<Mutex<Option<(i64, Option<i64>)>>>;
 
+/// How VLC's packetizer flagged a block's fields (`BLOCK_FLAG_*_FIELD_FIRST`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Fields {
+    /// No flag: VLC takes the picture as progressive.
+    #[default]
+    Unflagged,
+    TopFirst,
+    BottomFirst,
+}
+
 /// One track as smem_mark sees it, on VLC's clock.
 #[derive(Debug)]
 pub struct Start {
     es_id: i32,
+    /// The track's video format before transcode (colour as the demuxer or
+    /// packetizer declared it).
+    source: Option<VideoExtra>,
     /// The start points of the input's demuxers (one of them has this track).
     points: Vec<Arc<StartPoint>>,
     shared: SharedStart,
@@ -177,12 +192,17 @@ pub struct Start {
 struct Blocks {
     /// The first block's time.
     first: Option<i64>,
-    /// The latest blocks' times, to find the one a frame was decoded from.
-    times: VecDeque<i64>,
+    /// The latest blocks' times (and fields), to find the one a frame was
+    /// decoded from.
+    times: VecDeque<(i64, Fields)>,
     /// The first block since the track was opened or flushed, and the
     /// stream's time less VLC's clock it gives (once smem_preroll has it).
     epoch_first: Option<i64>,
     stream_offset: Option<i64>,
+    /// The offset before the last flush: frames decoded before it that
+    /// still come out (transcode has no flush; it drains at the end) are on
+    /// that clock.
+    previous_offset: Option<i64>,
     /// Without smem_preroll, VLC's own flags: the latest pre-roll block.
     last_preroll: Option<i64>,
     /// ... and the blocks that are not pre-roll.
@@ -197,7 +217,16 @@ const RECENT_BLOCKS: usize = 256;
 
 impl Start {
     pub fn new(es_id: i32, points: Vec<Arc<StartPoint>>, shared: SharedStart) -> Start {
-        Start { es_id, points, shared, blocks: Mutex::default(), passed: AtomicBool::new(false) }
+        Start { es_id, source: None, points, shared, blocks: Mutex::default(), passed: AtomicBool::new(false) }
+    }
+
+    /// The track's video format before transcode.
+    pub fn with_source(self, source: VideoExtra) -> Start {
+        Start { source: Some(source), ..self }
+    }
+
+    pub fn source(&self) -> Option<VideoExtra> {
+        self.source
     }
 
     pub fn es_id(&self) -> i32 {
@@ -207,11 +236,16 @@ impl Start {
     /// Notes one block on its way to transcode: its time (pts, or dts) and
     /// VLC's pre-roll flag.
     pub fn note(&self, time: i64, preroll: bool) {
+        self.note_block(time, preroll, Fields::Unflagged)
+    }
+
+    /// [`Start::note`], with the block's field flags.
+    pub fn note_block(&self, time: i64, preroll: bool, fields: Fields) {
         let mut blocks = locked(&self.blocks);
         if blocks.times.len() == RECENT_BLOCKS {
             blocks.times.pop_front();
         }
-        blocks.times.push_back(time);
+        blocks.times.push_back((time, fields));
         blocks.epoch_first.get_or_insert(time);
         if self.passed.load(Ordering::Acquire) {
             return;
@@ -273,7 +307,7 @@ impl Start {
         let blocks = locked(&self.blocks);
         let (num, den) = frame_rate;
         let on_grid = |t: i64| if num > 0 && den > 0 { on_grid(t, num, den) } else { t };
-        let decoded_from = decoded_from(&blocks, pts, frame_rate);
+        let decoded_from = decoded_from(&blocks, pts, frame_rate).map(|(time, _)| time);
         // Is `bound` (on VLC's clock) after this frame's time?
         let is_after = |bound: i64| match decoded_from {
             Some(time) => time < bound,
@@ -332,7 +366,14 @@ impl Start {
         if !self.passed.load(Ordering::Acquire) {
             *blocks = Blocks::default();
         }
+        blocks.previous_offset = blocks.stream_offset.or(blocks.previous_offset);
         (blocks.epoch_first, blocks.stream_offset) = (None, None);
+    }
+
+    /// How the block a video frame with `pts` was decoded from was flagged,
+    /// if it is known.
+    pub fn fields(&self, pts: i64, frame_rate: (u32, u32)) -> Option<Fields> {
+        decoded_from(&locked(&self.blocks), pts, frame_rate).map(|(_, fields)| fields)
     }
 
     /// The media time of a frame with VLC's `pts`, in microseconds of the
@@ -342,29 +383,29 @@ impl Start {
     /// the time of the block they were decoded from (see [`Start::video`]).
     pub fn media_time(&self, pts: i64, frame_rate: (u32, u32)) -> Option<i64> {
         let mut blocks = locked(&self.blocks);
-        let offset = match blocks.stream_offset {
-            Some(offset) => offset,
-            None => {
-                let first = self.points.iter().find_map(|p| p.first_of(self.es_id))?;
-                let offset = first.saturating_sub(blocks.epoch_first?);
-                *blocks.stream_offset.insert(offset)
-            }
+        let first = self.points.iter().find_map(|p| p.first_of(self.es_id));
+        let offset = match (blocks.stream_offset, first, blocks.epoch_first) {
+            (Some(offset), _, _) => offset,
+            (None, Some(first), Some(epoch_first)) => *blocks.stream_offset.insert(first.saturating_sub(epoch_first)),
+            // No block since the flush yet: a frame decoded before it.
+            (None, _, _) => blocks.previous_offset?,
         };
-        let time = decoded_from(&blocks, pts, frame_rate).unwrap_or(pts);
+        let time = decoded_from(&blocks, pts, frame_rate).map_or(pts, |(time, _)| time);
         // VLC's stream times count from VLC_TS_0 (1).
         Some(time.saturating_add(offset).saturating_sub(1))
     }
 }
 
-/// The time of the block a video frame with `pts` was decoded from: the
-/// one with that time, or, when VLC's encoder in transcode counted time in
-/// frames of `frame_rate`, the one whose time it cut down to `pts`.
-fn decoded_from(blocks: &Blocks, pts: i64, (num, den): (u32, u32)) -> Option<i64> {
+/// The block a video frame with `pts` was decoded from (its time and
+/// fields): the one with that time, or, when VLC's encoder in transcode
+/// counted time in frames of `frame_rate`, the one whose time it cut down
+/// to `pts`.
+fn decoded_from(blocks: &Blocks, pts: i64, (num, den): (u32, u32)) -> Option<(i64, Fields)> {
     let mut times = blocks.times.iter().copied();
-    if let Some(exact) = times.clone().find(|&t| t == pts) {
+    if let Some(exact) = times.clone().find(|&(t, _)| t == pts) {
         return Some(exact);
     }
-    (num > 0 && den > 0).then(|| times.find(|&t| on_grid(t, num, den) == pts)).flatten()
+    (num > 0 && den > 0).then(|| times.find(|&(t, _)| on_grid(t, num, den) == pts)).flatten()
 }
 
 /// `time` cut down to a whole number of frames at `num`/`den` fps, as
@@ -586,5 +627,22 @@ mod tests {
         s.note(1_920_001 + later, false);
         assert_eq!(s.media_time(1_920_001 + later, RAW), Some(1_920_000));
         assert_eq!(s.video(1_920_001 + later, RAW), Verdict::Keep, "past the start: a seek's frames pass");
+        // A discontinuity at the end of a live stream: VLC flushes, then
+        // transcode drains a frame decoded before it, on the old clock.
+        p.clock_reset();
+        s.flushed();
+        assert_eq!(s.media_time(1_960_001 + later, RAW), Some(1_960_000));
+    }
+
+    #[test]
+    fn a_frame_takes_the_fields_of_the_block_it_came_from() {
+        let s = Start::new(0, Vec::new(), SharedStart::default());
+        s.note_block(1_000_000, false, Fields::TopFirst);
+        s.note_block(1_040_000, false, Fields::Unflagged);
+        assert_eq!(s.fields(1_000_000, RAW), Some(Fields::TopFirst));
+        assert_eq!(s.fields(on_grid(1_040_000, 25, 1), (25, 1)), Some(Fields::Unflagged));
+        assert_eq!(s.fields(5, RAW), None, "no such block: not known");
+        let extra = VideoExtra { primaries: 1, ..VideoExtra::default() };
+        assert_eq!(Start::new(0, Vec::new(), SharedStart::default()).with_source(extra).source(), Some(extra));
     }
 }

@@ -24,6 +24,8 @@ pub struct Chroma {
     pub fourcc: Fourcc,
     planes: [Plane; 4],
     plane_count: usize,
+    /// libvlccore's bytes per pixel of a plane, and the bits of them used.
+    pub pixel: (u32, u32),
 }
 
 /// What stock smem 3.0 reports as `pixel_pitch` (it passes bits per pixel
@@ -49,7 +51,8 @@ impl Chroma {
         let mut all = [Plane::default(); 4];
         let plane_count = planes.len().min(4);
         all[..plane_count].copy_from_slice(&planes[..plane_count]);
-        Chroma { fourcc, planes: all, plane_count }
+        let size = all[0].pixel_size;
+        Chroma { fourcc, planes: all, plane_count, pixel: (size, size * 8) }
     }
 
     /// libvlccore's description in our terms. VLC gives one sample size for
@@ -80,7 +83,7 @@ impl Chroma {
         if planes.iter().any(|p| p.w_num == 0 || p.w_den == 0 || p.h_num == 0 || p.h_den == 0) {
             return None;
         }
-        Some(Chroma::new(fourcc, &planes))
+        Some(Chroma { pixel: (desc.pixel_size, desc.pixel_bits), ..Chroma::new(fourcc, &planes) })
     }
 
     pub fn planes(&self) -> &[Plane] {

@@ -26,7 +26,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use crate::ffi::block::BlockChain;
 use crate::ffi::callbacks::{AudioBlockInfo, AudioCallbacks, NoBuffer, VideoCallbacks, VideoFrameInfo};
 use crate::ffi::descriptor::{ModuleInfo, OptionDefault, StaticCStr};
-use crate::ffi::es::{AudioFormat, EsFormat, EsKind, VideoFormat};
+use crate::ffi::es::{AudioFormat, EsFormat, EsKind, VideoExtra, VideoFormat};
 use crate::ffi::exec_maps::{CodeAddress, Executable};
 use crate::ffi::frame::{AudioDescription, Description, FrameCallback, FrameHeader, Holds, VideoDescription};
 use crate::ffi::object::{HeldObject, Object};
@@ -34,7 +34,7 @@ use crate::ffi::process::minor_faults;
 use crate::ffi::stream::{self, guarded, OpenError, Stream, StreamOutput};
 use crate::ffi::sys;
 use crate::fourcc::Fourcc;
-use crate::mark::{Start, Verdict};
+use crate::mark::{self, Fields, Start, Verdict};
 use allocator::FaultWatch;
 use formats::Chroma;
 use geometry::{FramePlan, Layout, Picture};
@@ -230,8 +230,12 @@ impl StreamOutput for Smem {
     /*** Add / Del / Flush ***/
 
     fn add(&self, stream: &Stream<'_>, es: &EsFormat) -> Option<Track> {
+        let start = crate::mark::start_of(stream.instance_key(), es.id);
         let media = match es.kind {
-            EsKind::Video(format) => Media::Video(Box::new(self.add_video(stream, es, format)?)),
+            EsKind::Video(format) => {
+                let source = start.as_ref().and_then(|s| s.source());
+                Media::Video(Box::new(self.add_video(stream, es, format, source)?))
+            }
             EsKind::Audio(format) => Media::Audio(self.add_audio(stream, es, format)?),
             EsKind::Other(_) => {
                 stream.debug(&format!("track {} ({}) is neither video nor audio: not delivered", es.id, es.codec));
@@ -254,7 +258,7 @@ impl StreamOutput for Smem {
             EsKind::Video(format) => format.extra.frame_rate,
             _ => (0, 0),
         };
-        let start = crate::mark::start_of(stream.instance_key(), es.id).map(|start| (start, frame_rate));
+        let start = start.map(|start| (start, frame_rate));
         Some(Track { id, kind, delivery, queue_dropped: 0, dropped, faults, start, before_start: 0, after_stop: 0 })
     }
 
@@ -351,7 +355,15 @@ fn drop_name(drop: DropPolicy) -> &'static str {
 }
 
 impl Smem {
-    fn add_video(&self, stream: &Stream<'_>, es: &EsFormat, format: VideoFormat) -> Option<VideoTrack> {
+    /// `source`: the track's format before transcode (smem_mark's), for the
+    /// colour transcode drops.
+    fn add_video(
+        &self,
+        stream: &Stream<'_>,
+        es: &EsFormat,
+        format: VideoFormat,
+        source: Option<VideoExtra>,
+    ) -> Option<VideoTrack> {
         let Some(output) = self.video else {
             stream.error(&format!(
                 "video track {} ({}) refused: no video callbacks were given \
@@ -379,7 +391,9 @@ impl Smem {
                 es.id, es.codec, es.codec
             )),
         }
-        Some(VideoTrack { output, codec: es.codec, format, chroma, plan: None, described: None })
+        let (extra, color_source) = colour(format.extra, source, format.chroma);
+        let format = VideoFormat { extra, ..format };
+        Some(VideoTrack { output, codec: es.codec, format, chroma, plan: None, described: None, color_source })
     }
 
     fn add_audio(&self, stream: &Stream<'_>, es: &EsFormat, format: AudioFormat) -> Option<AudioTrack> {
@@ -450,7 +464,21 @@ impl Track {
             Kind::Video => start.media_time(block.pts(), *frame_rate),
             Kind::Audio => start.media_time(block.pts(), (0, 0)),
         });
-        Stamp { media_time }
+        // The packetizer's flags, on the block the frame was decoded from
+        // (smem_mark's), or on the frame's own block when it has one: an
+        // encoder in transcode flags none.
+        let fields = match &self.start {
+            _ if self.kind == Kind::Audio => None,
+            Some((start, frame_rate)) => start.fields(block.pts(), *frame_rate),
+            None => Some(mark::fields_of(block.flags())).filter(|f| *f != Fields::Unflagged),
+        };
+        let field_order = match fields {
+            None => sys::SMEM_FIELDS_UNKNOWN,
+            Some(Fields::Unflagged) => sys::SMEM_FIELDS_PROGRESSIVE,
+            Some(Fields::TopFirst) => sys::SMEM_FIELDS_TOP_FIRST,
+            Some(Fields::BottomFirst) => sys::SMEM_FIELDS_BOTTOM_FIRST,
+        };
+        Stamp { media_time, field_order }
     }
 }
 
@@ -477,6 +505,7 @@ impl FrameSource {
             generation: self.generation,
             dropped_before: self.dropped.swap(0, Ordering::Relaxed),
             media_time: stamp.media_time,
+            field_order: stamp.field_order,
         }
     }
     /// The track's format changed: its frames get a new generation.
@@ -490,6 +519,8 @@ impl FrameSource {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Stamp {
     media_time: Option<i64>,
+    /// `SMEM_FIELDS_*`.
+    field_order: u32,
 }
 
 /// The delivery thread's own state: the stream, held for logging.
@@ -586,6 +617,8 @@ pub struct VideoTrack {
     plan: Option<FramePlan>,
     /// The frame ABI's description for the current block size.
     described: Option<(usize, VideoDescription)>,
+    /// `SMEM_COLOR_*`: where the format's colour comes from.
+    color_source: u32,
 }
 
 impl VideoTrack {
@@ -619,7 +652,10 @@ impl VideoTrack {
                 if let (Some(chroma), None) = (self.chroma.as_ref(), picture) {
                     warn_unexplained(log, chroma, &self.format, block_len);
                 }
-                let description = video_description(&self.format, self.codec, self.chroma.as_ref(), picture);
+                let description = VideoDescription {
+                    color_source: self.color_source,
+                    ..video_description(&self.format, self.codec, self.chroma.as_ref(), picture)
+                };
                 if previous.as_ref().is_some_and(|(_, d)| *d != description) {
                     frames.next_generation();
                 }
@@ -664,6 +700,34 @@ fn warn_unexplained(log: &Object<'_>, chroma: &Chroma, format: &VideoFormat, blo
     ));
 }
 
+/// The colour of a track's frames in `chroma`, and where it comes from
+/// (`SMEM_COLOR_*`): the frames' own format's when it says any, else the
+/// source track's (before transcode, which drops it). The range is then the
+/// chroma's: transcode converts a full-range picture (VLC's J420...) into a
+/// YUV chroma's limited range (measured: ffmpeg's yuv420p of a full-range
+/// H.264, byte for byte); RGB and J chromas are full.
+fn colour(own: VideoExtra, source: Option<VideoExtra>, chroma: Fourcc) -> (VideoExtra, u32) {
+    let says = |e: &VideoExtra| e.color_space != 0 || e.primaries != 0 || e.transfer != 0 || e.color_range_full;
+    let full = |c: Fourcc| {
+        const RGB: [&[u8; 4]; 8] = [b"RV32", b"RV24", b"RGBA", b"BGRA", b"ARGB", b"RV16", b"RV15", b"RGBP"];
+        c.0.to_le_bytes()[0] == b'J' || RGB.iter().any(|code| Fourcc::new(code) == c)
+    };
+    match source {
+        _ if says(&own) => (own, sys::SMEM_COLOR_FRAMES),
+        Some(src) if says(&src) => (
+            VideoExtra {
+                color_space: src.color_space,
+                color_range_full: full(chroma),
+                primaries: src.primaries,
+                transfer: src.transfer,
+                ..own
+            },
+            sys::SMEM_COLOR_SOURCE,
+        ),
+        _ => (own, sys::SMEM_COLOR_UNKNOWN),
+    }
+}
+
 /// The frame ABI's description of a track's blocks: the located picture,
 /// or (not raw, or a size we cannot explain) the format with no planes.
 fn video_description(
@@ -685,6 +749,7 @@ fn video_description(
         coded_width: format.width,
         coded_height: format.height,
         extra: format.extra,
+        pixel: chroma.map_or((0, 0), |c| c.pixel),
         ..VideoDescription::default()
     };
     if let Some(picture) = picture {
@@ -748,6 +813,28 @@ fn is_power_of_ten(mut n: u64) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn colour_comes_from_the_frames_or_else_from_the_source_track() {
+        let bt709 = VideoExtra {
+            color_space: 2,
+            primaries: 1,
+            transfer: 2,
+            color_range_full: true,
+            sar: (1, 1),
+            ..VideoExtra::default()
+        };
+        let transcoded = VideoExtra { sar: (4, 3), ..VideoExtra::default() };
+        let i420 = Fourcc::new(b"I420");
+        let (extra, from) = colour(transcoded, Some(bt709), i420);
+        assert_eq!((extra.color_space, extra.primaries, extra.sar, from), (2, 1, (4, 3), sys::SMEM_COLOR_SOURCE));
+        assert!(!extra.color_range_full, "transcode converted the full-range picture into I420's range");
+        assert!(colour(transcoded, Some(bt709), Fourcc::new(b"J420")).0.color_range_full);
+        assert!(colour(transcoded, Some(bt709), Fourcc::new(b"RV24")).0.color_range_full);
+        assert_eq!(colour(bt709, None, i420), (bt709, sys::SMEM_COLOR_FRAMES));
+        assert_eq!(colour(bt709, Some(transcoded), i420).1, sys::SMEM_COLOR_FRAMES, "the frames' own first");
+        assert_eq!(colour(transcoded, Some(transcoded), i420), (transcoded, sys::SMEM_COLOR_UNKNOWN));
+    }
 
     #[test]
     fn drop_messages_are_rate_limited() {
