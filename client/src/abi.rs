@@ -1,11 +1,18 @@
-//! The frame ABI of smem-rs (`include/smem.h`, version 2), as `#[repr(C)]`
+//! The frame ABI of smem-rs (`include/smem.h`, version 3), as `#[repr(C)]`
 //! structs, and the safe views the library builds on them. The plugin's
 //! tests check these layouts against the header (bindgen).
 
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-pub const FRAME_VERSION: u32 = 2;
+pub const FRAME_VERSION: u32 = 3;
+pub const FIELDS_UNKNOWN: u32 = 0;
+pub const FIELDS_PROGRESSIVE: u32 = 1;
+pub const FIELDS_TOP_FIRST: u32 = 2;
+pub const FIELDS_BOTTOM_FIRST: u32 = 3;
+pub const COLOR_UNKNOWN: u32 = 0;
+pub const COLOR_FRAMES: u32 = 1;
+pub const COLOR_SOURCE: u32 = 2;
 pub const KIND_VIDEO: u32 = 1;
 pub const KIND_AUDIO: u32 = 2;
 pub const FLAG_KEYFRAME: u32 = 0x1;
@@ -49,6 +56,19 @@ pub struct Video {
     pub planes: [Plane; MAX_PLANES],
     pub data: *const u8,
     pub size: usize,
+    /// Version 3: read only if `struct_size` covers them.
+    pub pixel_size: u32,
+    pub pixel_bits: u32,
+    pub field_order: u32,
+    pub color_source: u32,
+}
+
+impl Video {
+    /// The version 3 fields, if this plugin is new enough to say them.
+    fn v3(&self) -> Option<(u32, u32, u32, u32)> {
+        let covered = self.struct_size as usize >= size_of::<Video>();
+        covered.then_some((self.pixel_size, self.pixel_bits, self.field_order, self.color_source))
+    }
 }
 
 /// `smem_audio_t`.
@@ -159,6 +179,13 @@ pub struct VideoInfo {
     pub transfer: i32,
     /// VLC's orientation (0: as stored).
     pub orientation: i32,
+    /// Bytes of a plane's pixel (a sample of planar YUV, a whole pixel of
+    /// packed RGB) and the bits of them used; (0, 0) if unknown.
+    pub pixel: (u32, u32),
+    /// How the frame was coded: `FIELDS_*`.
+    pub field_order: u32,
+    /// Where the colour fields come from: `COLOR_*`.
+    pub color_source: u32,
 }
 
 impl VideoInfo {
@@ -176,6 +203,9 @@ impl VideoInfo {
             primaries: video.primaries,
             transfer: video.transfer,
             orientation: video.orientation,
+            pixel: video.v3().map_or((0, 0), |v| (v.0, v.1)),
+            field_order: video.v3().map_or(FIELDS_UNKNOWN, |v| v.2),
+            color_source: video.v3().map_or(COLOR_UNKNOWN, |v| v.3),
         }
     }
 }

@@ -114,6 +114,12 @@ pub struct FrameCall {
     /// Each plane: (pitch, visible bytes, lines).
     pub planes: Vec<(usize, usize, usize)>,
     pub physical_channels: u32,
+    /// Version 2 and 3: the stream's time (None if unknown), a plane
+    /// pixel's bytes and bits, `SMEM_FIELDS_*`, `SMEM_COLOR_*`.
+    pub media_time: Option<i64>,
+    pub pixel: (u32, u32),
+    pub field_order: u32,
+    pub color_source: u32,
 }
 
 impl FrameCall {

@@ -117,6 +117,7 @@ fn describe(frame: &SmemFrame) -> (Call, String) {
         dropped_before: frame.dropped_before,
         ..FrameCall::default()
     };
+    fc.media_time = (frame.media_time != smem_client::abi::TIME_UNKNOWN).then_some(frame.media_time);
     let mut call = Call { pts: frame.pts, ..Call::default() };
     // SAFETY: as in `visible_bytes`.
     if let Some(v) = unsafe { frame.video.as_ref() } {
@@ -131,6 +132,9 @@ fn describe(frame: &SmemFrame) -> (Call, String) {
         fc.primaries = v.primaries;
         fc.transfer = v.transfer;
         fc.orientation = v.orientation;
+        fc.pixel = (v.pixel_size, v.pixel_bits);
+        fc.field_order = v.field_order;
+        fc.color_source = v.color_source;
         fc.planes = v.planes[..v.plane_count as usize].iter().map(|p| (p.pitch, p.visible_bytes, p.lines)).collect();
         (call.width, call.height, call.size) = (v.width, v.height, v.size);
         let pitches: Vec<String> =
