@@ -30,6 +30,16 @@ class VideoFrame:
     frame_rate: Optional[Tuple[int, int]]
     generation: Optional[int]
     zero_copy: bool
+    field_order: Optional[Literal["progressive", "tt", "bb"]]
+    """How the frame was coded, as ffprobe's field_order (VLC's packetizer flags; None with the stock smem)."""
+    color_space: Optional[str]
+    """ffprobe's names ("bt601", "bt709", "bt2020nc"); None when neither VLC nor the file says."""
+    color_primaries: Optional[str]
+    color_transfer: Optional[str]
+    color_range: Optional[Literal["tv", "pc"]]
+    """The range of these pixels: VLC's I420 of a full-range source is limited ("tv")."""
+    rotation: Optional[int]
+    """Degrees to turn the picture clockwise to show it upright: numpy.rot90(array, -rotation // 90)."""
 
 class AudioFrame:
     """A block of interleaved audio, as (samples, channels)."""

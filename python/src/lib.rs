@@ -121,13 +121,63 @@ struct VideoFrame {
     /// Whether the array views VLC's own block (no copy was made).
     #[pyo3(get)]
     zero_copy: bool,
+    /// "progressive", "tt" (top field first) or "bb", as ffprobe's
+    /// field_order; None when VLC does not say (the stock smem).
+    #[pyo3(get)]
+    field_order: Option<&'static str>,
+    /// Colour as ffprobe names it ("bt709"...); None when nobody said.
+    #[pyo3(get)]
+    color_space: Option<&'static str>,
+    #[pyo3(get)]
+    color_primaries: Option<&'static str>,
+    #[pyo3(get)]
+    color_transfer: Option<&'static str>,
+    /// "pc" (full) or "tv" (limited): the range of these pixels.
+    #[pyo3(get)]
+    color_range: Option<&'static str>,
+    /// Degrees to turn the picture clockwise to show it upright (a phone's
+    /// video): numpy.rot90(array, -rotation // 90).
+    #[pyo3(get)]
+    rotation: Option<u32>,
+}
+
+/// ffprobe's names for VLC's colour values (vlc_es.h): (space, primaries,
+/// transfer); None for 0 (undefined).
+fn colour_names(v: &smem_client::VideoInfo) -> [Option<&'static str>; 3] {
+    let space = ["", "bt601", "bt709", "bt2020nc"];
+    let primaries = ["", "smpte170m", "bt470bg", "bt709", "bt2020", "smpte431", "bt470m"];
+    let transfer =
+        ["", "linear", "iec61966-2-1", "gamma28", "gamma22", "bt709", "smpte2084", "smpte240m", "arib-std-b67"];
+    let name = |table: &[&'static str], v: i32| table.get(v as usize).copied().filter(|n| !n.is_empty());
+    [name(&space, v.color_space), name(&primaries, v.primaries), name(&transfer, v.transfer)]
 }
 
 impl VideoFrame {
     /// `frame`'s description around its pixels, `array` and `planes`.
     fn new(frame: &OwnedVideoFrame, format: &'static str, array: Bound<'_, PyAny>, planes: Bound<'_, PyList>) -> Self {
         let (info, video) = (frame.info, frame.format);
+        let [color_space, color_primaries, color_transfer] = video.map_or([None; 3], |v| colour_names(&v));
+        let said = video.is_some_and(|v| v.color_source != smem_client::abi::COLOR_UNKNOWN);
         VideoFrame {
+            field_order: video.and_then(|v| match v.field_order {
+                smem_client::abi::FIELDS_PROGRESSIVE => Some("progressive"),
+                smem_client::abi::FIELDS_TOP_FIRST => Some("tt"),
+                smem_client::abi::FIELDS_BOTTOM_FIRST => Some("bb"),
+                _ => None,
+            }),
+            color_space,
+            color_primaries,
+            color_transfer,
+            color_range: video.filter(|_| said).map(|v| if v.color_range_full { "pc" } else { "tv" }),
+            // VLC's orientations (vlc_es.h): rotated 90 (anti-clockwise as
+            // stored), 180, 270; flips and transpositions are not rotations.
+            rotation: video.and_then(|v| match v.orientation {
+                0 => Some(0),
+                6 => Some(90),
+                3 => Some(180),
+                5 => Some(270),
+                _ => None,
+            }),
             array: array.unbind(),
             planes: planes.unbind(),
             width: frame.width,
@@ -249,8 +299,10 @@ fn rgb_frame(py: Python<'_>, frame: OwnedVideoFrame, format: &'static str) -> Py
     let out = converted.map_err(|e| Error::new_err(format!("converting a {width}x{height} frame to {format}: {e}")))?;
     let array = PyArray1::from_vec(py, out).reshape([height, width, channels])?;
     let planes = PyList::new(py, [array.reshape([height, width * channels])?])?;
-    // A new array: the I420 block goes back to VLC as `frame` drops.
-    Ok(VideoFrame { zero_copy: false, ..VideoFrame::new(&frame, format, array.into_any(), planes) })
+    // A new array: the I420 block goes back to VLC as `frame` drops. RGB
+    // has no YCbCr matrix, and is full range.
+    let converted = VideoFrame::new(&frame, format, array.into_any(), planes);
+    Ok(VideoFrame { zero_copy: false, color_space: None, color_range: Some("pc"), ..converted })
 }
 
 fn audio_frame(py: Python<'_>, block: OwnedAudioBlock) -> PyResult<AudioFrame> {

@@ -374,3 +374,27 @@ def test_attaching_to_a_vlc_made_before_the_import_says_what_to_do(media):
     env = {k: v for k, v in os.environ.items() if k != "VLC_PLUGIN_PATH"}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60).stdout
     assert out.startswith("Error:") and "import smem_rs first" in out, out
+
+
+def test_the_frame_says_fields_colour_and_rotation_as_ffprobe_does(tmp_path):
+    interlaced, bt709, rotated = (str(tmp_path / n) for n in ("tff.ts", "bt709.mp4", "rotated.mp4"))
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=720x576:rate=25:duration=1", "-c:v", "mpeg2video",
+           "-flags", "+ilme+ildct", "-top", "1", "-b:v", "4M", interlaced)
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=1", "-c:v", "libx264", "-pix_fmt", "yuv420p",
+           "-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709", "-color_range", "pc", bt709)
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=1", "-c:v", "libx264", rotated)
+    # A phone's display matrix, written into the track header (ffmpeg 5.1 writes none).
+    data = bytearray(open(rotated, "rb").read())
+    matrix = data.find(b"tkhd") + 4 + 4 + 4 * 5 + 8 + 8
+    data[matrix : matrix + 36] = b"".join(v.to_bytes(4, "big") for v in (0, 0x10000, 0, 0xFFFF0000, 0, 0, 0, 0, 0x40000000))
+    open(rotated, "wb").write(data)
+    first = lambda path, **kw: next(iter(smem_rs.open(path, **kw)))  # noqa: E731
+    assert first(interlaced, video="grey").field_order == "tt"
+    f = first(bt709, video="i420")
+    assert (f.color_space, f.color_primaries, f.color_transfer, f.field_order) == ("bt709", "bt709", "bt709", "progressive")
+    assert f.color_range == "tv", "VLC's I420 of a full-range picture is limited range (as ffmpeg's yuv420p)"
+    assert first(bt709, video="rgb24").color_range == "pc"
+    assert first(rotated, video="grey").rotation == 90 and first(bt709, video="grey").rotation == 0
+    probe = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream_side_data=rotation", "-of", "csv=p=0", rotated],
+                           capture_output=True, text=True).stdout
+    assert "-90" in probe, "the file really carries the matrix"
