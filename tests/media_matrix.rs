@@ -463,19 +463,23 @@ fn the_media_people_have_against_ffprobe() {
         }
         if case.chain.contains("acodec") {
             // Each audio track (told apart by ES id) against ffprobe's, in order.
-            let mut tracks: Vec<(i32, u32, u32)> = Vec::new();
+            let mut tracks: Vec<(i32, u32, u32, u32)> = Vec::new();
             for call in &p.frame.audio.calls {
                 let es = call.frame().es_id;
                 if !tracks.iter().any(|t| t.0 == es) {
-                    tracks.push((es, call.rate, call.channels));
+                    tracks.push((es, call.rate, call.channels, call.frame().physical_channels));
                 }
             }
             tracks.sort();
             let probed_tracks = probe_audio(&file);
             check_eq!(failures, tracks.len(), probed_tracks.len(), "{name}: audio tracks");
-            for ((_, rate, channels), (p_rate, p_channels, layout)) in tracks.iter().zip(&probed_tracks) {
-                let p_channels = case.vlc_channels.map_or(*p_channels, |(c, _)| c);
+            for ((_, rate, channels, mask), (p_rate, p_channels, layout)) in tracks.iter().zip(&probed_tracks) {
+                let (p_channels, layout) = match case.vlc_channels {
+                    Some((c, _)) => (c, "stereo"),
+                    None => (*p_channels, layout.as_str()),
+                };
                 check_eq!(failures, (*rate, *channels), (*p_rate, p_channels), "{name}: rate and channels");
+                check_eq!(failures, Some(*mask), vlc_channel_mask(layout), "{name}: channel layout {layout}");
                 says.push(format!("{rate} Hz, {channels} channels ({layout})"));
             }
         }
@@ -495,6 +499,25 @@ fn the_media_people_have_against_ffprobe() {
     eprintln!("{table}");
     std::fs::write(dir.join("table.md"), table + "\n").unwrap();
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// VLC's physical channel mask (AOUT_CHAN_*) for ffprobe's layout names.
+fn vlc_channel_mask(layout: &str) -> Option<u32> {
+    const C: u32 = 0x1;
+    const L: u32 = 0x2;
+    const R: u32 = 0x4;
+    const REAR_L: u32 = 0x20;
+    const REAR_R: u32 = 0x40;
+    const MIDDLE_L: u32 = 0x100;
+    const MIDDLE_R: u32 = 0x200;
+    const LFE: u32 = 0x1000;
+    Some(match layout {
+        "mono" => C,
+        "stereo" => L | R,
+        "5.1" => L | R | C | LFE | REAR_L | REAR_R,
+        "5.1(side)" => L | R | C | LFE | MIDDLE_L | MIDDLE_R,
+        _ => return None,
+    })
 }
 
 /// ffprobe's audio streams: (rate, channels, layout), in order (MPEG-TS
