@@ -510,10 +510,21 @@ fn video_chroma(name: &str) -> PyResult<(VideoChroma, &'static str)> {
 
 /// Opens `input` (a path, or anything VLC opens: udp://@:1234, http://...,
 /// a playlist) and returns its frames.
+///
+/// video, audio: the formats to convert to ("rgb24", "rgba", "bgra", "i420",
+/// "nv12", "grey"; "s16", "f32"), None skips that kind.
+/// start, stop: media seconds [start, stop), as ffmpeg's -ss/-to.
+/// every: one video frame every so many seconds of media time.
+/// buffer: frames waiting for the iterator (VLC waits when it is full).
+/// queue, drop, latest: smem's delivery queue for live sources (latest: the
+/// newest frame always). options: extra VLC media options.
+/// timeout, idle_timeout: end after so long, or when no frame came for so long.
 #[pyfunction]
 #[pyo3(signature = (input, *, video = Some("rgb24"), audio = None, start = None, stop = None, every = None,
     buffer = 4, queue = 0, drop = "none", latest = false, options = Vec::new(), abi = "auto", realtime = false,
-    timeout = None, idle_timeout = None))]
+    timeout = None, idle_timeout = None),
+    text_signature = "(input, *, video='rgb24', audio=None, start=None, stop=None, every=None, buffer=4, queue=0, \
+    drop='none', latest=False, options=(), abi='auto', realtime=False, timeout=None, idle_timeout=None)")]
 #[allow(clippy::too_many_arguments)]
 fn open(
     py: Python<'_>,
@@ -542,10 +553,17 @@ fn open(
     delivery.start(py, grab, input, start.unwrap_or(0.0), false)
 }
 
-/// Frames of a python-vlc `MediaPlayer` the application plays itself.
+/// Frames of a python-vlc `MediaPlayer` the application plays, pauses and
+/// seeks itself. Attach before player.play(): the player is given a copy of
+/// its media with the stream output added, and its own media back at the
+/// end. The frames end when the player ends or stops; closing them stops
+/// the player. Its vlc.Instance must be made after `import smem_rs` (or
+/// smem-rs installed for the whole system). The options are open()'s.
 #[pyfunction]
 #[pyo3(signature = (player, *, video = Some("rgb24"), audio = None, every = None, buffer = 4, queue = 0,
-    drop = "none", latest = false, abi = "auto", realtime = false, timeout = None, idle_timeout = None))]
+    drop = "none", latest = false, abi = "auto", realtime = false, timeout = None, idle_timeout = None),
+    text_signature = "(player, *, video='rgb24', audio=None, every=None, buffer=4, queue=0, drop='none', \
+    latest=False, abi='auto', realtime=False, timeout=None, idle_timeout=None)")]
 #[allow(clippy::too_many_arguments)]
 fn attach(
     player: &Bound<'_, PyAny>,
