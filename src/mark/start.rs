@@ -370,29 +370,28 @@ impl Start {
         (blocks.epoch_first, blocks.stream_offset) = (None, None);
     }
 
-    /// How the block a video frame with `pts` was decoded from was flagged,
-    /// if it is known.
-    pub fn fields(&self, pts: i64, frame_rate: (u32, u32)) -> Option<Fields> {
-        decoded_from(&locked(&self.blocks), pts, frame_rate).map(|(_, fields)| fields)
-    }
-
-    /// The media time of a frame with VLC's `pts`, in microseconds of the
+    /// A frame with VLC's `pts`: its media time, in microseconds of the
     /// stream's own time (the demuxer's, 0 at its zero), once smem_preroll
-    /// has seen this track's first block since the last seek: VLC's clock
-    /// and the stream's run together between seeks. Video frames take
-    /// the time of the block they were decoded from (see [`Start::video`]).
-    pub fn media_time(&self, pts: i64, frame_rate: (u32, u32)) -> Option<i64> {
+    /// has seen this track's first block since the last seek (VLC's clock
+    /// and the stream's run together between seeks); and how the block it
+    /// was decoded from was flagged, if that block is known (video frames
+    /// are matched to their block as in [`Start::video`]).
+    pub fn place(&self, pts: i64, frame_rate: (u32, u32)) -> (Option<i64>, Option<Fields>) {
         let mut blocks = locked(&self.blocks);
-        let first = self.points.iter().find_map(|p| p.first_of(self.es_id));
-        let offset = match (blocks.stream_offset, first, blocks.epoch_first) {
-            (Some(offset), _, _) => offset,
-            (None, Some(first), Some(epoch_first)) => *blocks.stream_offset.insert(first.saturating_sub(epoch_first)),
-            // No block since the flush yet: a frame decoded before it.
-            (None, _, _) => blocks.previous_offset?,
+        let block = decoded_from(&blocks, pts, frame_rate);
+        let offset = match blocks.stream_offset {
+            Some(offset) => Some(offset),
+            None => match (self.points.iter().find_map(|p| p.first_of(self.es_id)), blocks.epoch_first) {
+                (Some(first), Some(epoch_first)) => {
+                    Some(*blocks.stream_offset.insert(first.saturating_sub(epoch_first)))
+                }
+                // No block since the flush yet: a frame decoded before it.
+                _ => blocks.previous_offset,
+            },
         };
-        let time = decoded_from(&blocks, pts, frame_rate).map_or(pts, |(time, _)| time);
+        let time = block.map_or(pts, |(time, _)| time);
         // VLC's stream times count from VLC_TS_0 (1).
-        Some(time.saturating_add(offset).saturating_sub(1))
+        (offset.map(|offset| time.saturating_add(offset).saturating_sub(1)), block.map(|(_, fields)| fields))
     }
 }
 
@@ -608,15 +607,15 @@ mod tests {
         // No start time: first blocks are noted from the first one.
         let p = Preroll::new(0, None, false);
         let s = Start::new(0, vec![Arc::clone(p.point())], SharedStart::default());
-        assert_eq!(s.media_time(CLOCK, RAW), None, "no block yet");
+        assert_eq!(s.place(CLOCK, RAW), (None, None), "no block yet");
         for t in [1, 80_001, 40_001] {
             assert!(!p.is_preroll(Some(0), t, t));
             s.note(t + CLOCK, false);
         }
-        assert_eq!(s.media_time(40_001 + CLOCK, RAW), Some(40_000));
+        assert_eq!(s.place(40_001 + CLOCK, RAW).0, Some(40_000));
         assert_eq!(s.video(40_001 + CLOCK, RAW), Verdict::Keep, "no start time: nothing is left out");
         // Transcoded at 25 fps: the frame's pts cut down to VLC's grid.
-        assert_eq!(s.media_time(on_grid(80_001 + CLOCK, 25, 1), (25, 1)), Some(80_000));
+        assert_eq!(s.place(on_grid(80_001 + CLOCK, 25, 1), (25, 1)).0, Some(80_000));
         // The application seeks to 2 s: the demuxer lands on the key frame
         // at 1.92 s and VLC's clock starts anew somewhere else.
         p.next_display_time(2_000_001);
@@ -625,13 +624,13 @@ mod tests {
         s.flushed();
         let later = 77_000_000;
         s.note(1_920_001 + later, false);
-        assert_eq!(s.media_time(1_920_001 + later, RAW), Some(1_920_000));
+        assert_eq!(s.place(1_920_001 + later, RAW).0, Some(1_920_000));
         assert_eq!(s.video(1_920_001 + later, RAW), Verdict::Keep, "past the start: a seek's frames pass");
         // A discontinuity at the end of a live stream: VLC flushes, then
         // transcode drains a frame decoded before it, on the old clock.
         p.clock_reset();
         s.flushed();
-        assert_eq!(s.media_time(1_960_001 + later, RAW), Some(1_960_000));
+        assert_eq!(s.place(1_960_001 + later, RAW).0, Some(1_960_000));
     }
 
     #[test]
@@ -639,9 +638,9 @@ mod tests {
         let s = Start::new(0, Vec::new(), SharedStart::default());
         s.note_block(1_000_000, false, Fields::TopFirst);
         s.note_block(1_040_000, false, Fields::Unflagged);
-        assert_eq!(s.fields(1_000_000, RAW), Some(Fields::TopFirst));
-        assert_eq!(s.fields(on_grid(1_040_000, 25, 1), (25, 1)), Some(Fields::Unflagged));
-        assert_eq!(s.fields(5, RAW), None, "no such block: not known");
+        assert_eq!(s.place(1_000_000, RAW).1, Some(Fields::TopFirst));
+        assert_eq!(s.place(on_grid(1_040_000, 25, 1), (25, 1)).1, Some(Fields::Unflagged));
+        assert_eq!(s.place(5, RAW).1, None, "no such block: not known");
         let extra = VideoExtra { primaries: 1, ..VideoExtra::default() };
         assert_eq!(Start::new(0, Vec::new(), SharedStart::default()).with_source(extra).source(), Some(extra));
     }

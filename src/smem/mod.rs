@@ -460,18 +460,16 @@ impl Track {
     /// media time (with smem_mark and smem_preroll).
     fn stamp(&self, frame: &BlockChain) -> Stamp {
         let Some(block) = frame.iter().next() else { return Stamp::default() };
-        let media_time = self.start.as_ref().and_then(|(start, frame_rate)| match self.kind {
-            Kind::Video => start.media_time(block.pts(), *frame_rate),
-            Kind::Audio => start.media_time(block.pts(), (0, 0)),
-        });
-        // The packetizer's flags, on the block the frame was decoded from
-        // (smem_mark's), or on the frame's own block when it has one: an
-        // encoder in transcode flags none.
-        let fields = match &self.start {
-            _ if self.kind == Kind::Audio => None,
-            Some((start, frame_rate)) => start.fields(block.pts(), *frame_rate),
-            None => Some(mark::fields_of(block.flags())).filter(|f| *f != Fields::Unflagged),
+        let rate = |frame_rate: (u32, u32)| if self.kind == Kind::Video { frame_rate } else { (0, 0) };
+        let (media_time, fields) = match &self.start {
+            Some((start, frame_rate)) => start.place(block.pts(), rate(*frame_rate)),
+            // The packetizer's flags on the frame's own block, when it has
+            // them: an encoder in transcode flags none.
+            None => (None, Some(mark::fields_of(block.flags())).filter(|f| *f != Fields::Unflagged)),
         };
+        // Fields: the packetizer's, on the block the frame was decoded from
+        // (smem_mark's); audio has none.
+        let fields = fields.filter(|_| self.kind == Kind::Video);
         let field_order = match fields {
             None => sys::SMEM_FIELDS_UNKNOWN,
             Some(Fields::Unflagged) => sys::SMEM_FIELDS_PROGRESSIVE,
