@@ -560,6 +560,8 @@ impl<'a> Grab<'a> {
             seeks,
             attached,
         } = self;
+        // However run returns, a seek asked is refused at once from then on.
+        let _end_seeks = EndSeeks(&seeks);
         if video.is_none() && audio.is_none() {
             return Err(Error::Setup("nothing to grab: ask for video, audio or both".into()));
         }
@@ -618,7 +620,8 @@ impl<'a> Grab<'a> {
             // only the tracks VLC selects (one of each kind) are sent.
             options.push(":no-sout-all".into());
         }
-        if mark {
+        // smem-rs has smem_preroll on x86-64 only (it reads a va_list).
+        if mark && cfg!(target_arch = "x86_64") {
             options.push(":demux-filter=smem_preroll".into());
         }
         // A play's own options: where it starts (the segment's start, or a
@@ -778,7 +781,6 @@ impl<'a> Grab<'a> {
                 break;
             }
         }
-        seeks.end();
         if let Some((theirs, own)) = &attached {
             // Stopped already (dropping our Player stops it): it gets its own
             // media back, unless the application gave it another since.
@@ -1199,6 +1201,15 @@ impl EndOfStream {
         }
         let why = self.vlc_errors.first().map(|e| format!(" (VLC: {e})")).unwrap_or_default();
         Some(format!("{input}: no video or audio could be decoded{why}"))
+    }
+}
+
+/// Ends a grab's seeks when its run returns, early or not.
+struct EndSeeks<'s>(&'s Seeks);
+
+impl Drop for EndSeeks<'_> {
+    fn drop(&mut self) {
+        self.0.end();
     }
 }
 
