@@ -190,6 +190,8 @@ pub struct VideoInfo {
 
 impl VideoInfo {
     pub(crate) fn of(video: &Video) -> VideoInfo {
+        let (pixel_size, pixel_bits, field_order, color_source) =
+            video.v3().unwrap_or((0, 0, FIELDS_UNKNOWN, COLOR_UNKNOWN));
         VideoInfo {
             fourcc: video.chroma.to_le_bytes(),
             coded_width: video.coded_width,
@@ -203,9 +205,9 @@ impl VideoInfo {
             primaries: video.primaries,
             transfer: video.transfer,
             orientation: video.orientation,
-            pixel: video.v3().map_or((0, 0), |v| (v.0, v.1)),
-            field_order: video.v3().map_or(FIELDS_UNKNOWN, |v| v.2),
-            color_source: video.v3().map_or(COLOR_UNKNOWN, |v| v.3),
+            pixel: (pixel_size, pixel_bits),
+            field_order,
+            color_source,
         }
     }
 }

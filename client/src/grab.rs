@@ -860,17 +860,9 @@ struct Shared {
 
 impl Shared {
     /// Counts a frame in and gives its (media time, item), or `None` when
-    /// it falls past the segment's stop.
-    fn place(&self, kind: Kind, pts: i64) -> Option<(i64, usize)> {
-        self.place_known(kind, pts, None)
-    }
-
-    /// As [`Shared::place`], for a frame of smem-rs's frame ABI.
-    fn place_frame(&self, kind: Kind, frame: &FrameRef<'_>) -> Option<(i64, usize)> {
-        self.place_known(kind, frame.pts(), frame.info().media_time)
-    }
-
-    fn place_known(&self, kind: Kind, pts: i64, media_time: Option<i64>) -> Option<(i64, usize)> {
+    /// it falls past the segment's stop. `media_time`: smem-rs's, when the
+    /// frame ABI tells it.
+    fn place(&self, kind: Kind, pts: i64, media_time: Option<i64>) -> Option<(i64, usize)> {
         let time = self.timeline.place(kind, pts, media_time)?;
         let count = if kind == Kind::Video { &self.video } else { &self.audio };
         count.fetch_add(1, Ordering::Relaxed);
@@ -998,13 +990,13 @@ fn video_deliver<'a>(chroma: VideoChroma, to: VideoTo<'a>, shared: Arc<Shared>) 
     match to {
         To::Closure(mut f) => Deliver::Borrowed(Box::new(move |data, VideoMeta { width, height, pts }| {
             let (width, height) = size(width, height);
-            let Some((time_us, item)) = shared.place(Kind::Video, pts) else { return };
+            let Some((time_us, item)) = shared.place(Kind::Video, pts, None) else { return };
             let ((width, height), planes) = layouts.get(width, height, data.len());
             f(&VideoFrame { width, height, chroma, planes, pts, time_us, item, data, info: None, format: None });
         })),
         To::Queue(mut f) => Deliver::Owned(Box::new(move |data, VideoMeta { width, height, pts }| {
             let (width, height) = size(width, height);
-            let Some((time_us, item)) = shared.place(Kind::Video, pts) else { return };
+            let Some((time_us, item)) = shared.place(Kind::Video, pts, None) else { return };
             let ((width, height), planes) = layouts.get(width, height, data.len());
             let planes = Arc::clone(planes);
             f(OwnedVideoFrame { width, height, chroma, planes, pts, time_us, item, data, info: None, format: None });
@@ -1016,13 +1008,13 @@ fn audio_deliver<'a>(sample: AudioSample, to: AudioTo<'a>, shared: Arc<Shared>) 
     match to {
         To::Closure(mut f) => {
             Deliver::Borrowed(Box::new(move |data, AudioMeta { channels, rate, nb_samples, pts }| {
-                let Some((time_us, item)) = shared.place(Kind::Audio, pts) else { return };
+                let Some((time_us, item)) = shared.place(Kind::Audio, pts, None) else { return };
                 let samples = nb_samples as usize;
                 f(&AudioBlock { channels, rate, sample, samples, pts, time_us, item, data, info: None });
             }))
         }
         To::Queue(mut f) => Deliver::Owned(Box::new(move |data, AudioMeta { channels, rate, nb_samples, pts }| {
-            let Some((time_us, item)) = shared.place(Kind::Audio, pts) else { return };
+            let Some((time_us, item)) = shared.place(Kind::Audio, pts, None) else { return };
             let samples = nb_samples as usize;
             f(OwnedAudioBlock { channels, rate, sample, samples, pts, time_us, item, data, info: None });
         })),
@@ -1098,7 +1090,7 @@ fn video_frames<'a>(chroma: VideoChroma, to: VideoTo<'a>, shared: Arc<Shared>) -
         if frame.video().is_none() {
             return;
         }
-        let Some(placed) = shared.place_frame(Kind::Video, &frame) else { return };
+        let Some(placed) = shared.place(Kind::Video, frame.pts(), frame.media_time()) else { return };
         let planes = layouts.of(&frame);
         deliver(&frame, planes, placed);
     })
@@ -1112,12 +1104,12 @@ fn audio_frames<'a>(sample: AudioSample, to: AudioTo<'a>, shared: Arc<Shared>) -
     match to {
         To::Closure(mut f) => Box::new(move |frame| {
             let Some((channels, rate, samples, pts, info)) = describe(&frame) else { return };
-            let Some((time_us, item)) = shared.place_frame(Kind::Audio, &frame) else { return };
+            let Some((time_us, item)) = shared.place(Kind::Audio, pts, frame.media_time()) else { return };
             f(&AudioBlock { channels, rate, sample, samples, pts, time_us, item, data: frame.data(), info });
         }),
         To::Queue(mut f) => Box::new(move |frame| {
             let Some((channels, rate, samples, pts, info)) = describe(&frame) else { return };
-            let Some((time_us, item)) = shared.place_frame(Kind::Audio, &frame) else { return };
+            let Some((time_us, item)) = shared.place(Kind::Audio, pts, frame.media_time()) else { return };
             let data = held_or_copied(&frame);
             f(OwnedAudioBlock { channels, rate, sample, samples, pts, time_us, item, data, info });
         }),

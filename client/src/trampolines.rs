@@ -183,6 +183,9 @@ impl<'f> FrameRef<'f> {
     pub(crate) fn pts(&self) -> i64 {
         self.frame.pts
     }
+    pub(crate) fn media_time(&self) -> Option<i64> {
+        self.frame.media_time()
+    }
     pub(crate) fn video(&self) -> Option<&'f abi::Video> {
         // SAFETY: smem.h: set for a video frame, valid during the callback.
         unsafe { self.frame.video.as_ref() }
