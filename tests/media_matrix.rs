@@ -184,24 +184,33 @@ fn matrix_dir() -> PathBuf {
 
 /// The case's file, made once (target/media-matrix keeps it).
 fn make(dir: &Path, case: &Case) -> String {
-    let out = dir.join(case.file);
-    if out.exists() {
-        return out.to_string_lossy().into_owned();
-    }
     let subtitles = dir.join("subtitles.srt");
     std::fs::write(&subtitles, "1\n00:00:00,000 --> 00:00:01,000\nhello\n").unwrap();
-    let tmp = dir.join(format!("tmp-{}", case.file));
     let args: Vec<String> = case
         .make
         .iter()
         .map(|a| if *a == "SUBTITLES" { subtitles.to_string_lossy().into_owned() } else { a.to_string() })
         .collect();
-    let status = Command::new("ffmpeg").args(["-v", "error", "-y"]).args(&args).arg(&tmp).status().unwrap();
-    assert!(status.success(), "ffmpeg could not make {}", case.file);
-    if case.file == "phone-rotated.mp4" {
-        rotate_90(&tmp);
+    let rotate = case.file == "phone-rotated.mp4";
+    ffmpeg_once(dir, case.file, &args, |made| {
+        if rotate {
+            rotate_90(made)
+        }
+    })
+}
+
+/// `file` in `dir`, made by ffmpeg with `args` (then `finish`) unless an
+/// earlier run made it: written aside and renamed, so a killed run leaves
+/// no half file behind.
+fn ffmpeg_once(dir: &Path, file: &str, args: &[String], finish: impl FnOnce(&Path)) -> String {
+    let out = dir.join(file);
+    if !out.exists() {
+        let tmp = dir.join(format!("tmp-{file}"));
+        let status = Command::new("ffmpeg").args(["-v", "error", "-y"]).args(args).arg(&tmp).status().unwrap();
+        assert!(status.success(), "ffmpeg could not make {file}");
+        finish(&tmp);
+        std::fs::rename(&tmp, &out).unwrap();
     }
-    std::fs::rename(&tmp, &out).unwrap();
     out.to_string_lossy().into_owned()
 }
 
@@ -561,19 +570,12 @@ fn high_bit_depth_planes_are_ffmpeg_s_decode() {
     let dir = matrix_dir();
     let mut checked = Vec::new();
     for (depth, source_fmt) in [(10, "yuv420p10le"), (12, "yuv420p12le")] {
-        let file = dir.join(format!("x265-{depth}bit-noB.mkv"));
-        if !file.exists() {
-            let tmp = dir.join(format!("tmp-x265-{depth}.mkv"));
-            let status = Command::new("ffmpeg")
-                .args(["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=322x180:rate=25:duration=0.4"])
-                .args(["-c:v", "libx265", "-pix_fmt", source_fmt, "-x265-params", "log-level=error:bframes=0"])
-                .arg(&tmp)
-                .status()
-                .unwrap();
-            assert!(status.success());
-            std::fs::rename(&tmp, &file).unwrap();
-        }
-        let file = file.to_string_lossy().into_owned();
+        let args: Vec<String> = ["-f", "lavfi", "-i", "testsrc2=size=322x180:rate=25:duration=0.4", "-c:v", "libx265"]
+            .into_iter()
+            .chain(["-pix_fmt", source_fmt, "-x265-params", "log-level=error:bframes=0"])
+            .map(str::to_owned)
+            .collect();
+        let file = ffmpeg_once(&dir, &format!("x265-{depth}bit-noB.mkv"), &args, |_| {});
         let cases: &[(&str, &str, u32)] = if depth == 10 {
             &[("I0AL", "yuv420p10le", 10), ("P010", "p010le", 10), ("I2AL", "yuv422p10le", 10)]
         } else {
