@@ -24,6 +24,7 @@
 
 #![forbid(unsafe_code)]
 
+mod pairing;
 mod start;
 
 use std::ffi::CStr;
@@ -39,6 +40,7 @@ use crate::ffi::filter::{self, StreamFilter};
 use crate::ffi::object::Object;
 use crate::ffi::stream::{OpenError, Stream};
 use crate::ffi::sys;
+pub use pairing::Observed;
 pub use start::{Fields, Preroll, SharedStart, Start, StartPoint, Verdict};
 
 pub const MODULE_NAME: &CStr = c"smem_mark";
@@ -157,7 +159,8 @@ pub struct Mark {
 }
 
 impl StreamFilter for Mark {
-    type Track = Option<Arc<Start>>;
+    /// The track's start, and whether it is audio.
+    type Track = Option<(Arc<Start>, bool)>;
     const MODULE_NAME: &'static CStr = MODULE_NAME;
 
     fn open(stream: &Stream<'_>) -> Result<Self, OpenError> {
@@ -178,21 +181,23 @@ impl StreamFilter for Mark {
         }
         let start = Arc::new(start);
         self.starts.tracks.lock().unwrap_or_else(PoisonError::into_inner).push(Arc::clone(&start));
-        Some(start)
+        Some((start, matches!(format.kind, EsKind::Audio(_))))
     }
 
     fn observe(&self, track: &Self::Track, blocks: &BlockChain) {
-        let Some(start) = track else { return };
+        let Some((start, audio)) = track else { return };
         for block in blocks.iter() {
             let pts = if block.pts() > 0 { block.pts() } else { block.dts() };
             if pts > 0 {
-                start.note_block(pts, block.is_preroll(), fields_of(block.flags()));
+                let seen =
+                    Observed { time: pts, dts: block.dts().max(0), audio_length: audio.then_some(block.length()) };
+                start.note_block(seen, block.is_preroll(), fields_of(block.flags()));
             }
         }
     }
 
     fn flush(&self, track: &Self::Track) {
-        if let Some(start) = track {
+        if let Some((start, _)) = track {
             start.flushed();
         }
     }

@@ -6,6 +6,7 @@ use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+use super::pairing::{Entry, Observed, Pairing, SentBlock, SentLog};
 use crate::ffi::es::VideoExtra;
 
 fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -37,6 +38,9 @@ struct Seen {
     sought: bool,
     /// Still marking pre-roll (until well past the start).
     marking: bool,
+    /// What was sent of each track, for smem_mark to pair with what it
+    /// sees on VLC's clock.
+    sent: SentLog,
 }
 
 impl Seen {
@@ -58,6 +62,23 @@ impl StartPoint {
     pub fn first_of(&self, es_id: i32) -> Option<i64> {
         let seen = locked(&self.seen);
         Some(seen.firsts.iter().find(|(id, _)| *id == es_id)?.1)
+    }
+
+    /// Whether this demuxer sends track `es_id`.
+    fn sends(&self, es_id: i32) -> bool {
+        locked(&self.seen).sent.sends(es_id)
+    }
+
+    /// Pairs a block of track `es_id` that smem_mark sees on VLC's clock
+    /// with the one the demuxer sent (see [`Pairing`]).
+    fn pair(&self, es_id: i32, pairing: &mut Pairing, seen: Observed) -> Option<SentBlock> {
+        locked(&self.seen).sent.pair(es_id, pairing, seen)
+    }
+
+    /// The pair of a track's first block, which a flush showed was sent
+    /// before the latest seek (see [`Pairing`]).
+    fn give_back(&self, es_id: i32, given: Vec<Entry>) {
+        locked(&self.seen).sent.give_back(es_id, given)
     }
 
     /// The start and the segment's length, in stream time, if this
@@ -95,6 +116,7 @@ impl Preroll {
         seen.seek_pending = false;
         seen.sought = true;
         seen.firsts.clear();
+        seen.sent.restart();
     }
 
     /// VLC's clock starts anew (a discontinuity in the stream, and VLC
@@ -105,6 +127,7 @@ impl Preroll {
         if !seen.seek_pending {
             seen.firsts.clear();
         }
+        seen.sent.restart();
     }
 
     pub fn point(&self) -> &Arc<StartPoint> {
@@ -124,6 +147,7 @@ impl Preroll {
             firsts: Vec::new(),
             sought: true,
             marking: true,
+            sent: std::mem::take(&mut seen.sent),
         };
     }
 
@@ -132,6 +156,9 @@ impl Preroll {
     pub fn is_preroll(&self, es_id: Option<i32>, pts: i64, dts: i64) -> bool {
         let time = if pts > 0 { pts } else { dts };
         let mut seen = locked(&self.point.seen);
+        if let Some(id) = es_id.filter(|_| time > 0) {
+            seen.sent.push(id, SentBlock { time, dts: dts.max(0) });
+        }
         // An :input-slave's demuxer may seek without a start point of its
         // own: its tracks' first blocks still place them on VLC's clock.
         if let Some(id) = es_id.filter(|_| seen.sought && time > 0) {
@@ -192,21 +219,30 @@ pub struct Start {
 struct Blocks {
     /// The first block's time.
     first: Option<i64>,
-    /// The latest blocks' times (and fields), to find the one a frame was
-    /// decoded from.
-    times: VecDeque<(i64, Fields)>,
-    /// The first block since the track was opened or flushed, and the
-    /// stream's time less VLC's clock it gives (once smem_preroll has it).
-    epoch_first: Option<i64>,
-    stream_offset: Option<i64>,
-    /// The offset before the last flush: frames decoded before it that
-    /// still come out (transcode has no flush; it drains at the end) are on
-    /// that clock.
-    previous_offset: Option<i64>,
+    /// The latest blocks, to find the one a frame was decoded from.
+    times: VecDeque<Noted>,
+    /// Its blocks paired with the demuxer's (smem_preroll's).
+    pairing: Pairing,
+    /// The stream time of the frame placed last.
+    last_placed: Option<i64>,
+    /// VLC's flushes (seeks) since the track was added.
+    generation: u32,
     /// Without smem_preroll, VLC's own flags: the latest pre-roll block.
     last_preroll: Option<i64>,
     /// ... and the blocks that are not pre-roll.
     not_preroll: Vec<i64>,
+}
+
+/// A block on its way to transcode: its times on VLC's clock, its fields,
+/// and its times in the stream once paired (kept across flushes: transcode
+/// has no flush, and frames decoded before one may still come out).
+#[derive(Clone, Copy, Debug)]
+struct Noted {
+    vlc: Observed,
+    fields: Fields,
+    stream: Option<SentBlock>,
+    /// The flushes before it.
+    generation: u32,
 }
 
 /// Blocks remembered: a few GOPs' worth, more than a decoder holds.
@@ -236,17 +272,24 @@ impl Start {
     /// Notes one block on its way to transcode: its time (pts, or dts) and
     /// VLC's pre-roll flag.
     pub fn note(&self, time: i64, preroll: bool) {
-        self.note_block(time, preroll, Fields::Unflagged)
+        self.note_block(Observed::video(time), preroll, Fields::Unflagged)
     }
 
-    /// [`Start::note`], with the block's field flags.
-    pub fn note_block(&self, time: i64, preroll: bool, fields: Fields) {
+    /// [`Start::note`], with the block's dts, its length if it is audio, and
+    /// its field flags.
+    pub fn note_block(&self, seen: Observed, preroll: bool, fields: Fields) {
+        let time = seen.time;
         let mut blocks = locked(&self.blocks);
+        let point = self.points.iter().find(|p| p.sends(self.es_id));
+        let stream = match point {
+            Some(point) => point.pair(self.es_id, &mut blocks.pairing, seen),
+            None => blocks.pairing.anchor().map(|anchor| anchor.place(seen)),
+        };
         if blocks.times.len() == RECENT_BLOCKS {
             blocks.times.pop_front();
         }
-        blocks.times.push_back((time, fields));
-        blocks.epoch_first.get_or_insert(time);
+        let generation = blocks.generation;
+        blocks.times.push_back(Noted { vlc: seen, fields, stream, generation });
         if self.passed.load(Ordering::Acquire) {
             return;
         }
@@ -307,7 +350,7 @@ impl Start {
         let blocks = locked(&self.blocks);
         let (num, den) = frame_rate;
         let on_grid = |t: i64| if num > 0 && den > 0 { on_grid(t, num, den) } else { t };
-        let decoded_from = decoded_from(&blocks, pts, frame_rate).map(|(time, _)| time);
+        let decoded_from = decoded_from(&blocks, pts, frame_rate, blocks.last_placed).map(|block| block.vlc.time);
         // Is `bound` (on VLC's clock) after this frame's time?
         let is_after = |bound: i64| match decoded_from {
             Some(time) => time < bound,
@@ -363,48 +406,89 @@ impl Start {
     /// clock starts anew.
     pub fn flushed(&self) {
         let mut blocks = locked(&self.blocks);
+        let given = blocks.pairing.flushed();
+        if let Some(point) = self.points.iter().find(|p| p.sends(self.es_id)).filter(|_| !given.is_empty()) {
+            point.give_back(self.es_id, given);
+        }
         if !self.passed.load(Ordering::Acquire) {
             *blocks = Blocks::default();
         }
-        blocks.previous_offset = blocks.stream_offset.or(blocks.previous_offset);
-        (blocks.epoch_first, blocks.stream_offset) = (None, None);
+        blocks.generation += 1;
     }
 
     /// A frame with VLC's `pts`: its media time, in microseconds of the
-    /// stream's own time (the demuxer's, 0 at its zero), once smem_preroll
-    /// has seen this track's first block since the last seek (VLC's clock
-    /// and the stream's run together between seeks); and how the block it
-    /// was decoded from was flagged, if that block is known (video frames
-    /// are matched to their block as in [`Start::video`]).
+    /// stream's own time (the demuxer's, 0 at its zero), from the block it
+    /// was decoded from as smem_preroll saw it sent (video frames are matched
+    /// to their block as in [`Start::video`]), and how that block was
+    /// flagged, if it is known.
+    ///
+    /// A frame with no block of its own time: a decoder that dated a
+    /// picture by the dts of the packet it was fed last (VLC's avcodec does
+    /// when libavcodec gives no pts), the time that dts has in the stream;
+    /// audio that transcode cut anew, from the latest block before it.
     pub fn place(&self, pts: i64, frame_rate: (u32, u32)) -> (Option<i64>, Option<Fields>) {
         let mut blocks = locked(&self.blocks);
-        let block = decoded_from(&blocks, pts, frame_rate);
-        let offset = match blocks.stream_offset {
-            Some(offset) => Some(offset),
-            None => match (self.points.iter().find_map(|p| p.first_of(self.es_id)), blocks.epoch_first) {
-                (Some(first), Some(epoch_first)) => {
-                    Some(*blocks.stream_offset.insert(first.saturating_sub(epoch_first)))
+        let after = blocks.last_placed;
+        let (time, fields) = match decoded_from(&blocks, pts, frame_rate, after) {
+            Some(block) => (block.stream.map(|s| s.time), Some(block.fields)),
+            None => match dated_by_dts(&blocks, pts, frame_rate, after) {
+                Some(block) => (block.stream.map(|s| s.dts).filter(|dts| *dts > 0), None),
+                None => {
+                    let placed = blocks.times.iter().filter(|b| b.stream.is_some());
+                    let before = placed.clone().filter(|b| b.vlc.time <= pts).max_by_key(|b| b.vlc.time);
+                    let near = before.or_else(|| placed.min_by_key(|b| b.vlc.time));
+                    (near.and_then(|b| Some(b.stream?.time + (pts - b.vlc.time))), None)
                 }
-                // No block since the flush yet: a frame decoded before it.
-                _ => blocks.previous_offset,
             },
         };
-        let time = block.map_or(pts, |(time, _)| time);
+        if time.is_some() {
+            blocks.last_placed = time;
+        }
         // VLC's stream times count from VLC_TS_0 (1).
-        (offset.map(|offset| time.saturating_add(offset).saturating_sub(1)), block.map(|(_, fields)| fields))
+        (time.map(|t| t.saturating_sub(1)), fields)
     }
 }
 
-/// The block a video frame with `pts` was decoded from (its time and
-/// fields): the one with that time, or, when VLC's encoder in transcode
-/// counted time in frames of `frame_rate`, the one whose time it cut down
-/// to `pts`.
-fn decoded_from(blocks: &Blocks, pts: i64, (num, den): (u32, u32)) -> Option<(i64, Fields)> {
-    let mut times = blocks.times.iter().copied();
-    if let Some(exact) = times.clone().find(|&(t, _)| t == pts) {
-        return Some(exact);
+/// The block a video frame with `pts` was decoded from: the one with that
+/// time, or, when VLC's encoder in transcode counted time in frames of
+/// `frame_rate`, the one whose time it cut down to `pts` (the first after
+/// `after` in the stream, if two are: see [`find_time`]).
+fn decoded_from(blocks: &Blocks, pts: i64, frame_rate: (u32, u32), after: Option<i64>) -> Option<Noted> {
+    find_time(blocks, (pts, frame_rate, after), |b| b.vlc.time, |s| s.time)
+}
+
+/// The block whose dts a frame with `pts` carries (see [`Start::place`]).
+fn dated_by_dts(blocks: &Blocks, pts: i64, frame_rate: (u32, u32), after: Option<i64>) -> Option<Noted> {
+    find_time(blocks, (pts, frame_rate, after), |b| b.vlc.dts, |s| s.dts).filter(|b| b.vlc.dts > 0)
+}
+
+/// The latest block whose `time` is `pts`, or is cut down to it on the
+/// frame rate's grid. Two blocks can share a step of the grid when VLC's
+/// clock moved by a part of a frame: after a seek, the one sent since
+/// (VLC's decoder in transcode drops the pictures it holds at the
+/// discontinuity a seek starts with); else (a live clock's drift) the first
+/// in the stream after the frame placed last, `after`, as frames come out
+/// in presentation order.
+fn find_time(
+    blocks: &Blocks,
+    (pts, (num, den), after): (i64, (u32, u32), Option<i64>),
+    time: impl Fn(&Noted) -> i64,
+    stream: impl Fn(&SentBlock) -> i64,
+) -> Option<Noted> {
+    // The latest first: after a seek VLC's clock may pass a time again.
+    let times = blocks.times.iter().rev();
+    if let Some(exact) = times.clone().find(|b| time(b) == pts) {
+        return Some(*exact);
     }
-    (num > 0 && den > 0).then(|| times.find(|&(t, _)| on_grid(t, num, den) == pts)).flatten()
+    if num == 0 || den == 0 {
+        return None;
+    }
+    let on_it = times.filter(|b| on_grid(time(b), num, den) == pts);
+    let newest = on_it.clone().map(|b| b.generation).max()?;
+    let on_it = on_it.filter(|b| b.generation == newest);
+    let later = |b: &&Noted| b.stream.map(|s| stream(&s)).zip(after).is_some_and(|(s, after)| s > after);
+    let next = on_it.clone().filter(later).min_by_key(|b| b.stream.map(|s| stream(&s)));
+    next.or_else(|| on_it.clone().next()).copied()
 }
 
 /// `time` cut down to a whole number of frames at `num`/`den` fps, as
@@ -636,12 +720,160 @@ mod tests {
     #[test]
     fn a_frame_takes_the_fields_of_the_block_it_came_from() {
         let s = Start::new(0, Vec::new(), SharedStart::default());
-        s.note_block(1_000_000, false, Fields::TopFirst);
-        s.note_block(1_040_000, false, Fields::Unflagged);
+        s.note_block(Observed::video(1_000_000), false, Fields::TopFirst);
+        s.note_block(Observed::video(1_040_000), false, Fields::Unflagged);
         assert_eq!(s.place(1_000_000, RAW).1, Some(Fields::TopFirst));
         assert_eq!(s.place(on_grid(1_040_000, 25, 1), (25, 1)).1, Some(Fields::Unflagged));
         assert_eq!(s.place(5, RAW).1, None, "no such block: not known");
         let extra = VideoExtra { primaries: 1, ..VideoExtra::default() };
         assert_eq!(Start::new(0, Vec::new(), SharedStart::default()).with_source(extra).source(), Some(extra));
+    }
+    /// A demuxer with no start time that sent `times` of track 0, and a
+    /// track that smem_mark sees.
+    fn sent(times: &[i64]) -> (Preroll, Start) {
+        let p = Preroll::new(0, None, false);
+        for &t in times {
+            p.is_preroll(Some(0), t, t);
+        }
+        let s = Start::new(0, vec![Arc::clone(p.point())], SharedStart::default());
+        (p, s)
+    }
+
+    #[test]
+    fn a_pause_moves_vlc_s_clock_and_each_frame_keeps_its_own_time() {
+        // 25 fps; the application pauses 1 s after the 3rd frame: VLC's
+        // clock moves on by the pause, the stream's does not.
+        let stream: Vec<i64> = (0..6).map(|n| n * 40_000 + 1).collect();
+        let (_, s) = sent(&stream);
+        let vlc = |n: i64| stream[n as usize] + CLOCK + if n >= 3 { 1_000_000 } else { 0 };
+        for n in 0..6 {
+            s.note(vlc(n), false);
+        }
+        for n in 0..6 {
+            assert_eq!(s.place(vlc(n), RAW).0, Some(n * 40_000), "frame {n}");
+            assert_eq!(s.place(on_grid(vlc(n), 25, 1), (25, 1)).0, Some(n * 40_000), "frame {n}, transcoded");
+        }
+    }
+
+    #[test]
+    fn a_rate_change_scales_vlc_s_clock_and_times_stay_the_stream_s() {
+        // B-frames in decoding order; from the 4th block on, twice the rate
+        // (unpaced: VLC's input refuses a rate while smem paces it): VLC's
+        // clock runs half as far per block, and each block is the next sent.
+        let stream = [1, 120_001, 40_001, 80_001, 240_001, 160_001, 200_001, 360_001, 280_001];
+        let (_, s) = sent(&stream);
+        let vlc = |t: i64| if t >= 240_001 { CLOCK + 240_001 + (t - 240_001) / 2 } else { CLOCK + t };
+        for &t in &stream {
+            s.note(vlc(t), false);
+        }
+        for &t in &stream {
+            assert_eq!(s.place(vlc(t), RAW).0, Some(t - 1), "block at {t}");
+        }
+    }
+
+    #[test]
+    fn a_picture_dated_by_a_later_packet_s_dts_has_that_dts_s_time() {
+        // After a pause, libavcodec gave a picture no pts and VLC's decoder
+        // dated it by the dts of the packet it was fed: the 2.76 s block,
+        // whose dts is 2.72 s in the stream.
+        let p = Preroll::new(0, None, false);
+        let sent = [(2_720_001, 2_640_001), (2_760_001, 2_720_001)];
+        for (pts, dts) in sent {
+            p.is_preroll(Some(0), pts, dts);
+        }
+        let s = Start::new(0, vec![Arc::clone(p.point())], SharedStart::default());
+        let paused = 1_040_000;
+        s.note(2_720_001 + CLOCK, false);
+        let later = Observed { time: 2_760_001 + CLOCK + paused, dts: 2_720_001 + CLOCK + paused, audio_length: None };
+        s.note_block(later, false, Fields::Unflagged);
+        assert_eq!(s.place(on_grid(later.dts, 25, 1), (25, 1)).0, Some(2_720_000));
+        assert_eq!(s.place(on_grid(later.time, 25, 1), (25, 1)).0, Some(2_760_000));
+    }
+
+    #[test]
+    fn audio_a_packetizer_cut_is_placed_between_the_blocks_sent() {
+        // MPEG-TS audio: each block sent holds 3 frames of 24 ms, which the
+        // packetizer hands on one by one, stamped by counting samples.
+        let (_, s) = sent(&[1, 72_001, 144_001]);
+        let frame = |n: i64| {
+            let time = CLOCK + n * 24_000 + 1;
+            Observed { time, dts: time, audio_length: Some(24_000) }
+        };
+        for n in 0..9 {
+            s.note_block(frame(n), false, Fields::Unflagged);
+        }
+        for n in 0..9 {
+            assert_eq!(s.place(frame(n).time, RAW).0, Some(n * 24_000), "frame {n}");
+            assert_eq!(s.place(frame(n).time + 5_000, RAW).0, Some(n * 24_000 + 5_000), "transcode's own block");
+        }
+    }
+
+    #[test]
+    fn a_block_the_packetizer_drops_is_skipped() {
+        let stream: Vec<i64> = (0..5).map(|n| n * 40_000 + 1).collect();
+        let (_, s) = sent(&stream);
+        for n in [0, 1, 3, 4] {
+            s.note(stream[n] + CLOCK, false);
+        }
+        assert_eq!(s.place(stream[3] + CLOCK, RAW).0, Some(120_000));
+        assert_eq!(s.place(stream[4] + CLOCK, RAW).0, Some(160_000));
+    }
+
+    #[test]
+    fn after_a_seek_a_block_from_before_it_keeps_its_clock_and_the_next_pair_anew() {
+        let (p, s) = sent(&[1, 40_001, 80_001]);
+        s.note(1 + CLOCK, false);
+        assert_eq!(s.video(1 + CLOCK, RAW), Verdict::Keep, "no start time: frames pass");
+        // The application seeks to 5 s: the demuxer has gone there before
+        // VLC's decoder flushes, and the block it was decoding still comes.
+        p.next_display_time(5_000_001);
+        p.sought();
+        for t in [5_000_001, 5_040_001] {
+            p.is_preroll(Some(0), t, t);
+        }
+        s.note(40_001 + CLOCK, false);
+        s.flushed();
+        let later = 9_000_000;
+        s.note(5_000_001 + later, false);
+        s.note(5_040_001 + later, false);
+        assert_eq!(s.place(40_001 + CLOCK, RAW).0, Some(40_000), "decoded before the seek, out after it");
+        assert_eq!(s.place(5_000_001 + later, RAW).0, Some(5_000_000));
+        assert_eq!(s.place(5_040_001 + later, RAW).0, Some(5_040_000));
+    }
+
+    #[test]
+    fn two_blocks_in_one_step_of_the_grid_are_told_apart_by_the_stream() {
+        // A live clock moved back 45 ms between two blocks: both are cut
+        // down to the same step of the encoder's 25 fps grid.
+        let (_, s) = sent(&[640_001, 680_001, 720_001, 760_001]);
+        let vlc = [4_980_852, 5_020_852, 5_060_852 - 45_426, 5_100_852 - 45_426];
+        for t in vlc {
+            s.note(t, false);
+        }
+        let fps = (25, 1);
+        assert_eq!(s.place(on_grid(vlc[0], 25, 1), fps).0, Some(640_000));
+        let vlc = &vlc[1..];
+        assert_eq!(on_grid(vlc[0], 25, 1), on_grid(vlc[1], 25, 1), "one step");
+        assert_eq!(s.place(on_grid(vlc[0], 25, 1), fps).0, Some(680_000));
+        assert_eq!(s.place(on_grid(vlc[1], 25, 1), fps).0, Some(720_000), "the next in the stream");
+        assert_eq!(s.place(on_grid(vlc[2], 25, 1), fps).0, Some(760_000));
+    }
+
+    #[test]
+    fn after_a_seek_back_a_step_of_the_grid_is_the_new_block_s() {
+        // VLC's clock after a seek back starts below where it was: the new
+        // 1.72 s block shares a grid step with the old 2.68 s one.
+        let (p, s) = sent(&[2_640_001, 2_680_001]);
+        s.note(5_000_001, false);
+        s.note(5_040_001, false);
+        assert_eq!(s.video(5_000_001, RAW), Verdict::Keep);
+        assert_eq!(s.place(on_grid(5_000_001, 25, 1), (25, 1)).0, Some(2_640_000));
+        p.next_display_time(1_720_001);
+        p.sought();
+        p.is_preroll(Some(0), 1_720_001, 1_720_001);
+        s.flushed();
+        s.note(5_041_000, false);
+        assert_eq!(on_grid(5_041_000, 25, 1), on_grid(5_040_001, 25, 1));
+        assert_eq!(s.place(on_grid(5_041_000, 25, 1), (25, 1)).0, Some(1_720_000));
     }
 }
