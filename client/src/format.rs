@@ -17,6 +17,18 @@ pub enum VideoChroma {
     Nv12,
     /// 8-bit grey (luma only).
     Grey,
+    /// Planar 4:2:0 YUV, 10 bits in each little-endian 16-bit sample
+    /// (VLC's I0AL, ffmpeg's `yuv420p10le`).
+    I420_10,
+    /// Planar 4:2:0 YUV, 12 bits a 16-bit sample (I0CL, `yuv420p12le`).
+    I420_12,
+    /// Planar 4:2:0 YUV, 16-bit samples (I0FL, `yuv420p16le`).
+    I420_16,
+    /// Planar 4:2:2 YUV, 10 bits a 16-bit sample (I2AL, `yuv422p10le`).
+    I422_10,
+    /// 4:2:0 YUV, Y then U and V interleaved, 10 bits in the high bits of
+    /// each 16-bit sample (P010, `p010le`).
+    P010,
 }
 
 /// One plane of a delivered picture.
@@ -53,6 +65,34 @@ impl VideoChroma {
             VideoChroma::I420 => "I420",
             VideoChroma::Nv12 => "NV12",
             VideoChroma::Grey => "GREY",
+            VideoChroma::I420_10 => "I0AL",
+            VideoChroma::I420_12 => "I0CL",
+            VideoChroma::I420_16 => "I0FL",
+            VideoChroma::I422_10 => "I2AL",
+            VideoChroma::P010 => "P010",
+        }
+    }
+
+    /// Bytes of one sample of a plane: 2 for the deep-colour chromas
+    /// (16-bit little-endian), else 1.
+    pub fn sample_bytes(self) -> usize {
+        match self {
+            VideoChroma::I420_10
+            | VideoChroma::I420_12
+            | VideoChroma::I420_16
+            | VideoChroma::I422_10
+            | VideoChroma::P010 => 2,
+            _ => 1,
+        }
+    }
+
+    /// Bits of each sample that carry the picture (10 for I0AL and P010).
+    pub fn sample_bits(self) -> u32 {
+        match self {
+            VideoChroma::I420_10 | VideoChroma::I422_10 | VideoChroma::P010 => 10,
+            VideoChroma::I420_12 => 12,
+            VideoChroma::I420_16 => 16,
+            _ => 8,
         }
     }
 
@@ -63,6 +103,8 @@ impl VideoChroma {
             VideoChroma::Rv24 => 24,
             VideoChroma::I420 | VideoChroma::Nv12 => 12,
             VideoChroma::Grey => 8,
+            VideoChroma::I420_10 | VideoChroma::I420_12 | VideoChroma::I420_16 | VideoChroma::P010 => 24,
+            VideoChroma::I422_10 => 32,
         }
     }
 
@@ -74,13 +116,19 @@ impl VideoChroma {
         match self {
             VideoChroma::Rgba | VideoChroma::Rv32 => packed(4),
             VideoChroma::Rv24 => packed(3),
-            VideoChroma::I420 => {
-                let (cw, ch) = (width.div_ceil(2), height.div_ceil(2));
-                vec![plane(0, width, height), plane(width * height, cw, ch), plane(width * height + cw * ch, cw, ch)]
+            VideoChroma::I420 | VideoChroma::I420_10 | VideoChroma::I420_12 | VideoChroma::I420_16 => {
+                let s = self.sample_bytes();
+                let (w, cw, ch) = (width * s, width.div_ceil(2) * s, height.div_ceil(2));
+                vec![plane(0, w, height), plane(w * height, cw, ch), plane(w * height + cw * ch, cw, ch)]
+            }
+            VideoChroma::I422_10 => {
+                let (w, cw) = (width * 2, width.div_ceil(2) * 2);
+                vec![plane(0, w, height), plane(w * height, cw, height), plane(w * height + cw * height, cw, height)]
             }
             // The interleaved plane is counted in U,V pairs (odd widths too).
-            VideoChroma::Nv12 => {
-                vec![plane(0, width, height), plane(width * height, width.div_ceil(2) * 2, height.div_ceil(2))]
+            VideoChroma::Nv12 | VideoChroma::P010 => {
+                let (s, ch) = (self.sample_bytes(), height.div_ceil(2));
+                vec![plane(0, width * s, height), plane(width * s * height, width.div_ceil(2) * 2 * s, ch)]
             }
             VideoChroma::Grey => packed(1),
         }
@@ -160,6 +208,15 @@ mod tests {
         let nv12 = VideoChroma::Nv12.planes(5, 3);
         assert_eq!((nv12[1].offset, nv12[1].pitch, nv12[1].lines), (15, 6, 2));
         assert_eq!(VideoChroma::Grey.frame_size(7, 3), 21);
+        // Deep colour: two bytes a sample, as ffmpeg's yuv420p10le and p010le.
+        let p = VideoChroma::I420_10.planes(5, 3);
+        assert_eq!((p[0].pitch, p[1].offset, p[1].pitch, p[1].lines, p[2].offset), (10, 30, 6, 2, 42));
+        assert_eq!(VideoChroma::I420_10.frame_size(5, 3), 54);
+        let p010 = VideoChroma::P010.planes(5, 3);
+        assert_eq!((p010[1].offset, p010[1].pitch, p010[1].lines), (30, 12, 2));
+        let i422 = VideoChroma::I422_10.planes(5, 3);
+        assert_eq!((i422[1].pitch, i422[1].lines, i422[2].offset), (6, 3, 48));
+        assert_eq!((VideoChroma::I420_12.sample_bits(), VideoChroma::P010.sample_bits()), (12, 10));
     }
 
     #[test]
