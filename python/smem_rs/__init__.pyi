@@ -5,16 +5,24 @@ import numpy.typing as npt
 
 PLUGIN_DIR: str
 
+VideoFormat = Optional[Literal["rgb24", "rgba", "bgra", "i420", "nv12", "grey", "yuv420p10", "yuv420p12", "yuv420p16", "yuv422p10", "p010"]]
+"""Packed RGB (converted by the stream's own matrix), 8-bit planes, or 16-bit planes of
+deep colour (10-bit HEVC, HDR): yuv420p10 and the like are ffmpeg's pix_fmt names."""
+
 class Error(Exception):
     """The input could not be grabbed; the message is VLC's own."""
 
 class VideoFrame:
     """A video frame: numpy arrays viewing VLC's buffer (kept alive by them)."""
 
-    array: npt.NDArray[np.uint8]
-    """Packed formats: (height, width, channels). Planar ones: the first plane, (height, width)."""
-    planes: list[npt.NDArray[np.uint8]]
-    """Every plane as (lines, bytes); one for packed formats."""
+    array: Union[npt.NDArray[np.uint8], npt.NDArray[np.uint16]]
+    """Packed formats: (height, width, channels). Planar ones: the first plane, (height, width):
+    uint8, or uint16 for the deep-colour formats."""
+    planes: list[Union[npt.NDArray[np.uint8], npt.NDArray[np.uint16]]]
+    """Every plane as (lines, samples); one for packed formats."""
+    bits: int
+    """Bits of each sample that carry the picture: 8, or 10, 12, 16 for the deep-colour
+    formats (uint16 samples; p010's 10 bits are the high ones)."""
     width: int
     height: int
     format: str
@@ -33,11 +41,13 @@ class VideoFrame:
     field_order: Optional[Literal["progressive", "tt", "bb"]]
     """How the frame was coded, as ffprobe's field_order (VLC's packetizer flags; None with the stock smem)."""
     color_space: Optional[str]
-    """ffprobe's names ("bt601", "bt709", "bt2020nc"); None when neither VLC nor the file says."""
+    """ffprobe's names ("bt601", "bt709", "bt2020nc"); None when neither VLC nor the file says.
+    Packed RGB: the matrix it was converted with (the stream's, else VLC's guess: BT.709
+    above 576 lines, BT.601 up to them)."""
     color_primaries: Optional[str]
     color_transfer: Optional[str]
     color_range: Optional[Literal["tv", "pc"]]
-    """The range of these pixels: VLC's I420 of a full-range source is limited ("tv")."""
+    """The range of these pixels: VLC's I420 of a full-range source is limited ("tv"); RGB is "pc"."""
     rotation: Optional[int]
     """Degrees to turn the picture clockwise to show it upright: numpy.rot90(array, -rotation // 90)."""
 
@@ -62,7 +72,8 @@ class Frames(Iterator[Union[VideoFrame, AudioFrame]]):
     def __enter__(self) -> "Frames": ...
     def __exit__(self, *args: object) -> bool: ...
     def close(self) -> None:
-        """Stops the grab and waits for VLC; frames already taken stay valid."""
+        """Stops the grab and waits for VLC; frames already taken stay valid. From another
+        thread, a waiting iterator ends first."""
     def seek(self, seconds: float) -> None:
         """Seeks to media time `seconds`: the next frames are from there (the first at or
         after it, with smem-rs); frames queued from before are dropped. Raises Error when the
@@ -79,7 +90,7 @@ def held_frames() -> int:
 def open(
     input: str,
     *,
-    video: Optional[Literal["rgb24", "rgba", "bgra", "i420", "nv12", "grey"]] = "rgb24",
+    video: VideoFormat = "rgb24",
     audio: Optional[Literal["s16", "f32"]] = None,
     start: Optional[float] = None,
     stop: Optional[float] = None,
@@ -96,7 +107,9 @@ def open(
 ) -> Frames:
     """Opens a file or anything VLC opens (udp://@:1234, http://..., a playlist).
 
-    video, audio: the formats to convert to (None skips that kind).
+    video, audio: the formats to convert to (None skips that kind). Packed RGB is
+    converted here from VLC's I420 by the stream's matrix; yuv420p10, yuv420p12,
+    yuv420p16, yuv422p10 and p010 come as uint16 planes.
     start, stop: media seconds [start, stop), as ffmpeg's -ss/-to.
     every: one video frame every so many seconds of media time: the first at or after
     each multiple of it from start (0 without one), and the first after a seek.
@@ -110,7 +123,7 @@ def open(
 def attach(
     player: object,
     *,
-    video: Optional[Literal["rgb24", "rgba", "bgra", "i420", "nv12", "grey"]] = "rgb24",
+    video: VideoFormat = "rgb24",
     audio: Optional[Literal["s16", "f32"]] = None,
     every: Optional[float] = None,
     buffer: int = 4,

@@ -4,7 +4,7 @@
 //! waits. Each frame's numpy arrays view VLC's own block (smem-rs's frame
 //! ABI) or the buffer the stock smem filled, kept alive by the arrays.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use numpy::ndarray::{ArrayView2, ArrayView3, ShapeBuilder};
@@ -66,14 +66,22 @@ fn view3<'py, T: Element>(
     Ok(unsafe { PyArray3::borrow_from_array(&view, owner.clone().into_any()) }.into_any())
 }
 
-fn view2<'py>(
+/// A plane of `lines` lines of `bytes` bytes, `pitch` bytes apart, as a
+/// (lines, samples) array of `T` (u8, or u16 for the deep-colour chromas).
+fn view2<'py, T: Element>(
     owner: &Bound<'py, Owner>,
     offset: usize,
-    shape: (usize, usize),
+    (lines, bytes): (usize, usize),
     pitch: usize,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let bytes = &owner.get().bytes()[offset..];
-    let view = ArrayView2::from_shape(shape.strides((pitch, 1)), bytes)
+    let size = std::mem::size_of::<T>();
+    let raw = &owner.get().bytes()[offset..];
+    // SAFETY: any bytes are valid u8/u16 samples; alignment is checked.
+    let (prefix, items, _) = unsafe { raw.align_to::<T>() };
+    if !prefix.is_empty() || pitch % size != 0 {
+        return Err(Error::new_err("a frame's planes are not aligned for their samples"));
+    }
+    let view = ArrayView2::from_shape((lines, bytes / size).strides((pitch / size, 1)), items)
         .map_err(|e| Error::new_err(format!("a frame's bytes do not hold its plane: {e}")))?;
     // SAFETY: as view3.
     Ok(unsafe { PyArray2::borrow_from_array(&view, owner.clone().into_any()) }.into_any())
@@ -83,17 +91,23 @@ fn view2<'py>(
 #[pyclass(frozen, name = "VideoFrame", module = "smem_rs")]
 struct VideoFrame {
     /// Packed formats: (height, width, channels) uint8. Planar ones: the
-    /// first plane, (height, width).
+    /// first plane, (height, width): uint8, or uint16 for the deep-colour
+    /// formats.
     #[pyo3(get)]
     array: Py<PyAny>,
-    /// Every plane as a (lines, bytes) uint8 array (one for packed formats).
+    /// Every plane as a (lines, samples) array (one for packed formats).
     #[pyo3(get)]
     planes: Py<PyList>,
+    /// Bits of each sample that carry the picture: 8, or 10, 12, 16 for the
+    /// deep-colour formats (uint16 arrays; p010's 10 bits are the high ones).
+    #[pyo3(get)]
+    bits: u32,
     #[pyo3(get)]
     width: usize,
     #[pyo3(get)]
     height: usize,
-    /// The chroma asked for: "rgb24", "rgba", "bgra", "i420", "nv12", "grey".
+    /// The format asked for: "rgb24", "rgba", "bgra", "i420", "nv12", "grey",
+    /// "yuv420p10", "yuv420p12", "yuv420p16", "yuv422p10", "p010".
     #[pyo3(get)]
     format: &'static str,
     /// The frame's time in the stream, seconds, as PyAV's `frame.time` and
@@ -144,17 +158,31 @@ struct VideoFrame {
 /// ffprobe's names for VLC's colour values (vlc_es.h): (space, primaries,
 /// transfer); None for 0 (undefined).
 fn colour_names(v: &smem_client::VideoInfo) -> [Option<&'static str>; 3] {
-    let space = ["", "bt601", "bt709", "bt2020nc"];
     let primaries = ["", "smpte170m", "bt470bg", "bt709", "bt2020", "smpte431", "bt470m"];
     let transfer =
         ["", "linear", "iec61966-2-1", "gamma28", "gamma22", "bt709", "smpte2084", "smpte240m", "arib-std-b67"];
-    let name = |table: &[&'static str], v: i32| table.get(v as usize).copied().filter(|n| !n.is_empty());
-    [name(&space, v.color_space), name(&primaries, v.primaries), name(&transfer, v.transfer)]
+    [
+        colour_name(&COLOR_SPACES, v.color_space),
+        colour_name(&primaries, v.primaries),
+        colour_name(&transfer, v.transfer),
+    ]
+}
+
+/// VLC's colour spaces (`video_color_space_t`), by value.
+const COLOR_SPACES: [&str; 4] = ["", "bt601", "bt709", "bt2020nc"];
+
+fn colour_name(table: &[&'static str], value: i32) -> Option<&'static str> {
+    table.get(usize::try_from(value).ok()?).copied().filter(|n| !n.is_empty())
 }
 
 impl VideoFrame {
     /// `frame`'s description around its pixels, `array` and `planes`.
-    fn new(frame: &OwnedVideoFrame, format: &'static str, array: Bound<'_, PyAny>, planes: Bound<'_, PyList>) -> Self {
+    fn new(
+        frame: &OwnedVideoFrame,
+        (format, bits): (&'static str, u32),
+        array: Bound<'_, PyAny>,
+        planes: Bound<'_, PyList>,
+    ) -> Self {
         let (info, video) = (frame.info, frame.format);
         let [color_space, color_primaries, color_transfer] = video.map_or([None; 3], |v| colour_names(&v));
         let said = video.is_some_and(|v| v.color_source != smem_client::abi::COLOR_UNKNOWN);
@@ -180,6 +208,7 @@ impl VideoFrame {
             }),
             array: array.unbind(),
             planes: planes.unbind(),
+            bits,
             width: frame.width,
             height: frame.height,
             format,
@@ -242,7 +271,11 @@ impl AudioFrame {
     }
 }
 
-fn video_frame(py: Python<'_>, frame: OwnedVideoFrame, format: &'static str) -> PyResult<VideoFrame> {
+fn video_frame(
+    py: Python<'_>,
+    frame: OwnedVideoFrame,
+    (chroma, format): (VideoChroma, &'static str),
+) -> PyResult<VideoFrame> {
     let (width, height, layout) = (frame.width, frame.height, Arc::clone(&frame.planes));
     let Some(&first) = layout.first() else {
         return Err(Error::new_err(format!("a {width}x{height} frame of {} bytes is not {format}", frame.data.len())));
@@ -250,20 +283,47 @@ fn video_frame(py: Python<'_>, frame: OwnedVideoFrame, format: &'static str) -> 
     let owner = Bound::new(py, Owner { video: Some(frame), audio: None })?;
     let planes = PyList::empty(py);
     for p in layout.iter() {
-        planes.append(view2(&owner, p.offset, (p.lines, p.visible_bytes), p.pitch)?)?;
+        let plane = match chroma.sample_bytes() {
+            2 => view2::<u16>(&owner, p.offset, (p.lines, p.visible_bytes), p.pitch)?,
+            _ => view2::<u8>(&owner, p.offset, (p.lines, p.visible_bytes), p.pitch)?,
+        };
+        planes.append(plane)?;
     }
     let array = match packed_channels(format) {
         Some(c) => view3::<u8>(&owner, first.offset, (height, width, c), (first.pitch, c, 1))?,
         None => planes.get_item(0)?,
     };
     let frame = owner.get().video.as_ref().expect("the owner holds the frame");
-    Ok(VideoFrame::new(frame, format, array, planes))
+    Ok(VideoFrame::new(frame, (format, chroma.sample_bits()), array, planes))
+}
+
+/// The YCbCr matrix of a frame VLC delivered: the one its stream declares,
+/// else VLC 3's own guess for an untagged picture, BT.709 above 576 lines
+/// and BT.601 up to them (its Direct3D 11 display,
+/// `modules/video_output/win32/d3d11_quad.c`; its OpenGL display takes
+/// BT.709 for anything not tagged BT.601 or BT.2020). With its VLC name.
+fn matrix_of(frame: &OwnedVideoFrame) -> (yuv::YuvStandardMatrix, i32) {
+    const BT601: i32 = 1;
+    const BT709: i32 = 2;
+    const BT2020: i32 = 3;
+    let declared = frame.format.map_or(0, |v| v.color_space);
+    let space = match declared {
+        BT601 | BT709 | BT2020 => declared,
+        _ if frame.height > 576 => BT709,
+        _ => BT601,
+    };
+    let matrix = match space {
+        BT709 => yuv::YuvStandardMatrix::Bt709,
+        BT2020 => yuv::YuvStandardMatrix::Bt2020,
+        _ => yuv::YuvStandardMatrix::Bt601,
+    };
+    (matrix, space)
 }
 
 /// A frame VLC delivered as I420, converted here to packed RGB (`format`:
-/// rgb24, rgba or bgra) into an array of its own, with the GIL released.
-/// BT.601 limited range, as VLC's and ffmpeg's own conversions take a
-/// picture that says nothing else.
+/// rgb24, rgba or bgra) into an array of its own, with the GIL released,
+/// by the stream's matrix ([`matrix_of`]) and the range of these pixels
+/// (limited unless VLC says full).
 fn rgb_frame(py: Python<'_>, frame: OwnedVideoFrame, format: &'static str) -> PyResult<VideoFrame> {
     let (width, height) = (frame.width, frame.height);
     let Some(channels) = packed_channels(format) else {
@@ -273,6 +333,9 @@ fn rgb_frame(py: Python<'_>, frame: OwnedVideoFrame, format: &'static str) -> Py
         [y, u, v] => [y, u, v],
         _ => return Err(Error::new_err(format!("a {width}x{height} frame is not I420"))),
     };
+    let (matrix, space) = matrix_of(&frame);
+    let full = frame.format.is_some_and(|v| v.color_source != smem_client::abi::COLOR_UNKNOWN && v.color_range_full);
+    let range = if full { yuv::YuvRange::Full } else { yuv::YuvRange::Limited };
     let converted = py.detach(|| {
         let data: &[u8] = &frame.data;
         let plane = |p: smem_client::PlaneLayout| &data[p.offset..p.offset + p.span()];
@@ -288,7 +351,6 @@ fn rgb_frame(py: Python<'_>, frame: OwnedVideoFrame, format: &'static str) -> Py
         };
         let mut out = vec![0u8; width * height * channels];
         let stride = (width * channels) as u32;
-        let (range, matrix) = (yuv::YuvRange::Limited, yuv::YuvStandardMatrix::Bt601);
         let done = match format {
             "rgb24" => yuv::yuv420_to_rgb(&image, &mut out, stride, range, matrix),
             "rgba" => yuv::yuv420_to_rgba(&image, &mut out, stride, range, matrix),
@@ -299,10 +361,11 @@ fn rgb_frame(py: Python<'_>, frame: OwnedVideoFrame, format: &'static str) -> Py
     let out = converted.map_err(|e| Error::new_err(format!("converting a {width}x{height} frame to {format}: {e}")))?;
     let array = PyArray1::from_vec(py, out).reshape([height, width, channels])?;
     let planes = PyList::new(py, [array.reshape([height, width * channels])?])?;
-    // A new array: the I420 block goes back to VLC as `frame` drops. RGB
-    // has no YCbCr matrix, and is full range.
-    let converted = VideoFrame::new(&frame, format, array.into_any(), planes);
-    Ok(VideoFrame { zero_copy: false, color_space: None, color_range: Some("pc"), ..converted })
+    // A new array: the I420 block goes back to VLC as `frame` drops. It
+    // says the matrix it was converted with; RGB is full range.
+    let converted = VideoFrame::new(&frame, (format, 8), array.into_any(), planes);
+    let color_space = colour_name(&COLOR_SPACES, space);
+    Ok(VideoFrame { zero_copy: false, color_space, color_range: Some("pc"), ..converted })
 }
 
 fn audio_frame(py: Python<'_>, block: OwnedAudioBlock) -> PyResult<AudioFrame> {
@@ -320,6 +383,56 @@ fn audio_frame(py: Python<'_>, block: OwnedAudioBlock) -> PyResult<AudioFrame> {
     Ok(AudioFrame { array: array.unbind(), rate, channels, time, pts, item, es_id, zero_copy })
 }
 
+/// Where a grab's frames are between calls: `__next__` borrows them for
+/// the length of a wait (with the GIL released, so another thread may call
+/// `close` meanwhile), `finish` takes them for good once they are back.
+struct Slot {
+    state: Mutex<SlotState>,
+    back: Condvar,
+}
+
+struct SlotState {
+    frames: Option<Frames>,
+    /// `__next__` has them.
+    out: bool,
+}
+
+impl Slot {
+    fn new(frames: Frames) -> Slot {
+        Slot { state: Mutex::new(SlotState { frames: Some(frames), out: false }), back: Condvar::new() }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, SlotState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The frames for one wait; None once finished (or while another
+    /// `__next__` has them: two threads iterating at once share nothing).
+    fn borrow(&self) -> Option<Frames> {
+        let mut state = self.lock();
+        let frames = state.frames.take()?;
+        state.out = true;
+        Some(frames)
+    }
+
+    fn give_back(&self, frames: Frames) {
+        let mut state = self.lock();
+        state.frames = Some(frames);
+        state.out = false;
+        self.back.notify_all();
+    }
+
+    /// The frames for good, once `__next__` has given them back (it waits
+    /// at most SIGNAL_CHECK after a stop).
+    fn take_when_back(&self) -> Option<Frames> {
+        let mut state = self.lock();
+        while state.out {
+            state = self.back.wait(state).unwrap_or_else(PoisonError::into_inner);
+        }
+        state.frames.take()
+    }
+}
+
 /// Frames of one input, in the order VLC delivers them: an iterator, and a
 /// context manager that stops the grab on exit.
 #[pyclass(name = "Frames", module = "smem_rs")]
@@ -327,10 +440,12 @@ struct PyFrames {
     input: String,
     /// Frames of an application's MediaPlayer (`attach`).
     attached: bool,
-    frames: Mutex<Option<Frames>>,
+    frames: Slot,
     stop: StopHandle,
     seeker: SeekHandle,
     video_format: &'static str,
+    /// What VLC is asked for when the frames are not converted here.
+    chroma: VideoChroma,
     /// Packed RGB asked for with smem-rs there: VLC delivers I420, and it
     /// is converted here, off VLC's threads.
     convert_here: bool,
@@ -362,28 +477,34 @@ impl PyFrames {
     }
 
     /// Ends the grab (if it is still going) and keeps how it ended; the
-    /// GIL is released while VLC stops.
+    /// GIL is released while VLC stops. Called while another thread's
+    /// `__next__` waits, it has that wait end, then stops VLC.
     fn finish(&self, py: Python<'_>) -> PyResult<()> {
         self.stop.stop();
-        let frames = self.frames.lock().unwrap_or_else(PoisonError::into_inner).take();
-        let Some(frames) = frames else { return Ok(()) };
-        match py.detach(move || frames.finish()) {
+        let Some(frames) = py.detach(|| self.frames.take_when_back()) else { return Ok(()) };
+        let why = match py.detach(move || frames.finish()) {
             Ok(end) => {
-                let nothing = end.nothing_decoded(&self.input).map(|why| {
-                    if self.attached {
-                        format!(
-                            "{why}: if its vlc.Instance was made before `import smem_rs`, VLC does not know smem-rs \
-                             (import smem_rs first, or install smem-rs for the whole system)"
-                        )
-                    } else {
-                        why
-                    }
-                });
+                let nothing = end.nothing_decoded(&self.input);
                 *self.end.lock().unwrap_or_else(PoisonError::into_inner) = Some(end);
-                nothing.map_or(Ok(()), |why| Err(Error::new_err(why)))
+                match nothing {
+                    Some(why) => why,
+                    None => return Ok(()),
+                }
             }
-            Err(e) => Err(Error::new_err(e.to_string())),
-        }
+            // Nothing decoded either: an attached player VLC ended in error.
+            Err(smem_client::Error::Input(why)) => why,
+            Err(e) => return Err(Error::new_err(e.to_string())),
+        };
+        // A player whose vlc.Instance does not know smem-rs plays nothing:
+        // VLC ends it in error or at its end, whichever it finds first.
+        Err(Error::new_err(if self.attached {
+            format!(
+                "{why}: if its vlc.Instance was made before `import smem_rs`, VLC does not know smem-rs \
+                 (import smem_rs first, or install smem-rs for the whole system)"
+            )
+        } else {
+            why
+        }))
     }
 
     fn convert(&self, py: Python<'_>, item: Item) -> PyResult<Py<PyAny>> {
@@ -406,7 +527,7 @@ impl PyFrames {
         }
         Ok(match item {
             Item::Video(f) if self.convert_here => Py::new(py, rgb_frame(py, f, self.video_format)?)?.into_any(),
-            Item::Video(f) => Py::new(py, video_frame(py, f, self.video_format)?)?.into_any(),
+            Item::Video(f) => Py::new(py, video_frame(py, f, (self.chroma, self.video_format))?)?.into_any(),
             Item::Audio(b) => Py::new(py, audio_frame(py, b)?)?.into_any(),
         })
     }
@@ -420,14 +541,13 @@ impl PyFrames {
 
     fn __next__(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
         loop {
-            let taken = self.frames.lock().unwrap_or_else(PoisonError::into_inner).take();
-            let Some(mut frames) = taken else { return Ok(None) };
+            let Some(mut frames) = self.frames.borrow() else { return Ok(None) };
             // VLC's threads never need the GIL: it is released while waiting.
             let (frames, next) = py.detach(move || {
                 let next = frames.next_within(SIGNAL_CHECK);
                 (frames, next)
             });
-            *self.frames.lock().unwrap_or_else(PoisonError::into_inner) = Some(frames);
+            self.frames.give_back(frames);
             match next {
                 Next::Item(Item::Video(frame)) if !self.wanted(&frame) => continue,
                 Next::Item(item) => return self.convert(py, item).map(Some),
@@ -500,9 +620,15 @@ fn video_chroma(name: &str) -> PyResult<(VideoChroma, &'static str)> {
         "i420" | "yuv420p" => (VideoChroma::I420, "i420"),
         "nv12" => (VideoChroma::Nv12, "nv12"),
         "grey" | "gray" => (VideoChroma::Grey, "grey"),
+        "yuv420p10" | "yuv420p10le" | "i0al" => (VideoChroma::I420_10, "yuv420p10"),
+        "yuv420p12" | "yuv420p12le" | "i0cl" => (VideoChroma::I420_12, "yuv420p12"),
+        "yuv420p16" | "yuv420p16le" | "i0fl" => (VideoChroma::I420_16, "yuv420p16"),
+        "yuv422p10" | "yuv422p10le" | "i2al" => (VideoChroma::I422_10, "yuv422p10"),
+        "p010" | "p010le" => (VideoChroma::P010, "p010"),
         _ => {
             return Err(PyValueError::new_err(format!(
-                "unknown video format {name:?}: rgb24, rgba, bgra, i420, nv12 or grey"
+                "unknown video format {name:?}: rgb24, rgba, bgra, i420, nv12, grey, yuv420p10, yuv420p12, \
+                 yuv420p16, yuv422p10 or p010"
             )))
         }
     })
@@ -511,8 +637,10 @@ fn video_chroma(name: &str) -> PyResult<(VideoChroma, &'static str)> {
 /// Opens `input` (a path, or anything VLC opens: udp://@:1234, http://...,
 /// a playlist) and returns its frames.
 ///
-/// video, audio: the formats to convert to ("rgb24", "rgba", "bgra", "i420",
-/// "nv12", "grey"; "s16", "f32"), None skips that kind.
+/// video, audio: the formats to convert to ("rgb24", "rgba", "bgra": packed
+/// RGB by the stream's own matrix; "i420", "nv12", "grey": 8-bit planes;
+/// "yuv420p10", "yuv420p12", "yuv420p16", "yuv422p10", "p010": uint16 planes
+/// of deep colour; "s16", "f32"), None skips that kind.
 /// start, stop: media seconds [start, stop), as ffmpeg's -ss/-to.
 /// every: one video frame every so many seconds of media time.
 /// buffer: frames waiting for the iterator (VLC waits when it is full).
@@ -691,9 +819,10 @@ impl Delivery {
             input,
             attached,
             seeker: frames.seek_handle(),
-            frames: Mutex::new(Some(frames)),
+            frames: Slot::new(frames),
             stop,
             video_format: video.map_or("none", |v| v.1),
+            chroma: video.map_or(VideoChroma::I420, |v| v.0),
             convert_here,
             end: Mutex::new(None),
             warned_stock: Mutex::new(false),
