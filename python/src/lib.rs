@@ -385,21 +385,25 @@ fn audio_frame(py: Python<'_>, block: OwnedAudioBlock) -> PyResult<AudioFrame> {
 
 /// Where a grab's frames are between calls: `__next__` borrows them for
 /// the length of a wait (with the GIL released, so another thread may call
-/// `close` meanwhile), `finish` takes them for good once they are back.
+/// `close` meanwhile); `finish` takes them for good once they are back, and
+/// a second `finish` waits until the first is done.
 struct Slot {
     state: Mutex<SlotState>,
-    back: Condvar,
+    changed: Condvar,
 }
 
+#[derive(Default)]
 struct SlotState {
     frames: Option<Frames>,
     /// `__next__` has them.
     out: bool,
+    /// A `finish` took them and is stopping VLC.
+    finishing: bool,
 }
 
 impl Slot {
     fn new(frames: Frames) -> Slot {
-        Slot { state: Mutex::new(SlotState { frames: Some(frames), out: false }), back: Condvar::new() }
+        Slot { state: Mutex::new(SlotState { frames: Some(frames), ..SlotState::default() }), changed: Condvar::new() }
     }
 
     fn lock(&self) -> MutexGuard<'_, SlotState> {
@@ -419,17 +423,35 @@ impl Slot {
         let mut state = self.lock();
         state.frames = Some(frames);
         state.out = false;
-        self.back.notify_all();
+        self.changed.notify_all();
     }
 
-    /// The frames for good, once `__next__` has given them back (it waits
-    /// at most SIGNAL_CHECK after a stop).
-    fn take_when_back(&self) -> Option<Frames> {
+    /// The frames for good, once `__next__` has given them back (it does
+    /// within SIGNAL_CHECK of a stop); None when another `finish` has them,
+    /// once it is done.
+    fn take_for_finish(&self) -> Option<Frames> {
         let mut state = self.lock();
-        while state.out {
-            state = self.back.wait(state).unwrap_or_else(PoisonError::into_inner);
+        while state.out || (state.finishing && state.frames.is_none()) {
+            state = self.changed.wait(state).unwrap_or_else(PoisonError::into_inner);
         }
-        state.frames.take()
+        let frames = state.frames.take()?;
+        state.finishing = true;
+        Some(frames)
+    }
+
+    /// The `finish` that took the frames is done: VLC has stopped.
+    fn finished(&self) {
+        self.lock().finishing = false;
+        self.changed.notify_all();
+    }
+}
+
+/// Calls [`Slot::finished`] when dropped.
+struct Finished<'s>(&'s Slot);
+
+impl Drop for Finished<'_> {
+    fn drop(&mut self) {
+        self.0.finished();
     }
 }
 
@@ -481,8 +503,12 @@ impl PyFrames {
     /// `__next__` waits, it has that wait end, then stops VLC.
     fn finish(&self, py: Python<'_>) -> PyResult<()> {
         self.stop.stop();
-        let Some(frames) = py.detach(|| self.frames.take_when_back()) else { return Ok(()) };
-        let why = match py.detach(move || frames.finish()) {
+        let Some(frames) = py.detach(|| self.frames.take_for_finish()) else { return Ok(()) };
+        // Whatever happens next, a `close` waiting on another thread goes
+        // on once `end` says how the grab ended.
+        let _finished = Finished(&self.frames);
+        let finished = py.detach(move || frames.finish());
+        let why = match finished {
             Ok(end) => {
                 let nothing = end.nothing_decoded(&self.input);
                 *self.end.lock().unwrap_or_else(PoisonError::into_inner) = Some(end);
