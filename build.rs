@@ -108,6 +108,7 @@ fn main() {
         .allowlist_type("es_out_query_e")
         .allowlist_type("demux_query_e")
         .allowlist_function("demux_vaControl")
+        .allowlist_function("module_get_object")
         .allowlist_function("vlc_Log")
         .allowlist_function("vlc_object_(hold|release)")
         .allowlist_function("var_Create")

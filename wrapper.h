@@ -12,6 +12,7 @@
 #include <vlc_demux.h>
 #include <vlc_es_out.h>
 #include <vlc_input.h>
+#include <vlc_modules.h>
 /* Our own frame ABI (include/smem.h): the Rust structs are generated from the
  * header applications compile against, so the two cannot drift. */
 #include "include/smem.h"

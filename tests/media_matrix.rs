@@ -37,7 +37,7 @@ const CASES: &[Case] = &[
         make: &["-f", "lavfi", "-i", TESTSRC, "-f", "lavfi", "-i", "sine=r=48000:d=2", "-c:v", "libx264", "-bf", "3",
             "-g", "25", "-c:a", "aac", "-ac", "2"],
         chain: "transcode{vcodec=I420,acodec=s16l}",
-        vlc_loses: (2, "VLC 3's decoder in transcode stamps the first pictures of x264 with B-frames alike (the 1st with the 3rd's time) and its encoder refuses a picture whose pts is not after the last one's: the 2nd and 3rd go"),
+        vlc_loses: (2, "VLC 3's MP4 demuxer stamps the first pictures of a file with B-frames late (it clamps the edit list's negative dts to 0: the 1st gets the 3rd's time) and its encoder in transcode refuses a picture whose pts is not after the last one's: the 2nd and 3rd go"),
         vlc_channels: None,
         stock_skips: None,
     },

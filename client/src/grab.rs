@@ -612,7 +612,9 @@ impl<'a> Grab<'a> {
         if video_sink.is_none() {
             options.push(":no-sout-video".into());
         }
-        if audio_sink.is_none() {
+        // Without audio, smem_mark still sees the audio tracks' formats (an
+        // Opus track's delay moves a Matroska file's times) and ends them.
+        if audio_sink.is_none() && !mark {
             options.push(":no-sout-audio".into());
         }
         if !frame_abi {
@@ -903,8 +905,13 @@ impl Chain {
         let mut options = vec![format!("time-sync={}", self.realtime)];
         options.extend(self.queue.map(|(frames, drop)| format!("queue={frames},drop={}", drop.as_str())));
         options.extend(max_held.map(|max_held| format!("max-held={max_held}")));
+        let mark = match (self.mark, audio.is_some()) {
+            (false, _) => "",
+            (true, true) => "smem_mark:",
+            (true, false) => "smem_mark{video-only}:",
+        };
         let chain = SmemChain {
-            head: format!("{}transcode{{{}}}", if self.mark { "smem_mark:" } else { "" }, codecs.join(",")),
+            head: format!("{mark}transcode{{{}}}", codecs.join(",")),
             video: video.map(|s| callbacks_of(s, vpre, vpost)),
             audio: audio.map(|s| callbacks_of(s, apre, apost)),
             options,

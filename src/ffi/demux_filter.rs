@@ -18,8 +18,9 @@ pub trait EsWatch: Sized + Send + Sync {
     const MODULE_NAME: &'static CStr;
 
     /// `input` identifies the player the demuxer reads for (a key it shares
-    /// with the stream output's `Stream::input_key`).
-    fn open(log: &Object<'_>, input: usize) -> Self;
+    /// with the stream output's `Stream::input_key`); `demuxer` is the
+    /// demuxer module's name (`mkv`, `mp4`, `ts`...).
+    fn open(log: &Object<'_>, input: usize, demuxer: &str) -> Self;
     /// The demuxer says where its next picture to show is
     /// (`ES_OUT_SET_NEXT_DISPLAY_TIME`, VLC's pre-roll point), in its
     /// stream's time.
@@ -215,7 +216,13 @@ pub unsafe extern "C" fn open<W: EsWatch>(obj: *mut sys::vlc_object_t) -> c_int 
         // The object the input belongs to (a media player): the stream
         // output's sout instance belongs to it too.
         let input = (*next).p_input.as_ref().map_or(0, |input| input.obj.parent as usize);
-        let Some(watch) = guarded(&log, "Open", None, || Some(W::open(&log, input))) else { return sys::VLC_EGENERIC };
+        let demuxer = match (*next).p_module.is_null() {
+            true => String::new(),
+            false => text(sys::module_get_object((*next).p_module)),
+        };
+        let Some(watch) = guarded(&log, "Open", None, || Some(W::open(&log, input, &demuxer))) else {
+            return sys::VLC_EGENERIC;
+        };
         let mut watch = Box::new(Watch {
             out: sys::es_out_t {
                 pf_add: Some(es_add::<W>),
@@ -233,6 +240,17 @@ pub unsafe extern "C" fn open<W: EsWatch>(obj: *mut sys::vlc_object_t) -> c_int 
         (*filter).pf_demux = Some(demux::<W>);
         (*filter).pf_control = Some(control::<W>);
         sys::VLC_SUCCESS as c_int
+    }
+}
+
+/// A C string VLC owns, copied (empty for null).
+///
+/// # Safety
+/// `raw` must be null or a NUL-terminated string alive during the call.
+unsafe fn text(raw: *const std::ffi::c_char) -> String {
+    match raw.is_null() {
+        true => String::new(),
+        false => unsafe { CStr::from_ptr(raw) }.to_string_lossy().into_owned(),
     }
 }
 

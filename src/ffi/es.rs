@@ -59,6 +59,9 @@ pub struct AudioFormat {
     pub channels: u32,
     /// `AOUT_CHAN_*` mask.
     pub physical_channels: u32,
+    /// The codec's own delay at the start, in microseconds: an Opus
+    /// track's pre-skip (its `OpusHead`, 48 kHz samples); 0 for the others.
+    pub codec_delay: i64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,6 +76,21 @@ pub struct EsFormat {
     pub id: i32,
     pub codec: Fourcc,
     pub kind: EsKind,
+}
+
+/// An Opus track's pre-skip, from its `OpusHead` (RFC 7845: the samples at
+/// 48 kHz a decoder drops at the start), in microseconds; 0 for the others.
+/// VLC's demuxers give the header alone or packed with `OpusTags` (Xiph
+/// lacing, as Matroska's does).
+pub fn codec_delay(codec: u32, extra: &[u8]) -> i64 {
+    if codec != u32::from_le_bytes(*b"Opus") {
+        return 0;
+    }
+    let head = extra.windows(8).position(|w| w == b"OpusHead").map(|at| &extra[at + 8..]);
+    match head.and_then(|head| head.get(2..4)) {
+        Some(&[low, high]) => i64::from(u16::from_le_bytes([low, high])) * 1_000_000 / 48_000,
+        _ => 0,
+    }
 }
 
 impl EsFormat {
@@ -106,14 +124,37 @@ impl EsFormat {
             }
             sys::es_format_category_e_AUDIO_ES => {
                 let a = unsafe { &fmt.__bindgen_anon_1.__bindgen_anon_1.audio };
+                // SAFETY: `p_extra` holds `i_extra` bytes (or is null).
+                let extra = match (fmt.p_extra.is_null(), usize::try_from(fmt.i_extra)) {
+                    (false, Ok(len)) => unsafe { std::slice::from_raw_parts(fmt.p_extra.cast::<u8>(), len) },
+                    _ => &[],
+                };
                 EsKind::Audio(AudioFormat {
                     rate: a.i_rate,
                     channels: u32::from(a.i_channels),
                     physical_channels: u32::from(a.i_physical_channels),
+                    codec_delay: codec_delay(fmt.i_codec, extra),
                 })
             }
             other => EsKind::Other(other),
         };
         Some(EsFormat { id: fmt.i_id, codec: Fourcc(fmt.i_codec), kind })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_opus_track_s_delay_is_its_pre_skip() {
+        let head = [&b"OpusHead"[..], &[1, 2], &312u16.to_le_bytes(), &48_000u32.to_le_bytes(), &[0, 0, 0]].concat();
+        let opus = u32::from_le_bytes(*b"Opus");
+        assert_eq!(codec_delay(opus, &head), 6_500);
+        // Matroska's: OpusHead and OpusTags packed with Xiph lacing.
+        let packed = [&[1, head.len() as u8][..], &head, b"OpusTags", &[0; 8]].concat();
+        assert_eq!(codec_delay(opus, &packed), 6_500);
+        assert_eq!(codec_delay(opus, b"Opus"), 0, "too short");
+        assert_eq!(codec_delay(u32::from_le_bytes(*b"mp4a"), &head), 0);
     }
 }

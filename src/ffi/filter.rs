@@ -16,7 +16,12 @@ pub trait StreamFilter: Sized + Send + Sync {
     const MODULE_NAME: &'static CStr;
 
     fn open(stream: &Stream<'_>) -> Result<Self, OpenError>;
-    /// A track the next module accepted.
+    /// Whether a track goes on to the next module; one that does not is
+    /// added here alone, and its blocks end here.
+    fn passes(&self, _format: &EsFormat) -> bool {
+        true
+    }
+    /// A track the next module accepted (or that goes no further).
     fn add(&self, format: &EsFormat) -> Self::Track;
     /// Looks at the blocks on their way to the next module.
     fn observe(&self, track: &Self::Track, blocks: &BlockChain);
@@ -24,7 +29,8 @@ pub trait StreamFilter: Sized + Send + Sync {
     fn close(self, stream: &Stream<'_>);
 }
 
-/// Our id for a track: the module's state and the next module's id.
+/// Our id for a track: the module's state and the next module's id (null
+/// for a track that goes no further).
 struct Track<T> {
     state: T,
     next_id: *mut sys::sout_stream_id_sys_t,
@@ -96,14 +102,22 @@ unsafe extern "C" fn add<F: StreamFilter>(
     // module; `format` is valid during the call. The Track is leaked as our
     // id until Del.
     unsafe {
+        let stream = Stream::from_sout(raw, F::MODULE_NAME);
+        let module = module::<F>(raw);
+        if let Some(es) = EsFormat::from_raw(format) {
+            if !guarded(&stream, "Add", true, || module.passes(&es)) {
+                return match guarded(&stream, "Add", None, || Some(module.add(&es))) {
+                    Some(state) => Box::into_raw(Box::new(Track { state, next_id: ptr::null_mut() })).cast(),
+                    None => ptr::null_mut(),
+                };
+            }
+        }
         let Some(next) = next(raw) else { return ptr::null_mut() };
         let Some(next_add) = next.pf_add else { return ptr::null_mut() };
         let next_id = next_add(next, format);
         if next_id.is_null() {
             return ptr::null_mut();
         }
-        let stream = Stream::from_sout(raw, F::MODULE_NAME);
-        let module = module::<F>(raw);
         let Some(es) = EsFormat::from_raw(format) else { return next_id_only(next, next_id) };
         match guarded(&stream, "Add", None, || Some(module.add(&es))) {
             Some(state) => Box::into_raw(Box::new(Track { state, next_id })).cast(),
@@ -133,7 +147,7 @@ unsafe extern "C" fn del<F: StreamFilter>(raw: *mut sys::sout_stream_t, id: *mut
             return;
         }
         let track = Box::from_raw(id.cast::<Track<F::Track>>());
-        if let Some(next) = next(raw) {
+        if let (false, Some(next)) = (track.next_id.is_null(), next(raw)) {
             if let Some(next_del) = next.pf_del {
                 next_del(next, track.next_id);
             }
@@ -154,6 +168,9 @@ unsafe extern "C" fn send<F: StreamFilter>(
         let stream = Stream::from_sout(raw, F::MODULE_NAME);
         let module = module::<F>(raw);
         guarded(&stream, "Send", (), || module.observe(&track.state, &chain));
+        if track.next_id.is_null() {
+            return sys::VLC_SUCCESS as c_int; // goes no further: `chain` is released
+        }
         match next(raw).and_then(|next| Some((next.pf_send?, next))) {
             Some((next_send, next)) => next_send(next, track.next_id, chain.into_raw()),
             None => sys::VLC_EGENERIC, // `chain` is released on the way out
@@ -168,7 +185,7 @@ unsafe extern "C" fn flush<F: StreamFilter>(raw: *mut sys::sout_stream_t, id: *m
         let stream = Stream::from_sout(raw, F::MODULE_NAME);
         let module = module::<F>(raw);
         guarded(&stream, "Flush", (), || module.flush(&track.state));
-        if let Some(next) = next(raw) {
+        if let (false, Some(next)) = (track.next_id.is_null(), next(raw)) {
             if let Some(next_flush) = next.pf_flush {
                 next_flush(next, track.next_id);
             }

@@ -47,6 +47,8 @@ pub const MODULE_NAME: &CStr = c"smem_mark";
 pub const PREROLL_NAME: &CStr = c"smem_preroll";
 pub const LEAD_OPTION: &CStr = c"smem-preroll-lead";
 pub const LENGTH_OPTION: &CStr = c"smem-preroll-length";
+/// smem_mark's chain option: audio tracks end at smem_mark.
+pub const VIDEO_ONLY: &str = "video-only";
 
 pub static MODULE: ModuleInfo = ModuleInfo {
     name: MODULE_NAME,
@@ -156,6 +158,9 @@ struct Starts {
 pub struct Mark {
     input: usize,
     starts: Arc<Starts>,
+    /// `smem_mark{video-only}`: audio tracks end here (a grab of video
+    /// alone), once their format has said what it has to.
+    video_only: bool,
 }
 
 impl StreamFilter for Mark {
@@ -167,12 +172,28 @@ impl StreamFilter for Mark {
         let starts = Arc::new(Starts::default());
         MARKS.insert(stream.instance_key(), &starts);
         stream.debug("smem_mark opened: smem will leave out the frames before the start point");
-        Ok(Mark { input: stream.input_key(), starts })
+        let video_only = stream.chain_entries().iter().any(|(name, value)| {
+            name == VIDEO_ONLY && value.as_deref().is_none_or(|v| !matches!(v, "0" | "no" | "false" | "off"))
+        });
+        Ok(Mark { input: stream.input_key(), starts, video_only })
+    }
+
+    fn passes(&self, format: &EsFormat) -> bool {
+        !(self.video_only && matches!(format.kind, EsKind::Audio(_)))
     }
 
     fn add(&self, format: &EsFormat) -> Self::Track {
         if !matches!(format.kind, EsKind::Video(_) | EsKind::Audio(_)) {
             return None;
+        }
+        if let EsKind::Audio(audio) = &format.kind {
+            // A Matroska file's times run late by an Opus track's delay: its
+            // first block comes with the video's first ones (files interleave
+            // them), before transcode has decoded a picture of those.
+            let points = POINTS.find_all(self.input);
+            for point in points.iter().filter(|p| audio.codec_delay > 0 && p.sends(format.id)) {
+                point.codec_delay(audio.codec_delay);
+            }
         }
         // smem_preroll opens after the stream chain: it is looked up now.
         let mut start = Start::new(format.id, POINTS.find_all(self.input), Arc::clone(&self.starts.shared));
@@ -229,11 +250,11 @@ pub struct PrerollFilter {
 impl EsWatch for PrerollFilter {
     const MODULE_NAME: &'static CStr = PREROLL_NAME;
 
-    fn open(log: &Object<'_>, input: usize) -> Self {
+    fn open(log: &Object<'_>, input: usize, demuxer: &str) -> Self {
         let lead = log.var_inherit_integer(LEAD_OPTION).unwrap_or(0);
         let length = log.var_inherit_integer(LENGTH_OPTION);
         let seek_pending = log.var_inherit_float(c"start-time").is_some_and(|start| start > 0.0);
-        let preroll = Preroll::new(lead, length, seek_pending);
+        let preroll = Preroll::new(lead, length, seek_pending).for_demuxer(demuxer);
         POINTS.insert(input, preroll.point());
         log.debug(&format!("smem_preroll opened: blocks before the start point (+{lead} us) are marked pre-roll"));
         PrerollFilter { preroll }

@@ -41,6 +41,10 @@ struct Seen {
     /// What was sent of each track, for smem_mark to pair with what it
     /// sees on VLC's clock.
     sent: SentLog,
+    /// The demuxer is VLC's Matroska one, and how late it runs every track
+    /// (see [`StartPoint::codec_delay`]).
+    matroska: bool,
+    shift: i64,
 }
 
 impl Seen {
@@ -64,8 +68,26 @@ impl StartPoint {
         Some(seen.firsts.iter().find(|(id, _)| *id == es_id)?.1)
     }
 
+    /// A track of this demuxer's input has a codec delay (Opus's pre-skip).
+    /// VLC 3's Matroska demuxer runs every track late by the largest codec
+    /// delay of the file (less each track's own), where ffmpeg takes only
+    /// each track's own off: its times are the container's plus that shift
+    /// (measured with VLC 3.0.24 on ffmpeg's WebM and MKV with Opus, with the
+    /// audio starting with the video and 0.5 s after it).
+    pub fn codec_delay(&self, delay: i64) {
+        let mut seen = locked(&self.seen);
+        if seen.matroska {
+            seen.shift = seen.shift.max(delay);
+        }
+    }
+
+    /// How far this demuxer's times run after the container's.
+    fn shift(&self) -> i64 {
+        locked(&self.seen).shift
+    }
+
     /// Whether this demuxer sends track `es_id`.
-    fn sends(&self, es_id: i32) -> bool {
+    pub fn sends(&self, es_id: i32) -> bool {
         locked(&self.seen).sent.sends(es_id)
     }
 
@@ -105,6 +127,12 @@ impl Preroll {
     pub fn new(lead: i64, length: Option<i64>, seek_pending: bool) -> Preroll {
         let point = StartPoint { seen: Mutex::new(Seen::new(seek_pending)) };
         Preroll { point: Arc::new(point), lead: lead.max(0), length: length.filter(|l| *l > 0) }
+    }
+
+    /// The demuxer is VLC's `demuxer` module (`mkv`, `mp4`...).
+    pub fn for_demuxer(self, demuxer: &str) -> Preroll {
+        locked(&self.point.seen).matroska = demuxer == "mkv";
+        self
     }
 
     /// The demuxer has done a seek the input asked for: the tracks' first
@@ -148,6 +176,8 @@ impl Preroll {
             sought: true,
             marking: true,
             sent: std::mem::take(&mut seen.sent),
+            matroska: seen.matroska,
+            shift: seen.shift,
         };
     }
 
@@ -444,8 +474,10 @@ impl Start {
         if time.is_some() {
             blocks.last_placed = time;
         }
-        // VLC's stream times count from VLC_TS_0 (1).
-        (time.map(|t| t.saturating_sub(1)), fields)
+        // VLC's stream times count from VLC_TS_0 (1), and run late by the
+        // demuxer's shift.
+        let shift = self.points.iter().find(|p| p.sends(self.es_id)).map_or(0, |p| p.shift());
+        (time.map(|t| t.saturating_sub(1 + shift)), fields)
     }
 }
 
@@ -875,5 +907,20 @@ mod tests {
         s.note(5_041_000, false);
         assert_eq!(on_grid(5_041_000, 25, 1), on_grid(5_040_001, 25, 1));
         assert_eq!(s.place(on_grid(5_041_000, 25, 1), (25, 1)).0, Some(1_720_000));
+    }
+
+    #[test]
+    fn matroska_runs_late_by_an_opus_track_s_delay() {
+        // ffmpeg's WebM: video stored at 7 ms, which VLC's Matroska demuxer
+        // sends at 13.5 ms (an Opus track's 6.5 ms pre-skip).
+        let p = Preroll::new(0, None, false).for_demuxer("mkv");
+        p.is_preroll(Some(0), 13_501, 13_501);
+        p.point().codec_delay(6_500);
+        let s = Start::new(0, vec![Arc::clone(p.point())], SharedStart::default());
+        s.note(13_501 + CLOCK, false);
+        assert_eq!(s.place(13_501 + CLOCK, RAW).0, Some(7_000), "ffprobe's 0.007");
+        let mp4 = Preroll::new(0, None, false).for_demuxer("mp4");
+        mp4.point().codec_delay(6_500);
+        assert_eq!(mp4.point().shift(), 0, "an MP4's edit list is its demuxer's business");
     }
 }
