@@ -89,6 +89,8 @@ extern "C" {
     fn libvlc_media_player_release(mp: *mut libvlc_media_player_t);
     fn libvlc_media_player_get_state(mp: *mut libvlc_media_player_t) -> c_int;
     fn libvlc_media_player_set_time(mp: *mut libvlc_media_player_t, ms: i64);
+    fn libvlc_media_player_set_pause(mp: *mut libvlc_media_player_t, pause: c_int);
+    fn libvlc_media_player_set_rate(mp: *mut libvlc_media_player_t, rate: f32) -> c_int;
     fn libvlc_media_player_is_seekable(mp: *mut libvlc_media_player_t) -> c_int;
     fn libvlc_media_player_get_time(mp: *mut libvlc_media_player_t) -> i64;
     fn libvlc_media_player_get_length(mp: *mut libvlc_media_player_t) -> i64;
@@ -565,6 +567,18 @@ impl Player {
     }
     pub fn set_time(&self, ms: i64) {
         unsafe { libvlc_media_player_set_time(self.raw, ms) }
+    }
+    /// Pauses (true) or resumes (false) the player.
+    pub fn set_pause(&self, pause: bool) {
+        unsafe { libvlc_media_player_set_pause(self.raw, c_int::from(pause)) }
+    }
+    /// Plays at `rate` times the normal speed (VLC refuses it while smem
+    /// paces the stream, `time-sync`).
+    pub fn set_rate(&self, rate: f32) -> Result<(), String> {
+        match unsafe { libvlc_media_player_set_rate(self.raw, rate) } {
+            0 => Ok(()),
+            _ => Err(format!("libvlc_media_player_set_rate({rate}) failed")),
+        }
     }
     pub fn is_seekable(&self) -> bool {
         unsafe { libvlc_media_player_is_seekable(self.raw) != 0 }
