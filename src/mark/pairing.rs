@@ -166,7 +166,7 @@ impl Pairing {
                 let sent_then = entries.iter().take_while(|e| e.epoch <= anchor.epoch).count();
                 let mut then = entries.split_off(sent_then);
                 std::mem::swap(entries, &mut then);
-                let paired = self.pair_within(&mut then, seen, false);
+                let paired = self.pair_within(&mut then, seen, false, false);
                 then.append(entries);
                 *entries = then;
                 if let Some((block, _)) = paired {
@@ -176,18 +176,18 @@ impl Pairing {
                 entries.retain(|e| e.epoch >= epoch);
                 self.anchor = None;
                 self.unsure.clear();
-                self.pair_within(entries, seen, true).map(|(block, _)| block)
+                self.pair_within(entries, seen, true, false).map(|(block, _)| block)
             }
             Some(_) => {
                 if before_seek > 0 {
                     entries.retain(|e| e.epoch >= epoch);
                 }
                 self.unsure.clear();
-                self.pair_within(entries, seen, true).map(|(block, _)| block)
+                self.pair_within(entries, seen, true, false).map(|(block, _)| block)
             }
             None => {
                 let mut after = entries.split_off(before_seek);
-                let paired = self.pair_within(&mut after, seen, true);
+                let paired = self.pair_within(&mut after, seen, true, before_seek > 0);
                 entries.append(&mut after);
                 let (block, taken) = paired?;
                 if before_seek > 0 {
@@ -199,13 +199,14 @@ impl Pairing {
     }
 
     /// Pairs `seen` among `entries`; with `or_next`, with the next one when
-    /// the clocks moved apart (else nothing). Returns its stream times and
-    /// the entries it took.
+    /// the clocks moved apart (else nothing). Returns its stream times, and
+    /// with `keep`, the entries it took (none are allocated without).
     fn pair_within(
         &mut self,
         entries: &mut VecDeque<Entry>,
         seen: Observed,
         or_next: bool,
+        keep: bool,
     ) -> Option<(SentBlock, Vec<Entry>)> {
         let placed = self.anchor.map(|anchor| anchor.place(seen));
         let same = placed.and_then(|at| {
@@ -221,7 +222,13 @@ impl Pairing {
             (None, None, Some(at)) if or_next => return Some((at, Vec::new())),
             _ => return None,
         };
-        let taken = entries.drain(..=index).collect();
+        let taken = match keep {
+            true => entries.drain(..=index).collect(),
+            false => {
+                entries.drain(..=index);
+                Vec::new()
+            }
+        };
         self.anchor = Some(Anchor { vlc: seen.time, stream: entry.block.time, epoch: entry.epoch });
         Some((entry.block, taken))
     }
