@@ -467,8 +467,19 @@ fn the_media_people_have_against_ffprobe() {
             if bits.1 != 8 {
                 says.push(format!("{} bytes a sample, {} bits used", bits.0, bits.1));
             }
-            // Each frame's time, the stream's.
+            // Each frame's time, the stream's: one of ffprobe's, in order, to
+            // 1 ms. VLC 3's image demuxer shows a GIF's first picture for 10 s
+            // (a time of its own for each copy).
             check!(failures, first.media_time.is_some(), "{name}: a media time");
+            if name != "animated.gif" {
+                let probed = probe_times(&file);
+                let times: Vec<i64> = p.frame.video.calls.iter().filter_map(|c| c.frame().media_time).collect();
+                let stray: Vec<i64> =
+                    times.iter().copied().filter(|t| !probed.iter().any(|p| p.abs_diff(*t) <= 1_000)).collect();
+                check!(failures, stray.is_empty(), "{name}: times none of ffprobe's has: {stray:?} (of {probed:?})");
+                check!(failures, times.windows(2).all(|w| w[0] < w[1]), "{name}: times out of order: {times:?}");
+                check_eq!(failures, times.len(), p.frame.video.calls.len(), "{name}: frames with a media time");
+            }
         }
         if case.chain.contains("acodec") {
             // Each audio track (told apart by ES id) against ffprobe's, in order.
@@ -550,6 +561,21 @@ fn probe_audio(file: &str) -> Vec<(u32, u32, String)> {
                 stream
             })
         })
+        .collect()
+}
+
+/// ffprobe's time of each picture of the first video stream, microseconds.
+fn probe_times(file: &str) -> Vec<i64> {
+    let out = Command::new("ffprobe")
+        .args(["-v", "error", "-select_streams", "v:0", "-show_entries", "frame=pts_time", "-of", "csv=p=0"])
+        .arg(file)
+        .output()
+        .unwrap();
+    let seconds = String::from_utf8_lossy(&out.stdout);
+    seconds
+        .lines()
+        .filter_map(|l| l.trim().trim_matches(',').parse::<f64>().ok())
+        .map(|t| (t * 1e6).round() as i64)
         .collect()
 }
 
