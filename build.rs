@@ -89,6 +89,11 @@ fn main() {
         }
     }
 
+    // A control's va_list read by the C compiler (see src/ffi/va_arg.h).
+    cc::Build::new().file("src/ffi/va_arg.c").warnings(true).compile("smem_va_arg");
+    println!("cargo:rerun-if-changed=src/ffi/va_arg.c");
+    println!("cargo:rerun-if-changed=src/ffi/va_arg.h");
+
     let bindings = bindgen::Builder::default()
         .header("wrapper.h")
         .clang_args(cflags.split_whitespace())
@@ -109,6 +114,8 @@ fn main() {
         .allowlist_type("demux_query_e")
         .allowlist_function("demux_vaControl")
         .allowlist_function("module_get_object")
+        .allowlist_function("smem_rs_va_next_i64")
+        .allowlist_type("smem_control_fn")
         .allowlist_function("vlc_Log")
         .allowlist_function("vlc_object_(hold|release)")
         .allowlist_function("var_Create")

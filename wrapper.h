@@ -16,3 +16,5 @@
 /* Our own frame ABI (include/smem.h): the Rust structs are generated from the
  * header applications compile against, so the two cannot drift. */
 #include "include/smem.h"
+/* A va_list's next argument, read by the C compiler on every architecture. */
+#include "src/ffi/va_arg.h"

@@ -130,8 +130,8 @@ struct smem_frame {
     /* Gives a held frame back. Any thread; after the output, player or libvlc is gone too. */
     void (*release)(const smem_frame_t *frame);
     /* Version 2. The frame's time in the stream's own time line (the demuxer's, as ffprobe's
-     * pts_time gives it), microseconds, across seeks; SMEM_TIME_UNKNOWN unless the chain starts
-     * with smem_mark and the input has :demux-filter=smem_preroll (x86-64), as smem-client does. */
+     * pts_time gives it), microseconds, through seeks and pauses; SMEM_TIME_UNKNOWN unless the chain
+     * starts with smem_mark and the input has :demux-filter=smem_preroll, as smem-client does. */
     int64_t media_time;
 };
 

@@ -18,16 +18,8 @@ pub mod fourcc;
 pub mod mark;
 pub mod smem;
 
-#[cfg(target_arch = "x86_64")]
 export_vlc_plugin!(
     [crate::smem::MODULE, crate::mark::MODULE, crate::mark::PREROLL_MODULE],
-    license: c"Licensed under the terms of the GNU Lesser General Public License, version 2.1 or later.",
-    copyright: c"Copyright (C) the smem-rs authors"
-);
-
-#[cfg(not(target_arch = "x86_64"))]
-export_vlc_plugin!(
-    [crate::smem::MODULE, crate::mark::MODULE],
     license: c"Licensed under the terms of the GNU Lesser General Public License, version 2.1 or later.",
     copyright: c"Copyright (C) the smem-rs authors"
 );

@@ -622,8 +622,7 @@ impl<'a> Grab<'a> {
             // only the tracks VLC selects (one of each kind) are sent.
             options.push(":no-sout-all".into());
         }
-        // smem-rs has smem_preroll on x86-64 only (it reads a va_list).
-        if mark && cfg!(target_arch = "x86_64") {
+        if mark {
             options.push(":demux-filter=smem_preroll".into());
         }
         // A play's own options: where it starts (the segment's start, or a

@@ -1,10 +1,9 @@
 //! The glue of a `demux_filter` module that watches what the demuxer sends
 //! to VLC's ES output: it puts an ES output of its own between the two,
 //! which may mark blocks on their way and passes everything on unchanged.
-//! A module implements [`EsWatch`] in safe Rust.
-//!
-//! x86-64 only: reading a control's argument means reading a `va_list`,
-//! whose layout is the architecture's.
+//! A module implements [`EsWatch`] in safe Rust. A control's argument is
+//! read from its `va_list` by the C compiler (`va_arg.c`), so this works on
+//! every architecture VLC runs on.
 
 use std::ffi::{c_int, CStr};
 use std::ptr;
@@ -119,34 +118,26 @@ unsafe extern "C" fn es_del<W: EsWatch>(out: *mut sys::es_out_t, id: *mut sys::e
     }
 }
 
-/// The first argument of a control, an `int64_t`, read without consuming
-/// it (the same `va_list` goes on to VLC's ES output).
-///
-/// # Safety
-/// `args` must be a live `va_list` whose next argument is an `int64_t`.
-unsafe fn first_i64(args: *mut sys::__va_list_tag) -> i64 {
-    // The System V x86-64 va_list: 6 general registers saved (48 bytes),
-    // then the stack.
-    unsafe {
-        let tag = &*args;
-        if tag.gp_offset < 48 {
-            *(tag.reg_save_area as *const u8).add(tag.gp_offset as usize).cast::<i64>()
-        } else {
-            *(tag.overflow_arg_area as *const i64)
-        }
-    }
+/// The type bindgen gives a C `va_list` parameter on this architecture (a
+/// pointer on x86-64, a struct on AArch64): VLC's control hooks take it.
+type VaArgs = <sys::smem_control_fn as ControlFn>::Args;
+
+trait ControlFn {
+    type Args;
 }
 
-unsafe extern "C" fn es_control<W: EsWatch>(
-    out: *mut sys::es_out_t,
-    query: c_int,
-    args: *mut sys::__va_list_tag,
-) -> c_int {
-    // SAFETY: as es_add; `args` is the control's va_list, passed on as is.
+impl<O, Q, A, R> ControlFn for Option<unsafe extern "C" fn(O, Q, A) -> R> {
+    type Args = A;
+}
+
+unsafe extern "C" fn es_control<W: EsWatch>(out: *mut sys::es_out_t, query: c_int, args: VaArgs) -> c_int {
+    // SAFETY: as es_add; `args` is the control's va_list, passed on as is
+    // (the time is read from a copy); ES_OUT_SET_NEXT_DISPLAY_TIME's
+    // argument is an int64_t.
     unsafe {
         let w = watch_of::<W>(out);
         if query == sys::es_out_query_e_ES_OUT_SET_NEXT_DISPLAY_TIME as c_int {
-            let time = first_i64(args);
+            let time = sys::smem_rs_va_next_i64(args);
             let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| w.watch.next_display_time(time)));
         }
         if query == sys::es_out_query_e_ES_OUT_RESET_PCR as c_int {
@@ -178,11 +169,7 @@ unsafe extern "C" fn demux<W: EsWatch>(filter: *mut sys::demux_t) -> c_int {
     }
 }
 
-unsafe extern "C" fn control<W: EsWatch>(
-    filter: *mut sys::demux_t,
-    query: c_int,
-    args: *mut sys::__va_list_tag,
-) -> c_int {
+unsafe extern "C" fn control<W: EsWatch>(filter: *mut sys::demux_t, query: c_int, args: VaArgs) -> c_int {
     // SAFETY: as demux; demux_vaControl passes the va_list on.
     unsafe {
         let state = &*(*filter).p_sys.cast::<Filter<W>>();

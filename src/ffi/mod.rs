@@ -5,7 +5,6 @@
 
 pub mod block;
 pub mod callbacks;
-#[cfg(target_arch = "x86_64")]
 pub mod demux_filter;
 pub mod descriptor;
 pub mod es;

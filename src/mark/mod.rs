@@ -18,9 +18,9 @@
 //!   both sides gives the offset between the two clocks, so the start on
 //!   VLC's clock; smem (smem-rs) then leaves out what lies before it.
 //!
-//! Both are keyed by the input they serve. Without smem_preroll (or off
-//! x86-64) smem_mark falls back on VLC's own pre-roll flags, which miss a
-//! frame or two around key frames.
+//! Both are keyed by the input they serve. Without smem_preroll smem_mark
+//! falls back on VLC's own pre-roll flags, which miss a frame or two around
+//! key frames.
 
 #![forbid(unsafe_code)]
 
@@ -31,12 +31,10 @@ use std::ffi::CStr;
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 
 use crate::ffi::block::BlockChain;
-#[cfg(target_arch = "x86_64")]
 use crate::ffi::demux_filter::{self, EsWatch};
 use crate::ffi::descriptor::{ConfigOption, ModuleInfo, OptionDefault, StaticCStr, Visibility};
 use crate::ffi::es::{EsFormat, EsKind};
 use crate::ffi::filter::{self, StreamFilter};
-#[cfg(target_arch = "x86_64")]
 use crate::ffi::object::Object;
 use crate::ffi::stream::{OpenError, Stream};
 use crate::ffi::sys;
@@ -87,7 +85,6 @@ pub static PREROLL_OPTIONS: [ConfigOption; 2] = [
     },
 ];
 
-#[cfg(target_arch = "x86_64")]
 pub static PREROLL_MODULE: ModuleInfo = ModuleInfo {
     name: PREROLL_NAME,
     shortname: c"Smem preroll",
@@ -241,12 +238,10 @@ pub fn fields_of(flags: u32) -> Fields {
 }
 
 /// smem_preroll: a [`Preroll`] registered for its input.
-#[cfg(target_arch = "x86_64")]
 pub struct PrerollFilter {
     preroll: Preroll,
 }
 
-#[cfg(target_arch = "x86_64")]
 impl EsWatch for PrerollFilter {
     const MODULE_NAME: &'static CStr = PREROLL_NAME;
 
@@ -277,7 +272,6 @@ impl EsWatch for PrerollFilter {
     }
 }
 
-#[cfg(target_arch = "x86_64")]
 impl Drop for PrerollFilter {
     fn drop(&mut self) {
         POINTS.remove(self.preroll.point());
