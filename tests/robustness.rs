@@ -156,6 +156,35 @@ fn a_panic_in_any_hook_is_caught_logged_and_survived() {
     }
 }
 
+#[test]
+fn a_panic_in_smem_preroll_s_hooks_is_caught_logged_and_survived() {
+    // An MP4 seeked to a start time: the demuxer's seek (DemuxControl), its
+    // next display time (EsControl) and every block (EsSend) pass through
+    // smem_preroll.
+    let dir = scratch("preroll-panics");
+    let mp4 = path(&dir, "in.mp4");
+    let made = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=25:duration=3", "-c:v", "libx264"])
+        .arg(&mp4)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    for hook in ["EsSend", "EsControl", "DemuxControl"] {
+        let fault = format!("panic:{hook}");
+        let args = ["--no-audio", "--time-sync", "false", "--chain", "smem_mark:transcode{vcodec=I420}"];
+        let options = ["--option", ":demux-filter=smem_preroll", "--option", ":start-time=1"];
+        let args: Vec<&str> = args.into_iter().chain(options).collect();
+        let run = play_with_env(Smem::Ours, &dir, &mp4, &args, &[("SMEM_RS_FAULT", &fault)]);
+        assert_survived(&run, hook);
+        let message = format!("smem_preroll: internal error in {hook}: fault injected in {hook}");
+        assert!(run.log_has(&message), "{hook}: no '{message}' in the log:\n{}", run.log);
+        assert_eq!(run.state, "Ended", "{hook}");
+        // Without the blocks smem_preroll saw, the start cannot be placed on
+        // VLC's clock: smem_mark waits for it, and the segment is empty.
+        assert!(run.video.frames > 0 || hook == "EsSend", "{hook}");
+    }
+}
+
 /// A playlist whose items carry smem chains or `sout-smem-*` options with
 /// this process's real callback addresses (smem-host fills them in).
 fn playlists(dir: &std::path::Path, y4m: &str) -> Vec<(String, String)> {

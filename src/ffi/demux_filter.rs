@@ -40,6 +40,8 @@ struct Watch<W> {
     out: sys::es_out_t,
     /// The ES output the demuxer had (VLC's).
     real: *mut sys::es_out_t,
+    /// The filter, a VLC object alive as long as this: hooks log on it.
+    filter: *mut sys::vlc_object_t,
     watch: W,
 }
 
@@ -53,6 +55,14 @@ struct Filter<W> {
 /// `out` must be the `es_out_t` of a live `Watch<W>`.
 unsafe fn watch_of<'w, W>(out: *mut sys::es_out_t) -> &'w Watch<W> {
     unsafe { &*out.cast::<Watch<W>>() }
+}
+
+impl<W: EsWatch> Watch<W> {
+    /// The filter, to log on.
+    fn log(&self) -> Object<'_> {
+        // SAFETY: the filter outlives its ES output (Close puts VLC's back).
+        unsafe { Object::from_raw(self.filter, W::MODULE_NAME) }
+    }
 }
 
 unsafe extern "C" fn es_add<W: EsWatch>(
@@ -95,9 +105,8 @@ unsafe extern "C" fn es_send<W: EsWatch>(
         let w = watch_of::<W>(out);
         if let Some(b) = block.as_mut() {
             let es_id = es_id_of(id);
-            let preroll =
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| w.watch.is_preroll(es_id, b.i_pts, b.i_dts)));
-            if preroll.unwrap_or(false) {
+            let (pts, dts) = (b.i_pts, b.i_dts);
+            if guarded(&w.log(), "EsSend", false, || w.watch.is_preroll(es_id, pts, dts)) {
                 b.i_flags |= sys::BLOCK_FLAG_PREROLL;
             }
         }
@@ -138,12 +147,12 @@ unsafe extern "C" fn es_control<W: EsWatch>(out: *mut sys::es_out_t, query: c_in
         let w = watch_of::<W>(out);
         if query == sys::es_out_query_e_ES_OUT_SET_NEXT_DISPLAY_TIME as c_int {
             let time = sys::smem_rs_va_next_i64(args);
-            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| w.watch.next_display_time(time)));
+            guarded(&w.log(), "EsControl", (), || w.watch.next_display_time(time));
         }
         if query == sys::es_out_query_e_ES_OUT_RESET_PCR as c_int {
             // A discontinuity (MPEG-TS): VLC flushes its decoders and its
             // clock starts anew, as after a seek.
-            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| w.watch.clock_reset()));
+            guarded(&w.log(), "EsControl", (), || w.watch.clock_reset());
         }
         match (*w.real).pf_control {
             Some(control) => control(w.real, query, args),
@@ -177,7 +186,7 @@ unsafe extern "C" fn control<W: EsWatch>(filter: *mut sys::demux_t, query: c_int
         // A seek by time or by position (MPEG-TS, libvlc's set_position).
         let seek = [sys::demux_query_e_DEMUX_SET_TIME, sys::demux_query_e_DEMUX_SET_POSITION];
         if seek.iter().any(|&q| query == q as c_int) {
-            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| state.watch.watch.sought()));
+            guarded(&state.watch.log(), "DemuxControl", (), || state.watch.watch.sought());
         }
         result
     }
@@ -220,6 +229,7 @@ pub unsafe extern "C" fn open<W: EsWatch>(obj: *mut sys::vlc_object_t) -> c_int 
                 p_sys: ptr::null_mut(),
             },
             real: (*next).out,
+            filter: obj,
             watch,
         });
         (*next).out = &mut watch.out;
