@@ -8,7 +8,7 @@
 use std::ffi::{c_int, CStr};
 use std::ptr;
 
-use super::object::Object;
+use super::object::{c_string, Object};
 use super::stream::{guarded, install_panic_hook, take_sys};
 use super::sys;
 
@@ -213,9 +213,10 @@ pub unsafe extern "C" fn open<W: EsWatch>(obj: *mut sys::vlc_object_t) -> c_int 
         // output's sout instance belongs to it too.
         let input = (*next).p_input.as_ref().map_or(0, |input| input.obj.parent as usize);
         let demuxer = match (*next).p_module.is_null() {
-            true => String::new(),
-            false => text(sys::module_get_object((*next).p_module)),
+            true => None,
+            false => c_string(sys::module_get_object((*next).p_module)),
         };
+        let demuxer = demuxer.unwrap_or_default();
         let Some(watch) = guarded(&log, "Open", None, || Some(W::open(&log, input, &demuxer))) else {
             return sys::VLC_EGENERIC;
         };
@@ -237,17 +238,6 @@ pub unsafe extern "C" fn open<W: EsWatch>(obj: *mut sys::vlc_object_t) -> c_int 
         (*filter).pf_demux = Some(demux::<W>);
         (*filter).pf_control = Some(control::<W>);
         sys::VLC_SUCCESS as c_int
-    }
-}
-
-/// A C string VLC owns, copied (empty for null).
-///
-/// # Safety
-/// `raw` must be null or a NUL-terminated string alive during the call.
-unsafe fn text(raw: *const std::ffi::c_char) -> String {
-    match raw.is_null() {
-        true => String::new(),
-        false => unsafe { CStr::from_ptr(raw) }.to_string_lossy().into_owned(),
     }
 }
 

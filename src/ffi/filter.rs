@@ -104,13 +104,12 @@ unsafe extern "C" fn add<F: StreamFilter>(
     unsafe {
         let stream = Stream::from_sout(raw, F::MODULE_NAME);
         let module = module::<F>(raw);
-        if let Some(es) = EsFormat::from_raw(format) {
-            if !guarded(&stream, "Add", true, || module.passes(&es)) {
-                return match guarded(&stream, "Add", None, || Some(module.add(&es))) {
-                    Some(state) => Box::into_raw(Box::new(Track { state, next_id: ptr::null_mut() })).cast(),
-                    None => ptr::null_mut(),
-                };
-            }
+        let es = EsFormat::from_raw(format);
+        if let Some(es) = es.as_ref().filter(|es| !guarded(&stream, "Add", true, || module.passes(es))) {
+            return match guarded(&stream, "Add", None, || Some(module.add(es))) {
+                Some(state) => Box::into_raw(Box::new(Track { state, next_id: ptr::null_mut() })).cast(),
+                None => ptr::null_mut(),
+            };
         }
         let Some(next) = next(raw) else { return ptr::null_mut() };
         let Some(next_add) = next.pf_add else { return ptr::null_mut() };
@@ -118,7 +117,7 @@ unsafe extern "C" fn add<F: StreamFilter>(
         if next_id.is_null() {
             return ptr::null_mut();
         }
-        let Some(es) = EsFormat::from_raw(format) else { return next_id_only(next, next_id) };
+        let Some(es) = es else { return next_id_only(next, next_id) };
         match guarded(&stream, "Add", None, || Some(module.add(&es))) {
             Some(state) => Box::into_raw(Box::new(Track { state, next_id })).cast(),
             None => next_id_only(next, next_id),

@@ -7,6 +7,14 @@ use std::ptr::{self, NonNull};
 
 use super::sys;
 
+/// A C string VLC owns, copied; None for null.
+///
+/// # Safety
+/// `raw` must be null or a NUL-terminated string alive during the call.
+pub unsafe fn c_string(raw: *const c_char) -> Option<String> {
+    (!raw.is_null()).then(|| unsafe { CStr::from_ptr(raw) }.to_string_lossy().into_owned())
+}
+
 /// Message levels of VLC's logger (`VLC_MSG_*`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Level {
@@ -112,12 +120,9 @@ impl<'a> Object<'a> {
         // (or null), ours to free.
         unsafe {
             let raw = value.psz_string;
-            if raw.is_null() {
-                return None;
-            }
-            let text = CStr::from_ptr(raw).to_string_lossy().into_owned();
-            libc::free(raw.cast());
-            Some(text)
+            let text = c_string(raw);
+            libc::free(raw.cast()); // free(NULL) does nothing
+            text
         }
     }
 

@@ -11,7 +11,7 @@ use std::ptr;
 
 use super::block::BlockChain;
 use super::es::EsFormat;
-use super::object::Object;
+use super::object::{c_string, Object};
 use super::sys;
 
 /// Why Open did not take the stream.
@@ -93,10 +93,8 @@ impl<'a> Stream<'a> {
     /// The `name=value` entries of this stream's `{...}` chain, as written
     /// (`value` is `None` for a bare `name`).
     pub fn chain_entries(&self) -> Vec<(String, Option<String>)> {
-        let text = |p: *const std::ffi::c_char| {
-            // SAFETY: chain strings are NUL-terminated, owned by the chain.
-            (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned())
-        };
+        // SAFETY: chain strings are NUL-terminated (or null), owned by the chain.
+        let text = |p: *const std::ffi::c_char| unsafe { c_string(p) };
         let mut entries = Vec::new();
         // SAFETY: p_cfg is this stream's chain, a valid list (or null).
         let mut next = unsafe { (*self.raw).p_cfg };

@@ -38,6 +38,7 @@ use crate::ffi::filter::{self, StreamFilter};
 use crate::ffi::object::Object;
 use crate::ffi::stream::{OpenError, Stream};
 use crate::ffi::sys;
+use crate::smem::options::parse_bool;
 pub use pairing::Observed;
 pub use start::{Fields, Preroll, SharedStart, Start, StartPoint, Verdict};
 
@@ -169,9 +170,10 @@ impl StreamFilter for Mark {
         let starts = Arc::new(Starts::default());
         MARKS.insert(stream.instance_key(), &starts);
         stream.debug("smem_mark opened: smem will leave out the frames before the start point");
-        let video_only = stream.chain_entries().iter().any(|(name, value)| {
-            name == VIDEO_ONLY && value.as_deref().is_none_or(|v| !matches!(v, "0" | "no" | "false" | "off"))
-        });
+        let video_only = stream
+            .chain_entries()
+            .iter()
+            .any(|(name, value)| name == VIDEO_ONLY && value.as_deref().is_none_or(|v| parse_bool(v).unwrap_or(true)));
         Ok(Mark { input: stream.input_key(), starts, video_only })
     }
 
@@ -183,17 +185,17 @@ impl StreamFilter for Mark {
         if !matches!(format.kind, EsKind::Video(_) | EsKind::Audio(_)) {
             return None;
         }
+        // smem_preroll opens after the stream chain: it is looked up now.
+        let points = POINTS.find_all(self.input);
         if let EsKind::Audio(audio) = &format.kind {
             // A Matroska file's times run late by an Opus track's delay: its
             // first block comes with the video's first ones (files interleave
             // them), before transcode has decoded a picture of those.
-            let points = POINTS.find_all(self.input);
             for point in points.iter().filter(|p| audio.codec_delay > 0 && p.sends(format.id)) {
                 point.codec_delay(audio.codec_delay);
             }
         }
-        // smem_preroll opens after the stream chain: it is looked up now.
-        let mut start = Start::new(format.id, POINTS.find_all(self.input), Arc::clone(&self.starts.shared));
+        let mut start = Start::new(format.id, points, Arc::clone(&self.starts.shared));
         if let EsKind::Video(video) = &format.kind {
             start = start.with_source(video.extra);
         }

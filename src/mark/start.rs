@@ -299,6 +299,12 @@ impl Start {
         self.es_id
     }
 
+    /// The start point of the demuxer that sends this track (an input's
+    /// file, or one of its `:input-slave`s).
+    fn own_point(&self) -> Option<&Arc<StartPoint>> {
+        self.points.iter().find(|p| p.sends(self.es_id))
+    }
+
     /// Notes one block on its way to transcode: its time (pts, or dts) and
     /// VLC's pre-roll flag.
     pub fn note(&self, time: i64, preroll: bool) {
@@ -310,8 +316,7 @@ impl Start {
     pub fn note_block(&self, seen: Observed, preroll: bool, fields: Fields) {
         let time = seen.time;
         let mut blocks = locked(&self.blocks);
-        let point = self.points.iter().find(|p| p.sends(self.es_id));
-        let stream = match point {
+        let stream = match self.own_point() {
             Some(point) => point.pair(self.es_id, &mut blocks.pairing, seen),
             None => blocks.pairing.anchor().map(|anchor| anchor.place(seen)),
         };
@@ -437,7 +442,7 @@ impl Start {
     pub fn flushed(&self) {
         let mut blocks = locked(&self.blocks);
         let given = blocks.pairing.flushed();
-        if let Some(point) = self.points.iter().find(|p| p.sends(self.es_id)).filter(|_| !given.is_empty()) {
+        if let Some(point) = self.own_point().filter(|_| !given.is_empty()) {
             point.give_back(self.es_id, given);
         }
         if !self.passed.load(Ordering::Acquire) {
@@ -476,7 +481,7 @@ impl Start {
         }
         // VLC's stream times count from VLC_TS_0 (1), and run late by the
         // demuxer's shift.
-        let shift = self.points.iter().find(|p| p.sends(self.es_id)).map_or(0, |p| p.shift());
+        let shift = self.own_point().map_or(0, |p| p.shift());
         (time.map(|t| t.saturating_sub(1 + shift)), fields)
     }
 }
@@ -760,6 +765,7 @@ mod tests {
         let extra = VideoExtra { primaries: 1, ..VideoExtra::default() };
         assert_eq!(Start::new(0, Vec::new(), SharedStart::default()).with_source(extra).source(), Some(extra));
     }
+
     /// A demuxer with no start time that sent `times` of track 0, and a
     /// track that smem_mark sees.
     fn sent(times: &[i64]) -> (Preroll, Start) {
