@@ -42,12 +42,12 @@ use crate::smem::options::parse_bool;
 pub use pairing::Observed;
 pub use start::{Fields, Preroll, SharedStart, Start, StartPoint, Verdict};
 
-pub const MODULE_NAME: &CStr = c"smem_mark";
-pub const PREROLL_NAME: &CStr = c"smem_preroll";
-pub const LEAD_OPTION: &CStr = c"smem-preroll-lead";
-pub const LENGTH_OPTION: &CStr = c"smem-preroll-length";
+pub const MODULE_NAME: &CStr = smem_names::module::MARK.as_c_str();
+pub const PREROLL_NAME: &CStr = smem_names::module::PREROLL.as_c_str();
+pub const LEAD_OPTION: &CStr = smem_names::mark::PREROLL_LEAD.as_c_str();
+pub const LENGTH_OPTION: &CStr = smem_names::mark::PREROLL_LENGTH.as_c_str();
 /// smem_mark's chain option: audio tracks end at smem_mark.
-pub const VIDEO_ONLY: &str = "video-only";
+pub const VIDEO_ONLY: &str = smem_names::mark::VIDEO_ONLY.as_str();
 
 pub static MODULE: ModuleInfo = ModuleInfo {
     name: MODULE_NAME,
@@ -55,7 +55,7 @@ pub static MODULE: ModuleInfo = ModuleInfo {
     description: c"Marks where a start point is, for smem (Rust)",
     capability: c"sout stream",
     score: 10,
-    shortcuts: &[StaticCStr::new(c"smem_mark")],
+    shortcuts: &[StaticCStr::new(MODULE_NAME)],
     category: sys::CAT_SOUT as i64,
     subcategory: sys::SUBCAT_SOUT_STREAM as i64,
     options: &[],
@@ -92,7 +92,7 @@ pub static PREROLL_MODULE: ModuleInfo = ModuleInfo {
     description: c"Marks the frames before a start point as pre-roll, for smem (Rust)",
     capability: c"demux_filter",
     score: 0,
-    shortcuts: &[StaticCStr::new(c"smem_preroll")],
+    shortcuts: &[StaticCStr::new(PREROLL_NAME)],
     category: sys::CAT_INPUT as i64,
     subcategory: sys::SUBCAT_INPUT_DEMUX as i64,
     options: &PREROLL_OPTIONS,

@@ -43,7 +43,7 @@ use queue::{Consumer, DeliveryThread, TrackId};
 
 /*** Module descriptor ***/
 
-pub const MODULE_NAME: &CStr = c"smem_rs";
+pub const MODULE_NAME: &CStr = smem_names::module::SMEM_RS.as_c_str();
 /// Above the stock module's (0), so `smem` means this one when both are installed.
 pub const SCORE: i32 = 100;
 
@@ -53,7 +53,7 @@ pub static MODULE: ModuleInfo = ModuleInfo {
     description: c"Stream output to memory buffer (Rust)",
     capability: c"sout stream",
     score: SCORE,
-    shortcuts: &[StaticCStr::new(c"smem"), StaticCStr::new(c"smem_rs")],
+    shortcuts: &[StaticCStr::new(smem_names::module::SMEM.as_c_str()), StaticCStr::new(MODULE_NAME)],
     category: sys::CAT_SOUT as i64,
     subcategory: sys::SUBCAT_SOUT_STREAM as i64,
     options: &options::OPTIONS,

@@ -15,30 +15,36 @@ use std::fmt;
 use crate::ffi::descriptor::{ConfigOption, OptionDefault, Visibility};
 
 pub const PREFIX: &CStr = c"sout-smem-";
-pub const PREFIX_STR: &str = "sout-smem-";
+pub const PREFIX_STR: &str = smem_names::smem::PREFIX;
 
-/// Chain names (the variable is `sout-smem-` + name).
+/// Chain names (the variable is `sout-smem-` + name), shared with
+/// smem-client (`smem-names`).
 pub mod name {
-    pub const VIDEO_PRERENDER: &str = "video-prerender-callback";
-    pub const AUDIO_PRERENDER: &str = "audio-prerender-callback";
-    pub const VIDEO_POSTRENDER: &str = "video-postrender-callback";
-    pub const AUDIO_POSTRENDER: &str = "audio-postrender-callback";
-    pub const VIDEO_DATA: &str = "video-data";
-    pub const AUDIO_DATA: &str = "audio-data";
-    pub const TIME_SYNC: &str = "time-sync";
-    pub const QUEUE: &str = "queue";
-    pub const DROP: &str = "drop";
-    pub const TUNE_ALLOCATOR: &str = "tune-allocator";
-    pub const VIDEO_FRAME: &str = "video-frame-callback";
-    pub const AUDIO_FRAME: &str = "audio-frame-callback";
-    pub const MAX_HELD: &str = "max-held";
+    use smem_names::smem;
+    pub const VIDEO_PRERENDER: &str = smem::VIDEO_PRERENDER.as_str();
+    pub const AUDIO_PRERENDER: &str = smem::AUDIO_PRERENDER.as_str();
+    pub const VIDEO_POSTRENDER: &str = smem::VIDEO_POSTRENDER.as_str();
+    pub const AUDIO_POSTRENDER: &str = smem::AUDIO_POSTRENDER.as_str();
+    pub const VIDEO_DATA: &str = smem::VIDEO_DATA.as_str();
+    pub const AUDIO_DATA: &str = smem::AUDIO_DATA.as_str();
+    pub const TIME_SYNC: &str = smem::TIME_SYNC.as_str();
+    pub const QUEUE: &str = smem::QUEUE.as_str();
+    pub const DROP: &str = smem::DROP.as_str();
+    pub const TUNE_ALLOCATOR: &str = smem::TUNE_ALLOCATOR.as_str();
+    pub const VIDEO_FRAME: &str = smem::VIDEO_FRAME.as_str();
+    pub const AUDIO_FRAME: &str = smem::AUDIO_FRAME.as_str();
+    pub const MAX_HELD: &str = smem::MAX_HELD.as_str();
 }
 
 /// The most frames a track may queue (`queue=N`): far past any useful
 /// depth, low enough that a typo cannot ask for gigabytes per track.
 pub const QUEUE_MAX: usize = 1000;
 /// The values `drop` takes, as written.
-pub const DROP_VALUES: [&str; 3] = ["none", "oldest", "newest"];
+pub const DROP_VALUES: [&str; 3] = [
+    DropPolicy::None.as_str(),
+    DropPolicy::Oldest.as_str(),
+    DropPolicy::Newest.as_str(),
+];
 /// Frames an output lets the application hold at once (`max-held`) unless
 /// told otherwise: enough for a few frames in flight to a worker, few enough
 /// that 1080p RV32 stays under 150 MB.
@@ -274,25 +280,12 @@ pub fn parse_queue(value: &str) -> Result<usize, String> {
     parse_frames(value, QUEUE_MAX, "a number of frames from 0 (synchronous)")
 }
 
-/// What a full queue does with one more frame of its track.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum DropPolicy {
-    /// Send waits for room: nothing is lost.
-    #[default]
-    None,
-    /// The oldest queued frame of the track makes room.
-    Oldest,
-    /// The frame being sent is dropped.
-    Newest,
-}
+/// What a full queue does with one more frame of its track (shared with
+/// smem-client).
+pub use smem_names::DropPolicy;
 
 pub fn parse_drop(value: &str) -> Result<DropPolicy, String> {
-    match value.trim().to_ascii_lowercase().as_str() {
-        "none" => Ok(DropPolicy::None),
-        "oldest" => Ok(DropPolicy::Oldest),
-        "newest" => Ok(DropPolicy::Newest),
-        _ => Err(format!("expected one of {}", DROP_VALUES.join(", "))),
-    }
+    value.parse().map_err(|_| format!("expected one of {}", DROP_VALUES.join(", ")))
 }
 
 /// A prerender/postrender pair and its data pointer, as addresses.
@@ -547,9 +540,9 @@ mod tests {
         for (i, n) in names.iter().enumerate() {
             assert!(!names[i + 1..].contains(n), "{n} twice");
         }
-        for n in [name::QUEUE, name::DROP, name::TUNE_ALLOCATOR] {
-            assert!(names.contains(&n), "{n}");
-        }
+        // The names smem-client writes its chains with are the table's, in order.
+        assert_eq!(names, smem_names::smem::ALL.map(|n| n.as_str()));
+        assert!(OPTIONS.iter().all(|o| o.name.to_str().unwrap().starts_with(PREFIX_STR)));
     }
 
     #[test]

@@ -1,0 +1,253 @@
+//! What smem-rs's plugin and its clients must agree on, written once: the
+//! names of the modules and of their options, and the values of `drop`.
+//! The plugin declares its modules with these names; smem-client writes its
+//! chains and media options with them. No dependency (clap's `ValueEnum` for
+//! [`DropPolicy`] behind the `clap` feature).
+
+use std::ffi::CStr;
+use std::fmt;
+use std::str::FromStr;
+
+/// A name as text and as the C string VLC's tables want.
+macro_rules! names {
+    ($($(#[$doc:meta])* $id:ident = $text:literal;)*) => {
+        $($(#[$doc])* pub const $id: $crate::Name = $crate::Name::new($text, match CStr::from_bytes_with_nul(concat!($text, "\0").as_bytes()) {
+            Ok(c) => c,
+            Err(_) => panic!("a name holds no NUL"),
+        });)*
+    };
+}
+
+/// A module or option name: `as_str` for chains, `as_c_str` for VLC.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Name {
+    text: &'static str,
+    c: &'static CStr,
+}
+
+impl Name {
+    const fn new(text: &'static str, c: &'static CStr) -> Name {
+        Name { text, c }
+    }
+
+    pub const fn as_str(self) -> &'static str {
+        self.text
+    }
+
+    pub const fn as_c_str(self) -> &'static CStr {
+        self.c
+    }
+}
+
+impl fmt::Display for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.text)
+    }
+}
+
+impl PartialEq<&str> for Name {
+    fn eq(&self, other: &&str) -> bool {
+        self.text == *other
+    }
+}
+
+/// The plugin's modules.
+pub mod module {
+    use super::*;
+    names! {
+        /// The stream output itself (`#...:smem{...}` still says `smem`:
+        /// smem-rs answers to the stock module's name by its shortcut).
+        SMEM_RS = "smem_rs";
+        /// The shortcut both smem modules answer to in a chain.
+        SMEM = "smem";
+        /// The stream filter before transcode that tells smem each frame's
+        /// time in the stream and the segment's ends.
+        MARK = "smem_mark";
+        /// The demux filter that logs what the demuxer sends (`:demux-filter=`).
+        PREROLL = "smem_preroll";
+    }
+    /// The file VLC loads smem-rs from (VLC loads only `*_plugin.so`).
+    pub const PLUGIN_FILE: &str = "libsmem_rs_plugin.so";
+}
+
+/// smem's options inside `smem{...}` (the variable is `sout-smem-` + name),
+/// in the order VLC lists them: the stock module's seven, then smem-rs's.
+pub mod smem {
+    use super::*;
+    /// The prefix of smem's variables (`--sout-smem-time-sync`).
+    pub const PREFIX: &str = "sout-smem-";
+    names! {
+        VIDEO_PRERENDER = "video-prerender-callback";
+        AUDIO_PRERENDER = "audio-prerender-callback";
+        VIDEO_POSTRENDER = "video-postrender-callback";
+        AUDIO_POSTRENDER = "audio-postrender-callback";
+        VIDEO_DATA = "video-data";
+        AUDIO_DATA = "audio-data";
+        TIME_SYNC = "time-sync";
+        QUEUE = "queue";
+        DROP = "drop";
+        TUNE_ALLOCATOR = "tune-allocator";
+        VIDEO_FRAME = "video-frame-callback";
+        AUDIO_FRAME = "audio-frame-callback";
+        MAX_HELD = "max-held";
+    }
+    /// Every option, in the plugin's order.
+    pub const ALL: [Name; 13] = [
+        VIDEO_PRERENDER,
+        AUDIO_PRERENDER,
+        VIDEO_POSTRENDER,
+        AUDIO_POSTRENDER,
+        VIDEO_DATA,
+        AUDIO_DATA,
+        TIME_SYNC,
+        QUEUE,
+        DROP,
+        TUNE_ALLOCATOR,
+        VIDEO_FRAME,
+        AUDIO_FRAME,
+        MAX_HELD,
+    ];
+}
+
+/// smem_mark's chain option and smem_preroll's media options.
+pub mod mark {
+    use super::*;
+    names! {
+        /// `smem_mark{video-only}`: the audio tracks end at smem_mark (their
+        /// formats are still seen), for grabs of video alone.
+        VIDEO_ONLY = "video-only";
+        /// `:smem-preroll-lead=US`: how far before the start VLC was asked
+        /// to start, microseconds.
+        PREROLL_LEAD = "smem-preroll-lead";
+        /// `:smem-preroll-length=US`: how long after the start the frames stop.
+        PREROLL_LENGTH = "smem-preroll-length";
+    }
+}
+
+/// What smem does when a track's queue is full (`drop=`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum DropPolicy {
+    /// VLC waits for room: nothing is lost.
+    #[default]
+    None,
+    /// The oldest queued frame makes room: a slow consumer always gets the
+    /// newest (live sources).
+    Oldest,
+    /// The frame arriving is dropped.
+    Newest,
+}
+
+impl DropPolicy {
+    pub const ALL: [DropPolicy; 3] = [DropPolicy::None, DropPolicy::Oldest, DropPolicy::Newest];
+
+    /// As written in a chain (`drop=oldest`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            DropPolicy::None => "none",
+            DropPolicy::Oldest => "oldest",
+            DropPolicy::Newest => "newest",
+        }
+    }
+}
+
+impl fmt::Display for DropPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A name that is none of the values it could be: says which they are.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownName {
+    /// What was asked for: "drop policy", "abi", "video format"...
+    pub what: &'static str,
+    pub given: String,
+    pub expected: Vec<&'static str>,
+}
+
+impl fmt::Display for UnknownName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let expected = match self.expected.split_last() {
+            Some((last, [])) => (*last).to_owned(),
+            Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+            None => String::new(),
+        };
+        write!(f, "unknown {} {:?}: {expected}", self.what, self.given)
+    }
+}
+
+impl std::error::Error for UnknownName {}
+
+/// The value of `T` whose name is `text` (ASCII case and surrounding space
+/// ignored), from `(name, value)` pairs where aliases may follow; the
+/// error lists the first name of each value.
+pub fn parse_name<T: Copy + PartialEq>(
+    what: &'static str,
+    text: &str,
+    names: &[(&'static str, T)],
+) -> Result<T, UnknownName> {
+    let wanted = text.trim();
+    names.iter().find(|(name, _)| name.eq_ignore_ascii_case(wanted)).map(|(_, v)| *v).ok_or_else(|| {
+        let mut expected: Vec<&'static str> = Vec::new();
+        for (i, (name, value)) in names.iter().enumerate() {
+            if !names[..i].iter().any(|(_, seen)| seen == value) {
+                expected.push(name);
+            }
+        }
+        UnknownName { what, given: text.to_owned(), expected }
+    })
+}
+
+impl FromStr for DropPolicy {
+    type Err = UnknownName;
+    fn from_str(text: &str) -> Result<Self, UnknownName> {
+        let names = DropPolicy::ALL.map(|d| (d.as_str(), d));
+        parse_name("drop policy", text, &names)
+    }
+}
+
+#[cfg(feature = "clap")]
+impl clap::ValueEnum for DropPolicy {
+    fn value_variants<'a>() -> &'a [Self] {
+        &DropPolicy::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        let help = match self {
+            DropPolicy::None => "VLC waits for room: nothing is lost",
+            DropPolicy::Oldest => "The oldest waiting frame is dropped: the newest always gets through",
+            DropPolicy::Newest => "The arriving frame is dropped",
+        };
+        Some(clap::builder::PossibleValue::new(self.as_str()).help(help))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_their_c_strings() {
+        for name in smem::ALL.iter().chain(&[module::MARK, module::PREROLL, mark::PREROLL_LEAD]) {
+            assert_eq!(name.as_c_str().to_str(), Ok(name.as_str()));
+        }
+        assert_eq!(module::MARK, "smem_mark");
+    }
+
+    #[test]
+    fn drop_policies_read_as_written_and_say_what_they_take() {
+        for d in DropPolicy::ALL {
+            assert_eq!(d.to_string().parse::<DropPolicy>(), Ok(d));
+        }
+        assert_eq!(" OLDEST ".parse::<DropPolicy>(), Ok(DropPolicy::Oldest));
+        let e = "some".parse::<DropPolicy>().unwrap_err();
+        assert_eq!(e.to_string(), r#"unknown drop policy "some": none, oldest or newest"#);
+    }
+
+    #[test]
+    fn aliases_are_not_listed() {
+        let names = [("s16", 1), ("s16l", 1), ("f32", 2)];
+        assert_eq!(parse_name("audio format", "S16L", &names), Ok(1));
+        assert_eq!(parse_name("audio format", "u8", &names).unwrap_err().expected, ["s16", "f32"]);
+    }
+}
