@@ -1,6 +1,12 @@
 //! The raw formats the library asks VLC for, and how their bytes are laid
 //! out in the buffers smem delivers (planes back to back, lines tightly
-//! packed: what smem-rs delivers, and what VLC's transcode writes).
+//! packed: what smem-rs delivers, and what VLC's transcode writes), with
+//! the names people ask for them by.
+
+use std::fmt;
+use std::str::FromStr;
+
+use smem_names::{parse_name, UnknownName};
 
 /// A raw video format for `transcode{vcodec=...}`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -160,6 +166,69 @@ impl VideoChroma {
     }
 }
 
+/// Each chroma's name (ffmpeg's where it has one: `rgb24`, `yuv420p10`...;
+/// `i420` and `grey` as people ask for them), then the aliases taken too.
+const VIDEO_NAMES: [(&str, VideoChroma); 25] = [
+    ("rgb24", VideoChroma::Rv24),
+    ("rgba", VideoChroma::Rgba),
+    ("bgra", VideoChroma::Rv32),
+    ("i420", VideoChroma::I420),
+    ("nv12", VideoChroma::Nv12),
+    ("grey", VideoChroma::Grey),
+    ("yuv420p10", VideoChroma::I420_10),
+    ("yuv420p12", VideoChroma::I420_12),
+    ("yuv420p16", VideoChroma::I420_16),
+    ("yuv422p10", VideoChroma::I422_10),
+    ("p010", VideoChroma::P010),
+    ("rgb", VideoChroma::Rv24),
+    ("rv24", VideoChroma::Rv24),
+    ("rv32", VideoChroma::Rv32),
+    ("yuv420p", VideoChroma::I420),
+    ("gray", VideoChroma::Grey),
+    ("grey8", VideoChroma::Grey),
+    ("yuv420p10le", VideoChroma::I420_10),
+    ("i0al", VideoChroma::I420_10),
+    ("yuv420p12le", VideoChroma::I420_12),
+    ("i0cl", VideoChroma::I420_12),
+    ("yuv420p16le", VideoChroma::I420_16),
+    ("i0fl", VideoChroma::I420_16),
+    ("yuv422p10le", VideoChroma::I422_10),
+    ("p010le", VideoChroma::P010),
+];
+
+impl VideoChroma {
+    /// Its name: ffmpeg's pixel format where it has one (see [`FromStr`]).
+    pub fn name(self) -> &'static str {
+        VIDEO_NAMES.iter().find(|(_, c)| *c == self).map_or("?", |(name, _)| name)
+    }
+}
+
+impl fmt::Display for VideoChroma {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// `rgb24`, `rgba`, `bgra`, `i420`, `nv12`, `grey`, `yuv420p10`,
+/// `yuv420p12`, `yuv420p16`, `yuv422p10`, `p010`, or an alias (`rgb`,
+/// `yuv420p`, `gray`, ffmpeg's `...le`, VLC's fourccs), in any case.
+impl FromStr for VideoChroma {
+    type Err = UnknownName;
+    fn from_str(text: &str) -> Result<Self, UnknownName> {
+        parse_name("video format", text, &VIDEO_NAMES)
+    }
+}
+
+/// Bytes a pixel of a packed RGB chroma (RV24, RGBA, RV32); `None` for
+/// the others.
+pub fn rgb_channels(chroma: VideoChroma) -> Option<usize> {
+    match chroma {
+        VideoChroma::Rv24 => Some(3),
+        VideoChroma::Rgba | VideoChroma::Rv32 => Some(4),
+        _ => None,
+    }
+}
+
 /// A PCM sample format for `transcode{acodec=...}`, interleaved.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum AudioSample {
@@ -171,6 +240,31 @@ pub enum AudioSample {
     Fl32,
     /// Unsigned 8-bit.
     U8,
+}
+
+const AUDIO_NAMES: [(&str, AudioSample); 8] = [
+    ("s16", AudioSample::S16l),
+    ("f32", AudioSample::Fl32),
+    ("s32", AudioSample::S32l),
+    ("u8", AudioSample::U8),
+    ("s16l", AudioSample::S16l),
+    ("s16le", AudioSample::S16l),
+    ("fl32", AudioSample::Fl32),
+    ("s32l", AudioSample::S32l),
+];
+
+impl fmt::Display for AudioSample {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(AUDIO_NAMES.iter().find(|(_, s)| s == self).map_or("?", |(name, _)| name))
+    }
+}
+
+/// `s16`, `f32`, `s32`, `u8`, or VLC's fourcc (`s16l`, `fl32`...).
+impl FromStr for AudioSample {
+    type Err = UnknownName;
+    fn from_str(text: &str) -> Result<Self, UnknownName> {
+        parse_name("audio format", text, &AUDIO_NAMES)
+    }
 }
 
 impl AudioSample {
@@ -217,6 +311,27 @@ mod tests {
         let i422 = VideoChroma::I422_10.planes(5, 3);
         assert_eq!((i422[1].pitch, i422[1].lines, i422[2].offset), (6, 3, 48));
         assert_eq!((VideoChroma::I420_12.sample_bits(), VideoChroma::P010.sample_bits()), (12, 10));
+    }
+
+    #[test]
+    fn formats_are_asked_for_by_name() {
+        for (name, chroma) in VIDEO_NAMES {
+            assert_eq!(name.parse::<VideoChroma>(), Ok(chroma));
+            assert_eq!(chroma.to_string().parse::<VideoChroma>(), Ok(chroma));
+        }
+        assert_eq!(VideoChroma::Rv32.to_string(), "bgra");
+        assert_eq!("YUV420P".parse::<VideoChroma>(), Ok(VideoChroma::I420));
+        let e = "yuv444p".parse::<VideoChroma>().unwrap_err().to_string();
+        assert!(
+            e.starts_with(r#"unknown video format "yuv444p": rgb24, rgba, bgra, i420,"#) && e.ends_with("or p010"),
+            "{e}"
+        );
+        assert_eq!(("S16".parse(), "fl32".parse()), (Ok(AudioSample::S16l), Ok(AudioSample::Fl32)));
+        assert_eq!(AudioSample::S16l.to_string(), "s16");
+        assert_eq!(
+            "pcm".parse::<AudioSample>().unwrap_err().to_string(),
+            r#"unknown audio format "pcm": s16, f32, s32 or u8"#
+        );
     }
 
     #[test]

@@ -35,10 +35,16 @@
 pub mod abi;
 pub mod allocator;
 pub mod chain;
+pub mod colour;
 mod format;
+pub mod frame;
 mod grab;
+mod outcome;
 mod pool;
+#[cfg(feature = "rgb")]
+pub mod rgb;
 mod seek;
+mod segment;
 mod timeline;
 mod trampolines;
 pub mod vlc;
@@ -46,8 +52,10 @@ pub mod vlc;
 pub use abi::{held_frames, FrameInfo, VideoInfo};
 pub use chain::{Callbacks, SmemChain};
 pub use format::{AudioSample, PlaneLayout, VideoChroma};
-pub use grab::{
-    Abi, AudioBlock, DropPolicy, EndOfStream, EndReason, Error, Frames, Grab, Item, ItemEnd, Next, OwnedAudioBlock,
-    OwnedVideoFrame, Progress, SeekHandle, StopHandle, VideoFrame,
-};
+pub use frame::{AudioBlock, Item, OwnedAudioBlock, OwnedVideoFrame, VideoFrame};
+pub use grab::{Abi, DropPolicy, Frames, Grab, Next, SeekHandle, StopHandle};
+pub use outcome::{EndOfStream, EndReason, Error, ItemEnd, Progress};
 pub use pool::Buffer;
+/// A name that is none of the values it could be (parsing [`Abi`],
+/// [`DropPolicy`], [`EndReason`], formats...).
+pub use smem_names::UnknownName;

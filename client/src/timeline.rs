@@ -38,6 +38,10 @@ pub(crate) struct Timeline {
     item: AtomicUsize,
     video_past_stop: AtomicBool,
     audio_past_stop: AtomicBool,
+    /// `every`'s step, microseconds.
+    every_us: Option<i64>,
+    /// The next media time `every` wants a frame at; UNSET: the next frame.
+    next_wanted: AtomicI64,
 }
 
 impl Timeline {
@@ -53,7 +57,30 @@ impl Timeline {
             item: AtomicUsize::new(0),
             video_past_stop: AtomicBool::new(false),
             audio_past_stop: AtomicBool::new(false),
+            every_us: None,
+            next_wanted: AtomicI64::new(UNSET),
         }
+    }
+
+    /// One video frame every `seconds` of media time ([`Timeline::wanted`]).
+    pub(crate) fn every(&mut self, seconds: Option<f64>) {
+        self.every_us = seconds.map(|s| ((s * 1e6).round() as i64).max(1));
+    }
+
+    /// Whether `every` keeps the video frame at media time `time`: the
+    /// first of each item (and after a seek), then the first at or after
+    /// each multiple of the step counted from the grab's start (0 without
+    /// one) on the stream's time line. Called for each video frame in turn.
+    pub(crate) fn wanted(&self, time: i64) -> bool {
+        let Some(step) = self.every_us else { return true };
+        let next = self.next_wanted.load(Ordering::Acquire);
+        if next != UNSET && time < next {
+            return false;
+        }
+        let from = self.item_start_us;
+        let steps = time.saturating_sub(from).div_euclid(step) + 1;
+        self.next_wanted.store(from.saturating_add(steps.saturating_mul(step)), Ordering::Release);
+        true
     }
 
     /// A new item (playlist entry) starts: its frames count from its start.
@@ -64,6 +91,7 @@ impl Timeline {
         self.audio_origin.store(UNSET, Ordering::SeqCst);
         self.video_past_stop.store(false, Ordering::SeqCst);
         self.audio_past_stop.store(false, Ordering::SeqCst);
+        self.next_wanted.store(UNSET, Ordering::SeqCst);
     }
 
     /// The player was sought to `seconds`: without smem-rs's media times,
@@ -74,6 +102,7 @@ impl Timeline {
         self.audio_origin.store(UNSET, Ordering::SeqCst);
         self.video_past_stop.store(false, Ordering::SeqCst);
         self.audio_past_stop.store(false, Ordering::SeqCst);
+        self.next_wanted.store(UNSET, Ordering::SeqCst);
     }
 
     pub(crate) fn item(&self) -> usize {
@@ -162,5 +191,23 @@ mod tests {
         t.seek(2.5);
         assert_eq!(t.place(Kind::Video, 20_000_000, None), Some(2_500_000));
         assert_eq!(t.place(Kind::Video, 20_040_000, None), Some(2_540_000));
+    }
+
+    #[test]
+    fn every_keeps_the_first_frame_and_then_one_per_step_from_the_start() {
+        let mut t = Timeline::new(Some(1.5), None, true);
+        t.every(Some(0.5));
+        // 25 fps from 1.52 s: no frame at 1.5 s exactly.
+        let kept: Vec<i64> = (0..60).map(|n| 1_520_000 + n * 40_000).filter(|&us| t.wanted(us)).collect();
+        assert_eq!(kept, [1_520_000, 2_000_000, 2_520_000, 3_000_000, 3_520_000]);
+        // A jump forward keeps the next frame; the grid stays the start's.
+        assert!(t.wanted(9_130_000) && !t.wanted(9_490_000) && t.wanted(9_500_000));
+        // Each item, and each seek, starts with a frame kept.
+        t.begin_item(1);
+        assert!(t.wanted(1_600_000) && !t.wanted(1_640_000));
+        t.seek(0.0);
+        assert!(t.wanted(1_640_000));
+        let all = Timeline::new(None, None, true);
+        assert!((0..10).all(|us| all.wanted(us)));
     }
 }

@@ -187,7 +187,7 @@ fn both_abis_give_the_same_items_and_the_frame_abi_holds_vlc_s_blocks() {
     smem_testkit::media::write_wav(&wav, 48_000, 2, 0.6).unwrap();
     let pull = |abi: Abi| {
         let mut frames = Grab::new(&y4m).abi(abi).media_option(format!(":input-slave={wav}")).frames(
-            Some(VideoChroma::Rv24),
+            Some(VideoChroma::I420),
             Some(AudioSample::S16l),
             4,
         );
@@ -226,7 +226,7 @@ fn both_abis_give_the_same_items_and_the_frame_abi_holds_vlc_s_blocks() {
             Item::Video(f) => {
                 let info = f.info.expect("the frame ABI tells the ES id and flags");
                 let format = f.format.expect("and the format");
-                assert_eq!((&format.fourcc, format.frame_rate), (b"RV24", (25, 1)));
+                assert_eq!((&format.fourcc, format.frame_rate), (b"I420", (25, 1)));
                 assert_eq!(info.dropped_before, 0);
             }
             Item::Audio(b) => assert!(b.info.is_some()),
@@ -372,4 +372,34 @@ fn the_application_s_seeks_leave_every_frame_at_its_picture_s_time() {
     let shown: Vec<usize> = got.iter().map(|(n, _)| *n).collect();
     assert!(shown.windows(2).any(|w| w[1] > w[0] + 10), "the seek forward was played: {shown:?}");
     assert!(shown.windows(2).any(|w| w[1] < w[0]), "the seek back was played: {shown:?}");
+}
+
+/// Packed RGB asked for with smem-rs: VLC delivers I420 and the client
+/// converts it on the consumer's thread, by the stream's matrix (BT.601
+/// for this untagged SD clip, as VLC's own conversion).
+#[cfg(feature = "rgb")]
+#[test]
+fn rgb_from_the_frame_abi_is_vlc_s_i420_converted_here() {
+    use_our_plugin();
+    let dir = scratch("rgb");
+    let y4m = p(&dir, "in.y4m");
+    smem_testkit::media::write_y4m(&y4m, 96, 64, 25, 10).unwrap();
+    let pull = |abi: Abi| -> Vec<smem_client::OwnedVideoFrame> {
+        let frames = Grab::new(&y4m).abi(abi).frames(Some(VideoChroma::Rv24), None, 4);
+        frames.filter_map(|i| if let Item::Video(f) = i { Some(f) } else { None }).collect()
+    };
+    let (ours, vlc) = (pull(Abi::Frame), pull(Abi::Legacy));
+    assert_eq!((ours.len(), vlc.len()), (10, 10));
+    for (o, v) in ours.iter().zip(&vlc) {
+        assert_eq!((o.chroma, o.width, o.height, o.data.len()), (VideoChroma::Rv24, 96, 64, 96 * 64 * 3));
+        assert!(!o.data.is_vlc_block(), "a buffer of its own: VLC's I420 went back");
+        let format = o.format.expect("the frame ABI's description");
+        assert_eq!(
+            (format.color_space().map(|c| c.as_str()), format.color_range().map(|r| r.as_str())),
+            (Some("smpte170m"), Some("pc"))
+        );
+        let diff: u64 = o.data.iter().zip(v.data.iter()).map(|(a, b)| u64::from(a.abs_diff(*b))).sum();
+        let mean = diff as f64 / o.data.len() as f64;
+        assert!(mean < 2.0, "{mean} from VLC's own RGB: another matrix or range?");
+    }
 }

@@ -1,0 +1,320 @@
+//! A grab: one input played through transcode + smem, with closures (push)
+//! or a bounded queue (pull, [`crate::Frames`]) receiving typed frames
+//! until end of stream. This file is the builder; `run.rs` plays, `sinks.rs`
+//! turns what smem hands over into frames.
+
+mod pull;
+mod run;
+mod sinks;
+
+pub use pull::{Frames, Next, SeekHandle};
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use smem_names::{parse_name, UnknownName};
+
+pub use smem_names::DropPolicy;
+
+use crate::format::{AudioSample, VideoChroma};
+use crate::frame::{AudioBlock, OwnedAudioBlock, OwnedVideoFrame, VideoFrame};
+use crate::outcome::Progress;
+use crate::seek::Seeks;
+
+/// Which of smem's callback ABIs a grab uses ([`Grab::abi`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Abi {
+    /// smem-rs's frame ABI when VLC will load smem-rs (its plugin is in a
+    /// folder VLC scans), else the legacy callbacks.
+    #[default]
+    Auto,
+    /// The frame ABI (`include/smem.h`): VLC's blocks, described, no copy.
+    /// Only smem-rs has it.
+    Frame,
+    /// The stock smem's prerender/postrender callbacks: smem copies each
+    /// frame into a buffer of ours.
+    Legacy,
+}
+
+/// Stops a grab from any thread ([`Grab::stop_handle`], [`Frames::stop_handle`]):
+/// the player stops, the frames already delivered stay delivered, and the
+/// grab ends with [`EndReason::Stopped`].
+#[derive(Clone, Debug, Default)]
+pub struct StopHandle(Arc<AtomicBool>);
+
+impl StopHandle {
+    pub fn stop(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    pub fn is_stopped(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+type VideoFn<'a> = Box<dyn FnMut(&VideoFrame<'_>) + Send + 'a>;
+type ProgressFn<'a> = Box<dyn FnMut(&Progress) + Send + 'a>;
+type AudioFn<'a> = Box<dyn FnMut(&AudioBlock<'_>) + Send + 'a>;
+
+/// Who gets a kind's frames: a closure that borrows them (push), or the
+/// pull queue, which takes the buffers themselves.
+enum To<Closure, Queue> {
+    Closure(Closure),
+    Queue(Queue),
+}
+
+type VideoTo<'a> = To<VideoFn<'a>, Box<dyn FnMut(OwnedVideoFrame) + Send + 'a>>;
+type AudioTo<'a> = To<AudioFn<'a>, Box<dyn FnMut(OwnedAudioBlock) + Send + 'a>>;
+
+/// One input to grab frames from. Closures run on VLC's threads; `run`
+/// returns only after the player has stopped, so they may borrow from the
+/// caller.
+pub struct Grab<'a> {
+    input: String,
+    video: Option<(VideoChroma, VideoTo<'a>)>,
+    audio: Option<(AudioSample, AudioTo<'a>)>,
+    realtime: bool,
+    media_options: Vec<String>,
+    vlc_args: Vec<String>,
+    progress: Option<ProgressFn<'a>>,
+    stop: StopHandle,
+    timeout: Option<Duration>,
+    idle_timeout: Option<Duration>,
+    /// Media times to start and stop at, in seconds.
+    segment: (Option<f64>, Option<f64>),
+    /// One video frame every so many seconds of media time.
+    every: Option<f64>,
+    queue: Option<(usize, DropPolicy)>,
+    /// The pull queue's bound, when [`Grab::frames`] drives this grab.
+    pull_bound: Option<usize>,
+    tune_allocator: bool,
+    /// transcode's `width` and `height`.
+    scale: (Option<u32>, Option<u32>),
+    abi: Abi,
+    seeks: Arc<Seeks>,
+    /// An application's own player, given to [`Grab::attach`].
+    attached: Option<AttachedPlayer>,
+}
+
+/// A `libvlc_media_player_t` of the application's, and who waits until it
+/// has our media ([`Grab::frames`]: the application plays it next).
+struct AttachedPlayer(*mut std::ffi::c_void, Option<std::sync::mpsc::SyncSender<()>>);
+
+// SAFETY: libvlc's media player functions may be called from any thread.
+unsafe impl Send for AttachedPlayer {}
+
+/// Spare buffers a sink keeps besides those the pull queue's items hold:
+/// one being filled and one being handed over.
+const SPARE_BUFFERS: usize = 2;
+
+impl<'a> Grab<'a> {
+    /// `input` is a path, or a URL (anything with "://").
+    pub fn new(input: impl Into<String>) -> Grab<'a> {
+        Grab {
+            input: input.into(),
+            video: None,
+            audio: None,
+            realtime: false,
+            media_options: Vec::new(),
+            vlc_args: Vec::new(),
+            progress: None,
+            stop: StopHandle::default(),
+            timeout: None,
+            idle_timeout: None,
+            segment: (None, None),
+            every: None,
+            queue: None,
+            pull_bound: None,
+            tune_allocator: true,
+            scale: (None, None),
+            abi: Abi::Auto,
+            seeks: Arc::default(),
+            attached: None,
+        }
+    }
+
+    /// Frames of a media player the application has already (python-vlc's
+    /// `MediaPlayer`, a C program's `libvlc_media_player_t`), which it
+    /// plays, pauses and seeks itself. The grab gives the player a copy of
+    /// its media with the `:sout` chain added (the application's media
+    /// never carries our callbacks), waits for it to end, then stops it
+    /// and gives it its own media back. Attach before `play()`: setting the
+    /// media stops a player that is playing. Its VLC instance must know
+    /// smem-rs to use the frame ABI (`VLC_PLUGIN_PATH` set before that
+    /// instance was made, or smem-rs installed). Options about the input
+    /// (segments, media options, playlists, [`Frames::seek`]) are the
+    /// application's to set on its player and media.
+    ///
+    /// # Safety
+    /// `player` must be a live `libvlc_media_player_t` of the libvlc this
+    /// crate is linked with.
+    pub unsafe fn attach(player: *mut std::ffi::c_void) -> Grab<'a> {
+        Grab { attached: Some(AttachedPlayer(player, None)), ..Grab::new("the application's media player") }
+    }
+
+    /// Which smem callback ABI to use; [`Abi::Auto`] (the default) takes
+    /// smem-rs's frame ABI when VLC will load smem-rs.
+    pub fn abi(mut self, abi: Abi) -> Self {
+        self.abi = abi;
+        self
+    }
+
+    /// Receive video converted to `chroma`.
+    pub fn video(mut self, chroma: VideoChroma, f: impl FnMut(&VideoFrame<'_>) + Send + 'a) -> Self {
+        self.video = Some((chroma, To::Closure(Box::new(f))));
+        self
+    }
+
+    /// Receive audio converted to `sample`.
+    pub fn audio(mut self, sample: AudioSample, f: impl FnMut(&AudioBlock<'_>) + Send + 'a) -> Self {
+        self.audio = Some((sample, To::Closure(Box::new(f))));
+        self
+    }
+
+    /// `true`: play at the media's own pace (smem's `time-sync`); `false`
+    /// (the default): as fast as VLC decodes.
+    pub fn realtime(mut self, realtime: bool) -> Self {
+        self.realtime = realtime;
+        self
+    }
+
+    /// smem's `queue` and `drop`: up to `frames` per track wait for one
+    /// smem thread that runs every closure, and `drop` says what a full
+    /// queue does. Without it (or with 0 frames) the closures run on VLC's
+    /// threads as VLC decodes. The stock C smem ignores both options.
+    pub fn queue(mut self, frames: usize, drop: DropPolicy) -> Self {
+        self.queue = (frames > 0).then_some((frames, drop));
+        self
+    }
+
+    /// For live inputs: `queue(1, DropPolicy::Oldest)`, so a closure slower
+    /// than the source always gets the newest frame instead of falling
+    /// behind.
+    pub fn latest(self) -> Self {
+        self.queue(1, DropPolicy::Oldest)
+    }
+
+    /// Scale the video to `width` x `height` (transcode's `width` and
+    /// `height`); with one of them `None`, VLC keeps the aspect ratio.
+    pub fn scale(mut self, width: Option<u32>, height: Option<u32>) -> Self {
+        self.scale = (width, height);
+        self
+    }
+
+    /// `true` (the default): before VLC starts, tune glibc's allocator so
+    /// that VLC's transcodes stop faulting their picture buffers in again
+    /// every frame ([`crate::allocator`]; 2-3x faster at 1080p, 4x at 4K).
+    /// It acts once per process and on the whole process: memory once used
+    /// is kept for reuse. `false` leaves malloc as the process has it.
+    pub fn tune_allocator(mut self, tune: bool) -> Self {
+        self.tune_allocator = tune;
+        self
+    }
+
+    /// An extra media option, e.g. `:input-slave=audio.wav`.
+    pub fn media_option(mut self, option: impl Into<String>) -> Self {
+        self.media_options.push(option.into());
+        self
+    }
+
+    /// An extra libvlc argument, e.g. `--verbose=2`.
+    pub fn vlc_arg(mut self, arg: impl Into<String>) -> Self {
+        self.vlc_args.push(arg.into());
+        self
+    }
+
+    /// Called on the calling thread about ten times a second.
+    pub fn on_progress(mut self, f: impl FnMut(&Progress) + Send + 'a) -> Self {
+        self.progress = Some(Box::new(f));
+        self
+    }
+
+    /// Give up after this long.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// End the grab when no frame has come for this long
+    /// ([`EndReason::Idle`]): a live source that went away, since VLC
+    /// keeps waiting for a network input that stopped sending.
+    pub fn idle_timeout(mut self, idle: Duration) -> Self {
+        self.idle_timeout = Some(idle);
+        self
+    }
+
+    /// Only the frames whose media time is in [`start`, `stop`) seconds, as
+    /// ffmpeg's `-ss`/`-to` give them, on containers VLC seeks in exactly
+    /// (MP4, MKV/WebM...; MPEG-TS only roughly). VLC starts decoding at a
+    /// key frame before `start`: smem-rs (its `smem_preroll` and
+    /// `smem_mark`) leaves out what comes before the start and from the stop
+    /// on, by the demuxer's own times. With the stock smem, the frames VLC
+    /// delivers (pre-roll included) are cut by their pts, counted from the
+    /// first as `start`. Audio is kept or cut by whole blocks. Each frame's
+    /// `time_us` counts from the first delivered, taken to be at `start`.
+    pub fn segment(mut self, start: Option<f64>, stop: Option<f64>) -> Self {
+        self.segment = (start.filter(|s| *s > 0.0), stop);
+        self
+    }
+
+    /// One video frame every `seconds` of media time, as thumbnails are
+    /// made: the first frame of each item (and after a seek), then the
+    /// first at or after each step, counted from the segment's start (0
+    /// without one) on the frames' [`VideoFrame::time_us`]. The others are
+    /// decoded but not delivered ([`crate::EndOfStream::skipped_video_frames`]
+    /// counts them). `None`, 0 or less: every frame.
+    pub fn every(mut self, seconds: Option<f64>) -> Self {
+        self.every = seconds.filter(|s| s.is_finite() && *s > 0.0);
+        self
+    }
+
+    /// Stops the grab from any thread.
+    pub fn stop_handle(&self) -> StopHandle {
+        self.stop.clone()
+    }
+}
+
+impl Abi {
+    pub const ALL: [Abi; 3] = [Abi::Auto, Abi::Frame, Abi::Legacy];
+
+    /// As smem-grab's `--abi` and Python's `abi=` take it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Abi::Auto => "auto",
+            Abi::Frame => "frame",
+            Abi::Legacy => "legacy",
+        }
+    }
+}
+
+impl fmt::Display for Abi {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Abi {
+    type Err = UnknownName;
+    fn from_str(text: &str) -> Result<Self, UnknownName> {
+        parse_name("abi", text, &Abi::ALL.map(|a| (a.as_str(), a)))
+    }
+}
+
+#[cfg(feature = "clap")]
+impl clap::ValueEnum for Abi {
+    fn value_variants<'a>() -> &'a [Self] {
+        &Abi::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        let help = match self {
+            Abi::Auto => "frame when VLC will load smem-rs, else legacy",
+            Abi::Frame => "smem-rs's frame ABI: VLC's own buffers, no copy",
+            Abi::Legacy => "the stock smem callbacks: one copy",
+        };
+        Some(clap::builder::PossibleValue::new(self.as_str()).help(help))
+    }
+}
