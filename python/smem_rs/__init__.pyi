@@ -38,10 +38,12 @@ class VideoFrame:
     frame_rate: Optional[Tuple[int, int]]
     generation: Optional[int]
     zero_copy: bool
+    index: int
+    """Which video frame of the input this is, from 0, counting those `every` left out (PyAV's frame.index)."""
     field_order: Optional[Literal["progressive", "tt", "bb"]]
     """How the frame was coded, as ffprobe's field_order (VLC's packetizer flags; None with the stock smem)."""
     color_space: Optional[str]
-    """ffprobe's names ("bt601", "bt709", "bt2020nc"); None when neither VLC nor the file says.
+    """ffprobe's names ("smpte170m" for BT.601, "bt709", "bt2020nc"); None when neither VLC nor the file says.
     Packed RGB: the matrix it was converted with (the stream's, else VLC's guess: BT.709
     above 576 lines, BT.601 up to them)."""
     color_primaries: Optional[str]

@@ -401,3 +401,35 @@ def test_the_frame_says_fields_colour_and_rotation_as_ffprobe_does(tmp_path):
     probe = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream_side_data=rotation", "-of", "csv=p=0", rotated],
                            capture_output=True, text=True).stdout
     assert "-90" in probe, "the file really carries the matrix"
+
+
+SMEM_GRAB = os.path.join(os.path.dirname(__file__), "..", "..", "target", "release", "smem-grab")
+
+
+def smem_grab_frames(tmp_path, input, *args):
+    """smem-grab's raw frames of `input`: (index, media time) of each, from its sidecar."""
+    out = tmp_path / f"grab{len(list(tmp_path.iterdir()))}"
+    env = {**os.environ, "VLC_PLUGIN_PATH": smem_rs.PLUGIN_DIR}
+    subprocess.run([SMEM_GRAB, input, "-o", str(out), "--format", "raw", "--no-audio", "--json", *args],
+                   env=env, check=True, capture_output=True)
+    with open(out / "video.json") as f:
+        sidecar = __import__("json").load(f)
+    return [(number - 1, round(time / 1e6, 6)) for number, _pts, time in sidecar["frames"]]
+
+
+@pytest.mark.skipif(not os.path.exists(SMEM_GRAB), reason="smem-grab not built (make build)")
+def test_smem_grab_and_python_keep_the_same_frames_for_every(media, tmp_path):
+    """One `every` in smem-client: by media time, per item, on a grid from the start."""
+    python = [(f.index, round(f.time, 6)) for f in smem_rs.open(media["h264"], every=0.5, start=1.5)]
+    assert [t for _, t in python] == pytest.approx([1.52, 2, 2.52, 3, 3.52]), "25 fps: no frame at 1.5 s"
+    assert smem_grab_frames(tmp_path, media["h264"], "--every", "0.5", "--start", "1.5") == python
+    # A playlist of two items: each starts with its first frame, and frames
+    # are counted across both.
+    playlist = tmp_path / "two.m3u"
+    playlist.write_text(f"{media['h264']}\n{media['h264']}\n")  # one size: smem-grab's raw holds one
+    python = [(f.item, f.index, round(f.time, 6)) for f in smem_rs.open(str(playlist), every=1.5)]
+    # VLC 3's MP4 demuxer stamps the first pictures of a file with B-frames
+    # late (README): h264.mp4's first frame is at 0.08 s.
+    assert [(i, t) for i, _, t in python] == [(0, 0.08), (0, 1.52), (0, 3.0), (1, 0.08), (1, 1.52), (1, 3.0)]
+    assert python[3][1] >= 95, "the second item's first frame follows the first item's"
+    assert smem_grab_frames(tmp_path, str(playlist), "--every", "1.5") == [(n, t) for _, n, t in python]

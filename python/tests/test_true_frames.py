@@ -201,7 +201,7 @@ def ffmpeg_rgb(path, matrix, eight_bit_first=False):
 @pytest.mark.parametrize("name, matrix, said", [
     ("bt709_720p", "bt709", "bt709"),          # the stream says BT.709
     ("untagged_1080p", "bt709", "bt709"),      # untagged HD: VLC 3's guess, BT.709
-    ("untagged_576p", "bt601", "bt601"),       # untagged SD: BT.601
+    ("untagged_576p", "bt601", "smpte170m"),   # untagged SD: BT.601 (ffprobe: smpte170m)
     ("bt2020_10bit", "bt2020", "bt2020nc"),    # HDR10 from HEVC
 ])
 def test_rgb_uses_the_stream_s_matrix(colour, name, matrix, said):
