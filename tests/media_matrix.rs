@@ -252,25 +252,24 @@ fn get<'a>(p: &'a HashMap<String, String>, key: &str) -> &'a str {
     p.get(key).map(String::as_str).unwrap_or("")
 }
 
-/// ffprobe's colour names for VLC's enum values (vlc_es.h).
-fn vlc_space(v: i32) -> &'static str {
-    ["unknown", "bt470bg|smpte170m", "bt709", "bt2020nc"].get(v as usize).copied().unwrap_or("?")
-}
-fn vlc_primaries(v: i32) -> &'static str {
-    ["unknown", "smpte170m", "bt470bg", "bt709", "bt2020", "smpte431", "bt470m"].get(v as usize).copied().unwrap_or("?")
-}
-fn vlc_transfer(v: i32) -> &'static str {
-    ["unknown", "linear", "iec61966-2-1", "gamma28", "gamma22", "bt709", "smpte2084", "smpte240m", "arib-std-b67"]
-        .get(v as usize)
-        .copied()
-        .unwrap_or("?")
+/// The frame's colour as smem-client names it (the names Python and
+/// smem-grab give): ffprobe's, "unknown" for none.
+fn colour_names(color_space: i32, primaries: i32, transfer: i32) -> [&'static str; 3] {
+    let v = smem_client::VideoInfo { color_space, primaries, transfer, ..Default::default() };
+    [
+        v.color_space().map_or("unknown", |c| c.as_str()),
+        v.color_primaries().map_or("unknown", |c| c.as_str()),
+        v.color_transfer().map_or("unknown", |c| c.as_str()),
+    ]
 }
 
-/// Whether VLC's colour value names ffprobe's (one VLC value may stand for
-/// several of ffprobe's).
-fn same_colour(vlc: &str, ffprobe: &str) -> bool {
+/// Whether smem-client's name for a colour value is ffprobe's (VLC has one
+/// value for BT.601's matrix, where ffprobe names two).
+fn same_colour(ours: &str, ffprobe: &str) -> bool {
     let ffprobe = if ffprobe.is_empty() { "unknown" } else { ffprobe };
-    vlc.split('|').any(|name| name == ffprobe)
+    ours == ffprobe
+        || (ours == smem_client::colour::ColorSpace::Bt601.as_str()
+            && smem_client::colour::ColorSpace::Bt601.is_ffprobe(ffprobe))
 }
 
 fn reduce(num: u64, den: u64) -> (u64, u64) {
@@ -419,24 +418,12 @@ fn the_media_people_have_against_ffprobe() {
             // Colour: ffprobe's when VLC knows it (from the source track, through smem_mark).
             let known = first.color_source != 0;
             if known {
-                check!(failures, same_colour(vlc_space(first.color_space), get(&v, "color_space")), "{name}: space");
-                check!(
-                    failures,
-                    same_colour(vlc_primaries(first.primaries), get(&v, "color_primaries")),
-                    "{name}: primaries"
-                );
-                check!(
-                    failures,
-                    same_colour(vlc_transfer(first.transfer), get(&v, "color_transfer")),
-                    "{name}: transfer"
-                );
-                says.push(format!(
-                    "colour {}/{}/{} ({} range: the I420 VLC made)",
-                    vlc_space(first.color_space),
-                    vlc_primaries(first.primaries),
-                    vlc_transfer(first.transfer),
-                    if first.full_range { "full" } else { "limited" }
-                ));
+                let [space, primaries, transfer] = colour_names(first.color_space, first.primaries, first.transfer);
+                check!(failures, same_colour(space, get(&v, "color_space")), "{name}: space");
+                check!(failures, same_colour(primaries, get(&v, "color_primaries")), "{name}: primaries");
+                check!(failures, same_colour(transfer, get(&v, "color_transfer")), "{name}: transfer");
+                let range = if first.full_range { "full" } else { "limited" };
+                says.push(format!("colour {space}/{primaries}/{transfer} ({range} range: the I420 VLC made)"));
             } else {
                 says.push(format!("colour unknown (ffprobe: {} {})", get(&v, "color_space"), get(&v, "color_range")));
             }

@@ -51,7 +51,7 @@ pub mod vlc;
 
 pub use abi::{held_frames, FrameInfo, VideoInfo};
 pub use chain::{Callbacks, SmemChain};
-pub use format::{AudioSample, PlaneLayout, VideoChroma};
+pub use format::{rgb_channels, AudioSample, PlaneLayout, VideoChroma};
 pub use frame::{AudioBlock, Item, OwnedAudioBlock, OwnedVideoFrame, VideoFrame};
 pub use grab::{Abi, DropPolicy, Frames, Grab, Next, SeekHandle, StopHandle};
 pub use outcome::{EndOfStream, EndReason, Error, ItemEnd, Progress};

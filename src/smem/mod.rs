@@ -38,7 +38,7 @@ use crate::mark::{self, Fields, Start, Verdict};
 use allocator::FaultWatch;
 use formats::Chroma;
 use geometry::{FramePlan, Layout, Picture};
-use options::{DropPolicy, RawOptions, Settings, Sink};
+use options::{RawOptions, Settings, Sink};
 use queue::{Consumer, DeliveryThread, TrackId};
 
 /*** Module descriptor ***/
@@ -193,7 +193,7 @@ impl StreamOutput for Smem {
             match delivery {
                 options::Delivery::Synchronous => "synchronous (in Send)".to_owned(),
                 options::Delivery::Queued { frames, drop } =>
-                    format!("queued (up to {frames} per track, drop {}) on thread smem-deliver", drop_name(drop)),
+                    format!("queued (up to {frames} per track, drop {drop}) on thread smem-deliver"),
             }
         ));
         Ok(Smem {
@@ -343,14 +343,6 @@ fn output_name<P>(output: &Option<Output<P>>) -> &'static str {
         None => "none",
         Some(Output::Legacy(_)) => "set",
         Some(Output::Frames(_)) => "frame callback",
-    }
-}
-
-fn drop_name(drop: DropPolicy) -> &'static str {
-    match drop {
-        DropPolicy::None => "none",
-        DropPolicy::Oldest => "oldest",
-        DropPolicy::Newest => "newest",
     }
 }
 

@@ -40,11 +40,8 @@ pub mod name {
 /// depth, low enough that a typo cannot ask for gigabytes per track.
 pub const QUEUE_MAX: usize = 1000;
 /// The values `drop` takes, as written.
-pub const DROP_VALUES: [&str; 3] = [
-    DropPolicy::None.as_str(),
-    DropPolicy::Oldest.as_str(),
-    DropPolicy::Newest.as_str(),
-];
+pub const DROP_VALUES: [&str; 3] =
+    [DropPolicy::None.as_str(), DropPolicy::Oldest.as_str(), DropPolicy::Newest.as_str()];
 /// Frames an output lets the application hold at once (`max-held`) unless
 /// told otherwise: enough for a few frames in flight to a worker, few enough
 /// that 1080p RV32 stays under 150 MB.

@@ -1,0 +1,304 @@
+//! The few libvlc calls the client library needs, with a safe face: the
+//! library's unsafe code is here, in its trampolines and in `abi`.
+
+use std::ffi::{c_char, c_int, c_uint, c_void, CStr, CString};
+use std::ptr;
+use std::sync::{Condvar, Mutex};
+use std::time::Duration;
+
+mod media;
+
+use media::MediaTrackHead;
+pub use media::{Media, Player, Track, TrackKind};
+
+#[allow(non_camel_case_types)]
+type libvlc_instance_t = c_void;
+#[allow(non_camel_case_types)]
+type libvlc_media_t = c_void;
+#[allow(non_camel_case_types)]
+type libvlc_media_player_t = c_void;
+#[allow(non_camel_case_types)]
+type libvlc_log_t = c_void;
+#[allow(non_camel_case_types)]
+type libvlc_event_manager_t = c_void;
+#[allow(non_camel_case_types)]
+type libvlc_media_list_t = c_void;
+
+/// The head of `libvlc_event_t`, all an end-of-playback callback reads.
+#[repr(C)]
+struct EventHead {
+    kind: c_int,
+    object: *mut c_void,
+}
+
+type EventCb = unsafe extern "C" fn(event: *const EventHead, data: *mut c_void);
+
+/// libvlc_event_e (libvlc_events.h): the player events after which it does
+/// not go on by itself.
+const MEDIA_PLAYER_STOPPED: c_int = 0x106;
+const MEDIA_PLAYER_END_REACHED: c_int = 0x109;
+const MEDIA_PLAYER_ENCOUNTERED_ERROR: c_int = 0x10A;
+const OVER_EVENTS: [c_int; 3] = [MEDIA_PLAYER_STOPPED, MEDIA_PLAYER_END_REACHED, MEDIA_PLAYER_ENCOUNTERED_ERROR];
+
+/// C's `va_list` as a log callback receives it and passes it on to
+/// `vsnprintf` untouched: one pointer-sized argument on every Linux ABI VLC
+/// runs on: a pointer (i386, RISC-V, MIPS), an array type decayed to one
+/// (x86-64, POWER, s390x), a one-pointer struct (32-bit ARM) or a struct
+/// larger than 16 bytes passed by reference (AArch64).
+type VaList = *mut c_void;
+
+type LogCb =
+    unsafe extern "C" fn(data: *mut c_void, level: c_int, ctx: *const libvlc_log_t, fmt: *const c_char, args: VaList);
+
+#[link(name = "vlc")]
+extern "C" {
+    fn libvlc_new(argc: c_int, argv: *const *const c_char) -> *mut libvlc_instance_t;
+    fn libvlc_release(inst: *mut libvlc_instance_t);
+    fn libvlc_errmsg() -> *const c_char;
+    fn libvlc_log_set(inst: *mut libvlc_instance_t, cb: LogCb, data: *mut c_void);
+    fn libvlc_log_unset(inst: *mut libvlc_instance_t);
+    fn libvlc_log_get_context(
+        ctx: *const libvlc_log_t,
+        module: *mut *const c_char,
+        file: *mut *const c_char,
+        line: *mut c_uint,
+    );
+    fn libvlc_media_new_path(inst: *mut libvlc_instance_t, path: *const c_char) -> *mut libvlc_media_t;
+    fn libvlc_media_new_location(inst: *mut libvlc_instance_t, mrl: *const c_char) -> *mut libvlc_media_t;
+    fn libvlc_media_add_option(media: *mut libvlc_media_t, option: *const c_char);
+    fn libvlc_media_release(media: *mut libvlc_media_t);
+    fn libvlc_media_tracks_get(media: *mut libvlc_media_t, tracks: *mut *mut *mut MediaTrackHead) -> c_uint;
+    fn libvlc_media_tracks_release(tracks: *mut *mut MediaTrackHead, count: c_uint);
+    fn libvlc_media_subitems(media: *mut libvlc_media_t) -> *mut libvlc_media_list_t;
+    fn libvlc_media_list_lock(list: *mut libvlc_media_list_t);
+    fn libvlc_media_list_unlock(list: *mut libvlc_media_list_t);
+    fn libvlc_media_list_count(list: *mut libvlc_media_list_t) -> c_int;
+    fn libvlc_media_list_item_at_index(list: *mut libvlc_media_list_t, i: c_int) -> *mut libvlc_media_t;
+    fn libvlc_media_list_release(list: *mut libvlc_media_list_t);
+    fn libvlc_media_get_mrl(media: *mut libvlc_media_t) -> *mut c_char;
+    fn free(p: *mut c_void);
+    fn libvlc_video_get_track(mp: *mut libvlc_media_player_t) -> c_int;
+    fn libvlc_video_set_track(mp: *mut libvlc_media_player_t, id: c_int) -> c_int;
+    fn libvlc_media_player_new_from_media(media: *mut libvlc_media_t) -> *mut libvlc_media_player_t;
+    fn libvlc_media_player_retain(mp: *mut libvlc_media_player_t);
+    fn libvlc_media_player_get_media(mp: *mut libvlc_media_player_t) -> *mut libvlc_media_t;
+    fn libvlc_media_duplicate(media: *mut libvlc_media_t) -> *mut libvlc_media_t;
+    fn libvlc_media_player_play(mp: *mut libvlc_media_player_t) -> c_int;
+    fn libvlc_media_player_stop(mp: *mut libvlc_media_player_t);
+    fn libvlc_media_player_event_manager(mp: *mut libvlc_media_player_t) -> *mut libvlc_event_manager_t;
+    fn libvlc_event_attach(em: *mut libvlc_event_manager_t, kind: c_int, cb: EventCb, data: *mut c_void) -> c_int;
+    fn libvlc_event_detach(em: *mut libvlc_event_manager_t, kind: c_int, cb: EventCb, data: *mut c_void);
+    fn libvlc_media_player_set_media(mp: *mut libvlc_media_player_t, media: *mut libvlc_media_t);
+    fn libvlc_media_player_release(mp: *mut libvlc_media_player_t);
+    fn libvlc_media_player_get_state(mp: *mut libvlc_media_player_t) -> c_int;
+    fn libvlc_media_player_set_time(mp: *mut libvlc_media_player_t, ms: i64);
+    fn libvlc_media_player_set_pause(mp: *mut libvlc_media_player_t, pause: c_int);
+    fn libvlc_media_player_set_rate(mp: *mut libvlc_media_player_t, rate: f32) -> c_int;
+    fn libvlc_media_player_is_seekable(mp: *mut libvlc_media_player_t) -> c_int;
+    fn libvlc_media_player_get_time(mp: *mut libvlc_media_player_t) -> i64;
+    fn libvlc_media_player_get_length(mp: *mut libvlc_media_player_t) -> i64;
+    fn libvlc_media_player_get_position(mp: *mut libvlc_media_player_t) -> f32;
+    fn vsnprintf(buf: *mut c_char, size: usize, fmt: *const c_char, args: VaList) -> c_int;
+}
+
+/// libvlc_state_t
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    Idle,
+    Opening,
+    Buffering,
+    Playing,
+    Paused,
+    Stopped,
+    Ended,
+    Error,
+}
+
+impl State {
+    /// Ended, failed or stopped: the player will not go on by itself.
+    pub fn is_over(self) -> bool {
+        matches!(self, State::Ended | State::Error | State::Stopped)
+    }
+
+    /// From libvlc_state_t's values (libvlc_media.h).
+    fn from_raw(raw: c_int) -> State {
+        const OPENING: c_int = 1;
+        const BUFFERING: c_int = 2;
+        const PLAYING: c_int = 3;
+        const PAUSED: c_int = 4;
+        const STOPPED: c_int = 5;
+        const ENDED: c_int = 6;
+        const ERROR: c_int = 7;
+        match raw {
+            OPENING => State::Opening,
+            BUFFERING => State::Buffering,
+            PLAYING => State::Playing,
+            PAUSED => State::Paused,
+            STOPPED => State::Stopped,
+            ENDED => State::Ended,
+            ERROR => State::Error,
+            _ => State::Idle, // libvlc_NothingSpecial (0)
+        }
+    }
+}
+
+/// libvlc_log_level (libvlc.h): the levels of VLC's messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[repr(i32)]
+pub enum LogLevel {
+    Debug = 0,
+    Notice = 2,
+    Warning = 3,
+    Error = 4,
+}
+
+impl LogLevel {
+    fn name(level: c_int) -> &'static str {
+        match level {
+            l if l == LogLevel::Debug as c_int => "debug",
+            l if l == LogLevel::Notice as c_int => "info",
+            l if l == LogLevel::Warning as c_int => "warning",
+            l if l == LogLevel::Error as c_int => "error",
+            _ => "?",
+        }
+    }
+}
+
+/// One line of VLC's log.
+#[derive(Clone, Debug)]
+pub struct LogLine {
+    pub level: &'static str,
+    pub module: String,
+    pub text: String,
+}
+
+/// VLC's messages kept by an instance, from `min_level` on.
+#[derive(Default)]
+pub struct LogSink {
+    min_level: c_int,
+    lines: Mutex<Vec<LogLine>>,
+}
+
+unsafe extern "C" fn log_cb(
+    data: *mut c_void,
+    level: c_int,
+    ctx: *const libvlc_log_t,
+    fmt: *const c_char,
+    args: VaList,
+) {
+    let _ = std::panic::catch_unwind(|| unsafe {
+        let sink = &*(data as *const LogSink);
+        // Below the level kept: nothing formatted, nothing allocated.
+        if level < sink.min_level {
+            return;
+        }
+        let mut buf = [0 as c_char; 4096];
+        vsnprintf(buf.as_mut_ptr(), buf.len(), fmt, args);
+        let text = CStr::from_ptr(buf.as_ptr()).to_string_lossy().into_owned();
+        let (mut module, mut file, mut line) = (ptr::null(), ptr::null(), 0);
+        libvlc_log_get_context(ctx, &mut module, &mut file, &mut line);
+        let module =
+            if module.is_null() { String::new() } else { CStr::from_ptr(module).to_string_lossy().into_owned() };
+        let level = LogLevel::name(level);
+        if let Ok(mut lines) = sink.lines.lock() {
+            lines.push(LogLine { level, module, text });
+        }
+    });
+}
+
+pub struct Instance {
+    raw: *mut libvlc_instance_t,
+    log: Box<LogSink>,
+}
+
+impl Instance {
+    /// An instance that keeps every message VLC logs.
+    pub fn new(args: &[&str]) -> Result<Instance, String> {
+        Instance::keeping_log_from(args, LogLevel::Debug)
+    }
+
+    /// An instance that keeps VLC's messages from `min_level` on (`Error`: errors
+    /// only), and ignores the others without formatting them.
+    pub fn keeping_log_from(args: &[&str], min_level: LogLevel) -> Result<Instance, String> {
+        let args: Vec<CString> = args.iter().map(|a| CString::new(*a).unwrap()).collect();
+        let argv: Vec<*const c_char> = args.iter().map(|a| a.as_ptr()).collect();
+        // SAFETY: argv outlives the call; libvlc copies what it keeps.
+        let raw = unsafe { libvlc_new(argv.len() as c_int, argv.as_ptr()) };
+        if raw.is_null() {
+            // SAFETY: libvlc_errmsg returns a thread-local string or null.
+            let msg = unsafe { libvlc_errmsg() };
+            let msg = if msg.is_null() {
+                "unknown error".into()
+            } else {
+                unsafe { CStr::from_ptr(msg) }.to_string_lossy().into_owned()
+            };
+            return Err(format!("libvlc_new failed: {msg}"));
+        }
+        let log = Box::new(LogSink { min_level: min_level as c_int, lines: Mutex::default() });
+        // SAFETY: the sink is boxed and outlives the instance (unset in Drop).
+        unsafe { libvlc_log_set(raw, log_cb, &*log as *const LogSink as *mut c_void) };
+        Ok(Instance { raw, log })
+    }
+
+    pub fn take_log(&self) -> Vec<LogLine> {
+        std::mem::take(&mut *self.log.lines.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+    }
+
+    /// A media for `mrl`: a path, or a URL when it has "://".
+    pub fn media(&self, mrl: &str) -> Result<Media, String> {
+        let c_mrl = CString::new(mrl).map_err(|_| "NUL in media path")?;
+        // SAFETY: live instance, NUL-terminated string.
+        let raw = unsafe {
+            if mrl.contains("://") {
+                libvlc_media_new_location(self.raw, c_mrl.as_ptr())
+            } else {
+                libvlc_media_new_path(self.raw, c_mrl.as_ptr())
+            }
+        };
+        if raw.is_null() {
+            return Err(format!("cannot create a media for {mrl}"));
+        }
+        Ok(Media { raw })
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        // SAFETY: live instance; after unset no log callback uses the sink.
+        unsafe {
+            libvlc_log_unset(self.raw);
+            libvlc_release(self.raw);
+        }
+    }
+}
+
+/// The file name of smem-rs's plugin.
+pub const SMEM_RS_PLUGIN: &str = smem_names::module::PLUGIN_FILE;
+
+/// Whether VLC will load smem-rs: its plugin is in a folder VLC scans, one
+/// of `VLC_PLUGIN_PATH` or the plugin folder beside the libvlccore this
+/// process has loaded (call it after [`Instance::new`]). VLC searches those
+/// folders recursively; so does this, a few levels deep.
+pub fn smem_rs_available() -> bool {
+    let mut folders: Vec<std::path::PathBuf> =
+        std::env::var_os("VLC_PLUGIN_PATH").map(|paths| std::env::split_paths(&paths).collect()).unwrap_or_default();
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap_or_default();
+    if let Some(core) = maps.lines().filter_map(|l| l.split_whitespace().nth(5)).find(|p| p.contains("/libvlccore.so"))
+    {
+        if let Some(lib) = std::path::Path::new(core).parent() {
+            folders.push(lib.join("vlc/plugins"));
+        }
+    }
+    folders.iter().any(|folder| contains_file(folder, SMEM_RS_PLUGIN, 4))
+}
+
+fn contains_file(folder: &std::path::Path, name: &str, depth: usize) -> bool {
+    let Ok(entries) = std::fs::read_dir(folder) else { return false };
+    entries.flatten().any(|entry| {
+        let path = entry.path();
+        if entry.file_name() == name {
+            return true;
+        }
+        depth > 0 && path.is_dir() && contains_file(&path, name, depth - 1)
+    })
+}
