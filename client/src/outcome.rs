@@ -8,7 +8,7 @@ use smem_names::{parse_name, UnknownName};
 
 use crate::vlc;
 
-/// Where playback is, reported to [`Grab::on_progress`] about ten times a second.
+/// Where playback is, reported to [`crate::Grab::on_progress`] about ten times a second.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Progress {
     /// 0.0 to 1.0 (0 while the length is unknown).
@@ -26,11 +26,11 @@ pub struct Progress {
 pub enum EndReason {
     /// The input ended.
     Ended,
-    /// [`StopHandle::stop`] was called (or the pull queue was dropped).
+    /// [`crate::StopHandle::stop`] was called (or the pull queue was dropped).
     Stopped,
-    /// [`Grab::timeout`] passed.
+    /// [`crate::Grab::timeout`] passed.
     TimedOut,
-    /// No frame came for [`Grab::idle_timeout`]: a live source went silent.
+    /// No frame came for [`crate::Grab::idle_timeout`]: a live source went silent.
     Idle,
 }
 

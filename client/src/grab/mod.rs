@@ -41,7 +41,7 @@ pub enum Abi {
 
 /// Stops a grab from any thread ([`Grab::stop_handle`], [`Frames::stop_handle`]):
 /// the player stops, the frames already delivered stay delivered, and the
-/// grab ends with [`EndReason::Stopped`].
+/// grab ends with [`crate::EndReason::Stopped`].
 #[derive(Clone, Debug, Default)]
 pub struct StopHandle(Arc<AtomicBool>);
 
@@ -239,7 +239,7 @@ impl<'a> Grab<'a> {
     }
 
     /// End the grab when no frame has come for this long
-    /// ([`EndReason::Idle`]): a live source that went away, since VLC
+    /// ([`crate::EndReason::Idle`]): a live source that went away, since VLC
     /// keeps waiting for a network input that stopped sending.
     pub fn idle_timeout(mut self, idle: Duration) -> Self {
         self.idle_timeout = Some(idle);
