@@ -1,10 +1,7 @@
 //! How a grab went: progress while it runs, how it ended, what it saw.
 
 use std::fmt;
-use std::str::FromStr;
 use std::time::Duration;
-
-use smem_names::{parse_name, UnknownName};
 
 use crate::vlc;
 
@@ -105,29 +102,5 @@ impl EndOfStream {
     }
 }
 
-impl EndReason {
-    pub const ALL: [EndReason; 4] = [EndReason::Ended, EndReason::Stopped, EndReason::TimedOut, EndReason::Idle];
-
-    /// Its name in summaries and in Python (`frames.ended`).
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            EndReason::Ended => "ended",
-            EndReason::Stopped => "stopped",
-            EndReason::TimedOut => "timed-out",
-            EndReason::Idle => "idle",
-        }
-    }
-}
-
-impl fmt::Display for EndReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for EndReason {
-    type Err = UnknownName;
-    fn from_str(text: &str) -> Result<Self, UnknownName> {
-        parse_name("end reason", text, &EndReason::ALL.map(|r| (r.as_str(), r)))
-    }
-}
+// Their names in summaries and in Python (`frames.ended`).
+smem_names::named!("end reason", EndReason { Ended = "ended", Stopped = "stopped", TimedOut = "timed-out", Idle = "idle" });

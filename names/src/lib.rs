@@ -6,7 +6,47 @@
 
 use std::ffi::CStr;
 use std::fmt;
-use std::str::FromStr;
+
+/// Names for the values of a field-less enum, declared once: `ALL`,
+/// `as_str`, `Display`, and `FromStr` (case and surrounding space ignored;
+/// the error lists the names):
+///
+/// ```
+/// #[derive(Clone, Copy, Debug, PartialEq)]
+/// enum Abi { Auto, Frame }
+/// smem_names::named!("abi", Abi { Auto = "auto", Frame = "frame" });
+/// assert_eq!("FRAME".parse::<Abi>(), Ok(Abi::Frame));
+/// assert_eq!(Abi::ALL.map(|a| a.to_string()), ["auto", "frame"]);
+/// ```
+#[macro_export]
+macro_rules! named {
+    ($what:literal, $ty:ident { $($variant:ident = $name:literal),* $(,)? }) => {
+        impl $ty {
+            /// Every value, in order.
+            pub const ALL: [$ty; [$($name),*].len()] = [$($ty::$variant),*];
+
+            /// Its name, as written in chains and arguments.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $($ty::$variant => $name,)*
+                }
+            }
+        }
+
+        impl ::std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl ::std::str::FromStr for $ty {
+            type Err = $crate::UnknownName;
+            fn from_str(text: &str) -> Result<Self, $crate::UnknownName> {
+                $crate::parse_name($what, text, &$ty::ALL.map(|v| (v.as_str(), v)))
+            }
+        }
+    };
+}
 
 /// A name as text and as the C string VLC's tables want.
 macro_rules! names {
@@ -137,24 +177,7 @@ pub enum DropPolicy {
     Newest,
 }
 
-impl DropPolicy {
-    pub const ALL: [DropPolicy; 3] = [DropPolicy::None, DropPolicy::Oldest, DropPolicy::Newest];
-
-    /// As written in a chain (`drop=oldest`).
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            DropPolicy::None => "none",
-            DropPolicy::Oldest => "oldest",
-            DropPolicy::Newest => "newest",
-        }
-    }
-}
-
-impl fmt::Display for DropPolicy {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+named!("drop policy", DropPolicy { None = "none", Oldest = "oldest", Newest = "newest" });
 
 /// A name that is none of the values it could be: says which they are.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -196,14 +219,6 @@ pub fn parse_name<T: Copy + PartialEq>(
         }
         UnknownName { what, given: text.to_owned(), expected }
     })
-}
-
-impl FromStr for DropPolicy {
-    type Err = UnknownName;
-    fn from_str(text: &str) -> Result<Self, UnknownName> {
-        let names = DropPolicy::ALL.map(|d| (d.as_str(), d));
-        parse_name("drop policy", text, &names)
-    }
 }
 
 #[cfg(feature = "clap")]

@@ -18,12 +18,19 @@ where
     name.parse().map(Wrap).map_err(|e: T::Err| PyValueError::new_err(e.to_string()))
 }
 
-impl<'a, 'py> FromPyObject<'a, 'py> for Wrap<VideoChroma> {
-    type Error = PyErr;
-    fn extract(ob: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
-        by_name(&ob)
-    }
+/// `Wrap<T>` read from a Python name, for the types taken as they are.
+macro_rules! by_name {
+    ($($ty:ty),*) => {$(
+        impl<'a, 'py> FromPyObject<'a, 'py> for Wrap<$ty> {
+            type Error = PyErr;
+            fn extract(ob: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+                by_name(&ob)
+            }
+        }
+    )*};
 }
+
+by_name!(VideoChroma, DropPolicy, Abi);
 
 impl<'a, 'py> FromPyObject<'a, 'py> for Wrap<AudioSample> {
     type Error = PyErr;
@@ -34,20 +41,6 @@ impl<'a, 'py> FromPyObject<'a, 'py> for Wrap<AudioSample> {
             AudioSample::S16l | AudioSample::Fl32 => Ok(Wrap(sample)),
             other => Err(PyValueError::new_err(format!("audio format {other:?} is not taken here: s16 or f32"))),
         }
-    }
-}
-
-impl<'a, 'py> FromPyObject<'a, 'py> for Wrap<DropPolicy> {
-    type Error = PyErr;
-    fn extract(ob: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
-        by_name(&ob)
-    }
-}
-
-impl<'a, 'py> FromPyObject<'a, 'py> for Wrap<Abi> {
-    type Error = PyErr;
-    fn extract(ob: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
-        by_name(&ob)
     }
 }
 

@@ -9,13 +9,9 @@ mod sinks;
 
 pub use pull::{Frames, Next, SeekHandle};
 
-use std::fmt;
-use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-
-use smem_names::{parse_name, UnknownName};
 
 pub use smem_names::DropPolicy;
 
@@ -277,31 +273,7 @@ impl<'a> Grab<'a> {
     }
 }
 
-impl Abi {
-    pub const ALL: [Abi; 3] = [Abi::Auto, Abi::Frame, Abi::Legacy];
-
-    /// As smem-grab's `--abi` and Python's `abi=` take it.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Abi::Auto => "auto",
-            Abi::Frame => "frame",
-            Abi::Legacy => "legacy",
-        }
-    }
-}
-
-impl fmt::Display for Abi {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Abi {
-    type Err = UnknownName;
-    fn from_str(text: &str) -> Result<Self, UnknownName> {
-        parse_name("abi", text, &Abi::ALL.map(|a| (a.as_str(), a)))
-    }
-}
+smem_names::named!("abi", Abi { Auto = "auto", Frame = "frame", Legacy = "legacy" });
 
 #[cfg(feature = "clap")]
 impl clap::ValueEnum for Abi {
