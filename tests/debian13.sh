@@ -4,8 +4,10 @@
 # ./smem-rs_*.deb` (which pulls VLC), then a C libvlc client compiled there,
 # a python-vlc client and smem-grab must get their frames through smem_rs
 # with no VLC_PLUGIN_PATH, and the same counts and bytes as the same clients
-# here; `apt remove` must give VLC's stock smem back. The root (without VLC)
-# and the packages apt fetches are cached in target/debian13.
+# here; `apt remove` must give VLC's stock smem back. Before the package,
+# the x86_64 manylinux wheel is pip-installed there (Python 3.13) and must
+# get what it gets here (Python 3.11). The root (without VLC) and the
+# packages apt fetches are cached in target/debian13.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
@@ -28,13 +30,19 @@ work=$cache/work
 rm -rf "$work" && mkdir -p "$work"
 ffmpeg -v error -y -f lavfi -i testsrc2=size=160x120:rate=25:duration=2 -f lavfi -i sine=frequency=440:duration=2 \
   -c:v rawvideo -pix_fmt yuv420p -c:a pcm_s16le -ac 2 "$work/clip.avi"
-cp examples/smem_grab.c examples/smem_grab.py tests/debian13/clients.sh "$work/"
+ffmpeg -v error -y -f lavfi -i testsrc2=size=320x240:rate=25:duration=3 -c:v libx264 -g 25 -bf 2 \
+  -pix_fmt yuv420p "$work/clip.mp4"
+cp examples/smem_grab.c examples/smem_grab.py tests/debian13/clients.sh tests/arm64/wheel_check.py "$work/"
+wheel=$(ls -t target/wheels/dist/smem_rs-*manylinux*_x86_64.whl | head -1)
 
 # Debian 12, here: the plugin of this build, through VLC_PLUGIN_PATH.
 mkdir -p "$work/here"
 cp "$work"/smem_grab.* "$work/here/"
 VLC_PLUGIN_PATH="$PWD/target/vlc-plugins" "$work/clients.sh" "$work/here" "$PWD/$work/clip.avi" "$PWD/target/release/smem-grab" \
   >"$work/debian12.txt"
+/usr/bin/python3 -m venv --system-site-packages "$work/venv"
+"$work/venv/bin/pip" install -q --no-deps --no-index "$wheel"
+env -u VLC_PLUGIN_PATH "$work/venv/bin/python" "$work/wheel_check.py" "$work/clip.mp4" >"$work/debian12_wheel.txt"
 
 # Debian 13: a fresh root each time, from the cached tarball. A run that was
 # killed may have left /proc, /sys or /dev mounted in the old root: those go
@@ -59,13 +67,19 @@ mount --bind "$cache/archives" "$root/var/cache/apt/archives" && mounted+=("$roo
 cp /etc/resolv.conf "$root/etc/resolv.conf"
 mkdir -p "$root/smem/here"
 cp "$deb" "$root/smem/smem-rs.deb"
-cp "$work/clip.avi" "$work/clients.sh" "$root/smem/"
+cp "$work/clip.avi" "$work/clip.mp4" "$work/clients.sh" "$work/wheel_check.py" "$wheel" "$root/smem/"
 cp "$work"/smem_grab.* "$root/smem/here/"
 chroot "$root" /bin/sh -eu <<'IN_ROOT' >"$work/debian13.log" 2>&1
 export DEBIAN_FRONTEND=noninteractive
 unset VLC_PLUGIN_PATH
 apt-get update -qq
 cat /etc/debian_version >/smem/debian_version
+# The wheel first, on its own plugin: pip in a venv, Debian 13's Python.
+apt-get install -y -qq python3-venv python3-numpy libvlc5 vlc-plugin-base >/dev/null
+python3 -m venv --system-site-packages /smem/venv
+/smem/venv/bin/pip install -q --no-deps --no-index /smem/smem_rs-*.whl
+python3 --version >/smem/python_version
+/smem/venv/bin/python /smem/wheel_check.py /smem/clip.mp4 >/smem/debian13_wheel.txt
 apt-get install -y -qq /smem/smem-rs.deb >/dev/null
 dpkg-query -W -f='${Version}' libvlccore9 >/smem/vlc_version
 # libvlc-bin (recommended) keeps VLC's plugins.dat by its dpkg trigger.
@@ -77,12 +91,19 @@ apt-get remove -y -qq smem-rs >/dev/null
 echo "after removal: $(grep -c -a smem_preroll "$cache") entries name smem_preroll" >>/smem/plugins_dat
 SMEM_GRAB_VERBOSE=1 /smem/here/smem_grab /smem/clip.avi /smem/v /smem/a "" >/dev/null 2>/smem/removed.log
 IN_ROOT
-cp "$root/smem/debian13.txt" "$work/"
+cp "$root/smem/debian13.txt" "$root/smem/debian13_wheel.txt" "$work/"
 echo "debian13_release: $(cat "$root/smem/debian_version")"
 echo "debian13_vlc: $(cat "$root/smem/vlc_version")"
 sed 's/^/debian13_plugins_dat: /' "$root/smem/plugins_dat"
+echo "debian13_python: $(cat "$root/smem/python_version")"
 paste -d' ' <(sed 's/^/debian12 /' "$work/debian12.txt") <(sed 's/^/debian13 /' "$work/debian13.txt")
+paste -d' ' <(sed 's/^/debian12 /' "$work/debian12_wheel.txt") <(sed 's/^/debian13 /' "$work/debian13_wheel.txt")
 fail=0
+if ! diff "$work/debian12_wheel.txt" "$work/debian13_wheel.txt" >/dev/null; then
+  echo "debian13: the wheel got other frames than on Debian 12:"
+  diff "$work/debian12_wheel.txt" "$work/debian13_wheel.txt" || true
+  fail=1
+fi
 grep -q ': smem_rs$' "$work/debian13.txt" || { echo "debian13: smem_rs did not serve the clients"; fail=1; }
 if grep -q ': smem$' "$work/debian13.txt"; then echo "debian13: a client got the stock smem"; fail=1; fi
 grep -q '^grab_abi: frame$' "$work/debian13.txt" || { echo "debian13: smem-grab did not find smem_rs"; fail=1; }
