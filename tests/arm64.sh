@@ -111,7 +111,7 @@ cleanup() {
 trap cleanup EXIT
 status=0
 for release in ${*:-bookworm trixie}; do
-  in_root "$release" | sed "s/^arm64/arm64 $release/" || status=1
+  in_root "$release" | sed -e "s/^arm64_/arm64_${release}_/" -e "s/^arm64:/arm64 $release:/" || status=1
 done
 echo "arm64_seconds: $(($(date +%s) - start))"
 exit $status

@@ -21,7 +21,9 @@ pub struct Frames {
     stop: StopHandle,
     seeks: Arc<Seeks>,
     thread: Option<JoinHandle<Result<EndOfStream, Error>>>,
-    /// The packed RGB asked for, converted here from VLC's I420.
+    /// The packed RGB asked for, converted here from VLC's I420 (always
+    /// `None` without the `rgb` feature).
+    #[cfg_attr(not(feature = "rgb"), allow(dead_code))]
     rgb: Option<VideoChroma>,
     /// Why a frame could not be converted (the first time).
     unconverted: Option<String>,

@@ -455,11 +455,39 @@ fn play(p: &PlayArgs) -> Result<bool, String> {
         }
         std::fs::write(path, text).map_err(|e| format!("{path}: {e}"))?;
     }
+    let played = Played { sout, state, items: items_played, elapsed };
+    let report = report_of(p, played, &video, &audio, &log)?;
+    if let Some(path) = &p.report {
+        let json = serde_json::to_string(&report).map_err(|e| e.to_string())?;
+        std::fs::write(path, json).map_err(|e| format!("{path}: {e}"))?;
+    }
+    if !p.quiet {
+        print!("{report}");
+    }
+    Ok(state == libvlc::State::Ended)
+}
+
+/// What a play did, for its report.
+struct Played {
+    sout: String,
+    state: libvlc::State,
+    items: usize,
+    elapsed: Duration,
+}
+
+/// The report of a play: each track's tally, threads, memory, smem's log.
+fn report_of(
+    p: &PlayArgs,
+    played: Played,
+    video: &Track,
+    audio: &Track,
+    log: &[libvlc::LogLine],
+) -> Result<Report, String> {
     let mut report = Report {
-        sout,
-        state: format!("{state:?}"),
-        playlist_items: p.playlist.then_some(items_played),
-        wall_seconds: elapsed.as_secs_f64(),
+        sout: played.sout,
+        state: format!("{:?}", played.state),
+        playlist_items: p.playlist.then_some(played.items),
+        wall_seconds: played.elapsed.as_secs_f64(),
         ..Report::default()
     };
     let mut all_threads: Vec<(u64, String)> = Vec::new();
@@ -493,8 +521,8 @@ fn play(p: &PlayArgs) -> Result<bool, String> {
     }
     if p.frame_abi {
         // After libvlc_release: held frames must still be valid, and release safe.
-        report.video.frame_abi = Some(frames::finish(&video));
-        report.audio.frame_abi = Some(frames::finish(&audio));
+        report.video.frame_abi = Some(frames::finish(video));
+        report.audio.frame_abi = Some(frames::finish(audio));
     }
     report.callback_overlaps = OVERLAPS.load(std::sync::atomic::Ordering::SeqCst);
     report.callback_threads = all_threads.len();
@@ -508,14 +536,7 @@ fn play(p: &PlayArgs) -> Result<bool, String> {
         .filter(|l| l.module.starts_with("smem") && l.level != "debug")
         .map(|l| format!("{} {}: {}", l.level, l.module, l.text))
         .collect();
-    if let Some(path) = &p.report {
-        let json = serde_json::to_string(&report).map_err(|e| e.to_string())?;
-        std::fs::write(path, json).map_err(|e| format!("{path}: {e}"))?;
-    }
-    if !p.quiet {
-        print!("{report}");
-    }
-    Ok(state == libvlc::State::Ended)
+    Ok(report)
 }
 
 /// Peak resident memory of this process so far.
