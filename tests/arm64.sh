@@ -16,27 +16,10 @@ start=$(date +%s)
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 deb=target/debian/smem-rs_${version}_arm64.deb
 wheel_arm=$(ls -t target/wheels/dist/smem_rs-*manylinux*_aarch64.whl | head -1)
-wheel_x86=$(ls -t target/wheels/dist/smem_rs-*manylinux*_x86_64.whl | head -1)
 cache=target/arm64
 work=$cache/work
-rm -rf "$work" && mkdir -p "$work"
-
-# The media: a raw AVI with sound (the clients' input, as in the Debian 13
-# test) and x264 with B-frames in MP4 (the wheel's).
-ffmpeg -v error -y -f lavfi -i testsrc2=size=160x120:rate=25:duration=2 -f lavfi -i sine=frequency=440:duration=2 \
-  -c:v rawvideo -pix_fmt yuv420p -c:a pcm_s16le -ac 2 "$work/clip.avi"
-ffmpeg -v error -y -f lavfi -i testsrc2=size=320x240:rate=25:duration=3 -c:v libx264 -g 25 -bf 2 \
-  -pix_fmt yuv420p "$work/clip.mp4"
-cp examples/smem_grab.c examples/smem_grab.py tests/debian13/clients.sh tests/arm64/wheel_check.py "$work/"
-
-# Here (amd64): the same clients on this build, the x86_64 wheel in a venv.
-mkdir -p "$work/here"
-cp "$work"/smem_grab.* "$work/here/"
-VLC_PLUGIN_PATH="$PWD/target/vlc-plugins" "$work/clients.sh" "$work/here" "$PWD/$work/clip.avi" \
-  "$PWD/target/release/smem-grab" >"$work/amd64.txt"
-/usr/bin/python3 -m venv --system-site-packages "$work/venv"
-"$work/venv/bin/pip" install -q --no-deps --no-index "$wheel_x86"
-env -u VLC_PLUGIN_PATH "$work/venv/bin/python" "$work/wheel_check.py" "$work/clip.mp4" >"$work/amd64_wheel.txt"
+# The media, the clients and what they get here (amd64).
+tests/debian13/reference.sh "$work"
 
 # One release: its root, the wheel, the package and its removal.
 in_root() {
@@ -76,21 +59,21 @@ echo "arm64_machine: $(cat "$root/smem/machine") (qemu user emulation)"
 echo "arm64_release: $(cat "$root/smem/debian_version")"
 echo "arm64_vlc: $(cat "$root/smem/vlc_version")"
 sed 's/^/arm64_plugins_dat: /' "$root/smem/plugins_dat"
-paste -d' ' <(sed 's/^/amd64 /' "$work/amd64.txt") <(sed 's/^/arm64 /' "$work/arm64-$release.txt")
-paste -d' ' <(sed 's/^/amd64 /' "$work/amd64_wheel.txt") <(sed 's/^/arm64 /' "$work/arm64-${release}_wheel.txt")
+paste -d' ' <(sed 's/^/amd64 /' "$work/here.txt") <(sed 's/^/arm64 /' "$work/arm64-$release.txt")
+paste -d' ' <(sed 's/^/amd64 /' "$work/here_wheel.txt") <(sed 's/^/arm64 /' "$work/arm64-${release}_wheel.txt")
 local fail=0
 grep -q ': smem_rs$' "$work/arm64-$release.txt" || { echo "arm64: smem_rs did not serve the clients"; fail=1; }
 if grep -q ': smem$' "$work/arm64-$release.txt"; then echo "arm64: a client got the stock smem"; fail=1; fi
 grep -q '^grab_abi: frame$' "$work/arm64-$release.txt" || { echo "arm64: smem-grab did not find smem_rs"; fail=1; }
 same() { diff <(grep -v -E "$3" "$1") <(grep -v -E "$3" "$2") >/dev/null; }
-if ! same "$work/amd64.txt" "$work/arm64-$release.txt" '_module|grab_abi'; then
+if ! same "$work/here.txt" "$work/arm64-$release.txt" '_module|grab_abi'; then
   echo "arm64: the clients got other frames than on amd64:"
-  diff "$work/amd64.txt" "$work/arm64-$release.txt" || true
+  diff "$work/here.txt" "$work/arm64-$release.txt" || true
   fail=1
 fi
-if ! same "$work/amd64_wheel.txt" "$work/arm64-${release}_wheel.txt" '^$'; then
+if ! same "$work/here_wheel.txt" "$work/arm64-${release}_wheel.txt" '^$'; then
   echo "arm64: the wheel got other frames than on amd64:"
-  diff "$work/amd64_wheel.txt" "$work/arm64-${release}_wheel.txt" || true
+  diff "$work/here_wheel.txt" "$work/arm64-${release}_wheel.txt" || true
   fail=1
 fi
 if grep -q 'using sout stream module "smem"' "$root/smem/removed.log"; then

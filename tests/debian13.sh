@@ -25,24 +25,10 @@ if [ ! -f "$tarball" ]; then
   mv "$tarball.part" "$tarball"
 fi
 
-# The media and the clients, shared by both runs.
+# The media, the clients and what they get here (Debian 12).
 work=$cache/work
-rm -rf "$work" && mkdir -p "$work"
-ffmpeg -v error -y -f lavfi -i testsrc2=size=160x120:rate=25:duration=2 -f lavfi -i sine=frequency=440:duration=2 \
-  -c:v rawvideo -pix_fmt yuv420p -c:a pcm_s16le -ac 2 "$work/clip.avi"
-ffmpeg -v error -y -f lavfi -i testsrc2=size=320x240:rate=25:duration=3 -c:v libx264 -g 25 -bf 2 \
-  -pix_fmt yuv420p "$work/clip.mp4"
-cp examples/smem_grab.c examples/smem_grab.py tests/debian13/clients.sh tests/arm64/wheel_check.py "$work/"
+tests/debian13/reference.sh "$work"
 wheel=$(ls -t target/wheels/dist/smem_rs-*manylinux*_x86_64.whl | head -1)
-
-# Debian 12, here: the plugin of this build, through VLC_PLUGIN_PATH.
-mkdir -p "$work/here"
-cp "$work"/smem_grab.* "$work/here/"
-VLC_PLUGIN_PATH="$PWD/target/vlc-plugins" "$work/clients.sh" "$work/here" "$PWD/$work/clip.avi" "$PWD/target/release/smem-grab" \
-  >"$work/debian12.txt"
-/usr/bin/python3 -m venv --system-site-packages "$work/venv"
-"$work/venv/bin/pip" install -q --no-deps --no-index "$wheel"
-env -u VLC_PLUGIN_PATH "$work/venv/bin/python" "$work/wheel_check.py" "$work/clip.mp4" >"$work/debian12_wheel.txt"
 
 # Debian 13: a fresh root each time, from the cached tarball. A run that was
 # killed may have left /proc, /sys or /dev mounted in the old root: those go
@@ -96,20 +82,20 @@ echo "debian13_release: $(cat "$root/smem/debian_version")"
 echo "debian13_vlc: $(cat "$root/smem/vlc_version")"
 sed 's/^/debian13_plugins_dat: /' "$root/smem/plugins_dat"
 echo "debian13_python: $(cat "$root/smem/python_version")"
-paste -d' ' <(sed 's/^/debian12 /' "$work/debian12.txt") <(sed 's/^/debian13 /' "$work/debian13.txt")
-paste -d' ' <(sed 's/^/debian12 /' "$work/debian12_wheel.txt") <(sed 's/^/debian13 /' "$work/debian13_wheel.txt")
+paste -d' ' <(sed 's/^/debian12 /' "$work/here.txt") <(sed 's/^/debian13 /' "$work/debian13.txt")
+paste -d' ' <(sed 's/^/debian12 /' "$work/here_wheel.txt") <(sed 's/^/debian13 /' "$work/debian13_wheel.txt")
 fail=0
-if ! diff "$work/debian12_wheel.txt" "$work/debian13_wheel.txt" >/dev/null; then
+if ! diff "$work/here_wheel.txt" "$work/debian13_wheel.txt" >/dev/null; then
   echo "debian13: the wheel got other frames than on Debian 12:"
-  diff "$work/debian12_wheel.txt" "$work/debian13_wheel.txt" || true
+  diff "$work/here_wheel.txt" "$work/debian13_wheel.txt" || true
   fail=1
 fi
 grep -q ': smem_rs$' "$work/debian13.txt" || { echo "debian13: smem_rs did not serve the clients"; fail=1; }
 if grep -q ': smem$' "$work/debian13.txt"; then echo "debian13: a client got the stock smem"; fail=1; fi
 grep -q '^grab_abi: frame$' "$work/debian13.txt" || { echo "debian13: smem-grab did not find smem_rs"; fail=1; }
-if ! diff <(grep -v _module "$work/debian12.txt" | grep -v grab_abi) <(grep -v _module "$work/debian13.txt" | grep -v grab_abi) >/dev/null; then
+if ! diff <(grep -v _module "$work/here.txt" | grep -v grab_abi) <(grep -v _module "$work/debian13.txt" | grep -v grab_abi) >/dev/null; then
   echo "debian13: the clients got other frames than on Debian 12:"
-  diff "$work/debian12.txt" "$work/debian13.txt" || true
+  diff "$work/here.txt" "$work/debian13.txt" || true
   fail=1
 fi
 if grep -q 'using sout stream module "smem"' "$root/smem/removed.log"; then
