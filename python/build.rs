@@ -22,8 +22,12 @@ fn main() {
         println!("cargo:rerun-if-changed={}", workspace.join(watched).display());
     }
     println!("cargo:rerun-if-env-changed=SMEM_RS_PLUGIN");
+    // Built for another target since (`make wheels` builds aarch64 too):
+    // the package's copy is made again for this one.
+    println!("cargo:rerun-if-changed={}", plugins.join("libsmem_rs_plugin.so").display());
     if let Some(built) = std::env::var_os("SMEM_RS_PLUGIN") {
         // `make wheel`: the plugin `make build` made.
+        println!("cargo:rerun-if-changed={}", Path::new(&built).display());
         std::fs::create_dir_all(&plugins).unwrap();
         copy(Path::new(&built), &plugins.join("libsmem_rs_plugin.so"));
         return;

@@ -26,10 +26,22 @@ wheel() {
   local stripped=target/wheels/plugin-$arch/libsmem_rs_plugin.so
   mkdir -p "$(dirname "$stripped")"
   "$strip" --strip-unneeded -o "$stripped" "$plugin"
+  # The package's own copy, for this architecture (the other build left its own).
+  install -D -m 755 "$stripped" python/smem_rs/plugins/libsmem_rs_plugin.so
   # shellcheck disable=SC2086
   $run sh -c "cd python && SMEM_RS_PLUGIN='$PWD/$stripped' maturin build --release $target_args --out '../$raw' >/dev/null"
   local built
   built=$(ls -t "$raw"/smem_rs-*"$arch".whl | head -1)
+  # The plugin in the wheel must be this architecture's.
+  local check
+  check=$(mktemp -d)
+  python3 -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extract("smem_rs/plugins/libsmem_rs_plugin.so", sys.argv[2])' \
+    "$built" "$check"
+  file "$check/smem_rs/plugins/libsmem_rs_plugin.so" | grep -q "$(echo "$arch" | sed 's/_/-/')" || {
+    echo "wheels: the $arch wheel holds another architecture's plugin"
+    exit 1
+  }
+  rm -rf "$check"
   rm -f "$dist"/smem_rs-*"$arch".whl
   # auto: the most widely installable tag the symbols the binaries use allow.
   auditwheel repair --plat auto --exclude libvlc.so.5 --exclude libvlccore.so.9 -w "$dist" "$built" \
