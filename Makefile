@@ -166,7 +166,7 @@ test-debian13: deb wheel-manylinux
 # root (mmdebstrap, cached in target/arm64), run under qemu: the clients of
 # the Debian 13 test and the wheel get the frames they get here.
 test-arm64: build wheels
-	$(MAKE) deb ARCH=arm64
+	$(MAKE) lint-deb ARCH=arm64
 	tests/arm64.sh
 
 # The sdist, built by pip in a fresh venv: the wheel's frames.
