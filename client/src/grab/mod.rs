@@ -275,6 +275,18 @@ impl<'a> Grab<'a> {
 
 smem_names::named!("abi", Abi { Auto = "auto", Frame = "frame", Legacy = "legacy" });
 
+impl Abi {
+    /// Whether frames come through the frame ABI, given whether VLC will
+    /// load smem-rs ([`crate::vlc::smem_rs_available`]).
+    pub(crate) fn is_frame(self, smem_rs: bool) -> bool {
+        match self {
+            Abi::Auto => smem_rs,
+            Abi::Frame => true,
+            Abi::Legacy => false,
+        }
+    }
+}
+
 #[cfg(feature = "clap")]
 impl clap::ValueEnum for Abi {
     fn value_variants<'a>() -> &'a [Self] {

@@ -80,11 +80,7 @@ impl Grab<'static> {
     /// conversion on its decoder thread, by the stream's own matrix. Only
     /// on smem-rs's frame ABI: the stock smem copies each frame anyway.
     fn converts_rgb(&self, chroma: VideoChroma) -> bool {
-        let frame_abi = match self.abi {
-            super::Abi::Auto => crate::vlc::smem_rs_available(),
-            super::Abi::Frame => true,
-            super::Abi::Legacy => false,
-        };
+        let frame_abi = self.abi.is_frame(crate::vlc::smem_rs_available());
         cfg!(feature = "rgb") && frame_abi && crate::format::rgb_channels(chroma).is_some()
     }
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::sinks::KindSink;
-use super::{Abi, AttachedPlayer, Grab, ProgressFn, StopHandle, SPARE_BUFFERS};
+use super::{AttachedPlayer, Grab, ProgressFn, StopHandle, SPARE_BUFFERS};
 use crate::chain::GrabChain;
 use crate::outcome::{EndOfStream, EndReason, Error, ItemEnd, Progress};
 use crate::seek::Seeks;
@@ -172,11 +172,7 @@ impl<'a> Run<'a> {
         }
         let instance = vlc_instance(&vlc_args)?;
         let smem_rs = vlc::smem_rs_available();
-        let frame_abi = match abi {
-            Abi::Auto => smem_rs,
-            Abi::Frame => true,
-            Abi::Legacy => false,
-        };
+        let frame_abi = abi.is_frame(smem_rs);
         // smem-rs cuts a segment exactly (smem_preroll and smem_mark); with
         // the stock smem the frames VLC sends are cut here by their pts.
         let cut_here = if smem_rs && segment.0.is_some() { None } else { segment.1 };
