@@ -13,6 +13,8 @@
 #include <vlc_es_out.h>
 #include <vlc_input.h>
 #include <vlc_modules.h>
+#include <vlc_codec.h>
+#include <vlc_picture.h>
 /* Our own frame ABI (include/smem.h): the Rust structs are generated from the
  * header applications compile against, so the two cannot drift. */
 #include "include/smem.h"

@@ -1,6 +1,7 @@
 //! VLC 3.0 `smem` stream output, in Rust. `libsmem_rs_plugin.so` registers
-//! two `sout stream` modules: `smem_rs`, answering to the `smem` shortcut,
-//! and `smem_mark`, which goes first in a chain to mark where a start is.
+//! `smem_rs`, the `sout stream` answering to the `smem` shortcut, and its
+//! helpers: `smem_mark` (goes first in a chain to mark where a start is),
+//! `smem_preroll` (a demux filter) and `smem_raw` (an encoder).
 //!
 //! * `ffi`: the `unsafe` lines that bind VLC and libc (bindings, safe
 //!   wrappers, the C edges, the frame ABI's hold/release);
@@ -8,6 +9,8 @@
 //! * `smem`: the module in plain safe Rust (options, formats, geometry,
 //!   queue), `#![forbid(unsafe_code)]`;
 //! * `mark`: the `smem_mark` module, `#![forbid(unsafe_code)]` too;
+//! * `raw`: the `smem_raw` encoder (transcode's pictures to smem without
+//!   a copy), `#![forbid(unsafe_code)]` too;
 //! * `fault`: fault injection for the tests (debug builds only).
 #![deny(unsafe_op_in_unsafe_fn)]
 
@@ -16,10 +19,11 @@ pub mod fault;
 pub mod ffi;
 pub mod fourcc;
 pub mod mark;
+pub mod raw;
 pub mod smem;
 
 export_vlc_plugin!(
-    [crate::smem::MODULE, crate::mark::MODULE, crate::mark::PREROLL_MODULE],
+    [crate::smem::MODULE, crate::mark::MODULE, crate::mark::PREROLL_MODULE, crate::raw::MODULE],
     license: c"Licensed under the terms of the GNU Lesser General Public License, version 2.1 or later.",
     copyright: c"Copyright (C) the smem-rs authors"
 );

@@ -72,6 +72,9 @@ pub(crate) struct GrabChain {
     /// smem-rs's smem_mark first and smem_preroll on the demuxer: exact
     /// segments and seeks, and each frame's time in the stream.
     pub mark: bool,
+    /// smem-rs's smem_raw encoder: VLC's decoded pictures reach smem as
+    /// they are, where VLC's raw encoder would copy each one.
+    pub raw: bool,
 }
 
 impl GrabChain {
@@ -86,6 +89,9 @@ impl GrabChain {
         let mut codecs = Vec::new();
         if let Some(chroma) = self.video.filter(|_| video.is_some()) {
             codecs.push(format!("vcodec={}", chroma.fourcc()));
+            if self.raw {
+                codecs.push(format!("venc={}", module::RAW));
+            }
             codecs.extend(self.scale.0.map(|width| format!("width={width}")));
             codecs.extend(self.scale.1.map(|height| format!("height={height}")));
         }
@@ -135,18 +141,19 @@ mod tests {
             queue: Some((1, DropPolicy::Oldest)),
             scale: (Some(320), None),
             mark: true,
+            raw: true,
             ..GrabChain::default()
         };
         let frames = Some(Callbacks::Frames { callback: 1, data: 2 });
         assert_eq!(
             chain.media_options((frames, None), Some(8), true),
             [
-                ":sout=#smem_mark{video-only}:transcode{vcodec=I420,width=320}:smem{video-frame-callback=1,\
+                ":sout=#smem_mark{video-only}:transcode{vcodec=I420,venc=smem_raw,width=320}:smem{video-frame-callback=1,\
                  video-data=2,time-sync=false,queue=1,drop=oldest,max-held=8}",
                 ":demux-filter=smem_preroll"
             ]
         );
-        let stock = GrabChain { mark: false, ..chain };
+        let stock = GrabChain { mark: false, raw: false, ..chain };
         let pair = Some(Callbacks::Pair { prerender: 1, postrender: 2, data: 3 });
         assert_eq!(stock.media_options((None, pair), None, false)[1..], [":no-sout-video", ":no-sout-all"]);
     }

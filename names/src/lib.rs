@@ -105,6 +105,9 @@ pub mod module {
         MARK = "smem_mark";
         /// The demux filter that logs what the demuxer sends (`:demux-filter=`).
         PREROLL = "smem_preroll";
+        /// The raw video "encoder" that hands transcode's pictures to smem
+        /// without copying them (`#transcode{vcodec=I420,venc=smem_raw}`).
+        RAW = "smem_raw";
     }
     /// The file VLC loads smem-rs from (VLC loads only `*_plugin.so`).
     pub const PLUGIN_FILE: &str = "libsmem_rs_plugin.so";

@@ -67,6 +67,12 @@ impl BlockChain {
         gone
     }
 
+    /// The head block, ours to change before the chain goes on.
+    pub(super) fn head_mut(&mut self) -> Option<&mut sys::block_t> {
+        // SAFETY: we own the chain: its head is a valid block (or null).
+        unsafe { self.head.as_mut() }
+    }
+
     /// Hands the chain over (to the next module of a stream chain).
     pub fn into_raw(self) -> *mut sys::block_t {
         let head = self.head;

@@ -7,6 +7,7 @@ pub mod block;
 pub mod callbacks;
 pub mod demux_filter;
 pub mod descriptor;
+pub mod encoder;
 pub mod es;
 pub mod exec_maps;
 pub mod filter;

@@ -70,7 +70,7 @@ fn ceil_div(a: u64, b: u64) -> u64 {
 }
 
 /// Bytes per line and lines of `plane` for a `width` x `height` picture.
-fn plane_shape(plane: &Plane, width: u32, height: u32) -> (usize, usize) {
+pub fn plane_shape(plane: &Plane, width: u32, height: u32) -> (usize, usize) {
     let samples = ceil_div(u64::from(width) * u64::from(plane.w_num), u64::from(plane.w_den));
     let lines = ceil_div(u64::from(height) * u64::from(plane.h_num), u64::from(plane.h_den));
     ((samples * u64::from(plane.pixel_size)) as usize, lines as usize)

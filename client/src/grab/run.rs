@@ -191,6 +191,8 @@ impl<'a> Run<'a> {
             // smem_mark and smem_preroll (smem-rs's): exact segments and
             // seeks, and each frame's time in the stream on the frame ABI.
             mark: smem_rs,
+            // smem_raw (smem-rs's): no copy between VLC's decoder and smem.
+            raw: smem_rs,
         };
         let video = video.map(|(chroma, to)| KindSink::video(frame_abi, chroma, to, &shared, keep));
         let audio = audio.map(|(sample, to)| KindSink::audio(frame_abi, sample, to, &shared, keep));
