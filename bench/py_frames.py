@@ -1,10 +1,12 @@
 """One timed pass over a file's frames into numpy, by one library; prints
-`<case> <seconds> s <frames> frames <copies>`. Run by bench/python.sh, side
-by side with the others. Each frame's array is touched (a strided read)."""
-import sys, time
+`<case> <seconds> s <frames> frames <copies> copies <cpu> cpu <rss> kb`
+(CPU seconds of all the process's threads, peak resident memory). Run by
+bench/python.sh and bench/newest.sh, side by side with the others. Each
+frame's array is touched (a strided read)."""
+import resource, sys, time
 import numpy as np
 which, path = sys.argv[1], sys.argv[2]
-t = time.perf_counter(); n = 0; acc = 0; copies = 0
+t = time.perf_counter(); cpu = time.process_time(); n = 0; acc = 0; copies = 0
 if which == "ours_rgb":
     import smem_rs
     for f in smem_rs.open(path):
@@ -39,4 +41,16 @@ elif which == "opencv_bgr":
         ok, a = cap.read()
         if not ok: break
         acc += int(a[::16, ::16, 0].sum()); n += 1
-print(f"{which} {time.perf_counter()-t:.3f} s {n} frames {copies} copies")
+elif which == "vrr_rgb":
+    # video-reader-rs: its iterator, one RGB frame at a time.
+    from video_reader import PyVideoReader
+    for a in PyVideoReader(path):
+        acc += int(a[::16, ::16, 0].sum()); n += 1
+elif which == "vrr_fast_rgb":
+    # video-reader-rs's decode_fast: every frame at once, converted in parallel.
+    from video_reader import PyVideoReader
+    for a in PyVideoReader(path).decode_fast():
+        acc += int(a[::16, ::16, 0].sum()); n += 1
+wall, cpu = time.perf_counter() - t, time.process_time() - cpu
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(f"{which} {wall:.3f} s {n} frames {copies} copies {cpu:.3f} cpu {rss} kb")

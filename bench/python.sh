@@ -21,7 +21,7 @@ python3 - "$OUT/python.txt" <<'PY'
 import statistics, sys
 runs = {}
 for line in open(sys.argv[1]):
-    case, seconds, _, frames, _, copies, _ = line.split()
+    case, seconds, _, frames, _, copies, _ = line.split()[:7]
     runs.setdefault(case, []).append((float(seconds), int(frames), int(copies)))
 med = {c: statistics.median(s for s, _, _ in r) for c, r in runs.items()}
 for c in runs:

@@ -18,12 +18,7 @@ tarball=$cache/root.tar
 root=$cache/root
 mkdir -p "$cache/archives/partial"
 
-if [ ! -f "$tarball" ]; then
-  echo "debian13: creating a Debian 13 (trixie) root with mmdebstrap (cached in $tarball)"
-  mmdebstrap --quiet --format=tar --variant=apt --include=ca-certificates,gcc,libc6-dev,pkg-config,libvlc-dev,python3,python3-vlc \
-    trixie "$tarball.part"
-  mv "$tarball.part" "$tarball"
-fi
+tests/debian13/root-tarball.sh "$tarball"
 
 # The media, the clients and what they get here (Debian 12).
 work=$cache/work

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use crate::colour::ColorSpace;
 use crate::format::VideoChroma;
 use crate::frame::{OwnedVideoFrame, Video};
-use crate::pool::Buffer;
+use crate::pool::{Buffer, Pool};
 use crate::VideoInfo;
 
 /// `frame` (I420) as `to` (RV24, RGBA or RV32), in a new buffer, by the
@@ -17,6 +17,41 @@ use crate::VideoInfo;
 /// full). The result is full range; its [`VideoInfo`] says the matrix it
 /// was converted with.
 pub fn from_i420(frame: &OwnedVideoFrame, to: VideoChroma) -> Result<OwnedVideoFrame, String> {
+    let channels = crate::format::rgb_channels(to).ok_or_else(|| format!("{to:?} is not a packed RGB format"))?;
+    let mut out = vec![0u8; frame.width * frame.height * channels];
+    let format = convert(frame, to, &mut out)?;
+    Ok(rgb_frame(frame, to, format, Buffer::from(out)))
+}
+
+/// As [`from_i420`], into a buffer of `pool` that goes back to it when the
+/// frame is dropped: no allocation, nothing zeroed, no page faulted in, in
+/// steady state (the rows are written once, into the caller's frame).
+pub(crate) fn from_i420_pooled(
+    frame: &OwnedVideoFrame,
+    to: VideoChroma,
+    pool: &Arc<Pool>,
+) -> Result<OwnedVideoFrame, String> {
+    let channels = crate::format::rgb_channels(to).ok_or_else(|| format!("{to:?} is not a packed RGB format"))?;
+    let size = frame.width * frame.height * channels;
+    let mut out = pool.take(size);
+    let converted = convert(frame, to, &mut out[..size]);
+    match converted {
+        Ok(format) => Ok(rgb_frame(frame, to, format, Buffer::pooled(out, size, Arc::clone(pool)))),
+        Err(why) => {
+            pool.put(out);
+            Err(why)
+        }
+    }
+}
+
+fn rgb_frame(frame: &OwnedVideoFrame, to: VideoChroma, format: VideoInfo, data: Buffer) -> OwnedVideoFrame {
+    let planes = to.planes(frame.width, frame.height);
+    Video { chroma: to, planes: Arc::from(planes), format: Some(format), ..frame.with_data(data) }
+}
+
+/// Converts `frame` into `out` (`width * height * channels` bytes, every
+/// one written) and says what the result's format is.
+fn convert(frame: &OwnedVideoFrame, to: VideoChroma, out: &mut [u8]) -> Result<VideoInfo, String> {
     let (width, height) = (frame.width, frame.height);
     let channels = crate::format::rgb_channels(to).ok_or_else(|| format!("{to:?} is not a packed RGB format"))?;
     let [y, u, v] = match frame.planes[..] {
@@ -44,16 +79,12 @@ pub fn from_i420(frame: &OwnedVideoFrame, to: VideoChroma) -> Result<OwnedVideoF
         width: width as u32,
         height: height as u32,
     };
-    let mut out = vec![0u8; width * height * channels];
     let stride = (width * channels) as u32;
     let converted = match to {
-        VideoChroma::Rv24 => yuv::yuv420_to_rgb(&image, &mut out, stride, range, matrix),
-        VideoChroma::Rgba => yuv::yuv420_to_rgba(&image, &mut out, stride, range, matrix),
-        _ => yuv::yuv420_to_bgra(&image, &mut out, stride, range, matrix),
+        VideoChroma::Rv24 => yuv::yuv420_to_rgb(&image, out, stride, range, matrix),
+        VideoChroma::Rgba => yuv::yuv420_to_rgba(&image, out, stride, range, matrix),
+        _ => yuv::yuv420_to_bgra(&image, out, stride, range, matrix),
     };
     converted.map_err(|e| format!("converting a {width}x{height} frame to {to:?}: {e}"))?;
-    let format =
-        VideoInfo { color_space: space.vlc(), color_range_full: true, color_source: crate::abi::COLOR_FRAMES, ..info };
-    let planes = to.planes(width, height);
-    Ok(Video { chroma: to, planes: Arc::from(planes), format: Some(format), ..frame.with_data(Buffer::from(out)) })
+    Ok(VideoInfo { color_space: space.vlc(), color_range_full: true, color_source: crate::abi::COLOR_FRAMES, ..info })
 }

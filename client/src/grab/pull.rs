@@ -10,6 +10,7 @@ use super::{Grab, StopHandle, To};
 use crate::format::{AudioSample, VideoChroma};
 use crate::frame::Item;
 use crate::outcome::{EndOfStream, Error};
+use crate::pool::Pool;
 use crate::seek::Seeks;
 
 /// The pull style: owned items from a bounded queue, in arrival order. A
@@ -27,6 +28,9 @@ pub struct Frames {
     rgb: Option<VideoChroma>,
     /// Why a frame could not be converted (the first time).
     unconverted: Option<String>,
+    /// The RGB frames' buffers, back from the frames the caller dropped.
+    #[cfg_attr(not(feature = "rgb"), allow(dead_code))]
+    rgb_buffers: Arc<Pool>,
 }
 
 impl Grab<'static> {
@@ -43,7 +47,15 @@ impl Grab<'static> {
                 format!("frames() asks for {kind} that a .{kind}() closure receives already: use one or the other");
             let thread = std::thread::Builder::new().spawn(move || Err(Error::Setup(why))).ok();
             let (stop, seeks) = (self.stop_handle(), Arc::clone(&self.seeks));
-            return Frames { items: None, stop, seeks, thread, rgb: None, unconverted: None };
+            return Frames {
+                items: None,
+                stop,
+                seeks,
+                thread,
+                rgb: None,
+                unconverted: None,
+                rgb_buffers: Pool::new(0),
+            };
         }
         let rgb = video.filter(|&chroma| self.converts_rgb(chroma));
         let video = if rgb.is_some() { Some(VideoChroma::I420) } else { video };
@@ -72,7 +84,9 @@ impl Grab<'static> {
             // Err: the grab failed first; Frames::finish says why.
             let _ = given.recv_timeout(ATTACH_WAIT);
         }
-        Frames { items: Some(rx), stop, seeks, thread, rgb, unconverted: None }
+        // As many as the frames a caller reading one at a time keeps alive.
+        let rgb_buffers = Pool::new(super::SPARE_BUFFERS + 1);
+        Frames { items: Some(rx), stop, seeks, thread, rgb, unconverted: None, rgb_buffers }
     }
 
     /// Whether packed RGB is better had as I420 from VLC, converted on the
@@ -185,7 +199,7 @@ impl Frames {
     fn converted(&mut self, item: Item) -> Option<Item> {
         #[cfg(feature = "rgb")]
         if let (Some(to), Item::Video(frame)) = (self.rgb, &item) {
-            return match crate::rgb::from_i420(frame, to) {
+            return match crate::rgb::from_i420_pooled(frame, to, &self.rgb_buffers) {
                 Ok(rgb) => Some(Item::Video(rgb)),
                 Err(why) => {
                     self.unconverted.get_or_insert(why);
