@@ -270,6 +270,8 @@ struct Blocks {
 struct Noted {
     vlc: Observed,
     fields: Fields,
+    /// Flagged pre-roll (decoded only to reach a start or a seek's target).
+    preroll: bool,
     stream: Option<SentBlock>,
     /// The flushes before it.
     generation: u32,
@@ -324,7 +326,7 @@ impl Start {
             blocks.times.pop_front();
         }
         let generation = blocks.generation;
-        blocks.times.push_back(Noted { vlc: seen, fields, stream, generation });
+        blocks.times.push_back(Noted { vlc: seen, fields, preroll, stream, generation });
         if self.passed.load(Ordering::Acquire) {
             return;
         }
@@ -385,7 +387,8 @@ impl Start {
         let blocks = locked(&self.blocks);
         let (num, den) = frame_rate;
         let on_grid = |t: i64| if num > 0 && den > 0 { on_grid(t, num, den) } else { t };
-        let decoded_from = decoded_from(&blocks, pts, frame_rate, blocks.last_placed).map(|block| block.vlc.time);
+        let block = decoded_from(&blocks, pts, frame_rate, blocks.last_placed);
+        let decoded_from = block.map(|block| block.vlc.time);
         // Is `bound` (on VLC's clock) after this frame's time?
         let is_after = |bound: i64| match decoded_from {
             Some(time) => time < bound,
@@ -397,7 +400,11 @@ impl Start {
             }
         }
         if self.passed.load(Ordering::Acquire) {
-            return Verdict::Keep;
+            // Past the start, a picture is left out only if its own block
+            // was pre-roll: the application seeked, and VLC's decoder still
+            // gives a few pictures from before the target (the first stamped
+            // with a later one's time, as libavcodec skips B-frames then).
+            return if block.is_some_and(|b| b.preroll) { Verdict::BeforeStart } else { Verdict::Keep };
         }
         let Some(start) = self.start(&blocks) else {
             return Verdict::BeforeStart; // decoded before any block past the start
@@ -587,6 +594,23 @@ mod tests {
             assert_eq!(s.video(vlc(1_000_001), fps), Verdict::Keep, "{fps:?}");
             assert_eq!(s.video(vlc(960_001), fps), Verdict::Keep, "past the start, everything passes");
         }
+    }
+
+    #[test]
+    fn after_an_application_s_seek_pictures_of_pre_roll_blocks_go() {
+        let (point, _) = demux(0, 0, &[(0, 1)]);
+        let s = Start::new(0, vec![point], SharedStart::default());
+        s.note(CLOCK, false);
+        assert_eq!(s.video(CLOCK, RAW), Verdict::Keep);
+        // The application seeks to 0.5 s from a key frame at 0: VLC flags
+        // the blocks before it pre-roll, and its decoder still gives the
+        // picture of one of them (stamped with the next's time).
+        for (t, preroll) in [(400_000, true), (440_000, true), (480_000, true), (520_000, false)] {
+            s.note(t + 2 * CLOCK, preroll);
+        }
+        assert_eq!(s.video(440_000 + 2 * CLOCK, RAW), Verdict::BeforeStart);
+        assert_eq!(s.video(480_000 + 2 * CLOCK, RAW), Verdict::BeforeStart);
+        assert_eq!(s.video(520_000 + 2 * CLOCK, RAW), Verdict::Keep);
     }
 
     #[test]
