@@ -81,7 +81,7 @@ run: build
 
 # Every performance figure, side by side in one run (bench/run.sh): end to
 # end vs dummy and stock, the copy vs memcpy, allocations and instructions.
-bench: build wheel
+bench: build wheel wheel-manylinux
 	bench/run.sh
 
 # valgrind memcheck over full pipeline runs (release plugin; the debug one

@@ -10,6 +10,10 @@
 #   3b. smem-grab against ffmpeg, 100 PNGs of 1080p (bench/grab.sh)
 #   3c. the Python package against PyAV and OpenCV, 1080p H.264 into numpy
 #      (bench/python.sh)
+#   3d. smem_raw: the frame ABI with no raw encode against ffmpeg's decode,
+#      page faults untuned (bench/zero_copy.sh)
+#   3e. the newest PyAV, OpenCV and video-reader-rs from PyPI beside the
+#      wheel, in a Debian 13 root (bench/newest.sh)
 #   4. the copy in process against memcpy (criterion, benches/copy.rs)
 #   5. allocations and instructions per frame under valgrind (bench/valgrind.py),
 #      and the client library's pull iterator's allocations per frame
@@ -32,6 +36,12 @@ bench/grab.sh | tee -a "$FIGURES"
 
 echo "== Python: 1080p x264 into numpy, smem_rs against PyAV and OpenCV (median of ${PY_REPS:-3})"
 PY_REPS=${PY_REPS:-3} bench/python.sh | tee -a "$FIGURES"
+
+echo "== smem_raw: no raw encode, C host on the frame ABI, against ffmpeg's decode (median of ${ZC_REPS:-5})"
+bench/zero_copy.sh | tee -a "$FIGURES"
+
+echo "== the newest Python readers from PyPI, in a Debian 13 root (median of ${NEWEST_REPS:-5} rounds)"
+NEWEST_REPS=${NEWEST_REPS:-5} bench/newest.sh | tee -a "$FIGURES"
 
 echo "== copy into the application's buffer vs memcpy (criterion)"
 cargo bench --bench copy -- --noplot >"$OUT/criterion.txt" 2>&1 || { tail -20 "$OUT/criterion.txt"; exit 1; }
@@ -99,4 +109,14 @@ print(f"allocations per frame in our code: {g('allocs_per_frame')} (all {g('allo
 print(f"instructions per frame: ours {g('instructions_per_frame_ours')}, stock {g('instructions_per_frame_stock')}, ratio {g('instructions_per_frame_ours_over_stock')}")
 print(f"  of which outside the memcpy both make: ours {g('instructions_per_frame_outside_memcpy_ours')}, stock {g('instructions_per_frame_outside_memcpy_stock')}")
 print(f"  of which in the module's own code: ours {g('instructions_per_frame_own_code_ours')}, stock {g('instructions_per_frame_own_code_stock')}")
+print()
+v = lambda k: g("py_newest_version_" + k)
+print(f"newest readers, Debian 13 root (Python {v('python')}, VLC {v('vlc')}): wall s (CPU s, peak RSS MB)")
+cases = [("ours_rgb", "smem_rs rgb24"), ("ours_yuv", "smem_rs i420"), ("pyav_rgb", f"PyAV {v('pyav')} rgb24"),
+         ("pyav_yuv", "PyAV yuv420p"), ("opencv_bgr", f"OpenCV {v('opencv')} BGR"),
+         ("vrr_rgb", f"video-reader-rs {v('video_reader_rs')} iter"), ("vrr_fast_rgb", "video-reader-rs decode_fast")]
+print(f"{'':14}" + "".join(f"{label:>28}" for _, label in cases))
+for file in ("1080p_h264", "2160p_hevc", "720p_vp9"):
+    cell = lambda c: f"{g(f'py_newest_{file}_{c}_seconds')} ({g(f'py_newest_{file}_{c}_cpu_seconds')}, {int(int(g(f'py_newest_{file}_{c}_peak_rss_kb')) / 1024) if g(f'py_newest_{file}_{c}_peak_rss_kb') != '-' else '-'})"
+    print(f"{file:14}" + "".join(f"{cell(c):>28}" for c, _ in cases))
 PY

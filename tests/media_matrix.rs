@@ -37,9 +37,9 @@ const CASES: &[Case] = &[
         make: &["-f", "lavfi", "-i", TESTSRC, "-f", "lavfi", "-i", "sine=r=48000:d=2", "-c:v", "libx264", "-bf", "3",
             "-g", "25", "-c:a", "aac", "-ac", "2"],
         chain: "transcode{vcodec=I420,acodec=s16l}",
-        vlc_loses: (2, "VLC 3's MP4 demuxer stamps the first pictures of a file with B-frames late (it clamps the edit list's negative dts to 0: the 1st gets the 3rd's time) and its encoder in transcode refuses a picture whose pts is not after the last one's: the 2nd and 3rd go"),
+        vlc_loses: (0, ""),
         vlc_channels: None,
-        stock_skips: None,
+        stock_skips: Some("VLC 3's MP4 demuxer stamps the first pictures of a file with B-frames late (it clamps the edit list's negative dts to 0: the 1st gets the 3rd's time) and VLC's raw encoder in transcode refuses a picture whose pts is not after the last one's: the 2nd and 3rd go (smem_raw keeps them)"),
     },
     Case {
         file: "x265-10bit.mp4",
@@ -299,9 +299,13 @@ struct Played {
 }
 
 fn play_all(dir: &Path, file: &str, chain: &str) -> Played {
+    // Ours as smem-client plays: VLC's pictures through smem_raw; stock
+    // through VLC's raw encoder, as stock clients have it.
+    let raw = chain.replacen("vcodec=", "venc=smem_raw,vcodec=", 1);
     let run = |who: Smem, abi: &str, tag: &str| {
         let out = path(dir, &format!("{tag}.video"));
         let _ = std::fs::remove_file(&out);
+        let chain = if who == Smem::Stock { chain } else { raw.as_str() };
         let mut args = vec!["--chain", chain, "--abi", abi, "--video-out", &out, "--time-sync", "false"];
         // Ours with smem_mark and smem_preroll, as smem-client plays: each
         // frame's time and the fields and colour of its source.
@@ -464,7 +468,10 @@ fn the_media_people_have_against_ffprobe() {
                 let stray: Vec<i64> =
                     times.iter().copied().filter(|t| !probed.iter().any(|p| p.abs_diff(*t) <= 1_000)).collect();
                 check!(failures, stray.is_empty(), "{name}: times none of ffprobe's has: {stray:?} (of {probed:?})");
-                check!(failures, times.windows(2).all(|w| w[0] < w[1]), "{name}: times out of order: {times:?}");
+                // From the 2nd on: VLC 3's MP4 demuxer stamps the 1st picture of
+                // a file with B-frames with the 3rd's time (README, Real media).
+                let later = times.get(1..).unwrap_or_default();
+                check!(failures, later.windows(2).all(|w| w[0] < w[1]), "{name}: times out of order: {times:?}");
                 check_eq!(failures, times.len(), p.frame.video.calls.len(), "{name}: frames with a media time");
             }
         }

@@ -88,7 +88,8 @@ echo "memcheck_self_check: an injected 4096-byte leak was seen ($lost bytes defi
 
 HOST=$RELEASE_HOST
 declare -a names=(transcode raw-odd-size null-buffer refused one-sided seek queued-drops-seek-stop format-change soak panic-in-send panic-in-deliver
-  frame-held-after-exit frame-keep-seek frame-double-release frame-never-released segment)
+  frame-held-after-exit frame-keep-seek frame-double-release frame-never-released segment
+  raw-held-after-exit raw-legacy-filters raw-duplicate)
 total_err=0 total_lost=0
 printf '%-16s %8s %10s   %s\n' scenario errors lost "(VLC and libraries: errors / definitely lost bytes)"
 for name in "${names[@]}"; do
@@ -126,6 +127,14 @@ for name in "${names[@]}"; do
     segment)      args=(play "$OUT/long.y4m" --chain 'smem_mark:transcode{vcodec=RV24,acodec=s16l}' --time-sync false
                   --option ":input-slave=$OUT/long.wav" --option :start-time=0.4 --option :demux-filter=smem_preroll
                   --option :smem-preroll-lead=400000 --option :smem-preroll-length=600000 --option :stop-time=2) ;;
+    # smem_raw: VLC's pictures as blocks, held past libvlc_release; cut out
+    # by the legacy copy through a filter; through duplicate{}'s copy.
+    raw-held-after-exit) args=(play "$OUT/odd.y4m" --abi frame --hold after-exit --chain 'transcode{vcodec=I420,venc=smem_raw,acodec=s16l}'
+                  --time-sync false --option ":input-slave=$OUT/a.wav") ;;
+    raw-legacy-filters) args=(play "$OUT/odd.y4m" --no-audio --time-sync false
+                  --chain 'transcode{vcodec=RV24,venc=smem_raw,vfilter=invert,deinterlace,deinterlace-module=yadif}') ;;
+    raw-duplicate) args=(play "$OUT/a.y4m" --no-audio --abi frame --hold keep:3
+                  --sout '#transcode{vcodec=I420,venc=smem_raw}:duplicate{dst=smem{video-frame-callback={vframe},video-data={vdata},time-sync=false},dst=dummy}') ;;
   esac
   run "$name" "$plugins" "${envs[@]}" -- "$host" "${args[@]}"
   read -r err lost all_err all_lost <<<"$RESULT"

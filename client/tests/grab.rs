@@ -42,11 +42,13 @@ fn push_closures_get_typed_frames_with_the_input_bytes() {
         .media_option(format!(":input-slave={wav}"))
         .video(VideoChroma::I420, |f| {
             // Planar: three planes, and line accessors agree with them.
+            // The data is VLC's picture itself (smem_raw): lines are padded.
+            let packed = f.packed();
             planes_ok &= f.planes.len() == 3
-                && f.plane(1).map(<[u8]>::len) == Some(32 * 24)
-                && f.line(0, 47) == Some(&f.data[47 * 64..48 * 64])
+                && (f.planes[1].visible_bytes, f.planes[1].lines) == (32, 24)
+                && f.line(0, 47) == Some(&packed[47 * 64..48 * 64])
                 && (f.width, f.height, f.chroma) == (64, 48, VideoChroma::I420);
-            video.extend_from_slice(f.data);
+            video.extend_from_slice(&packed);
         })
         .audio(AudioSample::S16l, |b| {
             assert_eq!((b.channels, b.rate, b.sample), (2, 48_000, AudioSample::S16l));
@@ -82,7 +84,7 @@ fn pull_queue_is_bounded_and_ends_cleanly() {
     for item in &mut frames {
         let Item::Video(f) = item else { panic!("audio was not asked for") };
         std::thread::sleep(Duration::from_millis(20));
-        got.push(f.data);
+        got.push(f.packed().into_owned());
     }
     let end = frames.finish().unwrap();
     assert_eq!(end.reason, EndReason::Ended);
@@ -92,7 +94,8 @@ fn pull_queue_is_bounded_and_ends_cleanly() {
     // A consumer that leaves early: dropping the queue stops the grab at once.
     let start = Instant::now();
     let mut frames = Grab::new(&y4m).realtime(true).frames(Some(VideoChroma::Rgba), None, 1);
-    assert!(matches!(frames.next(), Some(Item::Video(f)) if f.data.len() == 64 * 48 * 4));
+    let first = frames.next();
+    assert!(matches!(&first, Some(Item::Video(f)) if f.packed().len() == 64 * 48 * 4), "{first:?}");
     let end = frames.finish().unwrap();
     assert_eq!(end.reason, EndReason::Stopped);
     assert!(start.elapsed() < Duration::from_secs(5));
@@ -144,7 +147,7 @@ fn a_queue_runs_every_closure_on_one_smem_thread_and_loses_nothing_with_drop_non
         .queue(4, smem_client::DropPolicy::None)
         .video(VideoChroma::I420, |f| {
             note();
-            video.extend_from_slice(f.data);
+            video.extend_from_slice(&f.packed());
         })
         .audio(AudioSample::S16l, |_| note())
         .run()
@@ -317,7 +320,7 @@ fn play_attached(path: &str, pictures: &[Vec<u8>], drive: impl FnOnce(&Player), 
             let mut got = Vec::new();
             for item in frames {
                 let Item::Video(f) = item else { continue };
-                let n = pictures.iter().position(|p| p[..] == f.data[..]).expect("one of the clip's pictures");
+                let n = pictures.iter().position(|p| p[..] == f.packed()[..]).expect("one of the clip's pictures");
                 got.push((n, f.time_us));
             }
             got
