@@ -4,13 +4,14 @@
  * and writes the visible lines of every picture (plane after plane, read
  * through the pitches smem gives) to VIDEO_OUT and every audio block to
  * AUDIO_OUT, then prints what arrived. Nothing is copied before the
- * callback: the planes point into VLC's own buffer.
+ * callback: the planes point into VLC's own picture (venc=smem_raw, smem-rs's
+ * encoder: without it VLC's raw encoder copies each picture first).
  *
  * It also keeps the last picture past its callback (hold), reads it after
  * libvlc is gone, and only then releases it: the lifetime smem.h promises.
  *
  *   cc -o smem_frames smem_frames.c $(pkg-config --cflags --libs libvlc smem)
- *   ./smem_frames MEDIA VIDEO_OUT AUDIO_OUT ["transcode{vcodec=RV24,acodec=s16l}"]
+ *   ./smem_frames MEDIA VIDEO_OUT AUDIO_OUT ["transcode{vcodec=RV24,venc=smem_raw,acodec=s16l}"]
  *
  * (Without `make install`, use -I include instead of `pkg-config smem`.)
  * SMEM_GRAB_VERBOSE=1 shows VLC's log on stderr.
@@ -104,7 +105,7 @@ int main(int argc, char **argv)
         perror("fopen");
         return 2;
     }
-    const char *chain = argc > 4 ? argv[4] : "transcode{vcodec=RV24,acodec=s16l}";
+    const char *chain = argc > 4 ? argv[4] : "transcode{vcodec=RV24,venc=smem_raw,acodec=s16l}";
 
     /* Addresses as decimal numbers, as every smem client writes them. */
     char sout[1024];

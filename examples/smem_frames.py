@@ -8,7 +8,7 @@ and every audio block to AUDIO_OUT, then prints what arrived. With numpy
 installed, each plane is a zero-copy numpy view of VLC's own buffer
 (lines x pitch, cut to the visible bytes); without it, ctypes reads the lines.
 
-    python3 smem_frames.py MEDIA VIDEO_OUT AUDIO_OUT ["transcode{vcodec=RV24,acodec=s16l}"]
+    python3 smem_frames.py MEDIA VIDEO_OUT AUDIO_OUT ["transcode{vcodec=RV24,venc=smem_raw,acodec=s16l}"]
 
 A view is valid during the callback only. To keep a frame, call
 frame.hold(frame) and later frame.release(held) (see keep_last below).
@@ -100,7 +100,7 @@ def main(argv):
         print(f"usage: {argv[0]} MEDIA VIDEO_OUT AUDIO_OUT [CHAIN]", file=sys.stderr)
         return 2
     media_path, video_out, audio_out = argv[1:4]
-    chain = argv[4] if len(argv) > 4 else "transcode{vcodec=RV24,acodec=s16l}"
+    chain = argv[4] if len(argv) > 4 else "transcode{vcodec=RV24,venc=smem_raw,acodec=s16l}"
     video_sink, audio_sink = Sink(video_out), Sink(audio_out)
 
     @FRAME_CALLBACK
