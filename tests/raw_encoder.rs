@@ -2,8 +2,8 @@
 //! VLC's decoded pictures reach smem without VLC's raw encoder copying
 //! them, and every frame's visible bytes are those VLC's raw encoder gives,
 //! through the frame ABI and the legacy callbacks alike: every chroma at
-//! odd sizes, with filters, scaling and deinterlacing, through
-//! `duplicate{}`, and held past libvlc_release. H.264 with B-frames gives
+//! odd sizes, with filters, scaling, deinterlacing and transcode's encoder
+//! thread, through `duplicate{}`, and held past libvlc_release. H.264 with B-frames gives
 //! ffmpeg's decode, every frame (VLC's raw encoder drops some).
 
 use std::process::Command;
@@ -80,6 +80,8 @@ fn filters_scaling_and_deinterlacing_give_vlc_s_raw_encoder_bytes() {
         "vcodec=I420,width=200,height=150",
         "vcodec=I420,deinterlace,deinterlace-module=yadif",
         "vcodec=I422,deinterlace,deinterlace-module=yadif2x,vfilter=invert",
+        // transcode's own encoder thread.
+        "vcodec=I420,threads=2",
     ] {
         let (vlc, ours) = both_encoders(codecs);
         let (legacy, expected) = grab(&dir, &y4m, &vlc, "legacy", &[]);
