@@ -14,6 +14,8 @@ use smem_testkit::{assert_ours_served, assert_played, media, path, play, scratch
 /// the run and the video bytes it delivered.
 fn grab(dir: &std::path::Path, media: &str, head: &str, abi: &str, extra: &[&str]) -> (Run, Vec<u8>) {
     let out = path(dir, &format!("{abi}-{}.video", head.len()));
+    // A run that delivers nothing must not leave an earlier run's bytes.
+    let _ = std::fs::remove_file(&out);
     let mut args = vec!["--no-audio", "--time-sync", "false", "--abi", abi, "--video-out", &out, "--chain", head];
     args.extend(extra);
     let run = play(Smem::Ours, dir, media, &args);

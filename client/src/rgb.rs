@@ -17,9 +17,9 @@ use crate::VideoInfo;
 /// full). The result is full range; its [`VideoInfo`] says the matrix it
 /// was converted with.
 pub fn from_i420(frame: &OwnedVideoFrame, to: VideoChroma) -> Result<OwnedVideoFrame, String> {
-    let channels = crate::format::rgb_channels(to).ok_or_else(|| format!("{to:?} is not a packed RGB format"))?;
+    let channels = channels_of(to)?;
     let mut out = vec![0u8; frame.width * frame.height * channels];
-    let format = convert(frame, to, &mut out)?;
+    let format = convert(frame, to, channels, &mut out)?;
     Ok(rgb_frame(frame, to, format, Buffer::from(out)))
 }
 
@@ -31,10 +31,10 @@ pub(crate) fn from_i420_pooled(
     to: VideoChroma,
     pool: &Arc<Pool>,
 ) -> Result<OwnedVideoFrame, String> {
-    let channels = crate::format::rgb_channels(to).ok_or_else(|| format!("{to:?} is not a packed RGB format"))?;
+    let channels = channels_of(to)?;
     let size = frame.width * frame.height * channels;
     let mut out = pool.take(size);
-    let converted = convert(frame, to, &mut out[..size]);
+    let converted = convert(frame, to, channels, &mut out[..size]);
     match converted {
         Ok(format) => Ok(rgb_frame(frame, to, format, Buffer::pooled(out, size, Arc::clone(pool)))),
         Err(why) => {
@@ -49,11 +49,15 @@ fn rgb_frame(frame: &OwnedVideoFrame, to: VideoChroma, format: VideoInfo, data: 
     Video { chroma: to, planes: Arc::from(planes), format: Some(format), ..frame.with_data(data) }
 }
 
+/// Bytes a pixel of `to`, a packed RGB format.
+fn channels_of(to: VideoChroma) -> Result<usize, String> {
+    crate::format::rgb_channels(to).ok_or_else(|| format!("{to:?} is not a packed RGB format"))
+}
+
 /// Converts `frame` into `out` (`width * height * channels` bytes, every
 /// one written) and says what the result's format is.
-fn convert(frame: &OwnedVideoFrame, to: VideoChroma, out: &mut [u8]) -> Result<VideoInfo, String> {
+fn convert(frame: &OwnedVideoFrame, to: VideoChroma, channels: usize, out: &mut [u8]) -> Result<VideoInfo, String> {
     let (width, height) = (frame.width, frame.height);
-    let channels = crate::format::rgb_channels(to).ok_or_else(|| format!("{to:?} is not a packed RGB format"))?;
     let [y, u, v] = match frame.planes[..] {
         [y, u, v] if frame.chroma == VideoChroma::I420 => [y, u, v],
         _ => return Err(format!("a {width}x{height} frame is not I420")),

@@ -38,6 +38,24 @@ pub struct PlaneShape {
     pub offset: isize,
 }
 
+/// A picture's planes, in order (at most VLC's `PICTURE_PLANE_MAX`): no
+/// allocation per frame.
+#[derive(Clone, Copy, Debug)]
+pub struct Planes {
+    shapes: [PlaneShape; PICTURE_PLANES],
+    count: usize,
+}
+
+/// VLC 3.0's `PICTURE_PLANE_MAX`, the length of `picture_t::p`.
+const PICTURE_PLANES: usize = 5;
+
+impl std::ops::Deref for Planes {
+    type Target = [PlaneShape];
+    fn deref(&self) -> &[PlaneShape] {
+        &self.shapes[..self.count]
+    }
+}
+
 /// The encoder while VLC opens it: its formats, to read and to set.
 pub struct Setup<'a> {
     raw: &'a mut sys::encoder_t,
@@ -108,7 +126,7 @@ impl<'a> Setup<'a> {
         // SAFETY: a valid format; the picture is released right here.
         unsafe {
             let picture = ptr::NonNull::new(sys::picture_NewFromFormat(&video))?;
-            let shapes = Picture { raw: picture.as_ref() }.planes();
+            let shapes = Picture { raw: picture.as_ref() }.planes().to_vec();
             sys::picture_Release(picture.as_ptr());
             Some(shapes)
         }
@@ -125,24 +143,30 @@ impl Picture<'_> {
         Fourcc(self.raw.format.i_chroma)
     }
 
+    /// VLC's planes of the picture, as many as it says it has.
+    fn raw_planes(&self) -> &[sys::plane_t] {
+        let count = usize::try_from(self.raw.i_planes).unwrap_or(0).min(self.raw.p.len()).min(PICTURE_PLANES);
+        &self.raw.p[..count]
+    }
+
     /// Its planes, in order.
-    pub fn planes(&self) -> Vec<PlaneShape> {
-        let count = usize::try_from(self.raw.i_planes).unwrap_or(0).min(self.raw.p.len());
+    pub fn planes(&self) -> Planes {
+        let mut planes = Planes { shapes: [PlaneShape::default(); PICTURE_PLANES], count: 0 };
         let first = self.raw.p[0].p_pixels as isize;
-        self.raw.p[..count]
-            .iter()
-            .map(|p| PlaneShape {
+        for (shape, p) in planes.shapes.iter_mut().zip(self.raw_planes()) {
+            *shape = PlaneShape {
                 pitch: usize::try_from(p.i_pitch).unwrap_or(0),
                 lines: usize::try_from(p.i_lines).unwrap_or(0),
                 offset: (p.p_pixels as isize).wrapping_sub(first),
-            })
-            .collect()
+            };
+            planes.count += 1;
+        }
+        planes
     }
 
     /// Plane `index`'s bytes (`pitch` x `lines`).
     pub fn plane(&self, index: usize) -> &[u8] {
-        let count = usize::try_from(self.raw.i_planes).unwrap_or(0).min(self.raw.p.len());
-        let Some(p) = self.raw.p[..count].get(index) else { return &[] };
+        let Some(p) = self.raw_planes().get(index) else { return &[] };
         let len = usize::try_from(p.i_pitch).unwrap_or(0) * usize::try_from(p.i_lines).unwrap_or(0);
         if p.p_pixels.is_null() || len == 0 {
             return &[];

@@ -21,7 +21,7 @@
 #![forbid(unsafe_code)]
 
 use std::ffi::CStr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::ffi::block::BlockChain;
 use crate::ffi::descriptor::{ModuleInfo, StaticCStr};
@@ -31,7 +31,7 @@ use crate::ffi::stream::OpenError;
 use crate::ffi::sys;
 use crate::fourcc::Fourcc;
 use crate::smem::formats::{self, Chroma};
-use crate::smem::geometry::{packed_size, plane_shape, visible_size};
+use crate::smem::geometry::{plane_shape, visible_size};
 
 pub const MODULE_NAME: &CStr = smem_names::module::RAW.as_c_str();
 
@@ -72,12 +72,13 @@ impl Promise {
         }
         let width = u32::try_from(first.pitch / pixel).ok()?;
         let height = u32::try_from(first.lines).ok()?;
-        let planes: Vec<_> = chroma.planes().iter().map(|p| plane_shape(p, width, height)).collect();
-        let same = planes.iter().zip(shapes).all(|(&(pitch, lines), s)| (pitch, lines) == (s.pitch, s.lines));
-        same.then_some(Promise { width, height, planes })
+        let promise = Promise::packed(chroma, width, height);
+        let same = promise.planes.iter().zip(shapes).all(|(&(pitch, lines), s)| (pitch, lines) == (s.pitch, s.lines));
+        same.then_some(promise)
     }
 
-    /// The visible picture tightly packed: what VLC's raw encoder writes.
+    /// A tightly packed `width` x `height` picture of `chroma` (for the
+    /// visible size: what VLC's raw encoder writes).
     pub fn packed(chroma: &Chroma, width: u32, height: u32) -> Promise {
         Promise { width, height, planes: chroma.planes().iter().map(|p| plane_shape(p, width, height)).collect() }
     }
@@ -122,7 +123,8 @@ pub struct RawEncoder {
     lends: bool,
     /// A frame's duration for the block (0 when transcode gives no rate).
     length: i64,
-    copied: AtomicU64,
+    /// A picture was copied though the pictures are lent (logged once).
+    copy_logged: AtomicBool,
 }
 
 impl VideoEncoder for RawEncoder {
@@ -171,8 +173,7 @@ impl VideoEncoder for RawEncoder {
             promise.size(),
             if lends { "the pictures themselves" } else { "copied" }
         ));
-        debug_assert_eq!(promise.size(), packed_size(&described, promise.width, promise.height));
-        Ok(RawEncoder { chroma, promise, lends, length, copied: AtomicU64::new(0) })
+        Ok(RawEncoder { chroma, promise, lends, length, copy_logged: AtomicBool::new(false) })
     }
 
     fn encode(&self, log: &Object<'_>, picture: &Picture<'_>) -> Option<BlockChain> {
@@ -197,7 +198,7 @@ impl VideoEncoder for RawEncoder {
 
 impl RawEncoder {
     fn copy(&self, log: &Object<'_>, picture: &Picture<'_>, shapes: &[PlaneShape]) -> Option<BlockChain> {
-        if self.lends && self.copied.fetch_add(1, Ordering::Relaxed) == 0 {
+        if self.lends && !self.copy_logged.swap(true, Ordering::Relaxed) {
             log.debug(&format!(
                 "a {} picture laid out as {shapes:?} (promised: {:?}), or not libvlccore's own: copied",
                 picture.chroma(),
@@ -228,6 +229,7 @@ impl RawEncoder {
 mod tests {
     use super::*;
     use crate::smem::formats::shapes;
+    use crate::smem::geometry::packed_size;
 
     fn i420() -> Chroma {
         Chroma::new(Fourcc::new(b"I420"), &shapes::I420)
