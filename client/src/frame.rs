@@ -137,7 +137,7 @@ impl<D> Video<D> {
 impl VideoFrame<'_> {
     /// A copy that outlives the callback.
     pub fn to_owned(&self) -> OwnedVideoFrame {
-        self.with_data(Buffer::from(self.data.to_vec()))
+        self.with_data(Buffer::copy_of(self.data))
     }
 }
 
@@ -152,7 +152,7 @@ impl<D> Audio<D> {
 impl AudioBlock<'_> {
     /// A copy that outlives the callback.
     pub fn to_owned(&self) -> OwnedAudioBlock {
-        self.with_data(Buffer::from(self.data.to_vec()))
+        self.with_data(Buffer::copy_of(self.data))
     }
 }
 

@@ -40,6 +40,7 @@ mod format;
 pub mod frame;
 mod grab;
 mod outcome;
+mod pages;
 mod pool;
 #[cfg(feature = "rgb")]
 pub mod rgb;

@@ -4,17 +4,66 @@
 //! sink lent it, the item owns that very buffer (no second copy), and
 //! dropping the item returns it to the sink's pool for a later frame. No
 //! allocation per frame in steady state either way.
+//!
+//! A pool keeps a few spare buffers, never more: those the consumer holds
+//! besides are its own, and go back to the system when it drops them
+//! (large ones are [`Pages`] of their own, whatever malloc's state).
 
 use std::fmt;
-use std::ops::Deref;
+use std::ops::{Deref, DerefMut};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::abi::HeldFrame;
+use crate::pages::{Pages, OWN_PAGES_FROM};
+
+/// A buffer's memory: pages of its own when large, else the heap's.
+#[derive(Debug, Default)]
+pub(crate) enum Storage {
+    #[default]
+    None,
+    Heap(Vec<u8>),
+    Pages(Pages),
+}
+
+impl Storage {
+    /// `size` zeroed bytes.
+    pub(crate) fn of(size: usize) -> Storage {
+        let pages = (size >= OWN_PAGES_FROM).then(|| Pages::new(size)).flatten();
+        pages.map_or_else(|| Storage::Heap(vec![0; size]), Storage::Pages)
+    }
+
+    fn copy_of(bytes: &[u8]) -> Storage {
+        let mut storage = Storage::of(bytes.len());
+        storage.copy_from_slice(bytes);
+        storage
+    }
+}
+
+impl Deref for Storage {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Storage::None => &[],
+            Storage::Heap(bytes) => bytes,
+            Storage::Pages(pages) => pages.bytes(),
+        }
+    }
+}
+
+impl DerefMut for Storage {
+    fn deref_mut(&mut self) -> &mut [u8] {
+        match self {
+            Storage::None => &mut [],
+            Storage::Heap(bytes) => bytes,
+            Storage::Pages(pages) => pages.bytes_mut(),
+        }
+    }
+}
 
 /// Spare buffers of one sink, at most `keep` of them.
 #[derive(Debug)]
 pub(crate) struct Pool {
-    free: Mutex<Vec<Vec<u8>>>,
+    free: Mutex<Vec<Storage>>,
     keep: usize,
 }
 
@@ -23,17 +72,19 @@ impl Pool {
         Arc::new(Pool { free: Mutex::new(Vec::with_capacity(keep)), keep })
     }
 
-    /// A buffer of at least `size` bytes: a spare one if there is one.
-    pub(crate) fn take(&self, size: usize) -> Vec<u8> {
-        let mut buffer = self.free.lock().unwrap_or_else(PoisonError::into_inner).pop().unwrap_or_default();
-        if buffer.len() < size {
-            buffer.resize(size, 0);
+    /// A buffer of at least `size` bytes: a spare one if there is one large
+    /// enough (a smaller spare is given back to the system).
+    pub(crate) fn take(&self, size: usize) -> Storage {
+        let spare = self.free.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        match spare {
+            Some(buffer) if buffer.len() >= size => buffer,
+            _ => Storage::of(size),
         }
-        buffer
     }
 
-    /// Keeps `buffer` for a later frame, unless `keep` are spare already.
-    pub(crate) fn put(&self, buffer: Vec<u8>) {
+    /// Keeps `buffer` for a later frame, unless `keep` are spare already:
+    /// then it is dropped, and its memory goes back.
+    pub(crate) fn put(&self, buffer: Storage) {
         let mut free = self.free.lock().unwrap_or_else(PoisonError::into_inner);
         if free.len() < self.keep {
             free.push(buffer);
@@ -49,7 +100,7 @@ impl Pool {
 /// The bytes of one frame or block, owned. Reads as a `[u8]`; dropping it
 /// hands its memory back to where it came from (VLC, or the grab's pool).
 pub struct Buffer {
-    bytes: Vec<u8>,
+    bytes: Storage,
     len: usize,
     pool: Option<Arc<Pool>>,
     /// VLC's block itself (the frame ABI), released on drop.
@@ -57,13 +108,24 @@ pub struct Buffer {
 }
 
 impl Buffer {
-    pub(crate) fn pooled(bytes: Vec<u8>, len: usize, pool: Arc<Pool>) -> Buffer {
+    pub(crate) fn pooled(bytes: Storage, len: usize, pool: Arc<Pool>) -> Buffer {
         let len = len.min(bytes.len());
         Buffer { bytes, len, pool: Some(pool), held: None }
     }
 
     pub(crate) fn held(frame: HeldFrame) -> Buffer {
-        Buffer { bytes: Vec::new(), len: 0, pool: None, held: Some(frame) }
+        Buffer { bytes: Storage::None, len: 0, pool: None, held: Some(frame) }
+    }
+
+    /// A copy of `bytes`, outside any pool; large ones in pages of their
+    /// own, given back to the system when the buffer is dropped.
+    pub(crate) fn copy_of(bytes: &[u8]) -> Buffer {
+        Buffer { len: bytes.len(), bytes: Storage::copy_of(bytes), pool: None, held: None }
+    }
+
+    /// `storage` as one buffer, outside any pool.
+    pub(crate) fn owning(storage: Storage) -> Buffer {
+        Buffer { len: storage.len(), bytes: storage, pool: None, held: None }
     }
 
     /// Whether these are VLC's own bytes (held through smem-rs's frame ABI)
@@ -81,7 +143,7 @@ impl Buffer {
 
 impl From<Vec<u8>> for Buffer {
     fn from(bytes: Vec<u8>) -> Buffer {
-        Buffer { len: bytes.len(), bytes, pool: None, held: None }
+        Buffer::owning(Storage::Heap(bytes))
     }
 }
 
@@ -112,7 +174,7 @@ impl Drop for Buffer {
 /// A copy of its own, outside any pool.
 impl Clone for Buffer {
     fn clone(&self) -> Buffer {
-        Buffer::from(self.to_vec())
+        Buffer::copy_of(self)
     }
 }
 
@@ -166,6 +228,25 @@ mod tests {
         let items: Vec<Buffer> = (0..3).map(|_| Buffer::pooled(pool.take(10), 10, Arc::clone(&pool))).collect();
         drop(items);
         assert_eq!(pool.spare(), 1);
+    }
+
+    #[test]
+    fn large_buffers_have_pages_of_their_own_and_small_ones_the_heap() {
+        let frame = 1920 * 1080 * 3;
+        assert!(matches!(Storage::of(frame), Storage::Pages(_)));
+        assert!(matches!(Storage::of(4096), Storage::Heap(_)));
+        let copy = Buffer::copy_of(&vec![7u8; frame]);
+        assert!(matches!(copy.bytes, Storage::Pages(_)));
+        assert!(copy.iter().all(|&b| b == 7) && copy.len() == frame);
+    }
+
+    #[test]
+    fn a_spare_too_small_is_let_go_for_a_buffer_of_the_size() {
+        let pool = Pool::new(1);
+        pool.put(Storage::of(10));
+        let bigger = pool.take(200_000);
+        assert!(bigger.len() >= 200_000);
+        assert_eq!(pool.spare(), 0);
     }
 
     #[test]

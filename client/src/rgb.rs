@@ -9,7 +9,7 @@ use std::sync::Arc;
 use crate::colour::ColorSpace;
 use crate::format::VideoChroma;
 use crate::frame::{OwnedVideoFrame, Video};
-use crate::pool::{Buffer, Pool};
+use crate::pool::{Buffer, Pool, Storage};
 use crate::VideoInfo;
 
 /// `frame` (I420) as `to` (RV24, RGBA or RV32), in a new buffer, by the
@@ -18,9 +18,9 @@ use crate::VideoInfo;
 /// was converted with.
 pub fn from_i420(frame: &OwnedVideoFrame, to: VideoChroma) -> Result<OwnedVideoFrame, String> {
     let channels = channels_of(to)?;
-    let mut out = vec![0u8; frame.width * frame.height * channels];
+    let mut out = Storage::of(frame.width * frame.height * channels);
     let format = convert(frame, to, channels, &mut out)?;
-    Ok(rgb_frame(frame, to, format, Buffer::from(out)))
+    Ok(rgb_frame(frame, to, format, Buffer::owning(out)))
 }
 
 /// As [`from_i420`], into a buffer of `pool` that goes back to it when the

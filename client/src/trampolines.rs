@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::abi::{self, Frame, HeldFrame};
 use crate::format::PlaneLayout;
-use crate::pool::{Buffer, Pool};
+use crate::pool::{Buffer, Pool, Storage};
 
 /// What the video postrender callback says about the bytes.
 #[derive(Clone, Copy, Debug)]
@@ -59,7 +59,7 @@ pub(crate) struct Sink<'a, M> {
 
 struct Inner<'a, M> {
     deliver: Deliver<'a, M>,
-    lent: Vec<Vec<u8>>,
+    lent: Vec<Storage>,
     /// The first panic of `deliver`; later frames are dropped.
     panic: Option<String>,
 }

@@ -151,7 +151,7 @@ impl Source for Bytes<'_> {
 
     fn owned(self) -> Buffer {
         match self {
-            Bytes::Borrowed(data) => Buffer::from(data.to_vec()),
+            Bytes::Borrowed(data) => Buffer::copy_of(data),
             Bytes::Owned(buffer) => buffer,
         }
     }
@@ -222,7 +222,7 @@ impl Source for &FrameRef<'_> {
     fn owned(self) -> Buffer {
         match self.hold() {
             Some(held) => Buffer::held(held),
-            None => Buffer::from(self.data().to_vec()),
+            None => Buffer::copy_of(self.data()),
         }
     }
 }
