@@ -135,11 +135,17 @@ pub struct Args {
     #[arg(long)]
     pub json: bool,
 
-    /// Leave glibc's malloc as it is. By default it is tuned before VLC
-    /// starts (M_MMAP_MAX=0, M_TRIM_THRESHOLD=2147483647, M_ARENA_MAX=1) so
-    /// that VLC stops faulting its picture buffers in again every frame:
-    /// 2-3x faster transcodes, memory kept for reuse
+    /// Tune glibc's malloc for this process before VLC starts
+    /// (M_MMAP_MAX=0, M_TRIM_THRESHOLD=2147483647, M_ARENA_MAX=1), so that
+    /// VLC stops faulting its picture buffers in again every frame where it
+    /// still copies them (--abi legacy, the stock smem: 2-3x faster). Memory
+    /// once used is then kept until the process exits. Off by default
     #[arg(long)]
+    pub tune_allocator: bool,
+
+    /// What smem-grab now does by default (malloc left as it is); accepted so
+    /// that scripts written when tuning was the default keep working
+    #[arg(long, hide = true, conflicts_with = "tune_allocator")]
     pub no_tune_allocator: bool,
 
     /// How smem hands frames over: frame (smem-rs's frame ABI: VLC's own

@@ -107,7 +107,7 @@ fn grab_of(args: &Args, bar: &ProgressBar) -> Grab<'static> {
     let mut grab = Grab::new(args.input.clone())
         .realtime(args.realtime)
         .queue(usize::from(args.queue), args.drop)
-        .tune_allocator(!args.no_tune_allocator)
+        .tune_allocator(args.tune_allocator)
         .abi(args.abi)
         .scale(args.scale().0, args.scale().1)
         .segment(args.start, args.stop)

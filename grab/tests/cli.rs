@@ -218,7 +218,7 @@ fn progress_bar_and_help_in_a_terminal() {
         "--json",
         "--latest",
         "--queue",
-        "--no-tune-allocator",
+        "--tune-allocator",
         "Exit status",
     ] {
         assert!(help.contains(option), "--help does not explain {option}:\n{help}");

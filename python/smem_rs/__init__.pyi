@@ -106,6 +106,7 @@ def open(
     realtime: bool = False,
     timeout: Optional[float] = None,
     idle_timeout: Optional[float] = None,
+    tune_allocator: bool = False,
 ) -> Frames:
     """Opens a file or anything VLC opens (udp://@:1234, http://..., a playlist).
 
@@ -120,6 +121,14 @@ def open(
     newest frame always, dropping the oldest).
     options: extra VLC media options (":network-caching=300").
     idle_timeout: end when no frame came for so long (a silent source).
+    tune_allocator: tune glibc's malloc before VLC starts (M_MMAP_MAX=0,
+    M_TRIM_THRESHOLD=2147483647, M_ARENA_MAX=1), for the whole process and the
+    rest of its life: a few percent faster where VLC still copies pictures
+    (abi="legacy", the stock smem), but nothing the process allocates (numpy
+    arrays, a model's tensors) is given back to the system any more, and frames
+    once held stay resident until it exits. Off by default: a grab leaves the
+    allocator as the application has it, and the frames' memory goes back when
+    they are dropped.
     """
 
 def attach(
@@ -136,6 +145,7 @@ def attach(
     realtime: bool = False,
     timeout: Optional[float] = None,
     idle_timeout: Optional[float] = None,
+    tune_allocator: bool = False,
 ) -> Frames:
     """Frames of a python-vlc MediaPlayer the application plays, pauses and seeks itself.
 
@@ -145,5 +155,6 @@ def attach(
     Its vlc.Instance must be made after `import smem_rs` (or smem-rs installed for
     the whole system) for the frame ABI. Frames.seek is refused: seek the player.
     realtime=True paces VLC at the media's speed (a player being watched).
+    tune_allocator: as open()'s (off by default).
     """
 

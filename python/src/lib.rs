@@ -42,12 +42,15 @@ pyo3::create_exception!(
 /// queue, drop, latest: smem's delivery queue for live sources (latest: the
 /// newest frame always). options: extra VLC media options.
 /// timeout, idle_timeout: end after so long, or when no frame came for so long.
+/// tune_allocator: tune glibc's malloc for the whole process, for the rest of
+/// its life (see the stub's docstring); off by default.
 #[pyfunction]
 #[pyo3(signature = (input, *, video = Some(Wrap(VideoChroma::Rv24)), audio = None, start = None, stop = None, every = None,
     buffer = 4, queue = 0, drop = Wrap(DropPolicy::None), latest = false, options = Vec::new(), abi = Wrap(Abi::Auto), realtime = false,
-    timeout = None, idle_timeout = None),
+    timeout = None, idle_timeout = None, tune_allocator = false),
     text_signature = "(input, *, video='rgb24', audio=None, start=None, stop=None, every=None, buffer=4, queue=0, \
-    drop='none', latest=False, options=(), abi='auto', realtime=False, timeout=None, idle_timeout=None)")]
+    drop='none', latest=False, options=(), abi='auto', realtime=False, timeout=None, idle_timeout=None, \
+    tune_allocator=False)")]
 #[allow(clippy::too_many_arguments)]
 fn open(
     py: Python<'_>,
@@ -66,12 +69,26 @@ fn open(
     realtime: bool,
     timeout: Option<f64>,
     idle_timeout: Option<f64>,
+    tune_allocator: bool,
 ) -> PyResult<PyFrames> {
     let mut grab = Grab::new(input.clone()).segment(start, stop);
     for option in options {
         grab = grab.media_option(option);
     }
-    let delivery = Delivery { video, audio, every, buffer, queue, drop, latest, abi, realtime, timeout, idle_timeout };
+    let delivery = Delivery {
+        video,
+        audio,
+        every,
+        buffer,
+        queue,
+        drop,
+        latest,
+        abi,
+        realtime,
+        timeout,
+        idle_timeout,
+        tune_allocator,
+    };
     delivery.start(py, grab, input, false)
 }
 
@@ -83,9 +100,10 @@ fn open(
 /// smem-rs installed for the whole system). The options are open()'s.
 #[pyfunction]
 #[pyo3(signature = (player, *, video = Some(Wrap(VideoChroma::Rv24)), audio = None, every = None, buffer = 4, queue = 0,
-    drop = Wrap(DropPolicy::None), latest = false, abi = Wrap(Abi::Auto), realtime = false, timeout = None, idle_timeout = None),
+    drop = Wrap(DropPolicy::None), latest = false, abi = Wrap(Abi::Auto), realtime = false, timeout = None, idle_timeout = None,
+    tune_allocator = false),
     text_signature = "(player, *, video='rgb24', audio=None, every=None, buffer=4, queue=0, drop='none', \
-    latest=False, abi='auto', realtime=False, timeout=None, idle_timeout=None)")]
+    latest=False, abi='auto', realtime=False, timeout=None, idle_timeout=None, tune_allocator=False)")]
 #[allow(clippy::too_many_arguments)]
 fn attach(
     player: &Bound<'_, PyAny>,
@@ -100,6 +118,7 @@ fn attach(
     realtime: bool,
     timeout: Option<f64>,
     idle_timeout: Option<f64>,
+    tune_allocator: bool,
 ) -> PyResult<PyFrames> {
     let kind = player.get_type().name()?.to_string();
     if kind == "Media" {
@@ -114,7 +133,20 @@ fn attach(
         .and_then(|v| v.extract::<Option<usize>>())
         .map_err(|_| PyTypeError::new_err(format!("attach() takes a python-vlc MediaPlayer, not {kind}")))?
         .ok_or_else(|| PyValueError::new_err("the MediaPlayer has no libvlc player (a null pointer)"))?;
-    let delivery = Delivery { video, audio, every, buffer, queue, drop, latest, abi, realtime, timeout, idle_timeout };
+    let delivery = Delivery {
+        video,
+        audio,
+        every,
+        buffer,
+        queue,
+        drop,
+        latest,
+        abi,
+        realtime,
+        timeout,
+        idle_timeout,
+        tune_allocator,
+    };
     // SAFETY: python-vlc's MediaPlayer holds a live libvlc_media_player_t
     // (its `_as_parameter_`) of the libvlc this module is linked with (one
     // libvlc.so.5 per process); the grab keeps a reference of its own.
@@ -136,6 +168,7 @@ struct Delivery {
     realtime: bool,
     timeout: Option<f64>,
     idle_timeout: Option<f64>,
+    tune_allocator: bool,
 }
 
 impl Delivery {
@@ -147,7 +180,12 @@ impl Delivery {
         if self.every.is_some_and(|e| e.is_nan() || e <= 0.0) {
             return Err(PyValueError::new_err("every must be above 0 seconds"));
         }
-        let mut grab = grab.realtime(self.realtime).abi(self.abi.0).queue(self.queue, self.drop.0).every(self.every);
+        let mut grab = grab
+            .realtime(self.realtime)
+            .abi(self.abi.0)
+            .queue(self.queue, self.drop.0)
+            .every(self.every)
+            .tune_allocator(self.tune_allocator);
         if self.latest {
             grab = grab.latest();
         }

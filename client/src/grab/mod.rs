@@ -124,7 +124,7 @@ impl<'a> Grab<'a> {
             every: None,
             queue: None,
             pull_bound: None,
-            tune_allocator: true,
+            tune_allocator: false,
             scale: (None, None),
             abi: Abi::Auto,
             seeks: Arc::default(),
@@ -200,11 +200,15 @@ impl<'a> Grab<'a> {
         self
     }
 
-    /// `true` (the default): before VLC starts, tune glibc's allocator so
+    /// `false` (the default) leaves malloc as the process has it. `true`:
+    /// before VLC starts, tune glibc's allocator ([`crate::allocator`]) so
     /// that VLC's transcodes stop faulting their picture buffers in again
-    /// every frame ([`crate::allocator`]; 2-3x faster at 1080p, 4x at 4K).
-    /// It acts once per process and on the whole process: memory once used
-    /// is kept for reuse. `false` leaves malloc as the process has it.
+    /// every frame, where they still do: the stock smem and the legacy ABI
+    /// (2-3x faster at 1080p, 4x at 4K); with smem-rs's `smem_raw` (the
+    /// frame ABI) there is little left to win. It acts once per process, on
+    /// the whole process and for the rest of its life: nothing the
+    /// application allocates is given back to the system any more, so a
+    /// burst of frames held once stays resident until the process exits.
     pub fn tune_allocator(mut self, tune: bool) -> Self {
         self.tune_allocator = tune;
         self
