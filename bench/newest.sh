@@ -99,7 +99,7 @@ for line in open(sys.argv[1]):
     if words[0] == "version":
         versions[words[1]] = " ".join(words[2:])
         continue
-    file, case, seconds, _, frames, _, _, _, cpu, _, rss, _ = words
+    file, case, seconds, _, frames, _, _, _, cpu, _, rss, _ = words[:12]
     runs.setdefault((files[file], case), []).append((float(seconds), int(frames), float(cpu), int(rss)))
 for name, value in versions.items():
     print(f"py_newest_version_{name}: {value}")

@@ -94,6 +94,7 @@ print()
 print(f"smem-grab, 100 PNGs of 1080p: {g('grab_png_1080p_seconds_ours')} s and {g('grab_png_1080p_bytes_ours')} bytes; ffmpeg {g('grab_png_1080p_seconds_ffmpeg')} s and {g('grab_png_1080p_bytes_ffmpeg')} bytes; time {g('grab_png_1080p_ours_over_ffmpeg')}, bytes {g('grab_png_1080p_bytes_ours_over_ffmpeg')}")
 print(f"live UDP source, 80 ms callback: lag {g('live_lag_seconds_default')} s synchronous, {g('live_lag_seconds_queue1_drop_oldest')} s with queue=1,drop=oldest")
 print(f"Python, 1080p x264 into numpy, s: smem_rs RGB {g('py_ours_rgb_1080p_h264_seconds')}, PyAV {g('py_pyav_rgb_1080p_h264_seconds')}, OpenCV {g('py_opencv_bgr_1080p_h264_seconds')} (ratios {g('py_rgb_1080p_h264_ours_over_pyav')}, {g('py_rgb_1080p_h264_ours_over_opencv')}); YUV planes {g('py_ours_yuv_1080p_h264_seconds')} vs PyAV {g('py_pyav_yuv_1080p_h264_seconds')} ({g('py_yuv_1080p_h264_ours_over_pyav')}); copies a frame {g('py_copies_per_frame')}")
+print(f"Python, page faults a frame as it comes (untuned): RGB {g('faults_per_frame_py_ours_rgb_untuned')}, I420 through smem_raw {g('faults_per_frame_py_ours_yuv_untuned')}, I420 on the legacy ABI {g('faults_per_frame_py_ours_yuv_legacy_untuned')} ({g('py_ours_yuv_legacy_1080p_h264_seconds')} s)")
 print()
 print(f"{'peak RSS, kB (median)':34} {'ours':>10} {'stock':>10} {'ours/stock':>10}")
 for case in ("raw_1080p", "rv32_1080p"):

@@ -7,7 +7,7 @@
 #     uses): the real limit, since `dummy` pays the raw encode too. Both are
 #     whole processes timed alike; VLC's raw encoder beside them, and ours
 #     with smem's tune-allocator (no page-fault storm of the decoder's own
-#     picture buffers).
+#     picture buffers); page faults per frame of each, untuned and tuned.
 #   - 1080p to RV32 (the hosts section's file): page faults per frame, with
 #     smem_raw and with VLC's raw encoder.
 # Interleaved runs, medians of ${ZC_REPS:-5}. Prints `name: value` lines.
@@ -51,11 +51,12 @@ for _ in $(seq "$REPS"); do
       vlc_raw_encoder) r=$(host "$clip" "#transcode{vcodec=I420}:smem{$V2}") ;;
       ffmpeg_decode) r=$(whole ffmpeg -v error -i "$clip" -an -f null -) ;;
     esac
-    read -r w f n <<<"$r"; W[$who]="${W[$who]:-} $w"; N[$who]=$n
+    read -r w f n <<<"$r"; W[$who]="${W[$who]:-} $w"; F[$who]="${F[$who]:-} $f"; N[$who]=$n
   done
 done
 p=e2e_i420_1080p_h264
 for who in ours ours_tuned vlc_raw_encoder ffmpeg_decode; do echo "${p}_${who}_seconds: $(median ${W[$who]})"; done
+for who in ours ours_tuned vlc_raw_encoder; do echo "faults_per_frame_c_i420_1080p_h264_${who}: $(median ${F[$who]})"; done
 echo "${p}_ours_frames: ${N[ours]}"
 echo "${p}_vlc_raw_encoder_frames: ${N[vlc_raw_encoder]}"
 echo "${p}_ours_over_ffmpeg_decode: $(ratio "$(median ${W[ours]})" "$(median ${W[ffmpeg_decode]})")"
