@@ -71,24 +71,11 @@ fn open(
     idle_timeout: Option<f64>,
     tune_allocator: bool,
 ) -> PyResult<PyFrames> {
-    let mut grab = Grab::new(input.clone()).segment(start, stop);
+    let mut grab = Grab::new(input.clone()).segment(start, stop).tune_allocator(tune_allocator);
     for option in options {
         grab = grab.media_option(option);
     }
-    let delivery = Delivery {
-        video,
-        audio,
-        every,
-        buffer,
-        queue,
-        drop,
-        latest,
-        abi,
-        realtime,
-        timeout,
-        idle_timeout,
-        tune_allocator,
-    };
+    let delivery = Delivery { video, audio, every, buffer, queue, drop, latest, abi, realtime, timeout, idle_timeout };
     delivery.start(py, grab, input, false)
 }
 
@@ -133,24 +120,11 @@ fn attach(
         .and_then(|v| v.extract::<Option<usize>>())
         .map_err(|_| PyTypeError::new_err(format!("attach() takes a python-vlc MediaPlayer, not {kind}")))?
         .ok_or_else(|| PyValueError::new_err("the MediaPlayer has no libvlc player (a null pointer)"))?;
-    let delivery = Delivery {
-        video,
-        audio,
-        every,
-        buffer,
-        queue,
-        drop,
-        latest,
-        abi,
-        realtime,
-        timeout,
-        idle_timeout,
-        tune_allocator,
-    };
+    let delivery = Delivery { video, audio, every, buffer, queue, drop, latest, abi, realtime, timeout, idle_timeout };
     // SAFETY: python-vlc's MediaPlayer holds a live libvlc_media_player_t
     // (its `_as_parameter_`) of the libvlc this module is linked with (one
     // libvlc.so.5 per process); the grab keeps a reference of its own.
-    let grab = unsafe { Grab::attach(raw as *mut std::ffi::c_void) };
+    let grab = unsafe { Grab::attach(raw as *mut std::ffi::c_void) }.tune_allocator(tune_allocator);
     delivery.start(player.py(), grab, "the attached MediaPlayer".into(), true)
 }
 
@@ -168,7 +142,6 @@ struct Delivery {
     realtime: bool,
     timeout: Option<f64>,
     idle_timeout: Option<f64>,
-    tune_allocator: bool,
 }
 
 impl Delivery {
@@ -180,12 +153,7 @@ impl Delivery {
         if self.every.is_some_and(|e| e.is_nan() || e <= 0.0) {
             return Err(PyValueError::new_err("every must be above 0 seconds"));
         }
-        let mut grab = grab
-            .realtime(self.realtime)
-            .abi(self.abi.0)
-            .queue(self.queue, self.drop.0)
-            .every(self.every)
-            .tune_allocator(self.tune_allocator);
+        let mut grab = grab.realtime(self.realtime).abi(self.abi.0).queue(self.queue, self.drop.0).every(self.every);
         if self.latest {
             grab = grab.latest();
         }
