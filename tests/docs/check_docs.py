@@ -11,8 +11,8 @@ on media this script makes with ffmpeg, unless the line before its fence says
     <!-- file: client/examples/x.rs --> the block is that file, word for word (Rust blocks
                                         must be: `cargo test` builds them, this runs them)
 
-Each program runs in a scratch folder of its own holding the media (clip.mkv, clip.mp4,
-clip.y4m, clip.wav) and links to the checkout's examples/, include/ and target/; C is
+Each program runs in a scratch folder of its own holding copies of the media (clip.mkv,
+clip.mp4, clip.y4m, clip.wav) and links to the checkout's examples/, include/ and target/; C is
 compiled with -Wall -Werror against libvlc and include/smem.h; Python runs in a venv
 with smem_rs installed from the wheel (python-vlc and numpy from Debian) and no
 VLC_PLUGIN_PATH, as a user's would; C, Rust and shell blocks run as after `make install`
@@ -199,8 +199,8 @@ def make_media(media):
 def scratch_for(block, scratch, media, n):
     d = scratch / f"{n:03d}-{block.doc.stem}-{block.line}"
     d.mkdir()
-    for name in media:
-        os.symlink(scratch / "media" / name, d / name)
+    for name in media:  # copies: an example may write over its input
+        shutil.copy(scratch / "media" / name, d / name)
     for name in ("examples", "include", "target"):
         os.symlink(ROOT / name, d / name)
     return d
