@@ -6,7 +6,7 @@ fn main() -> Result<(), smem_client::Error> {
     let mut frames = Grab::new(input).every(Some(0.5)).frames(Some(VideoChroma::Rv24), Some(AudioSample::S16l), 8);
     for item in &mut frames {
         match item {
-            Item::Video(f) => println!("frame {} at {:.3} s: {}x{}", f.index, f.time_us as f64 / 1e6, f.width, f.height),
+            Item::Video(f) => println!("frame {} at {} us: {}x{}", f.index, f.time_us, f.width, f.height),
             Item::Audio(b) => assert_eq!(b.channels, 2),
         }
     }
