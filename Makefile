@@ -1,6 +1,7 @@
 # smem-rs: VLC 3.0's smem stream output as a Rust plugin.
 #   make run      build, generate a clip, grab it through our smem (PNG, WAV, summary)
-#   make test     every test (unit, descriptor, end to end under real libvlc, the Python package)
+#   make test     every test (unit, descriptor, end to end under real libvlc, the Python package, the docs' examples)
+#   make test-docs    every example in README.md and docs/ run, every relative link checked
 #   make wheel    target/wheels/smem_rs-<version>-*.whl: the Python package, with the plugin inside
 #   make bench    performance figures: end to end, copy, allocations, instructions
 #   make check-memory  valgrind memcheck over full pipeline runs
@@ -31,7 +32,7 @@ cache_gen    = $(shell ls /usr/lib/*/vlc/vlc-cache-gen 2>/dev/null | head -1)
 
 PYVENV      := target/pyvenv
 
-.PHONY: deps build test test-python wheel wheels wheel-manylinux run bench check-memory install uninstall check-install deb lint-deb install-deb remove-deb test-debian13 test-arm64 test-sdist clean
+.PHONY: deps build test test-python test-docs wheel wheels wheel-manylinux run bench check-memory install uninstall check-install deb lint-deb install-deb remove-deb test-debian13 test-arm64 test-sdist clean
 
 # Installs the Debian packages only when some are missing.
 deps:
@@ -54,6 +55,7 @@ test: deps
 	$(CARGO) build --workspace
 	$(CARGO) test --workspace
 	$(MAKE) test-python  # pytest on the Python package's wheel
+	$(MAKE) test-docs    # the documentation's examples, run; its links, checked
 
 # The Python package (python/, PyO3 over smem-client), built by maturin
 # with the plugin `make build` made inside it.
@@ -68,6 +70,17 @@ wheel: build $(PYVENV)/bin/maturin
 # pytest on the wheel, installed in a fresh venv with no VLC_PLUGIN_PATH.
 test-python: wheel
 	python/run-tests.sh
+
+# Every program in README.md and docs/ (C, Python, shell, Rust) run on generated
+# media, or marked not runnable with its reason; relative links and the Python
+# reference against the stubs checked (tests/docs/check_docs.py). Python runs
+# in a venv of its own with the wheel installed.
+DOCS_VENV   := target/docs-venv
+test-docs: wheel
+	$(CARGO) build -q -p smem-client --examples
+	@[ -x $(DOCS_VENV)/bin/python ] || /usr/bin/python3 -m venv --system-site-packages $(DOCS_VENV)
+	@$(DOCS_VENV)/bin/pip install -q --no-deps --no-index --force-reinstall $$(ls -t target/wheels/smem_rs-*.whl | head -1)
+	env -u VLC_PLUGIN_PATH /usr/bin/python3 tests/docs/check_docs.py --python $(DOCS_VENV)/bin/python
 
 # The grabber (grab/, on the client library) on a generated clip: 320x240 video with a
 # stereo track, through our smem; one PNG a second, the WAV, a summary.

@@ -54,6 +54,9 @@ doc=$root/usr/share/doc/smem-rs
 mkdir -p "$doc"
 gzip -9n <debian/changelog >"$doc/changelog.gz"
 gzip -9n <README.md >"$doc/README.md.gz"
+# The manual the README points to (docs/*.md), beside it as it is in the source.
+mkdir -p "$doc/docs"
+for page in docs/*.md; do gzip -9n <"$page" >"$doc/$page.gz"; done
 crates=$(cargo tree -p smem-rs -p smem-grab -e normal --prefix none --format '{p}: {l}' \
   | grep -v -E '^(smem-rs|smem-grab|smem-client) ' | sed 's/ (\*)//' | sort -u | sed 's/^/  /')
 python3 - "$doc/copyright" "$crates" <<'PY'

@@ -164,14 +164,14 @@ fn the_python_frame_abi_example_reads_zero_copy_numpy_views() {
     assert!(value(&o, "video_format").contains("numpy=yes"), "{}", o.stdout);
 }
 
-/// The complete C client the README shows for the frame ABI, compiled out
-/// of the README itself and run: what it prints is what it says it does.
+/// The complete C client docs/frame-abi.md shows, compiled out of the page
+/// itself and run: what it prints is what the page says it does.
 #[test]
 fn the_readme_s_frame_abi_client_compiles_and_runs() {
     let dir = scratch("client-readme");
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
-    let start = readme.find("```c\n/* readme_frames.c").expect("the README's frame ABI client") + "```c\n".len();
+    let readme = std::fs::read_to_string(root.join("docs/frame-abi.md")).unwrap();
+    let start = readme.find("```c\n/* readme_frames.c").expect("docs/frame-abi.md's C client") + "```c\n".len();
     let source = &readme[start..start + readme[start..].find("```").unwrap()];
     let (file, exe) = (path(&dir, "readme_frames.c"), path(&dir, "readme_frames"));
     std::fs::write(&file, source).unwrap();
