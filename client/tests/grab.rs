@@ -155,6 +155,35 @@ fn grabs_share_one_vlc_and_each_hears_its_own_errors() {
 }
 
 #[test]
+fn grabs_at_once_from_threads_each_get_their_own_clip_s_frames() {
+    use_our_plugin();
+    // Four threads, each grabbing its own clip five times in turn, all at
+    // once on the shared instance: every frame is its clip's picture, at its
+    // time, none missing.
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            let (path, pictures) = clip(&format!("threads-{t}"), 10 + t);
+            std::thread::spawn(move || {
+                for _ in 0..5 {
+                    let got: Vec<(usize, i64)> = Grab::new(&path)
+                        .frames(Some(VideoChroma::I420), None, 4)
+                        .filter_map(|item| match item {
+                            Item::Video(f) => Some((pictures.iter().position(|p| p[..] == f.packed()[..])?, f.time_us)),
+                            _ => None,
+                        })
+                        .collect();
+                    let expected: Vec<(usize, i64)> = (0..pictures.len()).map(|n| (n, n as i64 * 40_000)).collect();
+                    assert_eq!(got, expected, "clip {t}");
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap();
+    }
+}
+
+#[test]
 fn a_queue_runs_every_closure_on_one_smem_thread_and_loses_nothing_with_drop_none() {
     use_our_plugin();
     let dir = scratch("queue");
