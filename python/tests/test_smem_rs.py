@@ -146,6 +146,22 @@ def test_times_are_the_stream_s_own(media):
     assert times == probed
 
 
+def test_frames_at_times_from_one_open(media):
+    # h264.mp4: 4 s at 25 fps, B-frames, a key frame every 12. Each time's
+    # frame is the first at or after it, ffmpeg's picture, in the order asked;
+    # read on (0.5 after 0.0), sought (2.0 after 0.52, 3.96 after 2.0).
+    expected = decode(media["h264"], "gray")
+    size = 320 * 240
+    pictures = [expected[i : i + size] for i in range(0, len(expected), size)]
+    times = [2.0, 0.0, 0.5, 0.51, 3.96, 10.0, 0.04]
+    got = smem_rs.frames_at(media["h264"], times, video="grey")
+    assert got[5] is None, "after the last frame"
+    assert [round(f.time, 3) for f in got if f] == [2.0, 0.0, 0.52, 0.52, 3.96, 0.04]
+    assert [pictures.index(f.array.tobytes()) for f in got if f] == [50, 0, 13, 13, 99, 1]
+    assert smem_rs.frame_at(media["h264"], 1.5, video="grey").time == pytest.approx(1.52)
+    assert smem_rs.frames_at(media["h264"], []) == []
+
+
 def test_seeking_forward_and_back_gives_the_frames_from_there(media):
     expected = decode(media["h264"], "gray")
     size = 320 * 240
