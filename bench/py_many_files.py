@@ -8,7 +8,7 @@ the split: open(), the first frame, close().
 Makes its 1-second 320x240 x264 clips (ffmpeg's defaults: B-frames, an edit
 list) in a temporary folder. smem_rs from the installed wheel; PyAV and
 OpenCV from the system."""
-import os, statistics, subprocess, sys, tempfile, time
+import os, shutil, statistics, subprocess, sys, tempfile, time
 
 n_clips = int(sys.argv[1]) if len(sys.argv) > 1 else 20
 rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 3
@@ -70,3 +70,4 @@ for name, read in readers.items():
         line += f"; open() {parts[0]:.1f} ms, first frame {parts[1]:.1f} ms, close() {parts[2]:.1f} ms"
     print(line, flush=True)
 print(f"ours / pyav: {results['ours'] / results['pyav']:.1f}x; ours / opencv: {results['ours'] / results['opencv']:.1f}x")
+shutil.rmtree(folder)
