@@ -2,7 +2,7 @@
 //! plugin built in this workspace, on media the tests generate.
 
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use smem_client::vlc::{Instance, Player};
@@ -122,6 +122,65 @@ fn errors_are_reported_not_panicked() {
         .run();
     assert_eq!(result.unwrap_err(), Error::Callback("client bug".into()));
     assert_eq!(calls, 1);
+}
+
+#[test]
+fn grabs_share_one_vlc_and_each_hears_its_own_errors() {
+    use_our_plugin();
+    let dir = scratch("shared");
+    let junk = p(&dir, "junk.mp4");
+    std::fs::write(&junk, [0x5a; 4096]).unwrap();
+    let y4m = p(&dir, "in.y4m");
+    smem_testkit::media::write_y4m(&y4m, 32, 32, 25, 10).unwrap();
+    let vlc = Instance::shared().unwrap();
+    // The clip's own errors, played alone (VLC's y4m demuxer says one).
+    let alone = Grab::new(&y4m).video(VideoChroma::Rgba, |_| {}).run().unwrap().vlc_errors;
+    // Grabs of a junk file on one thread while the clip plays on another, on
+    // the one instance: each has its own errors and no other's, and no grab
+    // spoils a later one.
+    let failing = std::thread::spawn(move || {
+        (0..4).map(|_| Grab::new(&junk).video(VideoChroma::Rgba, |_| {}).run().unwrap()).collect::<Vec<_>>()
+    });
+    for _ in 0..4 {
+        let end = Grab::new(&y4m).video(VideoChroma::Rgba, |_| {}).run().unwrap();
+        assert_eq!(end.video_frames, 10);
+        assert_eq!(end.vlc_errors, alone, "the clip's errors, none of the junk's");
+    }
+    for end in failing.join().unwrap() {
+        assert_eq!(end.video_frames, 0);
+        assert!(!end.vlc_errors.is_empty(), "VLC's errors about the junk");
+        assert!(end.vlc_errors.iter().all(|e| !alone.contains(e)), "the clip's errors: {:?}", end.vlc_errors);
+    }
+    assert!(Arc::ptr_eq(&vlc, &Instance::shared().unwrap()), "one instance for the process");
+}
+
+#[test]
+fn grabs_at_once_from_threads_each_get_their_own_clip_s_frames() {
+    use_our_plugin();
+    // Four threads, each grabbing its own clip five times in turn, all at
+    // once on the shared instance: every frame is its clip's picture, at its
+    // time, none missing.
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            let (path, pictures) = clip(&format!("threads-{t}"), 10 + t);
+            std::thread::spawn(move || {
+                for _ in 0..5 {
+                    let got: Vec<(usize, i64)> = Grab::new(&path)
+                        .frames(Some(VideoChroma::I420), None, 4)
+                        .filter_map(|item| match item {
+                            Item::Video(f) => Some((pictures.iter().position(|p| p[..] == f.packed()[..])?, f.time_us)),
+                            _ => None,
+                        })
+                        .collect();
+                    let expected: Vec<(usize, i64)> = (0..pictures.len()).map(|n| (n, n as i64 * 40_000)).collect();
+                    assert_eq!(got, expected, "clip {t}");
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap();
+    }
 }
 
 #[test]

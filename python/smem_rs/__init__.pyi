@@ -1,4 +1,4 @@
-from typing import Iterator, Literal, Optional, Sequence, Tuple, Union
+from typing import Iterator, List, Literal, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -158,3 +158,13 @@ def attach(
     tune_allocator: as open()'s (off by default).
     """
 
+
+def frames_at(
+    input: str, times: Sequence[float], *, video: VideoFormat = "rgb24", options: Sequence[str] = ()
+) -> List[Optional[VideoFrame]]:
+    """The video frame shown at each time (the first at or after it), from one open; None after the last."""
+
+def frame_at(
+    input: str, time: float, *, video: VideoFormat = "rgb24", options: Sequence[str] = ()
+) -> Optional[VideoFrame]:
+    """The video frame shown at `time` (the first at or after it), or None after the last."""

@@ -133,17 +133,33 @@ def test_arrays_outlive_the_iterator_the_player_and_vlc(media):
 
 
 def test_times_are_the_stream_s_own(media):
-    # ffprobe's pts_time for each frame, as PyAV's frame.time gives it: VLC
-    # 3's MP4 demuxer stamps the first picture of an x264 file with B-frames
-    # with the 3rd's time (README); smem_raw loses none of them.
+    # ffprobe's pts_time for each frame, as PyAV's frame.time gives it, from
+    # the first: VLC 3's MP4 demuxer stamps the first pictures of an x264 file
+    # with B-frames late, smem_preroll gives them their own times back
+    # (README); smem_raw loses none of them.
     probed = subprocess.run(
         ["ffprobe", "-v", "error", "-select_streams", "v", "-show_entries", "frame=pts_time", "-of", "csv=p=0", media["h264"]],
         check=True, capture_output=True, text=True,
     ).stdout.split()
     probed = [round(float(t.strip(",")), 3) for t in probed if t.strip(",")]
     times = [round(f.time, 3) for f in smem_rs.open(media["h264"], video="grey")]
-    assert len(times) == len(probed)
-    assert times[2:] == probed[len(probed) - len(times) + 2 :]
+    assert times == probed
+
+
+def test_frames_at_times_from_one_open(media):
+    # h264.mp4: 4 s at 25 fps, B-frames, a key frame every 12. Each time's
+    # frame is the first at or after it, ffmpeg's picture, in the order asked;
+    # read on (0.5 after 0.0), sought (2.0 after 0.52, 3.96 after 2.0).
+    expected = decode(media["h264"], "gray")
+    size = 320 * 240
+    pictures = [expected[i : i + size] for i in range(0, len(expected), size)]
+    times = [2.0, 0.0, 0.5, 0.51, 3.96, 10.0, 0.04]
+    got = smem_rs.frames_at(media["h264"], times, video="grey")
+    assert got[5] is None, "after the last frame"
+    assert [round(f.time, 3) for f in got if f] == [2.0, 0.0, 0.52, 0.52, 3.96, 0.04]
+    assert [pictures.index(f.array.tobytes()) for f in got if f] == [50, 0, 13, 13, 99, 1]
+    assert smem_rs.frame_at(media["h264"], 1.5, video="grey").time == pytest.approx(1.52)
+    assert smem_rs.frames_at(media["h264"], []) == []
 
 
 def test_seeking_forward_and_back_gives_the_frames_from_there(media):
@@ -168,8 +184,8 @@ def test_seeking_forward_and_back_gives_the_frames_from_there(media):
     # Each picture is ffmpeg's at its time; after a seek, the first frame at
     # or after the target, nothing from before.
     # Every picture (smem_raw: VLC's raw encoder lost pictures 1 and 2 here),
-    # picture 0 at VLC 3's time for it (see test_times_are_the_stream_s_own).
-    assert [n for _, n in video[:5]] == [0, 1, 2, 3, 4] and video[1:5] == [(0.04, 1), (0.08, 2), (0.12, 3), (0.16, 4)]
+    # each at its own time from picture 0 (see test_times_are_the_stream_s_own).
+    assert video[:5] == [(0.0, 0), (0.04, 1), (0.08, 2), (0.12, 3), (0.16, 4)]
     assert video[5:11] == [(round(3.0 + n * 0.04, 3), 75 + n) for n in range(6)]
     assert video[11:20] == [(round(1.52 + n * 0.04, 3), 38 + n) for n in range(9)]
     audio = [g[1] for g in got if g[0] == "audio"]
@@ -201,9 +217,8 @@ def test_a_segment_and_every(media):
     size = 320 * 240 * 3 // 2
     assert [f.planes[0].tobytes() for f in seg] == [expected[i : i + 320 * 240] for i in range(0, len(expected), size)]
     every = [f.time for f in smem_rs.open(media["h264"], video="grey", every=1)]
-    # The first frame VLC delivers of this file is stamped 0.08 s (see
-    # test_times_are_the_stream_s_own); then the first at or after each second.
-    assert every == pytest.approx([0.08, 1, 2, 3])
+    # The first frame, then the first at or after each second.
+    assert every == pytest.approx([0, 1, 2, 3])
     every = [f.time for f in smem_rs.open(media["h264"], video="grey", every=0.5, start=1.5)]
     assert every == pytest.approx([1.52, 2, 2.52, 3, 3.52]), "25 fps: no frame at 1.5 s"
 
@@ -429,8 +444,6 @@ def test_smem_grab_and_python_keep_the_same_frames_for_every(media, tmp_path):
     playlist = tmp_path / "two.m3u"
     playlist.write_text(f"{media['h264']}\n{media['h264']}\n")  # one size: smem-grab's raw holds one
     python = [(f.item, f.index, round(f.time, 6)) for f in smem_rs.open(str(playlist), every=1.5)]
-    # VLC 3's MP4 demuxer stamps the first pictures of a file with B-frames
-    # late (README): h264.mp4's first frame is at 0.08 s.
-    assert [(i, t) for i, _, t in python] == [(0, 0.08), (0, 1.52), (0, 3.0), (1, 0.08), (1, 1.52), (1, 3.0)]
+    assert [(i, t) for i, _, t in python] == [(0, 0.0), (0, 1.52), (0, 3.0), (1, 0.0), (1, 1.52), (1, 3.0)]
     assert python[3][1] >= 95, "the second item's first frame follows the first item's"
     assert smem_grab_frames(tmp_path, str(playlist), "--every", "1.5") == [(n, t) for _, n, t in python]

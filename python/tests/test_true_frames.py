@@ -41,13 +41,13 @@ class Pictures:
         return self.time[hashlib.sha1(np.ascontiguousarray(frame.array).tobytes()).digest()]
 
     def wrong_times(self, frames):
-        """The frames whose time is not their picture's (to 1 ms). VLC 3 stamps
-        the first picture of a file with B-frames with a later one's time
-        (README, Real media): picture 0 is left out."""
+        """The frames whose time is not their picture's (to 1 ms), from the
+        first (VLC 3's MP4 demuxer stamps the first pictures of a file with
+        B-frames late; smem_preroll gives them their own times back)."""
         wrong = []
         for f in frames:
             index, t = self.of(f)
-            if index > 0 and abs(f.time - t) > 0.001:
+            if abs(f.time - t) > 0.001:
                 wrong.append((index, t, round(f.time, 4)))
         return wrong
 
@@ -216,8 +216,7 @@ def test_rgb_uses_the_stream_s_matrix(colour, name, matrix, said):
     # yuv420p (checked below): ffmpeg converts that same picture.
     reference = np.frombuffer(ffmpeg_rgb(path, matrix, eight_bit_first=deep), np.uint8).reshape(-1, h, w, 3)
     other = np.frombuffer(ffmpeg_rgb(path, "bt601" if matrix != "bt601" else "bt709"), np.uint8).reshape(-1, h, w, 3)
-    # Each frame against ffmpeg's picture it holds (the nearest; VLC 3's MP4
-    # demuxer stamps the first pictures of a file with B-frames late: README).
+    # Each frame against ffmpeg's picture it holds (the nearest).
     assert len(frames) >= 3
     for f in frames:
         n = min(range(len(reference)), key=lambda i: np.abs(f.array.astype(int) - reference[i]).mean())

@@ -6,6 +6,7 @@
 //! every architecture VLC runs on.
 
 use std::ffi::{c_int, CStr};
+use std::path::Path;
 use std::ptr;
 
 use super::object::{c_string, Object};
@@ -18,8 +19,9 @@ pub trait EsWatch: Sized + Send + Sync {
 
     /// `input` identifies the player the demuxer reads for (a key it shares
     /// with the stream output's `Stream::input_key`); `demuxer` is the
-    /// demuxer module's name (`mkv`, `mp4`, `ts`...).
-    fn open(log: &Object<'_>, input: usize, demuxer: &str) -> Self;
+    /// demuxer module's name (`mkv`, `mp4`, `ts`...); `file` the local file
+    /// it reads, if it reads one.
+    fn open(log: &Object<'_>, input: usize, demuxer: &str, file: Option<&Path>) -> Self;
     /// The demuxer says where its next picture to show is
     /// (`ES_OUT_SET_NEXT_DISPLAY_TIME`, VLC's pre-roll point), in its
     /// stream's time.
@@ -29,8 +31,11 @@ pub trait EsWatch: Sized + Send + Sync {
     fn sought(&self);
     /// The demuxer reset VLC's clock (`ES_OUT_RESET_PCR`): a discontinuity.
     fn clock_reset(&self);
-    /// A block on its way, of the ES with VLC's id `es_id` (when known):
-    /// `true` marks it pre-roll (decoded, not shown).
+    /// A block on its way, of the ES with VLC's id `es_id` (when known): its
+    /// pts in the stream, where the demuxer's is wrong.
+    fn true_pts(&self, es_id: Option<i32>, pts: i64, dts: i64) -> Option<i64>;
+    /// A block on its way (after `true_pts`): `true` marks it pre-roll
+    /// (decoded, not shown).
     fn is_preroll(&self, es_id: Option<i32>, pts: i64, dts: i64) -> bool;
 }
 
@@ -105,6 +110,9 @@ unsafe extern "C" fn es_send<W: EsWatch>(
         let w = watch_of::<W>(out);
         if let Some(b) = block.as_mut() {
             let es_id = es_id_of(id);
+            if let Some(pts) = guarded(&w.log(), "EsSend", None, || w.watch.true_pts(es_id, b.i_pts, b.i_dts)) {
+                b.i_pts = pts;
+            }
             let (pts, dts) = (b.i_pts, b.i_dts);
             if guarded(&w.log(), "EsSend", false, || w.watch.is_preroll(es_id, pts, dts)) {
                 b.i_flags |= sys::BLOCK_FLAG_PREROLL;
@@ -217,7 +225,9 @@ pub unsafe extern "C" fn open<W: EsWatch>(obj: *mut sys::vlc_object_t) -> c_int 
             false => c_string(sys::module_get_object((*next).p_module)),
         };
         let demuxer = demuxer.unwrap_or_default();
-        let Some(watch) = guarded(&log, "Open", None, || Some(W::open(&log, input, &demuxer))) else {
+        // VLC sets psz_file for a local file only.
+        let file = c_string((*next).psz_file).map(std::path::PathBuf::from);
+        let Some(watch) = guarded(&log, "Open", None, || Some(W::open(&log, input, &demuxer, file.as_deref()))) else {
             return sys::VLC_EGENERIC;
         };
         let mut watch = Box::new(Watch {

@@ -24,10 +24,12 @@
 
 #![forbid(unsafe_code)]
 
+mod mp4_edits;
 mod pairing;
 mod start;
 
 use std::ffi::CStr;
+use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 
 use crate::ffi::block::BlockChain;
@@ -39,6 +41,7 @@ use crate::ffi::object::Object;
 use crate::ffi::stream::{OpenError, Stream};
 use crate::ffi::sys;
 use crate::smem::options::parse_bool;
+pub use mp4_edits::Mp4Edits;
 pub use pairing::Observed;
 pub use start::{Fields, Preroll, SharedStart, Start, StartPoint, Verdict};
 
@@ -239,22 +242,43 @@ pub fn fields_of(flags: u32) -> Fields {
     }
 }
 
-/// smem_preroll: a [`Preroll`] registered for its input.
+/// smem_preroll: a [`Preroll`] registered for its input, and the true
+/// times of an MP4's first pictures (see [`Mp4Edits`]).
 pub struct PrerollFilter {
     preroll: Preroll,
+    edits: Option<Mutex<Mp4Edits>>,
+}
+
+/// What VLC 3's MP4 demuxer stamps late in a local `file` (it stamps
+/// nothing late in files it does not demux).
+fn mp4_edits(log: &Object<'_>, demuxer: &str, file: Option<&Path>) -> Option<Mutex<Mp4Edits>> {
+    let file = file.filter(|_| demuxer == "mp4")?;
+    match Mp4Edits::read(file) {
+        Ok(edits) if edits.is_empty() => None,
+        Ok(edits) => {
+            log.debug(
+                "smem_preroll: the MP4 demuxer stamps the first pictures late (an edit list): their own times restored",
+            );
+            Some(Mutex::new(edits))
+        }
+        Err(e) => {
+            log.warn(&format!("smem_preroll: cannot read the MP4's tables ({e}): its first pictures keep VLC's times"));
+            None
+        }
+    }
 }
 
 impl EsWatch for PrerollFilter {
     const MODULE_NAME: &'static CStr = PREROLL_NAME;
 
-    fn open(log: &Object<'_>, input: usize, demuxer: &str) -> Self {
+    fn open(log: &Object<'_>, input: usize, demuxer: &str, file: Option<&Path>) -> Self {
         let lead = log.var_inherit_integer(LEAD_OPTION).unwrap_or(0);
         let length = log.var_inherit_integer(LENGTH_OPTION);
         let seek_pending = log.var_inherit_float(c"start-time").is_some_and(|start| start > 0.0);
         let preroll = Preroll::new(lead, length, seek_pending).for_demuxer(demuxer);
         POINTS.insert(input, preroll.point());
         log.debug(&format!("smem_preroll opened: blocks before the start point (+{lead} us) are marked pre-roll"));
-        PrerollFilter { preroll }
+        PrerollFilter { preroll, edits: mp4_edits(log, demuxer, file) }
     }
 
     fn next_display_time(&self, time: i64) {
@@ -262,15 +286,29 @@ impl EsWatch for PrerollFilter {
     }
 
     fn sought(&self) {
-        self.preroll.sought()
+        self.preroll.sought();
+        self.restart_edits();
     }
 
     fn clock_reset(&self) {
-        self.preroll.clock_reset()
+        self.preroll.clock_reset();
+        self.restart_edits();
+    }
+
+    fn true_pts(&self, es_id: Option<i32>, pts: i64, dts: i64) -> Option<i64> {
+        self.edits.as_ref()?.lock().unwrap_or_else(PoisonError::into_inner).true_pts(es_id?, pts, dts)
     }
 
     fn is_preroll(&self, es_id: Option<i32>, pts: i64, dts: i64) -> bool {
         self.preroll.is_preroll(es_id, pts, dts)
+    }
+}
+
+impl PrerollFilter {
+    fn restart_edits(&self) {
+        if let Some(edits) = &self.edits {
+            edits.lock().unwrap_or_else(PoisonError::into_inner).restart();
+        }
     }
 }
 

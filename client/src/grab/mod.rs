@@ -10,7 +10,7 @@ mod sinks;
 pub use pull::{Frames, Next, SeekHandle};
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 pub use smem_names::DropPolicy;
@@ -39,15 +39,31 @@ pub enum Abi {
 /// the player stops, the frames already delivered stay delivered, and the
 /// grab ends with [`crate::EndReason::Stopped`].
 #[derive(Clone, Debug, Default)]
-pub struct StopHandle(Arc<AtomicBool>);
+pub struct StopHandle(Arc<StopState>);
+
+#[derive(Debug, Default)]
+struct StopState {
+    stopped: AtomicBool,
+    /// Wakes the grab's run loop, waiting on its player: a stop is acted on
+    /// at once, not at the loop's next look.
+    wake: Mutex<Option<crate::vlc::Wake>>,
+}
 
 impl StopHandle {
     pub fn stop(&self) {
-        self.0.store(true, Ordering::Relaxed);
+        self.0.stopped.store(true, Ordering::Relaxed);
+        if let Some(wake) = self.0.wake.lock().unwrap_or_else(PoisonError::into_inner).as_ref() {
+            wake.ring();
+        }
     }
 
     pub fn is_stopped(&self) -> bool {
-        self.0.load(Ordering::Relaxed)
+        self.0.stopped.load(Ordering::Relaxed)
+    }
+
+    /// The player the run loop waits on now (none: it waits on none).
+    pub(crate) fn waking(&self, wake: Option<crate::vlc::Wake>) {
+        *self.0.wake.lock().unwrap_or_else(PoisonError::into_inner) = wake;
     }
 }
 

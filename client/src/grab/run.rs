@@ -16,7 +16,7 @@ use crate::seek::Seeks;
 use crate::segment::segment_options;
 use crate::timeline::{Kind, Timeline};
 use crate::trampolines::{AudioMeta, VideoMeta};
-use crate::vlc::{self, Instance, LogLevel, Media, Player, State};
+use crate::vlc::{self, Instance, LogLevel, LogListener, Media, Player, State};
 
 /// Playlists within playlists are followed this deep.
 const MAX_PLAYLIST_DEPTH: usize = 8;
@@ -93,7 +93,8 @@ struct Theirs {
 /// A grab being played.
 struct Run<'a> {
     input: String,
-    instance: Instance,
+    /// VLC's lines while this grab plays, on its instance.
+    log: LogListener,
     shared: Arc<Shared>,
     video: Option<KindSink<'a, VideoMeta>>,
     audio: Option<KindSink<'a, AudioMeta>>,
@@ -130,7 +131,7 @@ impl<'a> Grab<'a> {
         let mut run = Run::start(self)?;
         let first = match &run.theirs {
             Some(theirs) => theirs.own.duplicate().map_err(Error::Setup)?,
-            None => run.instance.media(&run.input).map_err(Error::Input)?,
+            None => run.log.instance().media(&run.input).map_err(Error::Input)?,
         };
         let (items, reason) = run.play_all(first)?;
         run.end(items, reason)
@@ -170,7 +171,7 @@ impl<'a> Run<'a> {
         if tune_allocator {
             crate::allocator::tune();
         }
-        let instance = vlc_instance(&vlc_args)?;
+        let log = vlc_instance(&vlc_args)?.listen();
         let smem_rs = vlc::smem_rs_available();
         let frame_abi = abi.is_frame(smem_rs);
         // smem-rs cuts a segment exactly (smem_preroll and smem_mark); with
@@ -212,7 +213,7 @@ impl<'a> Run<'a> {
         };
         Ok(Run {
             input,
-            instance,
+            log,
             shared,
             video,
             audio,
@@ -270,7 +271,9 @@ impl<'a> Run<'a> {
                 media.add_option(option).map_err(Error::Setup)?;
             }
             let player = self.player_for(&media)?;
+            self.stop.waking(Some(player.wake()));
             let watched = self.watch(&player);
+            self.stop.waking(None);
             drop(player); // stops: no callback of this item runs after this
             match watched {
                 Watched::Over(state, why) => return Ok((media, state, why)),
@@ -280,7 +283,7 @@ impl<'a> Run<'a> {
                     self.seeks.playing_from(epoch);
                     self.shared.timeline.seek(seconds);
                     let mrl = if depth == 0 { self.input.clone() } else { media.mrl() };
-                    media = self.instance.media(&mrl).map_err(Error::Input)?;
+                    media = self.log.instance().media(&mrl).map_err(Error::Input)?;
                     seek_to = Some(seconds);
                 }
             }
@@ -291,6 +294,7 @@ impl<'a> Run<'a> {
     fn player_for(&mut self, media: &Media) -> Result<Player, Error> {
         let Some(theirs) = self.theirs.as_mut() else {
             let player = Player::new(media).map_err(Error::Setup)?;
+            self.log.follow(&player);
             player.play().map_err(Error::Input)?;
             return Ok(player);
         };
@@ -383,8 +387,8 @@ impl<'a> Run<'a> {
         counts: ((u64, u64), (u64, u64)),
     ) -> ItemEnd {
         let vlc_errors = self
-            .instance
-            .take_log()
+            .log
+            .take()
             .into_iter()
             .filter(|l| l.level == "error")
             .map(|l| format!("{}: {}", l.module, l.text))
@@ -442,14 +446,17 @@ impl<'a> Run<'a> {
     }
 }
 
-/// A libvlc instance with no window nor sound, keeping VLC's errors
-/// ([`EndOfStream::vlc_errors`]): the rest of its log is not even
-/// formatted, so a chatty VLC costs no allocation.
-fn vlc_instance(vlc_args: &[String]) -> Result<Instance, Error> {
-    let mut args = vec!["--no-xlib", "--aout=dummy", "--vout=dummy", "--no-stats"];
-    if !vlc_args.iter().any(|a| a.starts_with("--verbose") || a.starts_with("-v")) {
-        args.push("--quiet");
+/// The libvlc instance a grab plays on: the process's shared one (VLC
+/// started once: no window nor sound, errors kept, the rest of the log not
+/// even formatted), or one of its own for a grab with VLC arguments.
+fn vlc_instance(vlc_args: &[String]) -> Result<Arc<Instance>, Error> {
+    if vlc_args.is_empty() {
+        return Instance::shared().map_err(Error::Setup);
+    }
+    let mut args = vlc::SHARED_ARGS.to_vec();
+    if vlc_args.iter().any(|a| a.starts_with("--verbose") || a.starts_with("-v")) {
+        args.retain(|a| *a != "--quiet");
     }
     args.extend(vlc_args.iter().map(String::as_str));
-    Instance::keeping_log_from(&args, LogLevel::Error).map_err(Error::Setup)
+    Instance::keeping_log_from(&args, LogLevel::Error).map(Arc::new).map_err(Error::Setup)
 }

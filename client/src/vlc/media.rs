@@ -192,8 +192,9 @@ impl Drop for Media {
 /// so no callback runs afterwards) and releases it.
 pub struct Player {
     raw: *mut libvlc_media_player_t,
-    /// Set by libvlc's end, error and stop events (boxed: libvlc keeps its address).
-    over: Box<Over>,
+    /// Set by libvlc's end, error and stop events (on the heap: libvlc
+    /// keeps its address).
+    over: Arc<Over>,
 }
 
 /// Whether playback is over, and a condition variable to wait for it.
@@ -201,6 +202,26 @@ pub struct Player {
 struct Over {
     done: Mutex<bool>,
     changed: Condvar,
+    /// Someone wants the waiter to look again (a stop asked).
+    rung: AtomicBool,
+}
+
+/// Wakes whoever waits on a player ([`Player::wait_over`]) at once.
+#[derive(Clone)]
+pub struct Wake(Arc<Over>);
+
+impl Wake {
+    pub fn ring(&self) {
+        let _done = self.0.done.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.0.rung.store(true, Ordering::Release);
+        self.0.changed.notify_all();
+    }
+}
+
+impl std::fmt::Debug for Wake {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Wake")
+    }
 }
 
 /// libvlc's event callback for [`OVER_EVENTS`], on one of VLC's threads.
@@ -252,7 +273,7 @@ impl Player {
 
     /// Takes over one reference to `raw` and watches for the end of playback.
     fn watching(raw: *mut libvlc_media_player_t) -> Result<Player, String> {
-        let player = Player { raw, over: Box::default() };
+        let player = Player { raw, over: Arc::default() };
         // SAFETY: live player; its event manager lives as long as it does,
         // and the callbacks are detached in Drop before `over` is freed.
         unsafe {
@@ -267,17 +288,23 @@ impl Player {
     }
 
     fn over_data(&self) -> *mut c_void {
-        &*self.over as *const Over as *mut c_void
+        Arc::as_ptr(&self.over) as *mut c_void
+    }
+
+    /// What wakes [`Player::wait_over`] before its time.
+    pub fn wake(&self) -> Wake {
+        Wake(Arc::clone(&self.over))
     }
 
     /// Waits until playback is over (end, error or stop, from libvlc's
-    /// events) or `at_most` has passed; returns whether it is over.
+    /// events), `at_most` has passed or a [`Wake`] rang; returns whether it
+    /// is over.
     pub fn wait_over(&self, at_most: Duration) -> bool {
         let done = self.over.done.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let (done, _) = self
-            .over
+        let over = &self.over;
+        let (done, _) = over
             .changed
-            .wait_timeout_while(done, at_most, |done| !*done)
+            .wait_timeout_while(done, at_most, |done| !*done && !over.rung.swap(false, Ordering::AcqRel))
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         // An event of an earlier media (a stop before set_media) is stale.
         let mut done = done;

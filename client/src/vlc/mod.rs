@@ -3,13 +3,14 @@
 
 use std::ffi::{c_char, c_int, c_uint, c_void, CStr, CString};
 use std::ptr;
-use std::sync::{Condvar, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Duration;
 
 mod media;
 
 use media::MediaTrackHead;
-pub use media::{Media, Player, Track, TrackKind};
+pub use media::{Media, Player, Track, TrackKind, Wake};
 
 #[allow(non_camel_case_types)]
 type libvlc_instance_t = c_void;
@@ -57,6 +58,12 @@ extern "C" {
     fn libvlc_errmsg() -> *const c_char;
     fn libvlc_log_set(inst: *mut libvlc_instance_t, cb: LogCb, data: *mut c_void);
     fn libvlc_log_unset(inst: *mut libvlc_instance_t);
+    fn libvlc_log_get_object(
+        ctx: *const libvlc_log_t,
+        name: *mut *const c_char,
+        header: *mut *const c_char,
+        id: *mut usize,
+    );
     fn libvlc_log_get_context(
         ctx: *const libvlc_log_t,
         module: *mut *const c_char,
@@ -172,11 +179,68 @@ pub struct LogLine {
     pub text: String,
 }
 
-/// VLC's messages kept by an instance, from `min_level` on.
+/// What a listener hears: the lines about one player.
+#[derive(Default)]
+struct Listening {
+    /// The player (its address); 0: none yet.
+    player: AtomicUsize,
+    lines: Mutex<Vec<LogLine>>,
+}
+
+/// The head every VLC object starts with (`struct vlc_common_members`,
+/// vlc_common.h, a plugin's API): each holds a reference to its parent, so
+/// the chain from a live object up is alive. A libvlc media player is such
+/// an object (`libvlc_media_player_t` starts with it in VLC 3).
+#[repr(C)]
+struct ObjectHead {
+    object_type: *const c_char,
+    header: *mut c_char,
+    flags: c_int,
+    force: bool,
+    libvlc: *mut c_void,
+    parent: *const ObjectHead,
+}
+
+/// How far up from a message's object its player is looked for (an
+/// encoder in transcode is a few levels under it).
+const MAX_OBJECT_DEPTH: usize = 32;
+
+/// VLC's messages from `min_level` on, kept by an instance (for
+/// [`Instance::take_log`]) and for each [`LogListener`] while it listens.
 #[derive(Default)]
 pub struct LogSink {
     min_level: c_int,
-    lines: Mutex<Vec<LogLine>>,
+    /// The instance's own lines, when one user takes them (a shared
+    /// instance keeps none: its grabs listen).
+    own: Option<Mutex<Vec<LogLine>>>,
+    listeners: Mutex<Vec<Arc<Listening>>>,
+}
+
+impl LogSink {
+    /// Keeps `line`, logged by the object at `object`: for each listener
+    /// whose player it is, or is under.
+    ///
+    /// # Safety
+    /// `object` is null or the live VLC object the message is from.
+    unsafe fn keep(&self, line: LogLine, object: *const ObjectHead) {
+        let listeners = self.listeners.lock().unwrap_or_else(PoisonError::into_inner);
+        if !listeners.is_empty() {
+            // SAFETY: the caller's live object; each holds its parent.
+            let chain: Vec<usize> = std::iter::successors(unsafe { object.as_ref() }, |o| unsafe { o.parent.as_ref() })
+                .take(MAX_OBJECT_DEPTH)
+                .map(|o| o as *const ObjectHead as usize)
+                .collect();
+            for listener in listeners.iter() {
+                let player = listener.player.load(Ordering::Acquire);
+                if player != 0 && chain.contains(&player) {
+                    listener.lines.lock().unwrap_or_else(PoisonError::into_inner).push(line.clone());
+                }
+            }
+        }
+        if let Some(own) = &self.own {
+            own.lock().unwrap_or_else(PoisonError::into_inner).push(line);
+        }
+    }
 }
 
 unsafe extern "C" fn log_cb(
@@ -200,9 +264,9 @@ unsafe extern "C" fn log_cb(
         let module =
             if module.is_null() { String::new() } else { CStr::from_ptr(module).to_string_lossy().into_owned() };
         let level = LogLevel::name(level);
-        if let Ok(mut lines) = sink.lines.lock() {
-            lines.push(LogLine { level, module, text });
-        }
+        let (mut name, mut header, mut object) = (ptr::null(), ptr::null(), 0);
+        libvlc_log_get_object(ctx, &mut name, &mut header, &mut object);
+        sink.keep(LogLine { level, module, text }, object as *const ObjectHead);
     });
 }
 
@@ -210,6 +274,14 @@ pub struct Instance {
     raw: *mut libvlc_instance_t,
     log: Box<LogSink>,
 }
+
+// SAFETY: libvlc's instance functions are thread-safe (libvlc.h); the log
+// sink is behind mutexes.
+unsafe impl Send for Instance {}
+unsafe impl Sync for Instance {}
+
+/// The arguments of the process's shared instance.
+pub const SHARED_ARGS: [&str; 5] = ["--no-xlib", "--aout=dummy", "--vout=dummy", "--no-stats", "--quiet"];
 
 impl Instance {
     /// An instance that keeps every message VLC logs.
@@ -220,6 +292,30 @@ impl Instance {
     /// An instance that keeps VLC's messages from `min_level` on (`Error`: errors
     /// only), and ignores the others without formatting them.
     pub fn keeping_log_from(args: &[&str], min_level: LogLevel) -> Result<Instance, String> {
+        Instance::with_log(
+            args,
+            LogSink { min_level: min_level as c_int, own: Some(Mutex::default()), ..LogSink::default() },
+        )
+    }
+
+    /// The process's instance ([`SHARED_ARGS`]: no window, no sound, quiet),
+    /// for grabs that need no arguments of their own: made by the first
+    /// that asks, kept for the process, so VLC starts once. It keeps only
+    /// errors, for the grabs that listen ([`Instance::listen`]). One that
+    /// could not be made is tried again by the next caller.
+    pub fn shared() -> Result<Arc<Instance>, String> {
+        static SHARED: Mutex<Option<Arc<Instance>>> = Mutex::new(None);
+        let mut shared = SHARED.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(instance) = shared.as_ref() {
+            return Ok(Arc::clone(instance));
+        }
+        let sink = LogSink { min_level: LogLevel::Error as c_int, ..LogSink::default() };
+        let instance = Arc::new(Instance::with_log(&SHARED_ARGS, sink)?);
+        *shared = Some(Arc::clone(&instance));
+        Ok(instance)
+    }
+
+    fn with_log(args: &[&str], log: LogSink) -> Result<Instance, String> {
         let args: Vec<CString> = args.iter().map(|a| CString::new(*a).unwrap()).collect();
         let argv: Vec<*const c_char> = args.iter().map(|a| a.as_ptr()).collect();
         // SAFETY: argv outlives the call; libvlc copies what it keeps.
@@ -234,14 +330,28 @@ impl Instance {
             };
             return Err(format!("libvlc_new failed: {msg}"));
         }
-        let log = Box::new(LogSink { min_level: min_level as c_int, lines: Mutex::default() });
+        let log = Box::new(log);
         // SAFETY: the sink is boxed and outlives the instance (unset in Drop).
         unsafe { libvlc_log_set(raw, log_cb, &*log as *const LogSink as *mut c_void) };
         Ok(Instance { raw, log })
     }
 
+    /// The instance's own lines since the last call (none on the shared one).
     pub fn take_log(&self) -> Vec<LogLine> {
-        std::mem::take(&mut *self.log.lines.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+        self.log
+            .own
+            .as_ref()
+            .map(|own| std::mem::take(&mut *own.lock().unwrap_or_else(PoisonError::into_inner)))
+            .unwrap_or_default()
+    }
+
+    /// The lines VLC logs on this instance about the player the listener
+    /// follows ([`LogListener::follow`]), until it is dropped: a grab's own
+    /// messages, whatever other grabs play on the instance meanwhile.
+    pub fn listen(self: &Arc<Instance>) -> LogListener {
+        let listening = Arc::new(Listening::default());
+        self.log.listeners.lock().unwrap_or_else(PoisonError::into_inner).push(Arc::clone(&listening));
+        LogListener { instance: Arc::clone(self), listening }
     }
 
     /// A media for `mrl`: a path, or a URL when it has "://".
@@ -272,14 +382,50 @@ impl Drop for Instance {
     }
 }
 
+/// What VLC logs on an instance while a grab plays (see [`Instance::listen`]).
+pub struct LogListener {
+    instance: Arc<Instance>,
+    listening: Arc<Listening>,
+}
+
+impl LogListener {
+    /// From now on, the lines about `player` (made on this instance) and
+    /// the objects under it (its input, demuxers, decoders, stream output).
+    pub fn follow(&self, player: &Player) {
+        self.listening.player.store(player.as_raw() as usize, Ordering::Release);
+    }
+
+    /// The lines since the last call.
+    pub fn take(&self) -> Vec<LogLine> {
+        std::mem::take(&mut *self.listening.lines.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    pub fn instance(&self) -> &Arc<Instance> {
+        &self.instance
+    }
+}
+
+impl Drop for LogListener {
+    fn drop(&mut self) {
+        let mut listeners = self.instance.log.listeners.lock().unwrap_or_else(PoisonError::into_inner);
+        listeners.retain(|l| !Arc::ptr_eq(l, &self.listening));
+    }
+}
+
 /// The file name of smem-rs's plugin.
 pub const SMEM_RS_PLUGIN: &str = smem_names::module::PLUGIN_FILE;
 
 /// Whether VLC will load smem-rs: its plugin is in a folder VLC scans, one
 /// of `VLC_PLUGIN_PATH` or the plugin folder beside the libvlccore this
 /// process has loaded (call it after [`Instance::new`]). VLC searches those
-/// folders recursively; so does this, a few levels deep.
+/// folders recursively; so does this, a few levels deep. VLC reads its
+/// plugin folders once a process (its first instance's): so is this.
 pub fn smem_rs_available() -> bool {
+    static AVAILABLE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *AVAILABLE.get_or_init(find_smem_rs)
+}
+
+fn find_smem_rs() -> bool {
     let mut folders: Vec<std::path::PathBuf> =
         std::env::var_os("VLC_PLUGIN_PATH").map(|paths| std::env::split_paths(&paths).collect()).unwrap_or_default();
     let maps = std::fs::read_to_string("/proc/self/maps").unwrap_or_default();
