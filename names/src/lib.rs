@@ -108,6 +108,11 @@ pub mod module {
         /// The raw video "encoder" that hands transcode's pictures to smem
         /// without copying them (`#transcode{vcodec=I420,venc=smem_raw}`).
         RAW = "smem_raw";
+        /// The RTSP input (`access_demux` for `rtsp://`), on retina: VLC 3
+        /// as Debian and Ubuntu ship it has none (no live555).
+        RTSP = "smem_rtsp";
+        /// The URL scheme it answers to, as live555 did.
+        RTSP_SCHEME = "rtsp";
     }
     /// The file VLC loads smem-rs from (VLC loads only `*_plugin.so`).
     pub const PLUGIN_FILE: &str = "libsmem_rs_plugin.so";
@@ -165,6 +170,28 @@ pub mod mark {
         /// `:smem-preroll-length=US`: how long after the start the frames stop.
         PREROLL_LENGTH = "smem-preroll-length";
     }
+}
+
+/// smem_rtsp's options: live555's names where it had one, so applications'
+/// media options keep working (`:rtsp-tcp`, `:rtsp-user`, `:rtsp-pwd`).
+pub mod rtsp {
+    use super::*;
+    names! {
+        /// RTP interleaved in the RTSP connection (true, the default) or
+        /// over UDP (`:no-rtsp-tcp`).
+        TCP = "rtsp-tcp";
+        /// The user name, when the URL has none.
+        USER = "rtsp-user";
+        /// The password, when the URL has none. Never logged.
+        PASSWORD = "rtsp-pwd";
+        /// Milliseconds to connect and have the server answer DESCRIBE,
+        /// SETUP and PLAY.
+        TIMEOUT = "rtsp-timeout";
+        /// Milliseconds without a frame after which the input ends.
+        IDLE_TIMEOUT = "rtsp-idle-timeout";
+    }
+    /// Every option, in the plugin's order.
+    pub const ALL: [Name; 5] = [TCP, USER, PASSWORD, TIMEOUT, IDLE_TIMEOUT];
 }
 
 /// What smem does when a track's queue is full (`drop=`).
