@@ -25,6 +25,9 @@ pub enum Step {
     More,
     /// The input has ended (the module logged why).
     End,
+    /// The input failed (the module logged why): VLC's player goes to its
+    /// Error state.
+    Failed,
 }
 
 /// An input a module implements. VLC calls `demux` and `pts_delay` from
@@ -254,9 +257,10 @@ unsafe extern "C" fn demux<A: AccessDemux>(raw: *mut sys::demux_t) -> c_int {
     unsafe {
         let log = Object::from_raw(raw.cast(), A::MODULE_NAME);
         let input = &mut *(*raw).p_sys.cast::<Input<A>>();
-        match guarded(&log, "Demux", Step::End, || input.module.demux(&log, &mut input.out)) {
-            Step::More => 1, // VLC_DEMUXER_SUCCESS
-            Step::End => 0,  // VLC_DEMUXER_EOF
+        match guarded(&log, "Demux", Step::Failed, || input.module.demux(&log, &mut input.out)) {
+            Step::More => 1,    // VLC_DEMUXER_SUCCESS
+            Step::End => 0,     // VLC_DEMUXER_EOF
+            Step::Failed => -1, // VLC_DEMUXER_EGENERIC
         }
     }
 }

@@ -13,6 +13,14 @@
 //! `rtsp-pwd`). Where it differs: TCP by default, and a request that is not
 //! answered, or a stream with no frame, ends the input within the times
 //! set (`rtsp-timeout`, `rtsp-idle-timeout`).
+//!
+//! A server that cannot be reached, refuses us or does not answer is the
+//! input's failure, not a reason to try another module: Open succeeds, and
+//! the first Demux ends the input in VLC's Error state. Declining would
+//! hand the URL to VLC's `satip` and `realrtsp` accesses, which cannot play
+//! a camera and, on a server that does not answer, wait 40 s more. Only a
+//! server that offers nothing this input plays is declined, for a VLC that
+//! has live555 too.
 #![forbid(unsafe_code)]
 
 pub mod clock;
@@ -113,6 +121,8 @@ struct Track {
 
 pub struct RtspInput {
     session: Option<Session>,
+    /// Why the session did not start (already logged): the first Demux fails.
+    failed: bool,
     /// By retina's stream index.
     tracks: Vec<Option<Track>>,
     clock: Clock,
@@ -158,16 +168,17 @@ impl AccessDemux for RtspInput {
         let transport = if settings.tcp { "TCP" } else { "UDP" };
         log.debug(&format!("connecting to {} (RTP over {transport})", settings.url));
         let started = Instant::now();
-        let (session, played, left_out) = Session::start(settings).map_err(|failure| match failure {
-            session::Failure::Unplayable(why) => {
+        let (session, played, left_out) = match Session::start(settings) {
+            Ok(started) => started,
+            Err(session::Failure::Unplayable(why)) => {
                 log.error(&format!("{shown}: {why}"));
-                OpenError::NotForUs
+                return Err(OpenError::NotForUs);
             }
-            session::Failure::Failed(why) => {
+            Err(session::Failure::Failed(why)) => {
                 log.error(&format!("{shown}: {why}"));
-                OpenError::Refused
+                return Ok(RtspInput::failed(shown, started));
             }
-        })?;
+        };
         for why in &left_out {
             log.warn(&format!("{shown}: left out {why}"));
         }
@@ -195,6 +206,7 @@ impl AccessDemux for RtspInput {
         log.info(&format!("{shown}: playing {} in {} ms", declared.join(", "), started.elapsed().as_millis()));
         Ok(RtspInput {
             session: Some(session),
+            failed: false,
             tracks,
             clock: Clock::new(declared.len()),
             pts_delay: caching_ms * 1000,
@@ -208,6 +220,9 @@ impl AccessDemux for RtspInput {
     }
 
     fn demux(&mut self, log: &Object<'_>, out: &mut EsOut) -> Step {
+        if self.failed {
+            return Step::Failed;
+        }
         let mut wait = DEMUX_WAIT;
         for _ in 0..DEMUX_BATCH {
             let Some(session) = &self.session else { return Step::End };
@@ -220,7 +235,7 @@ impl AccessDemux for RtspInput {
                 }
                 Some(Event::End(End::Failed(why))) => {
                     log.error(&format!("{}: {why}", self.shown));
-                    return Step::End;
+                    return Step::Failed;
                 }
             }
             // More only if already waiting.
@@ -249,6 +264,23 @@ impl AccessDemux for RtspInput {
 }
 
 impl RtspInput {
+    /// An input whose session did not start.
+    fn failed(shown: String, started: Instant) -> RtspInput {
+        RtspInput {
+            session: None,
+            failed: true,
+            tracks: Vec::new(),
+            clock: Clock::new(0),
+            pts_delay: 0,
+            shown,
+            started,
+            frames: 0,
+            frames_before_parameters: 0,
+            lost_packets: 0,
+            loss_logged: false,
+        }
+    }
+
     fn send(&mut self, log: &Object<'_>, out: &mut EsOut, frame: session::Frame) {
         let Some(Some(mut track)) = self.tracks.get(frame.stream).copied() else { return };
         if track.id.is_none() {

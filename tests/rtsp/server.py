@@ -54,8 +54,8 @@ def main():
         mounts.add_factory(path, factory)
     if args.user:
         auth = GstRtspServer.RTSPAuth()
-        token = GstRtspServer.RTSPToken.new(
-            GstRtspServer.RTSP_TOKEN_MEDIA_FACTORY_ROLE, str, "user")
+        token = GstRtspServer.RTSPToken()
+        token.set_string(GstRtspServer.RTSP_TOKEN_MEDIA_FACTORY_ROLE, "user")
         basic = GstRtspServer.RTSPAuth.make_basic(args.user, args.password or "")
         auth.add_basic(basic, token)
         server.set_auth(auth)
