@@ -92,21 +92,24 @@ pub struct TrackId(*mut sys::es_out_id_t);
 // SAFETY: an opaque handle VLC gave; only passed back to VLC on the input's thread.
 unsafe impl Send for TrackId {}
 
-/// VLC's ES output for this input (`p_demux->out`).
+/// VLC's ES output for this input: `p_demux->out`, read at each call, for
+/// a demux filter (smem_preroll) put after Open puts its own there.
 pub struct EsOut {
-    raw: *mut sys::es_out_t,
+    demux: *mut sys::demux_t,
 }
 
-// SAFETY: the input's ES output; used only from the input's thread (VLC
-// calls Open, Demux, Control and Close there), which moves with the module.
-unsafe impl Send for EsOut {}
-
 impl EsOut {
+    fn raw(&self) -> *mut sys::es_out_t {
+        // SAFETY: the live demuxer this EsOut was made for (a hook's).
+        unsafe { (*self.demux).out }
+    }
+
     /// `es_out_Add`: declares a track; `None` if VLC refused it.
     pub fn add(&mut self, track: &NewTrack) -> Option<TrackId> {
+        let out = self.raw();
         // SAFETY: es_format_Init fills a zeroed es_format_t; the strings and
         // extra are malloc'd copies that es_format_Clean frees; es_out_Add
-        // copies the format, so ours is cleaned right after. `raw` is the
+        // copies the format, so ours is cleaned right after. `out` is the
         // input's live ES output.
         unsafe {
             let mut fmt: sys::es_format_t = std::mem::zeroed();
@@ -149,8 +152,8 @@ impl EsOut {
             if let Some(language) = track.language.as_deref().and_then(|l| std::ffi::CString::new(l).ok()) {
                 fmt.psz_language = libc::strdup(language.as_ptr());
             }
-            let id = match (*self.raw).pf_add {
-                Some(add) => add(self.raw, &fmt),
+            let id = match (*out).pf_add {
+                Some(add) => add(out, &fmt),
                 None => ptr::null_mut(),
             };
             sys::es_format_Clean(&mut fmt);
@@ -161,8 +164,9 @@ impl EsOut {
     /// `es_out_Send`: a copy of the frame in a new block; `false` if VLC
     /// refused it or no block could be had.
     pub fn send(&mut self, track: TrackId, frame: &Frame<'_>) -> bool {
+        let out = self.raw();
         // SAFETY: block_Alloc gives a block of at least that size, which we
-        // fill and hand to VLC (es_out_Send takes it); `raw` and `track` are
+        // fill and hand to VLC (es_out_Send takes it); `out` and `track` are
         // the input's live ES output and one of its tracks.
         unsafe {
             let block = sys::block_Alloc(frame.data.len());
@@ -176,8 +180,8 @@ impl EsOut {
                 (frame.corrupted, sys::BLOCK_FLAG_CORRUPTED),
             ];
             b.i_flags |= flags.iter().filter(|(set, _)| *set).fold(0, |all, (_, flag)| all | flag);
-            match (*self.raw).pf_send {
-                Some(send) => send(self.raw, track.0, block) == sys::VLC_SUCCESS as c_int,
+            match (*out).pf_send {
+                Some(send) => send(out, track.0, block) == sys::VLC_SUCCESS as c_int,
                 None => false,
             }
         }
@@ -192,21 +196,23 @@ impl EsOut {
 
     /// `ES_OUT_RESET_PCR`: the times jumped; VLC's clock starts anew.
     pub fn reset_pcr(&mut self) {
-        // SAFETY: ES_OUT_RESET_PCR takes no argument; `raw` is live.
+        let out = self.raw();
+        // SAFETY: ES_OUT_RESET_PCR takes no argument; `out` is live.
         unsafe {
-            let control = self.control_fn();
+            let control = Self::control_fn(out);
             if control.is_some() {
-                sys::smem_rs_control_none(control, self.raw.cast(), sys::es_out_query_e_ES_OUT_RESET_PCR as c_int);
+                sys::smem_rs_control_none(control, out.cast(), sys::es_out_query_e_ES_OUT_RESET_PCR as c_int);
             }
         }
     }
 
     /// `es_out_Del`.
     pub fn del(&mut self, track: TrackId) {
+        let out = self.raw();
         // SAFETY: a track of this live ES output, deleted once.
         unsafe {
-            if let Some(del) = (*self.raw).pf_del {
-                del(self.raw, track.0);
+            if let Some(del) = (*out).pf_del {
+                del(out, track.0);
             }
         }
     }
@@ -214,30 +220,25 @@ impl EsOut {
     /// The ES output's control hook, as the C shims take it.
     ///
     /// # Safety
-    /// `raw` must be live.
-    unsafe fn control_fn(&self) -> sys::smem_control_fn {
+    /// `out` must be live.
+    unsafe fn control_fn(out: *mut sys::es_out_t) -> sys::smem_control_fn {
         // SAFETY: pf_control takes (es_out_t *, int, va_list); the shim's
         // type takes (void *, int, va_list): the same C ABI.
-        unsafe { std::mem::transmute::<_, sys::smem_control_fn>((*self.raw).pf_control) }
+        unsafe { std::mem::transmute::<_, sys::smem_control_fn>((*out).pf_control) }
     }
 
     /// # Safety
     /// `query` must take exactly one int64_t.
     unsafe fn control_i64(&mut self, query: c_int, value: i64) {
-        // SAFETY: as the caller says; `raw` is live.
+        let out = self.raw();
+        // SAFETY: as the caller says; `out` is live.
         unsafe {
-            let control = self.control_fn();
+            let control = Self::control_fn(out);
             if control.is_some() {
-                sys::smem_rs_control_i64(control, self.raw.cast(), query, value);
+                sys::smem_rs_control_i64(control, out.cast(), query, value);
             }
         }
     }
-}
-
-/// The module's state behind `p_sys`.
-struct Input<A> {
-    module: A,
-    out: EsOut,
 }
 
 /// The type bindgen gives a C `va_list` parameter on this architecture.
@@ -256,8 +257,9 @@ unsafe extern "C" fn demux<A: AccessDemux>(raw: *mut sys::demux_t) -> c_int {
     // Demux from the input's thread only.
     unsafe {
         let log = Object::from_raw(raw.cast(), A::MODULE_NAME);
-        let input = &mut *(*raw).p_sys.cast::<Input<A>>();
-        match guarded(&log, "Demux", Step::Failed, || input.module.demux(&log, &mut input.out)) {
+        let module = &mut *(*raw).p_sys.cast::<A>();
+        let mut out = EsOut { demux: raw };
+        match guarded(&log, "Demux", Step::Failed, || module.demux(&log, &mut out)) {
             Step::More => 1,    // VLC_DEMUXER_SUCCESS
             Step::End => 0,     // VLC_DEMUXER_EOF
             Step::Failed => -1, // VLC_DEMUXER_EGENERIC
@@ -270,12 +272,12 @@ unsafe extern "C" fn control<A: AccessDemux>(raw: *mut sys::demux_t, query: c_in
     // says (read from a copy of the va_list).
     unsafe {
         let log = Object::from_raw(raw.cast(), A::MODULE_NAME);
-        let input = &*(*raw).p_sys.cast::<Input<A>>();
+        let module = &*(*raw).p_sys.cast::<A>();
         let out = sys::smem_rs_va_next_ptr(args);
         let done = |()| sys::VLC_SUCCESS as c_int;
         match query as u32 {
             sys::demux_query_e_DEMUX_GET_PTS_DELAY => {
-                let delay = guarded(&log, "Control", 0, || input.module.pts_delay());
+                let delay = guarded(&log, "Control", 0, || module.pts_delay());
                 *out.cast::<i64>() = delay;
                 done(())
             }
@@ -310,10 +312,10 @@ pub unsafe extern "C" fn open<A: AccessDemux>(obj: *mut sys::vlc_object_t) -> c_
         let scheme = c_string((*raw).psz_access).unwrap_or_default();
         let location = c_string((*raw).psz_location).unwrap_or_default();
         let url = format!("{scheme}://{location}");
-        let mut out = EsOut { raw: (*raw).out };
+        let mut out = EsOut { demux: raw };
         match guarded(&log, "Open", Err(OpenError::Refused), || A::open(&log, &url, &mut out)) {
             Ok(module) => {
-                (*raw).p_sys = Box::into_raw(Box::new(Input { module, out })).cast();
+                (*raw).p_sys = Box::into_raw(Box::new(module)).cast();
                 (*raw).pf_demux = Some(demux::<A>);
                 (*raw).pf_control = Some(control::<A>);
                 sys::VLC_SUCCESS as c_int
@@ -333,8 +335,7 @@ pub unsafe extern "C" fn close<A: AccessDemux>(obj: *mut sys::vlc_object_t) {
     unsafe {
         let raw = obj.cast::<sys::demux_t>();
         let log = Object::from_raw(obj, A::MODULE_NAME);
-        let Some(input) = take_sys::<Input<A>, _>(&mut (*raw).p_sys) else { return };
-        let Input { module, .. } = *input;
+        let Some(module) = take_sys::<A, _>(&mut (*raw).p_sys) else { return };
         guarded(&log, "Close", (), || module.close(&log));
     }
 }

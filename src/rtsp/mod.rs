@@ -136,6 +136,8 @@ pub struct RtspInput {
     lost_packets: u64,
     /// A frame's loss has been logged once.
     loss_logged: bool,
+    /// Packets the session could not read.
+    damaged: u64,
 }
 
 fn raw_options(log: &Object<'_>) -> RawOptions {
@@ -216,6 +218,7 @@ impl AccessDemux for RtspInput {
             frames_before_parameters: 0,
             lost_packets: 0,
             loss_logged: false,
+            damaged: 0,
         })
     }
 
@@ -229,6 +232,12 @@ impl AccessDemux for RtspInput {
             match session.next(wait) {
                 None => return Step::More,
                 Some(Event::Frame(frame)) => self.send(log, out, frame),
+                Some(Event::Damaged(why)) => {
+                    if self.damaged == 0 {
+                        log.warn(&format!("{}: {why} (the frame is lost; later ones are counted)", self.shown));
+                    }
+                    self.damaged += 1;
+                }
                 Some(Event::End(End::Closed)) => {
                     log.info(&format!("{}: the server ended the stream", self.shown));
                     return Step::End;
@@ -253,12 +262,14 @@ impl AccessDemux for RtspInput {
             session.stop();
         }
         log.debug(&format!(
-            "{}: {} frames in {:.1} s ({} before their parameter sets, left out), {} RTP packets lost; session ended",
+            "{}: {} frames in {:.1} s ({} before their parameter sets, left out), {} RTP packets lost, {} unreadable; \
+             session ended",
             self.shown,
             self.frames,
             self.started.elapsed().as_secs_f64(),
             self.frames_before_parameters,
-            self.lost_packets
+            self.lost_packets,
+            self.damaged
         ));
     }
 }
@@ -278,6 +289,7 @@ impl RtspInput {
             frames_before_parameters: 0,
             lost_packets: 0,
             loss_logged: false,
+            damaged: 0,
         }
     }
 

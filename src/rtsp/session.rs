@@ -80,7 +80,16 @@ pub enum End {
 #[derive(Debug)]
 pub enum Event {
     Frame(Frame),
+    /// Packets the session could not read (lost fragments, a stream joined
+    /// mid-frame): it goes on; the frames they belonged to are lost.
+    Damaged(String),
     End(End),
+}
+
+/// What retina says of an error, without the connection's details that
+/// follow its first line.
+fn said(error: &retina::Error) -> String {
+    error.to_string().lines().next().unwrap_or_default().to_owned()
 }
 
 type Started = Result<(Vec<Played>, Vec<String>), Failure>;
@@ -185,7 +194,11 @@ async fn run(
                 tokio::select! {
                     _ = &mut stop => {}
                     end = pump(demuxed, &streams, &events, &room, settings.idle_timeout) => {
-                        let _ = events.try_send(Event::End(end));
+                        // Waits for room like a frame (a stop still ends it).
+                        tokio::select! {
+                            _ = &mut stop => {}
+                            _ = deliver(&events, &room, Event::End(end)) => {}
+                        }
                     }
                 }
             }
@@ -208,7 +221,7 @@ async fn request<T>(
 ) -> Result<T, Failure> {
     match tokio::time::timeout(settings.timeout, future).await {
         Ok(Ok(value)) => Ok(value),
-        Ok(Err(e)) => Err(Failure::Failed(format!("{what} failed: {e}"))),
+        Ok(Err(e)) => Err(Failure::Failed(format!("{what} failed: {}", said(&e)))),
         Err(_) => Err(Failure::Failed(format!(
             "no answer to {what} within {} ms ({})",
             settings.timeout.as_millis(),
@@ -275,17 +288,23 @@ async fn open(settings: &Settings, group: Arc<SessionGroup>) -> Result<(Demuxed,
     // Streams whose RTP-Info lacks an rtptime start at their first packet.
     let play = PlayOptions::default().initial_timestamp(InitialTimestampPolicy::Permissive);
     let playing = request(settings, "PLAY", session.play(play)).await?;
-    let demuxed = playing.demuxed().map_err(|e| Failure::Failed(format!("cannot read the streams: {e}")))?;
+    let demuxed = playing.demuxed().map_err(|e| Failure::Failed(format!("cannot read the streams: {}", said(&e))))?;
     let played =
         chosen.iter().map(|&stream| Played { stream, info: info_of(&demuxed.streams()[stream]) }).collect::<Vec<_>>();
     Ok((demuxed, played, left_out))
 }
 
+/// Errors with no frame between them after which the session is taken
+/// for broken (a damaged stream recovers at its next key frame).
+const MAX_ERRORS_IN_A_ROW: u32 = 200;
+
 /// RTCP's BYE: the sender leaves.
 const RTCP_BYE: u8 = 203;
 
-/// Hands the session's frames to VLC until it ends: the server closes the
-/// connection, or says BYE on every stream played (a recording's end).
+/// Hands the session's frames to VLC until it ends: the server says BYE
+/// on every stream played (a recording's end), or the session fails (the
+/// connection closed or broke, nothing for `idle`). An error after which
+/// the session goes on (a damaged packet) is reported and counted.
 async fn pump(
     mut demuxed: Demuxed,
     streams: &[usize],
@@ -295,14 +314,31 @@ async fn pump(
 ) -> End {
     let mut deadline = Instant::now() + idle;
     let mut left: Vec<usize> = Vec::new();
+    let mut last_error: Option<String> = None;
+    let mut errors_in_a_row = 0;
     loop {
         let item = match tokio::time::timeout_at(deadline, demuxed.next()).await {
             Err(_) => {
                 let ms = idle.as_millis();
                 return End::Failed(format!("no frame for {ms} ms ({})", smem_names::rtsp::IDLE_TIMEOUT));
             }
-            Ok(None) => return End::Closed,
-            Ok(Some(Err(e))) => return End::Failed(e.to_string()),
+            Ok(None) => {
+                let why = last_error
+                    .map_or("the server closed the connection".into(), |e| format!("the session failed: {e}"));
+                return End::Failed(why);
+            }
+            Ok(Some(Err(e))) => {
+                let error = said(&e);
+                errors_in_a_row += 1;
+                if errors_in_a_row > MAX_ERRORS_IN_A_ROW {
+                    return End::Failed(format!("the session failed: {error}"));
+                }
+                if !deliver(events, room, Event::Damaged(error.clone())).await {
+                    return End::Closed;
+                }
+                last_error = Some(error);
+                continue;
+            }
             Ok(Some(Ok(item))) => item,
         };
         let frame = match item {
@@ -336,16 +372,24 @@ async fn pump(
             _ => continue, // ONVIF metadata
         };
         deadline = Instant::now() + idle;
-        let mut event = Event::Frame(frame);
-        loop {
-            match events.try_send(event) {
-                Ok(()) => break,
-                Err(TrySendError::Full(back)) => {
-                    event = back;
-                    room.notified().await;
-                }
-                Err(TrySendError::Disconnected(_)) => return End::Closed,
+        (last_error, errors_in_a_row) = (None, 0);
+        if !deliver(events, room, Event::Frame(frame)).await {
+            return End::Closed;
+        }
+    }
+}
+
+/// Queues `event` for VLC's input thread, waiting for room; `false` if the
+/// input is gone.
+async fn deliver(events: &SyncSender<Event>, room: &Notify, mut event: Event) -> bool {
+    loop {
+        match events.try_send(event) {
+            Ok(()) => return true,
+            Err(TrySendError::Full(back)) => {
+                event = back;
+                room.notified().await;
             }
+            Err(TrySendError::Disconnected(_)) => return false,
         }
     }
 }
