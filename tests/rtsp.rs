@@ -7,14 +7,14 @@
 //! AAC), frame for frame. Then every way it fails: each a clear message
 //! under smem_rtsp, VLC's Error state, in bounded time, no password logged.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use smem_testkit::rtsp::{h264_mount, mount, GstServer};
 use smem_testkit::{path, play, scratch, Run, Smem};
 
 const W: usize = 320;
@@ -104,79 +104,6 @@ fn ffmpeg_frames(file: &str, pix_fmt: &str) -> Vec<Vec<u8>> {
 
 fn raw_frames(file: &str) -> Vec<Vec<u8>> {
     std::fs::read(file).unwrap_or_default().chunks(I420).map(<[u8]>::to_vec).collect()
-}
-
-/// GStreamer's RTSP server, on a free port of 127.0.0.1; stopped when dropped.
-struct GstServer {
-    child: Child,
-    port: u16,
-    /// What it printed after "ready": "play", "teardown".
-    said: Arc<Mutex<Vec<String>>>,
-}
-
-impl GstServer {
-    /// `mounts`: `/path=( pipeline )`.
-    fn start(flags: &[&str], mounts: &[String]) -> GstServer {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/rtsp/server.py");
-        let mut child = Command::new("/usr/bin/python3")
-            .arg(script)
-            .args(["--port", "0", "--lifetime", "120"])
-            .args(flags)
-            .args(mounts)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("cannot run tests/rtsp/server.py (make deps installs GStreamer's RTSP server)");
-        let stdout = child.stdout.take().unwrap();
-        let said = Arc::new(Mutex::new(Vec::new()));
-        let (ready, port) = mpsc::channel();
-        let lines = said.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                match line.strip_prefix("ready ") {
-                    Some(p) => {
-                        let _ = ready.send(p.parse::<u16>().unwrap());
-                    }
-                    None => lines.lock().unwrap().push(line),
-                }
-            }
-        });
-        let port = port.recv_timeout(Duration::from_secs(20)).expect("the RTSP server did not start");
-        GstServer { child, port, said }
-    }
-
-    fn url(&self, mount: &str) -> String {
-        format!("rtsp://127.0.0.1:{}{mount}", self.port)
-    }
-
-    fn said(&self, word: &str) -> usize {
-        self.said.lock().unwrap().iter().filter(|l| *l == word).count()
-    }
-
-    /// Freezes it (SIGSTOP): connections stay open, nothing is sent.
-    fn freeze(&self) {
-        Command::new("kill").args(["-STOP", &self.child.id().to_string()]).status().unwrap();
-    }
-
-    fn kill(&mut self) {
-        let _ = Command::new("kill").args(["-CONT", &self.child.id().to_string()]).status();
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for GstServer {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-fn mount(name: &str, pipeline: &str) -> String {
-    format!("/{name}=( {pipeline} )")
-}
-
-fn h264_mount(file: &str) -> String {
-    mount("h264", &format!("filesrc location={file} ! matroskademux ! h264parse ! rtph264pay name=pay0 pt=96"))
 }
 
 /// smem-host on `url` through our smem, video (and sound if `audio`) to
@@ -555,4 +482,26 @@ fn a_plain_c_libvlc_client_on_the_stock_callbacks_plays_a_camera() {
     // time rounds onto the last one's; a live clock's jitter makes a few.
     let frames: usize = out["frames"].parse().unwrap();
     assert!((45..=50).contains(&frames), "{out:?}");
+}
+
+#[test]
+fn a_python_vlc_client_plays_a_camera() {
+    let _serial = serial();
+    let m = media();
+    let server = GstServer::start(&[], &[h264_mount(&m.h264)]);
+    let dir = scratch("rtsp-python-vlc");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/smem_frames.py");
+    let (video, sound) = (path(&dir, "video.raw"), path(&dir, "audio.raw"));
+    let out = Command::new("/usr/bin/python3")
+        .args([script.to_str().unwrap(), &server.url("/h264"), &video, &sound, "transcode{vcodec=I420,venc=smem_raw}"])
+        .env("VLC_PLUGIN_PATH", smem_testkit::plugin_dir())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("video_frames: 50"), "{text}");
+    assert!(
+        raw_frames(&video) == ffmpeg_frames(&m.h264, "yuv420p"),
+        "the example's frames differ from ffmpeg's decode"
+    );
 }

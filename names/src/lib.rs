@@ -194,6 +194,20 @@ pub mod rtsp {
     pub const ALL: [Name; 5] = [TCP, USER, PASSWORD, TIMEOUT, IDLE_TIMEOUT];
 }
 
+/// `url` as it may be shown (logs, errors, summaries): a password in it
+/// replaced by `***`, the user kept (`rtsp://admin:***@camera/live`).
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    match authority.rfind('@') {
+        Some(at) if authority[..at].contains(':') => {
+            let user = authority[..at].split(':').next().unwrap_or("");
+            format!("{scheme}://{user}:***@{}", &rest[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
 /// What smem does when a track's queue is full (`drop=`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum DropPolicy {
@@ -277,6 +291,14 @@ mod tests {
             assert_eq!(name.as_c_str().to_str(), Ok(name.as_str()));
         }
         assert_eq!(module::MARK, "smem_mark");
+    }
+
+    #[test]
+    fn a_url_s_password_is_never_shown() {
+        assert_eq!(redact_url("rtsp://admin:hunter2@cam:554/a@b"), "rtsp://admin:***@cam:554/a@b");
+        assert_eq!(redact_url("rtsp://admin@cam/live"), "rtsp://admin@cam/live", "no password");
+        assert_eq!(redact_url("rtsp://cam/x?user=a@b"), "rtsp://cam/x?user=a@b");
+        assert_eq!(redact_url("/videos/a:b@c.mkv"), "/videos/a:b@c.mkv", "a path");
     }
 
     #[test]

@@ -58,21 +58,7 @@ impl fmt::Display for BadUrl {
 }
 
 /// A URL as it may be shown: user kept, password replaced.
-pub fn redacted(url: &str) -> String {
-    match url.split_once("://") {
-        Some((scheme, rest)) => {
-            let authority_end = rest.find('/').unwrap_or(rest.len());
-            match rest[..authority_end].rfind('@') {
-                Some(at) => {
-                    let user = rest[..at].split(':').next().unwrap_or("");
-                    format!("{scheme}://{user}:***@{}", &rest[at + 1..])
-                }
-                None => url.to_owned(),
-            }
-        }
-        None => url.to_owned(),
-    }
-}
+pub use smem_names::redact_url as redacted;
 
 fn millis(value: Option<i64>, default: i64, name: &str, errors: &mut Vec<String>) -> Duration {
     match value {
