@@ -17,7 +17,9 @@ CARGO       ?= cargo
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEBS        := pkg-config clang libclang-dev libvlccore-dev libvlc-dev vlc-plugin-base vlc-bin valgrind python3 python3-vlc python3-numpy ffmpeg \
                dpkg-dev help2man lintian mmdebstrap python3-venv python3-pip python3-pytest python3-av python3-opencv \
-               qemu-user-static gcc-aarch64-linux-gnu file
+               qemu-user-static gcc-aarch64-linux-gnu file \
+               python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
+               gstreamer1.0-plugins-ugly gstreamer1.0-plugins-bad gstreamer1.0-libav
 HOST_ARCH   := $(shell dpkg --print-architecture)
 ARCH        ?= $(HOST_ARCH)
 PLUGIN      := libsmem_rs_plugin.so

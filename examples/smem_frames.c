@@ -130,7 +130,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "libvlc_new failed\n");
         return 2;
     }
-    libvlc_media_t *media = libvlc_media_new_path(vlc, argv[1]);
+    /* A URL (rtsp://camera/...) or a file's path. */
+    libvlc_media_t *media = strstr(argv[1], "://") ? libvlc_media_new_location(vlc, argv[1])
+                                                   : libvlc_media_new_path(vlc, argv[1]);
     libvlc_media_add_option(media, sout);
     libvlc_media_player_t *player = libvlc_media_player_new_from_media(media);
     libvlc_media_release(media);

@@ -145,7 +145,7 @@ def main(argv):
 
     verbose = "--verbose=2" if os.environ.get("SMEM_GRAB_VERBOSE") == "1" else "--quiet"
     instance = vlc.Instance(["--no-xlib", "--aout=dummy", "--vout=dummy", verbose])
-    media = instance.media_new_path(media_path)
+    media = instance.media_new(media_path)  # a path, or a URL (rtsp://camera/...)
     media.add_option(sout)
     player = instance.media_player_new()
     player.set_media(media)

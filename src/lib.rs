@@ -11,6 +11,8 @@
 //! * `mark`: the `smem_mark` module, `#![forbid(unsafe_code)]` too;
 //! * `raw`: the `smem_raw` encoder (transcode's pictures to smem without
 //!   a copy), `#![forbid(unsafe_code)]` too;
+//! * `rtsp`: the `smem_rtsp` input (`rtsp://` on retina, feature `rtsp`),
+//!   `#![forbid(unsafe_code)]` too;
 //! * `fault`: fault injection for the tests (debug builds only).
 #![deny(unsafe_op_in_unsafe_fn)]
 
@@ -20,10 +22,23 @@ pub mod ffi;
 pub mod fourcc;
 pub mod mark;
 pub mod raw;
+#[cfg(feature = "rtsp")]
+pub mod rtsp;
 pub mod smem;
 
+const PLUGIN_LICENSE: &std::ffi::CStr =
+    c"Licensed under the terms of the GNU Lesser General Public License, version 2.1 or later.";
+const PLUGIN_COPYRIGHT: &std::ffi::CStr = c"Copyright (C) the smem-rs authors";
+
+#[cfg(feature = "rtsp")]
+export_vlc_plugin!(
+    [crate::smem::MODULE, crate::mark::MODULE, crate::mark::PREROLL_MODULE, crate::raw::MODULE, crate::rtsp::MODULE],
+    license: PLUGIN_LICENSE,
+    copyright: PLUGIN_COPYRIGHT
+);
+#[cfg(not(feature = "rtsp"))]
 export_vlc_plugin!(
     [crate::smem::MODULE, crate::mark::MODULE, crate::mark::PREROLL_MODULE, crate::raw::MODULE],
-    license: c"Licensed under the terms of the GNU Lesser General Public License, version 2.1 or later.",
-    copyright: c"Copyright (C) the smem-rs authors"
+    license: PLUGIN_LICENSE,
+    copyright: PLUGIN_COPYRIGHT
 );

@@ -27,6 +27,19 @@ $RELEASE_HOST gen-wav "$OUT/a.wav" 48000 2 0.4 >/dev/null
 $RELEASE_HOST gen-wav "$OUT/long.wav" 48000 2 2 >/dev/null
 $RELEASE_HOST gen-wav "$OUT/mono.wav" 44100 1 0.4 >/dev/null
 
+# The RTSP input: GStreamer's RTSP server on 127.0.0.1 sends a 2 s H.264
+# clip in real time (stopped on exit, or by itself after 10 minutes).
+ffmpeg -v error -y -f lavfi -i testsrc2=size=160x120:rate=25:duration=2 -c:v libx264 -bf 0 -g 25 \
+  -pix_fmt yuv420p "$OUT/cam.mkv"
+/usr/bin/python3 tests/rtsp/server.py --port 0 --lifetime 600 \
+  "/cam=( filesrc location=$OUT/cam.mkv ! matroskademux ! h264parse ! rtph264pay name=pay0 pt=96 )" >"$OUT/rtsp-server.txt" &
+RTSP_SERVER=$!
+trap 'kill $RTSP_SERVER 2>/dev/null || true' EXIT
+for _ in $(seq 100); do grep -q '^ready' "$OUT/rtsp-server.txt" 2>/dev/null && break; sleep 0.1; done
+RTSP_PORT=$(sed -n 's/^ready //p' "$OUT/rtsp-server.txt")
+[ -n "$RTSP_PORT" ] || { echo "the RTSP server did not start"; exit 1; }
+CLOSED_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+
 # Reads one valgrind log; prints "errors_in_ours lost_bytes_in_ours errors_all lost_bytes_all".
 summarise() {
   python3 - "$1" <<'EOF'
@@ -89,7 +102,7 @@ echo "memcheck_self_check: an injected 4096-byte leak was seen ($lost bytes defi
 HOST=$RELEASE_HOST
 declare -a names=(transcode raw-odd-size null-buffer refused one-sided seek queued-drops-seek-stop format-change soak panic-in-send panic-in-deliver
   frame-held-after-exit frame-keep-seek frame-double-release frame-never-released segment
-  raw-held-after-exit raw-legacy-filters raw-duplicate)
+  raw-held-after-exit raw-legacy-filters raw-duplicate rtsp rtsp-stopped rtsp-refused)
 total_err=0 total_lost=0
 printf '%-16s %8s %10s   %s\n' scenario errors lost "(VLC and libraries: errors / definitely lost bytes)"
 for name in "${names[@]}"; do
@@ -135,6 +148,14 @@ for name in "${names[@]}"; do
                   --chain 'transcode{vcodec=RV24,venc=smem_raw,vfilter=invert,deinterlace,deinterlace-module=yadif}') ;;
     raw-duplicate) args=(play "$OUT/a.y4m" --no-audio --abi frame --hold keep:3
                   --sout '#transcode{vcodec=I420,venc=smem_raw}:duplicate{dst=smem{video-frame-callback={vframe},video-data={vdata},time-sync=false},dst=dummy}') ;;
+    # The RTSP input (smem_rtsp): a whole stream to the server's BYE; one
+    # stopped mid-stream (TEARDOWN, the session's thread joined); a refused
+    # connection.
+    rtsp)         args=(play "rtsp://127.0.0.1:$RTSP_PORT/cam" --no-audio --abi frame --chain 'transcode{vcodec=I420,venc=smem_raw}'
+                  --time-sync false) ;;
+    rtsp-stopped) args=(play "rtsp://127.0.0.1:$RTSP_PORT/cam" --no-audio --chain 'transcode{vcodec=RV24}' --time-sync false
+                  --stop-after 800) ;;
+    rtsp-refused) args=(play "rtsp://127.0.0.1:$CLOSED_PORT/cam" --no-audio --time-sync false) ;;
   esac
   run "$name" "$plugins" "${envs[@]}" -- "$host" "${args[@]}"
   read -r err lost all_err all_lost <<<"$RESULT"

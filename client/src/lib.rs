@@ -59,4 +59,4 @@ pub use outcome::{EndOfStream, EndReason, Error, ItemEnd, Progress};
 pub use pool::Buffer;
 /// A name that is none of the values it could be (parsing [`Abi`],
 /// [`DropPolicy`], [`EndReason`], formats...).
-pub use smem_names::UnknownName;
+pub use smem_names::{redact_url, UnknownName};

@@ -140,7 +140,11 @@ fn grab(args: &Args) -> Result<Summary, String> {
     let bar = progress_bar(args);
     let mut sink = Sink::new(args)?;
     let mut wavs = Wavs { base: args.wav.clone().unwrap_or_else(|| args.output.join("audio.wav")), tracks: Vec::new() };
-    let mut s = Summary { input: args.input.clone(), output: args.output.display().to_string(), ..Summary::default() };
+    let mut s = Summary {
+        input: smem_client::redact_url(&args.input),
+        output: args.output.display().to_string(),
+        ..Summary::default()
+    };
 
     let mut frames = grab_of(args, &bar).frames(video, audio, 4);
     stop_on_signals(frames.stop_handle())?;

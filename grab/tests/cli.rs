@@ -226,3 +226,33 @@ fn progress_bar_and_help_in_a_terminal() {
         assert!(help.contains(option), "--help does not explain {option}:\n{help}");
     }
 }
+
+/// `smem-grab rtsp://...`: a camera's stream (GStreamer's RTSP server on
+/// 127.0.0.1 sending an H.264 file) through the plugin's RTSP input; one
+/// that refuses the password is exit 1 with the reason, and the password
+/// is never printed.
+#[test]
+fn an_rtsp_camera_is_grabbed_and_its_failure_is_explained() {
+    let dir = scratch("rtsp");
+    let clip = dir.join("cam.mkv");
+    let made = Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=2"])
+        .args(["-c:v", "libx264", "-bf", "0", "-g", "25", "-pix_fmt", "yuv420p", s(&clip)])
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let mount = smem_testkit::rtsp::h264_mount(s(&clip));
+    let server = smem_testkit::rtsp::GstServer::start(&["--user", "cam", "--password", "hunter2"], &[mount]);
+    let url = server.url("/h264").replace("rtsp://", "rtsp://cam:hunter2@");
+    let out = dir.join("frames");
+    let summary = ok(&[&url, "-o", s(&out), "--every", "1", "--no-progress"]);
+    assert!(summary.contains("video_frames: 50") && summary.contains("images: 2 png"), "{summary}");
+    assert!(summary.contains("input: rtsp://cam:***@127.0.0.1") && !summary.contains("hunter2"), "{summary}");
+    assert_eq!(pngs(&out).len(), 2);
+
+    let wrong = grab(&[&url.replace("hunter2", "guess"), "-o", s(&dir.join("none")), "--no-progress"]);
+    let (stdout, stderr) = (String::from_utf8_lossy(&wrong.stdout), String::from_utf8_lossy(&wrong.stderr));
+    assert_eq!(wrong.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(stderr.contains("smem_rtsp") && stderr.contains("401"), "{stderr}");
+    assert!(!stdout.contains("guess") && !stderr.contains("guess"), "{stdout}{stderr}");
+}

@@ -108,6 +108,11 @@ pub mod module {
         /// The raw video "encoder" that hands transcode's pictures to smem
         /// without copying them (`#transcode{vcodec=I420,venc=smem_raw}`).
         RAW = "smem_raw";
+        /// The RTSP input (`access_demux` for `rtsp://`), on retina: VLC 3
+        /// as Debian and Ubuntu ship it has none (no live555).
+        RTSP = "smem_rtsp";
+        /// The URL scheme it answers to, as live555 did.
+        RTSP_SCHEME = "rtsp";
     }
     /// The file VLC loads smem-rs from (VLC loads only `*_plugin.so`).
     pub const PLUGIN_FILE: &str = "libsmem_rs_plugin.so";
@@ -164,6 +169,42 @@ pub mod mark {
         PREROLL_LEAD = "smem-preroll-lead";
         /// `:smem-preroll-length=US`: how long after the start the frames stop.
         PREROLL_LENGTH = "smem-preroll-length";
+    }
+}
+
+/// smem_rtsp's options: live555's names where it had one, so applications'
+/// media options keep working (`:rtsp-tcp`, `:rtsp-user`, `:rtsp-pwd`).
+pub mod rtsp {
+    use super::*;
+    names! {
+        /// RTP interleaved in the RTSP connection (true, the default) or
+        /// over UDP (`:no-rtsp-tcp`).
+        TCP = "rtsp-tcp";
+        /// The user name, when the URL has none.
+        USER = "rtsp-user";
+        /// The password, when the URL has none. Never logged.
+        PASSWORD = "rtsp-pwd";
+        /// Milliseconds to connect and have the server answer DESCRIBE,
+        /// SETUP and PLAY.
+        TIMEOUT = "rtsp-timeout";
+        /// Milliseconds without a frame after which the input ends.
+        IDLE_TIMEOUT = "rtsp-idle-timeout";
+    }
+    /// Every option, in the plugin's order.
+    pub const ALL: [Name; 5] = [TCP, USER, PASSWORD, TIMEOUT, IDLE_TIMEOUT];
+}
+
+/// `url` as it may be shown (logs, errors, summaries): a password in it
+/// replaced by `***`, the user kept (`rtsp://admin:***@camera/live`).
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    match authority.rfind('@') {
+        Some(at) if authority[..at].contains(':') => {
+            let user = authority[..at].split(':').next().unwrap_or("");
+            format!("{scheme}://{user}:***@{}", &rest[at + 1..])
+        }
+        _ => url.to_owned(),
     }
 }
 
@@ -250,6 +291,14 @@ mod tests {
             assert_eq!(name.as_c_str().to_str(), Ok(name.as_str()));
         }
         assert_eq!(module::MARK, "smem_mark");
+    }
+
+    #[test]
+    fn a_url_s_password_is_never_shown() {
+        assert_eq!(redact_url("rtsp://admin:hunter2@cam:554/a@b"), "rtsp://admin:***@cam:554/a@b");
+        assert_eq!(redact_url("rtsp://admin@cam/live"), "rtsp://admin@cam/live", "no password");
+        assert_eq!(redact_url("rtsp://cam/x?user=a@b"), "rtsp://cam/x?user=a@b");
+        assert_eq!(redact_url("/videos/a:b@c.mkv"), "/videos/a:b@c.mkv", "a path");
     }
 
     #[test]

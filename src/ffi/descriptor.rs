@@ -40,6 +40,8 @@ pub enum Visibility {
 #[derive(Clone, Copy)]
 pub enum OptionDefault {
     String(&'static CStr),
+    /// A string VLC's preferences hide (`add_password`).
+    Password(&'static CStr),
     Bool(bool),
     Integer(i64),
 }
@@ -126,6 +128,7 @@ unsafe fn describe_one(module: &ModuleInfo, first: bool, set: sys::vlc_set_cb, o
     for option in module.options {
         let kind = match option.default {
             OptionDefault::String(_) => sys::CONFIG_ITEM_STRING,
+            OptionDefault::Password(_) => sys::CONFIG_ITEM_PASSWORD,
             OptionDefault::Bool(_) => sys::CONFIG_ITEM_BOOL,
             OptionDefault::Integer(_) => sys::CONFIG_ITEM_INTEGER,
         };
@@ -136,7 +139,9 @@ unsafe fn describe_one(module: &ModuleInfo, first: bool, set: sys::vlc_set_cb, o
         }
         try_set!(config, P::VLC_CONFIG_NAME, option.name.as_ptr());
         match option.default {
-            OptionDefault::String(value) => try_set!(config, P::VLC_CONFIG_VALUE, value.as_ptr()),
+            OptionDefault::String(value) | OptionDefault::Password(value) => {
+                try_set!(config, P::VLC_CONFIG_VALUE, value.as_ptr())
+            }
             // add_bool only sets a value when it is true (false is the default).
             OptionDefault::Bool(true) => try_set!(config, P::VLC_CONFIG_VALUE, 1i64),
             OptionDefault::Bool(false) => {}

@@ -3,6 +3,7 @@
 //! catches unwinding). With the SIMD row loop of `crate::copy`, the only
 //! place with `unsafe` code.
 
+pub mod access_demux;
 pub mod block;
 pub mod callbacks;
 pub mod demux_filter;

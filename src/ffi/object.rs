@@ -132,27 +132,52 @@ impl<'a> Object<'a> {
         self.var_value(name, sys::VLC_VAR_INTEGER).map(|v| unsafe { v.i_int })
     }
 
-    /// The integer value of variable `name` here or on a parent object (a
-    /// media option sets it on the input), else its configured value.
-    pub fn var_inherit_integer(&self, name: &CStr) -> Option<i64> {
+    /// `var_Inherit(name, kind)`: the variable here or on a parent object
+    /// (a media option sets it on the input), else its configured value.
+    fn var_inherit_value(&self, name: &CStr, kind: u32) -> Option<sys::vlc_value_t> {
         // SAFETY: an all-zero vlc_value_t is a valid union value; live
-        // object, NUL-terminated name; an integer fills `i_int`.
+        // object, NUL-terminated name; VLC fills the member `kind` selects.
         unsafe {
             let mut value: sys::vlc_value_t = std::mem::zeroed();
-            let found = sys::var_Inherit(self.raw, name.as_ptr(), sys::VLC_VAR_INTEGER as c_int, &mut value);
-            (found == sys::VLC_SUCCESS as c_int).then_some(value.i_int)
+            let found = sys::var_Inherit(self.raw, name.as_ptr(), kind as c_int, &mut value);
+            (found == sys::VLC_SUCCESS as c_int).then_some(value)
         }
+    }
+
+    /// The integer value of variable `name` here or on a parent object, else
+    /// its configured value.
+    pub fn var_inherit_integer(&self, name: &CStr) -> Option<i64> {
+        // SAFETY: an integer fills `i_int`.
+        self.var_inherit_value(name, sys::VLC_VAR_INTEGER).map(|v| unsafe { v.i_int })
     }
 
     /// The float value of variable `name` here or on a parent object, else
     /// its configured value.
     pub fn var_inherit_float(&self, name: &CStr) -> Option<f32> {
-        // SAFETY: as var_inherit_integer; a float fills `f_float`.
-        unsafe {
-            let mut value: sys::vlc_value_t = std::mem::zeroed();
-            let found = sys::var_Inherit(self.raw, name.as_ptr(), sys::VLC_VAR_FLOAT as c_int, &mut value);
-            (found == sys::VLC_SUCCESS as c_int).then_some(value.f_float)
-        }
+        // SAFETY: a float fills `f_float`.
+        self.var_inherit_value(name, sys::VLC_VAR_FLOAT).map(|v| unsafe { v.f_float })
+    }
+
+    /// The boolean value of variable `name` here or on a parent object, else
+    /// its configured value.
+    pub fn var_inherit_bool(&self, name: &CStr) -> Option<bool> {
+        // SAFETY: a bool fills `b_bool`.
+        self.var_inherit_value(name, sys::VLC_VAR_BOOL).map(|v| unsafe { v.b_bool })
+    }
+
+    /// The string value of variable `name` here or on a parent object, else
+    /// its configured value; `None` for none or an empty one.
+    pub fn var_inherit_string(&self, name: &CStr) -> Option<String> {
+        let value = self.var_inherit_value(name, sys::VLC_VAR_STRING)?;
+        // SAFETY: a string fills `psz_string` with a malloc'd copy (or
+        // null), ours to free.
+        let text = unsafe {
+            let raw = value.psz_string;
+            let text = c_string(raw);
+            libc::free(raw.cast());
+            text
+        };
+        text.filter(|t| !t.is_empty())
     }
 
     /// The boolean value of variable `name`, `None` if it has none.

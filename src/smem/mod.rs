@@ -95,7 +95,7 @@ fn read_options(stream: &Stream<'_>) -> RawOptions {
     let names: Vec<&CStr> = options::OPTIONS.iter().map(options::chain_name).collect();
     stream.parse_config(options::PREFIX, &names);
     RawOptions::read(&stream.chain_entries(), |option| match option.default {
-        OptionDefault::String(_) => stream.var_string(option.name),
+        OptionDefault::String(_) | OptionDefault::Password(_) => stream.var_string(option.name),
         OptionDefault::Bool(_) => stream.var_bool(option.name).map(|b| b.to_string()),
         OptionDefault::Integer(_) => stream.var_integer(option.name).map(|n| n.to_string()),
     })

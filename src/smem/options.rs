@@ -515,7 +515,7 @@ mod tests {
         Some(match o.default {
             OptionDefault::Bool(b) => b.to_string(),
             OptionDefault::Integer(n) => n.to_string(),
-            OptionDefault::String(s) => s.to_str().unwrap().to_owned(),
+            OptionDefault::String(s) | OptionDefault::Password(s) => s.to_str().unwrap().to_owned(),
         })
     }
 

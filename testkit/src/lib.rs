@@ -9,11 +9,13 @@
 //! * [`media`]: y4m and WAV files with known bytes; [`plugin`]: the built
 //!   plugin in a folder of its own for `VLC_PLUGIN_PATH`;
 //! * [`script`]: seek, stop and track switches at given times, and a
-//!   playlist's items, over the client library's libvlc bindings.
+//!   playlist's items, over the client library's libvlc bindings;
+//! * [`rtsp`]: GStreamer's RTSP server on 127.0.0.1, for the RTSP input.
 
 pub mod media;
 pub mod plugin;
 pub mod report;
+pub mod rtsp;
 pub mod run;
 pub mod script;
 

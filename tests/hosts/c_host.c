@@ -170,7 +170,9 @@ int main(int argc, char **argv)
     libvlc_instance_t *vlc = libvlc_new(sizeof args / sizeof *args, args);
     if (vlc == NULL)
         return 2;
-    libvlc_media_t *media = libvlc_media_new_path(vlc, argv[1]);
+    /* A URL (rtsp://camera/...) or a file's path. */
+    libvlc_media_t *media = strstr(argv[1], "://") ? libvlc_media_new_location(vlc, argv[1])
+                                                   : libvlc_media_new_path(vlc, argv[1]);
     libvlc_media_add_option(media, sout);
     if (!with_audio)
         libvlc_media_add_option(media, ":no-sout-audio");

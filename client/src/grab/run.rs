@@ -395,7 +395,8 @@ impl<'a> Run<'a> {
             .collect();
         let (before, after) = counts;
         ItemEnd {
-            mrl,
+            // A camera's URL may carry its password: never shown.
+            mrl: smem_names::redact_url(&mrl),
             reason: why,
             failed: state == State::Error,
             video_frames: after.0 - before.0,

@@ -204,6 +204,9 @@ struct Over {
     changed: Condvar,
     /// Someone wants the waiter to look again (a stop asked).
     rung: AtomicBool,
+    /// libvlc's error event came: libvlc 3 sets the player's state to Ended
+    /// as soon as the failed input is gone, so the state alone may hide it.
+    failed: AtomicBool,
 }
 
 /// Wakes whoever waits on a player ([`Player::wait_over`]) at once.
@@ -225,11 +228,14 @@ impl std::fmt::Debug for Wake {
 }
 
 /// libvlc's event callback for [`OVER_EVENTS`], on one of VLC's threads.
-unsafe extern "C" fn on_over(_event: *const EventHead, data: *mut c_void) {
+unsafe extern "C" fn on_over(event: *const EventHead, data: *mut c_void) {
     let _ = std::panic::catch_unwind(|| {
         // SAFETY: `data` is the player's boxed Over, attached in Player::new
-        // and detached in Drop before the box goes.
+        // and detached in Drop before the box goes; `event` is libvlc's.
         let over = unsafe { &*(data as *const Over) };
+        if unsafe { event.as_ref() }.is_some_and(|e| e.kind == MEDIA_PLAYER_ENCOUNTERED_ERROR) {
+            over.failed.store(true, Ordering::Relaxed);
+        }
         *over.done.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = true;
         over.changed.notify_all();
     });
@@ -316,14 +322,19 @@ impl Player {
 
     pub fn play(&self) -> Result<(), String> {
         *self.over.done.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = false;
+        self.over.failed.store(false, Ordering::Relaxed);
         // SAFETY: live player (likewise below).
         if unsafe { libvlc_media_player_play(self.raw) } != 0 {
             return Err("libvlc_media_player_play failed".into());
         }
         Ok(())
     }
+    /// The player's state; Error, not Ended, once an input has failed.
     pub fn state(&self) -> State {
-        State::from_raw(unsafe { libvlc_media_player_get_state(self.raw) })
+        match State::from_raw(unsafe { libvlc_media_player_get_state(self.raw) }) {
+            State::Ended if self.over.failed.load(Ordering::Relaxed) => State::Error,
+            state => state,
+        }
     }
     /// 0.0 to 1.0.
     pub fn position(&self) -> f32 {

@@ -1,0 +1,98 @@
+"""smem_rs.open("rtsp://...") on a camera's stream: GStreamer's RTSP server
+(tests/rtsp/server.py) on 127.0.0.1 sends a file made here, through the
+plugin's own RTSP input (smem_rtsp), on the VLC Debian ships (no live555)."""
+
+import os
+import socket
+import subprocess
+import time
+
+import numpy as np
+import pytest
+
+import smem_rs
+
+SERVER = os.path.join(os.path.dirname(__file__), "..", "..", "tests", "rtsp", "server.py")
+
+
+class Server:
+    """gst-rtsp-server on a free port of 127.0.0.1, one /cam mount."""
+
+    def __init__(self, clip, *flags):
+        pipeline = f"( filesrc location={clip} ! matroskademux ! h264parse ! rtph264pay name=pay0 pt=96 )"
+        self.proc = subprocess.Popen(
+            ["/usr/bin/python3", SERVER, "--port", "0", "--lifetime", "120", *flags, f"/cam={pipeline}"],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        line = self.proc.stdout.readline()
+        assert line.startswith("ready "), line
+        self.port = int(line.split()[1])
+
+    def url(self, credentials=""):
+        return f"rtsp://{credentials}127.0.0.1:{self.port}/cam"
+
+    def stop(self):
+        self.proc.kill()
+        self.proc.wait()
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory):
+    path = str(tmp_path_factory.mktemp("rtsp") / "cam.mkv")
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=2",
+         "-c:v", "libx264", "-bf", "0", "-g", "25", "-pix_fmt", "yuv420p", path],
+        check=True,
+    )
+    return path
+
+
+@pytest.fixture
+def camera(clip):
+    server = Server(clip)
+    yield server
+    server.stop()
+
+
+def test_a_camera_s_frames_as_numpy_with_their_times(camera, clip):
+    frames = list(smem_rs.open(camera.url()))
+    from_file = list(smem_rs.open(clip))
+    assert len(frames) == len(from_file) == 50
+    assert frames[0].array.shape == (240, 320, 3)
+    for f, g in zip(frames, from_file):
+        assert np.array_equal(f.array, g.array)
+    assert [round(f.time, 6) for f in frames] == [round(i * 0.04, 6) for i in range(50)]
+
+
+def test_failures_raise_smem_rs_error_with_vlc_s_reason(clip):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    start = time.monotonic()
+    with pytest.raises(smem_rs.Error, match="Connection refused"):
+        list(smem_rs.open(f"rtsp://127.0.0.1:{closed}/cam"))
+    assert time.monotonic() - start < 5
+
+    server = Server(clip, "--user", "cam", "--password", "hunter2")
+    try:
+        with pytest.raises(smem_rs.Error, match="401") as failed:
+            list(smem_rs.open(server.url("cam:wrong-one@")))
+        assert "wrong-one" not in str(failed.value)
+        frames = list(smem_rs.open(server.url("cam:hunter2@")))
+        assert len(frames) == 50
+        frames = list(smem_rs.open(server.url(), options=[":rtsp-user=cam", ":rtsp-pwd=hunter2"]))
+        assert len(frames) == 50
+    finally:
+        server.stop()
+
+
+def test_a_silent_server_ends_within_the_timeout_set():
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        start = time.monotonic()
+        with pytest.raises(smem_rs.Error, match="no answer to DESCRIBE within 800 ms"):
+            list(smem_rs.open(f"rtsp://127.0.0.1:{port}/cam", options=[":rtsp-timeout=800"]))
+        assert time.monotonic() - start < 4

@@ -1,0 +1,395 @@
+//! One RTSP session on a thread of its own: a current-thread tokio runtime
+//! that runs retina (DESCRIBE, SETUP, PLAY, then the frames) and ends with
+//! the input: Close stops it, the session's TEARDOWN goes out, and the
+//! thread, its sockets and its tasks are gone when [`Session::stop`]
+//! returns. Nothing of ours runs after Close, so VLC may unload the plugin.
+//!
+//! Frames cross to VLC's input thread through a bounded channel: when VLC
+//! is slower than the camera the session waits (TCP pushes back on the
+//! server) rather than dropping frames.
+
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use retina::client::{self, Demuxed, InitialTimestampPolicy, PlayOptions, SessionGroup, SetupOptions, Transport};
+use retina::codec::{CodecItem, FrameFormat, ParameterSetInsertion, ParametersRef};
+use tokio::sync::{oneshot, Notify};
+use tokio::time::Instant;
+
+use super::settings::Settings;
+use super::tracks::{track_for, StreamInfo};
+
+/// Frames waiting for VLC's input thread, at most.
+const QUEUE: usize = 64;
+/// How long Close waits for the TEARDOWN to be answered.
+const TEARDOWN_WAIT: Duration = Duration::from_secs(1);
+
+/// How frames come: H.264 and H.265 as in MP4 (4-byte NAL lengths, the
+/// avcC/hvcC record as set-up) with their parameter sets again before
+/// every key frame (a camera may change them), AAC raw with its
+/// AudioSpecificConfig as set-up (`tracks.rs` says why).
+const FORMAT: FrameFormat = FrameFormat {
+    h26x_framing: retina::codec::h26x::Framing::FourByteLength,
+    parameter_set_insertion: ParameterSetInsertion::EachKeyFrame,
+    aac_framing: retina::codec::aac::Framing::Raw,
+};
+
+/// Why a session did not start.
+#[derive(Debug)]
+pub enum Failure {
+    /// The server answered, but nothing it offers can be played here.
+    Unplayable(String),
+    /// The server could not be reached, refused us, or did not answer.
+    Failed(String),
+}
+
+/// A stream the session plays, with what is known of it at PLAY.
+#[derive(Clone, Debug)]
+pub struct Played {
+    pub stream: usize,
+    pub info: StreamInfo,
+}
+
+/// A frame of one stream.
+#[derive(Debug)]
+pub struct Frame {
+    pub stream: usize,
+    pub data: Vec<u8>,
+    /// RTP ticks since the stream's start (shared by the streams).
+    pub ticks: i64,
+    pub clock_rate: u32,
+    pub key: bool,
+    /// RTP packets lost just before it.
+    pub loss: u16,
+    /// The stream's parameters, when this frame brought new ones (a video
+    /// stream whose SDP had none gets them at its first key frame).
+    pub parameters: Option<StreamInfo>,
+}
+
+/// How a session ended by itself.
+#[derive(Debug)]
+pub enum End {
+    /// The server closed the session (TEARDOWN, BYE, end of a recording).
+    Closed,
+    Failed(String),
+}
+
+#[derive(Debug)]
+pub enum Event {
+    Frame(Frame),
+    /// Packets the session could not read (lost fragments, a stream joined
+    /// mid-frame): it goes on; the frames they belonged to are lost.
+    Damaged(String),
+    End(End),
+}
+
+/// What retina says of an error, without the connection's details that
+/// follow its first line.
+fn said(error: &retina::Error) -> String {
+    error.to_string().lines().next().unwrap_or_default().to_owned()
+}
+
+type Started = Result<(Vec<Played>, Vec<String>), Failure>;
+
+pub struct Session {
+    events: Receiver<Event>,
+    /// Told when VLC took a frame: the session may send again.
+    room: Arc<Notify>,
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Session {
+    /// Connects and starts playing; returns the streams played and, by
+    /// name, those left out. Bounded by the settings' timeout for each
+    /// request.
+    pub fn start(settings: Settings) -> Result<(Session, Vec<Played>, Vec<String>), Failure> {
+        let (started_tx, started_rx) = mpsc::sync_channel::<Started>(1);
+        let (events_tx, events) = mpsc::sync_channel(QUEUE);
+        let (stop, stop_rx) = oneshot::channel();
+        let room = Arc::new(Notify::new());
+        let session_room = room.clone();
+        // The requests' own timeouts bound the start; this only guards
+        // against a thread that never answers at all.
+        let bound = settings.timeout * 8 + TEARDOWN_WAIT;
+        let thread = std::thread::Builder::new()
+            .name("smem_rtsp".into())
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread().enable_io().enable_time().build();
+                match runtime {
+                    Ok(runtime) => runtime.block_on(run(settings, started_tx, events_tx, session_room, stop_rx)),
+                    Err(e) => {
+                        let _ = started_tx.send(Err(Failure::Failed(format!("cannot start its runtime: {e}"))));
+                    }
+                }
+            })
+            .map_err(|e| Failure::Failed(format!("cannot start its thread: {e}")))?;
+        let mut session = Session { events, room, stop: Some(stop), thread: Some(thread) };
+        match started_rx.recv_timeout(bound) {
+            Ok(Ok((played, left_out))) => Ok((session, played, left_out)),
+            Ok(Err(failure)) => {
+                session.end();
+                Err(failure)
+            }
+            Err(_) => {
+                session.end();
+                Err(Failure::Failed("the session neither started nor failed".into()))
+            }
+        }
+    }
+
+    /// The next event, waiting at most `wait`; `None` if none came.
+    pub fn next(&self, wait: Duration) -> Option<Event> {
+        let event = match self.events.recv_timeout(wait) {
+            Ok(event) => Some(event),
+            Err(RecvTimeoutError::Timeout) => None,
+            Err(RecvTimeoutError::Disconnected) => Some(Event::End(End::Failed("the session's thread ended".into()))),
+        };
+        self.room.notify_one();
+        event
+    }
+
+    /// Stops the session (TEARDOWN) and joins its thread.
+    pub fn stop(mut self) {
+        self.end();
+    }
+
+    fn end(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        // A session blocked on a full queue is woken to see the stop.
+        self.room.notify_one();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        self.end();
+    }
+}
+
+async fn run(
+    settings: Settings,
+    started: SyncSender<Started>,
+    events: SyncSender<Event>,
+    room: Arc<Notify>,
+    mut stop: oneshot::Receiver<()>,
+) {
+    let group = Arc::new(SessionGroup::default());
+    let opened = tokio::select! {
+        _ = &mut stop => None,
+        opened = open(&settings, group.clone()) => Some(opened),
+    };
+    match opened {
+        Some(Ok((demuxed, played, left_out))) => {
+            let streams: Vec<usize> = played.iter().map(|p| p.stream).collect();
+            if started.send(Ok((played, left_out))).is_ok() {
+                tokio::select! {
+                    _ = &mut stop => {}
+                    end = pump(demuxed, &streams, &events, &room, settings.idle_timeout) => {
+                        // Waits for room like a frame (a stop still ends it).
+                        tokio::select! {
+                            _ = &mut stop => {}
+                            _ = deliver(&events, &room, Event::End(end)) => {}
+                        }
+                    }
+                }
+            }
+        }
+        Some(Err(failure)) => {
+            let _ = started.send(Err(failure));
+        }
+        None => {}
+    }
+    // The session is dropped: retina sends its TEARDOWN on a task of this
+    // runtime, given a moment to be answered.
+    let _ = tokio::time::timeout(TEARDOWN_WAIT, group.await_teardown()).await;
+}
+
+/// One request, bounded by the settings' timeout; a failure says which.
+async fn request<T>(
+    settings: &Settings,
+    what: &str,
+    future: impl std::future::Future<Output = Result<T, retina::Error>>,
+) -> Result<T, Failure> {
+    match tokio::time::timeout(settings.timeout, future).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(e)) => Err(Failure::Failed(format!("{what} failed: {}", said(&e)))),
+        Err(_) => Err(Failure::Failed(format!(
+            "no answer to {what} within {} ms ({})",
+            settings.timeout.as_millis(),
+            smem_names::rtsp::TIMEOUT
+        ))),
+    }
+}
+
+fn info_of(stream: &client::Stream) -> StreamInfo {
+    let mut info = StreamInfo {
+        media: stream.media().to_owned(),
+        encoding: stream.encoding_name().to_owned(),
+        clock_rate: stream.clock_rate_hz(),
+        channels: stream.channels().map(|c| c.get()),
+        ..StreamInfo::default()
+    };
+    match stream.parameters() {
+        Some(ParametersRef::Video(video)) => {
+            info.dimensions = Some(video.pixel_dimensions());
+            // retina gives seconds per frame as (numerator, denominator).
+            info.frame_rate = video.frame_rate().map(|(num, den)| (den, num));
+            info.extra = video.extra_data().to_vec();
+        }
+        Some(ParametersRef::Audio(audio)) => {
+            info.clock_rate = audio.clock_rate();
+            info.channels = Some(audio.channels().get());
+            info.extra = audio.extra_data().to_vec();
+        }
+        _ => {}
+    }
+    info
+}
+
+async fn open(settings: &Settings, group: Arc<SessionGroup>) -> Result<(Demuxed, Vec<Played>, Vec<String>), Failure> {
+    let creds = settings
+        .credentials
+        .as_ref()
+        .map(|c| client::Credentials { username: c.user.clone(), password: c.password.clone() });
+    let options = client::SessionOptions::default()
+        .creds(creds)
+        .session_group(group)
+        .user_agent(format!("smem-rs/{} (VLC smem_rtsp)", env!("CARGO_PKG_VERSION")));
+    let mut session = request(settings, "DESCRIBE", client::Session::describe(settings.url.clone(), options)).await?;
+    let mut chosen = Vec::new();
+    let mut left_out = Vec::new();
+    for (index, stream) in session.streams().iter().enumerate() {
+        match track_for(&info_of(stream)) {
+            Ok(_) => chosen.push(index),
+            Err(why) => left_out.push(why),
+        }
+    }
+    if chosen.is_empty() {
+        let offered = if left_out.is_empty() { "no stream".to_owned() } else { left_out.join("; ") };
+        return Err(Failure::Unplayable(format!("nothing this input can play: {offered}")));
+    }
+    let transport = match settings.tcp {
+        true => Transport::Tcp(Default::default()),
+        false => Transport::Udp(Default::default()),
+    };
+    for &index in &chosen {
+        let setup = SetupOptions::default().transport(transport.clone()).frame_format(FORMAT);
+        request(settings, "SETUP", session.setup(index, setup)).await?;
+    }
+    // Streams whose RTP-Info lacks an rtptime start at their first packet.
+    let play = PlayOptions::default().initial_timestamp(InitialTimestampPolicy::Permissive);
+    let playing = request(settings, "PLAY", session.play(play)).await?;
+    let demuxed = playing.demuxed().map_err(|e| Failure::Failed(format!("cannot read the streams: {}", said(&e))))?;
+    let played =
+        chosen.iter().map(|&stream| Played { stream, info: info_of(&demuxed.streams()[stream]) }).collect::<Vec<_>>();
+    Ok((demuxed, played, left_out))
+}
+
+/// Errors with no frame between them after which the session is taken
+/// for broken (a damaged stream recovers at its next key frame).
+const MAX_ERRORS_IN_A_ROW: u32 = 200;
+
+/// RTCP's BYE: the sender leaves.
+const RTCP_BYE: u8 = 203;
+
+/// Hands the session's frames to VLC until it ends: the server says BYE
+/// on every stream played (a recording's end), or the session fails (the
+/// connection closed or broke, nothing for `idle`). An error after which
+/// the session goes on (a damaged packet) is reported and counted.
+async fn pump(
+    mut demuxed: Demuxed,
+    streams: &[usize],
+    events: &SyncSender<Event>,
+    room: &Notify,
+    idle: Duration,
+) -> End {
+    let mut deadline = Instant::now() + idle;
+    let mut left: Vec<usize> = Vec::new();
+    let mut last_error: Option<String> = None;
+    let mut errors_in_a_row = 0;
+    loop {
+        let item = match tokio::time::timeout_at(deadline, demuxed.next()).await {
+            Err(_) => {
+                let ms = idle.as_millis();
+                return End::Failed(format!("no frame for {ms} ms ({})", smem_names::rtsp::IDLE_TIMEOUT));
+            }
+            Ok(None) => {
+                let why = last_error
+                    .map_or("the server closed the connection".into(), |e| format!("the session failed: {e}"));
+                return End::Failed(why);
+            }
+            Ok(Some(Err(e))) => {
+                let error = said(&e);
+                errors_in_a_row += 1;
+                if errors_in_a_row > MAX_ERRORS_IN_A_ROW {
+                    return End::Failed(format!("the session failed: {error}"));
+                }
+                if !deliver(events, room, Event::Damaged(error.clone())).await {
+                    return End::Closed;
+                }
+                last_error = Some(error);
+                continue;
+            }
+            Ok(Some(Ok(item))) => item,
+        };
+        let frame = match item {
+            CodecItem::VideoFrame(f) => Frame {
+                stream: f.stream_id(),
+                ticks: f.timestamp().elapsed(),
+                clock_rate: f.timestamp().clock_rate().get(),
+                key: f.is_random_access_point(),
+                loss: f.loss(),
+                parameters: f.has_new_parameters().then(|| info_of(&demuxed.streams()[f.stream_id()])),
+                data: f.into_data(),
+            },
+            CodecItem::AudioFrame(f) => Frame {
+                stream: f.stream_id(),
+                ticks: f.timestamp().elapsed(),
+                clock_rate: f.timestamp().clock_rate().get(),
+                key: true,
+                loss: f.loss(),
+                parameters: None,
+                data: f.data().to_vec(),
+            },
+            CodecItem::Rtcp(rtcp) => {
+                if rtcp.pkts().any(|p| p.payload_type() == RTCP_BYE) && !left.contains(&rtcp.stream_id()) {
+                    left.push(rtcp.stream_id());
+                    if streams.iter().all(|s| left.contains(s)) {
+                        return End::Closed;
+                    }
+                }
+                continue;
+            }
+            _ => continue, // ONVIF metadata
+        };
+        deadline = Instant::now() + idle;
+        (last_error, errors_in_a_row) = (None, 0);
+        if !deliver(events, room, Event::Frame(frame)).await {
+            return End::Closed;
+        }
+    }
+}
+
+/// Queues `event` for VLC's input thread, waiting for room; `false` if the
+/// input is gone.
+async fn deliver(events: &SyncSender<Event>, room: &Notify, mut event: Event) -> bool {
+    loop {
+        match events.try_send(event) {
+            Ok(()) => return true,
+            Err(TrySendError::Full(back)) => {
+                event = back;
+                room.notified().await;
+            }
+            Err(TrySendError::Disconnected(_)) => return false,
+        }
+    }
+}

@@ -1,0 +1,179 @@
+//! What an RTSP input is asked to do: the URL without its credentials, the
+//! credentials (from the URL, else `rtsp-user` and `rtsp-pwd`), the
+//! transport and the time limits. The password is kept out of every text
+//! this module makes.
+
+use std::fmt;
+use std::time::Duration;
+
+/// Default for `rtsp-timeout`: to connect and have each of DESCRIBE, SETUP
+/// and PLAY answered.
+pub const DEFAULT_TIMEOUT_MS: i64 = 5_000;
+/// Default for `rtsp-idle-timeout`: live555 gave up after 10 s without data.
+pub const DEFAULT_IDLE_TIMEOUT_MS: i64 = 10_000;
+/// Default for `rtsp-tcp`: RTP interleaved in the RTSP connection. retina's
+/// UDP has no reorder buffer and sends no receiver reports (fine on a LAN).
+pub const DEFAULT_TCP: bool = true;
+
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credentials {
+    pub user: String,
+    pub password: String,
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Credentials {{ user: {:?}, password: <hidden> }}", self.user)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Settings {
+    /// The URL with no user or password in it: what is logged and sent.
+    pub url: url::Url,
+    pub credentials: Option<Credentials>,
+    pub tcp: bool,
+    pub timeout: Duration,
+    pub idle_timeout: Duration,
+}
+
+/// The options as VLC's variables hold them (`None`: unset or empty).
+#[derive(Clone, Debug, Default)]
+pub struct RawOptions {
+    pub user: Option<String>,
+    pub password: Option<String>,
+    pub tcp: Option<bool>,
+    pub timeout_ms: Option<i64>,
+    pub idle_timeout_ms: Option<i64>,
+}
+
+/// Why a URL cannot be played; the text never holds the password.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BadUrl(pub String);
+
+impl fmt::Display for BadUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A URL as it may be shown: user kept, password replaced.
+pub use smem_names::redact_url as redacted;
+
+fn millis(value: Option<i64>, default: i64, name: &str, errors: &mut Vec<String>) -> Duration {
+    match value {
+        Some(ms) if ms > 0 => Duration::from_millis(ms as u64),
+        Some(ms) => {
+            errors.push(format!("{name}={ms} is not a time (milliseconds above 0); {default} is used"));
+            Duration::from_millis(default as u64)
+        }
+        None => Duration::from_millis(default as u64),
+    }
+}
+
+impl Settings {
+    /// The settings for `url` and the options; `warnings` gets what was set
+    /// wrong and replaced by its default.
+    pub fn new(url: &str, raw: &RawOptions, warnings: &mut Vec<String>) -> Result<Settings, BadUrl> {
+        let mut parsed =
+            url::Url::parse(url).map_err(|e| BadUrl(format!("cannot read the URL {}: {e}", redacted(url))))?;
+        if parsed.host_str().is_none_or(str::is_empty) {
+            return Err(BadUrl(format!("the URL {} names no host", redacted(url))));
+        }
+        let decode = |text: &str| percent_decode(text);
+        let in_url = (!parsed.username().is_empty() || parsed.password().is_some()).then(|| Credentials {
+            user: decode(parsed.username()),
+            password: parsed.password().map(decode).unwrap_or_default(),
+        });
+        let from_options =
+            raw.user.clone().map(|user| Credentials { user, password: raw.password.clone().unwrap_or_default() });
+        let credentials = in_url.or(from_options);
+        // Neither can fail on a URL with a host.
+        let _ = parsed.set_username("");
+        let _ = parsed.set_password(None);
+        Ok(Settings {
+            url: parsed,
+            credentials,
+            tcp: raw.tcp.unwrap_or(DEFAULT_TCP),
+            timeout: millis(raw.timeout_ms, DEFAULT_TIMEOUT_MS, smem_names::rtsp::TIMEOUT.as_str(), warnings),
+            idle_timeout: millis(
+                raw.idle_timeout_ms,
+                DEFAULT_IDLE_TIMEOUT_MS,
+                smem_names::rtsp::IDLE_TIMEOUT.as_str(),
+                warnings,
+            ),
+        })
+    }
+}
+
+/// `%XX` decoded (URL user info), bytes that are not UTF-8 replaced.
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(url: &str, raw: RawOptions) -> Settings {
+        Settings::new(url, &raw, &mut Vec::new()).unwrap()
+    }
+
+    #[test]
+    fn credentials_come_from_the_url_first_and_leave_it() {
+        let s = settings("rtsp://admin:p%40ss@10.0.0.2:554/live?ch=1", RawOptions::default());
+        assert_eq!(s.credentials, Some(Credentials { user: "admin".into(), password: "p@ss".into() }));
+        assert_eq!(s.url.as_str(), "rtsp://10.0.0.2:554/live?ch=1");
+        let options = RawOptions { user: Some("u".into()), password: Some("pw".into()), ..Default::default() };
+        let s = settings("rtsp://cam/live", options.clone());
+        assert_eq!(s.credentials, Some(Credentials { user: "u".into(), password: "pw".into() }));
+        let s = settings("rtsp://me:secret@cam/live", options);
+        assert_eq!(s.credentials.unwrap().user, "me", "the URL's win, as with live555");
+    }
+
+    #[test]
+    fn a_password_is_never_shown() {
+        let c = Credentials { user: "admin".into(), password: "hunter2".into() };
+        assert!(!format!("{c:?}").contains("hunter2"));
+        assert_eq!(redacted("rtsp://admin:hunter2@cam:554/a@b"), "rtsp://admin:***@cam:554/a@b");
+        assert_eq!(redacted("rtsp://cam/x"), "rtsp://cam/x");
+        let err = Settings::new("rtsp://admin:hunter2@", &RawOptions::default(), &mut Vec::new()).unwrap_err();
+        assert!(!err.0.contains("hunter2"), "{err}");
+    }
+
+    #[test]
+    fn defaults_and_bad_times() {
+        let s = settings("rtsp://127.0.0.1:8554/test", RawOptions::default());
+        assert!(s.tcp);
+        assert_eq!(s.timeout, Duration::from_millis(DEFAULT_TIMEOUT_MS as u64));
+        assert_eq!(s.idle_timeout, Duration::from_millis(DEFAULT_IDLE_TIMEOUT_MS as u64));
+        let mut warnings = Vec::new();
+        let raw =
+            RawOptions { tcp: Some(false), timeout_ms: Some(-1), idle_timeout_ms: Some(1500), ..Default::default() };
+        let s = Settings::new("rtsp://h/x", &raw, &mut warnings).unwrap();
+        assert!(!s.tcp);
+        assert_eq!(s.timeout, Duration::from_millis(DEFAULT_TIMEOUT_MS as u64));
+        assert_eq!(s.idle_timeout, Duration::from_millis(1500));
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(Settings::new("rtsp://", &RawOptions::default(), &mut Vec::new()).is_err());
+    }
+}

@@ -1,0 +1,507 @@
+//! The RTSP input (`smem_rtsp`) under real libvlc, against two independent
+//! RTSP servers on 127.0.0.1 that the tests start and stop: GStreamer's
+//! gst-rtsp-server (tests/rtsp/server.py; TCP and UDP) and VLC's own
+//! (`#rtp{sdp=rtsp://...}`, UDP only). The servers send files made here
+//! by ffmpeg; the frames that come out equal ffmpeg's decode of those files
+//! (H.264, H.265), or VLC's decode of the same file played directly (MJPEG,
+//! AAC), frame for frame. Then every way it fails: each a clear message
+//! under smem_rtsp, VLC's Error state, in bounded time, no password logged.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use smem_testkit::rtsp::{h264_mount, mount, GstServer};
+use smem_testkit::{path, play, scratch, Run, Smem};
+
+const W: usize = 320;
+const H: usize = 240;
+const I420: usize = W * H * 3 / 2;
+/// The chain of every video grab: VLC's pictures handed over uncopied.
+const VIDEO_CHAIN: &str = "transcode{vcodec=I420,venc=smem_raw}";
+
+/// The test media, made once: 2 s at 25 fps of ffmpeg's moving test
+/// picture (every frame differs), a key frame a second, no B-frames (as
+/// cameras send).
+struct Media {
+    h264: String,
+    h265: String,
+    mjpeg: String,
+    /// H.264 with AAC stereo at 48 kHz.
+    av: String,
+    /// The test kit's sound, mono 8 kHz 16-bit: what G.711 carries.
+    tone: String,
+}
+
+fn ffmpeg(args: &[&str]) {
+    let status = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-y"])
+        .args(args)
+        .stdin(Stdio::null())
+        .status()
+        .expect("cannot run ffmpeg (make deps installs it)");
+    assert!(status.success(), "ffmpeg {args:?} failed");
+}
+
+fn media() -> &'static Media {
+    static MEDIA: OnceLock<Media> = OnceLock::new();
+    MEDIA.get_or_init(|| {
+        let dir = scratch("rtsp-media");
+        let picture = "testsrc2=size=320x240:rate=25";
+        let media = Media {
+            h264: path(&dir, "h264.mkv"),
+            h265: path(&dir, "h265.mkv"),
+            mjpeg: path(&dir, "mjpeg.mkv"),
+            av: path(&dir, "av.mkv"),
+            tone: path(&dir, "tone.wav"),
+        };
+        let x264 = ["-c:v", "libx264", "-bf", "0", "-g", "25", "-pix_fmt", "yuv420p"];
+        ffmpeg(&[&["-f", "lavfi", "-i", picture, "-t", "2"], &x264[..], &[&media.h264]].concat());
+        ffmpeg(
+            &["-f", "lavfi", "-i", picture, "-t", "2", "-c:v", "libx265"]
+                .into_iter()
+                .chain(["-x265-params", "bframes=0:keyint=25:log-level=none", "-pix_fmt", "yuv420p", &media.h265])
+                .collect::<Vec<_>>(),
+        );
+        // RTP's JPEG (RFC 2435) carries no Huffman tables: the standard ones.
+        ffmpeg(
+            &["-f", "lavfi", "-i", picture, "-t", "2", "-c:v", "mjpeg", "-huffman", "default"]
+                .into_iter()
+                .chain(["-q:v", "5", "-pix_fmt", "yuvj420p", &media.mjpeg])
+                .collect::<Vec<_>>(),
+        );
+        let sine = "sine=frequency=440:sample_rate=48000";
+        ffmpeg(
+            &[&["-f", "lavfi", "-i", picture, "-f", "lavfi", "-i", sine, "-t", "2"], &x264[..]]
+                .concat()
+                .into_iter()
+                .chain(["-c:a", "aac", "-ac", "2", "-b:a", "128k", &media.av])
+                .collect::<Vec<_>>(),
+        );
+        smem_testkit::media::write_wav(&media.tone, 8_000, 1, 2.0).unwrap();
+        media
+    })
+}
+
+/// One test at a time: each streams in real time, and UDP on a loaded
+/// machine would lose packets.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static SERIAL: Mutex<()> = Mutex::new(());
+    SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// ffmpeg's decode of `file`, frame by frame, as `pix_fmt`.
+fn ffmpeg_frames(file: &str, pix_fmt: &str) -> Vec<Vec<u8>> {
+    let out = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-i", file, "-f", "rawvideo", "-pix_fmt", pix_fmt, "-"])
+        .output()
+        .expect("ffmpeg");
+    out.stdout.chunks(I420).map(<[u8]>::to_vec).collect()
+}
+
+fn raw_frames(file: &str) -> Vec<Vec<u8>> {
+    std::fs::read(file).unwrap_or_default().chunks(I420).map(<[u8]>::to_vec).collect()
+}
+
+/// smem-host on `url` through our smem, video (and sound if `audio`) to
+/// raw files in `dir`.
+fn grab(dir: &Path, url: &str, audio: bool, options: &[&str]) -> Run {
+    let video = path(dir, "video.raw");
+    let sound = path(dir, "audio.raw");
+    let chain = if audio { format!("{}:transcode{{acodec=s16l}}", VIDEO_CHAIN) } else { VIDEO_CHAIN.to_owned() };
+    let chain = chain.replace("}:transcode{", ",");
+    let mut args = vec!["--time-sync", "false", "--chain", &chain, "--video-out", &video, "--timeout", "30"];
+    if audio {
+        args.extend(["--audio-out", &sound]);
+    } else {
+        args.push("--no-audio");
+    }
+    let opts: Vec<String> = options.iter().map(|o| o.to_string()).collect();
+    for o in &opts {
+        args.extend(["--option", o]);
+    }
+    play(Smem::Ours, dir, url, &args)
+}
+
+fn rtsp_lines(run: &Run) -> String {
+    run.log.lines().filter(|l| l.contains("smem_rtsp")).collect::<Vec<_>>().join("\n")
+}
+
+/// The frames VLC gave, checked against `reference` frame for frame: all of
+/// them, in order, byte for byte.
+fn assert_every_frame(what: &str, run: &Run, dir: &Path, reference: &[Vec<u8>]) {
+    let got = raw_frames(&path(dir, "video.raw"));
+    assert_eq!(run.state, "Ended", "{what}: {}\n{}", run.stdout, rtsp_lines(run));
+    assert_eq!(got.len(), reference.len(), "{what}: frames\n{}", rtsp_lines(run));
+    for (i, (g, r)) in got.iter().zip(reference).enumerate() {
+        assert!(g == r, "{what}: frame {i} differs from the reference");
+    }
+}
+
+#[test]
+fn h264_and_h265_over_tcp_and_udp_give_every_frame_as_ffmpeg_decodes_it() {
+    let _serial = serial();
+    let m = media();
+    let h265 =
+        mount("h265", &format!("filesrc location={} ! matroskademux ! h265parse ! rtph265pay name=pay0 pt=96", m.h265));
+    let server = GstServer::start(&[], &[h264_mount(&m.h264), h265]);
+    let (h264_ref, h265_ref) = (ffmpeg_frames(&m.h264, "yuv420p"), ffmpeg_frames(&m.h265, "yuv420p"));
+    assert_eq!(h264_ref.len(), 50);
+    for (name, mount, options, reference) in [
+        ("h264 tcp", "/h264", &[][..], &h264_ref),
+        ("h264 udp", "/h264", &[":no-rtsp-tcp"][..], &h264_ref),
+        ("h265 tcp", "/h265", &[][..], &h265_ref),
+    ] {
+        let dir = scratch(&format!("rtsp-{}", name.replace(' ', "-")));
+        let run = grab(&dir, &server.url(mount), false, options);
+        assert_every_frame(name, &run, &dir, reference);
+        let transport = if options.is_empty() { "TCP" } else { "UDP" };
+        assert!(run.log_has(&format!("(RTP over {transport})")), "{name}: {}", rtsp_lines(&run));
+        assert!(run.log_has("smem_rtsp: ") && run.log_has("the server ended the stream"), "{}", rtsp_lines(&run));
+        assert!(!run.log_has("satip:") && !run.log_has("access_realrtsp:"), "{name}: another module was tried");
+    }
+    // Each session ended with a TEARDOWN the server saw.
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while server.said("teardown") < 3 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!((server.said("play"), server.said("teardown")), (3, 3));
+}
+
+#[test]
+fn mjpeg_and_aac_come_as_vlc_decodes_the_files_sent() {
+    let _serial = serial();
+    let m = media();
+    let mjpeg =
+        mount("mjpeg", &format!("filesrc location={} ! matroskademux ! jpegparse ! rtpjpegpay name=pay0", m.mjpeg));
+    let av = mount(
+        "av",
+        &format!(
+            "filesrc location={} ! matroskademux name=d d.video_0 ! queue ! h264parse ! rtph264pay name=pay0 pt=96 \
+             d.audio_0 ! queue ! aacparse ! rtpmp4gpay name=pay1 pt=97",
+            m.av
+        ),
+    );
+    let server = GstServer::start(&[], &[mjpeg, av]);
+    for (name, file, audio) in [("mjpeg", &m.mjpeg, false), ("av", &m.av, true)] {
+        let (over_rtsp, direct) = (scratch(&format!("rtsp-{name}")), scratch(&format!("rtsp-{name}-file")));
+        let run = grab(&over_rtsp, &server.url(&format!("/{name}")), audio, &[]);
+        let file_run = grab(&direct, file, audio, &[]);
+        assert_eq!((run.state.as_str(), file_run.state.as_str()), ("Ended", "Ended"), "{name}: {}", rtsp_lines(&run));
+        let (got, want) = (raw_frames(&path(&over_rtsp, "video.raw")), raw_frames(&path(&direct, "video.raw")));
+        assert!(want.len() >= 49, "{name}: VLC played {} frames of the file", want.len());
+        assert!(got == want, "{name}: {} frames over RTSP, {} from the file, or they differ", got.len(), want.len());
+        if audio {
+            assert!(run.log_has("playing video/h264, audio/mpeg4-generic"), "{}", rtsp_lines(&run));
+            let got = std::fs::read(path(&over_rtsp, "audio.raw")).unwrap();
+            let want = std::fs::read(path(&direct, "audio.raw")).unwrap();
+            assert!(want.len() >= 48_000 * 4 * 19 / 10, "{} bytes of sound from the file", want.len());
+            assert!(got == want, "AAC: {} bytes over RTSP, {} from the file, or they differ", got.len(), want.len());
+        }
+    }
+}
+
+#[test]
+fn g711_sound_is_the_sound_sent() {
+    let _serial = serial();
+    let m = media();
+    let pipeline = |enc: &str, pay: &str| {
+        format!("filesrc location={} ! wavparse ! audioconvert ! {enc} ! {pay} name=pay0", m.tone)
+    };
+    let server = GstServer::start(
+        &[],
+        &[mount("pcmu", &pipeline("mulawenc", "rtppcmupay")), mount("pcma", &pipeline("alawenc", "rtppcmapay"))],
+    );
+    let tone = smem_testkit::media::read_wav_pcm(&m.tone).unwrap();
+    let tone: Vec<i32> = tone.chunks(2).map(|s| i32::from(i16::from_le_bytes([s[0], s[1]]))).collect();
+    for law in ["pcmu", "pcma"] {
+        let dir = scratch(&format!("rtsp-{law}"));
+        let sound = path(&dir, "audio.raw");
+        let args = ["--no-video", "--time-sync", "false", "--chain", "transcode{acodec=s16l}", "--audio-out", &sound];
+        let run = play(Smem::Ours, &dir, &server.url(&format!("/{law}")), &args);
+        assert_eq!(run.state, "Ended", "{law}: {}", rtsp_lines(&run));
+        assert_eq!(run.audio.calls.first().map(|c| (c.rate, c.channels)), Some((8_000, 1)), "{law}");
+        let got: Vec<i32> =
+            std::fs::read(&sound).unwrap().chunks(2).map(|s| i32::from(i16::from_le_bytes([s[0], s[1]]))).collect();
+        // All but the last packet, which VLC keeps as it does a file's.
+        assert!(got.len() >= tone.len() * 9 / 10, "{law}: {} of {} samples", got.len(), tone.len());
+        for (i, (g, t)) in got.iter().zip(&tone).enumerate() {
+            // G.711's steps: 1/16 of the value, and a little near 0.
+            assert!((g - t).abs() <= t.abs() / 16 + 16, "{law}: sample {i}: {g} for {t}");
+        }
+    }
+}
+
+#[test]
+fn vlc_s_own_rtsp_server_over_udp() {
+    let _serial = serial();
+    let dir = scratch("rtsp-vlc-server");
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    // VLC's server (stock VLC, no smem) sends the file in real time; its
+    // SDP has no parameter sets: the track is declared at the first key frame.
+    let long = path(&dir, "long.mkv");
+    ffmpeg(
+        &["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-t", "4"]
+            .into_iter()
+            .chain(["-c:v", "libx264", "-bf", "0", "-g", "25", "-pix_fmt", "yuv420p", &long])
+            .collect::<Vec<_>>(),
+    );
+    let sout = format!("#rtp{{sdp=rtsp://127.0.0.1:{port}/cam}}");
+    let server_dir = dir.join("server");
+    std::fs::create_dir_all(&server_dir).unwrap();
+    let server = std::thread::spawn({
+        let (server_dir, long) = (server_dir.clone(), long.clone());
+        move || play(Smem::Stock, &server_dir, &long, &["--sout", &sout, "--timeout", "20"])
+    });
+    std::thread::sleep(Duration::from_millis(700));
+    let run = grab(&dir, &format!("rtsp://127.0.0.1:{port}/cam"), false, &[":no-rtsp-tcp"]);
+    let _ = server.join();
+    let reference = ffmpeg_frames(&long, "yuv420p");
+    let got = raw_frames(&path(&dir, "video.raw"));
+    assert!(got.len() >= 25, "{} frames from VLC's server:\n{}", got.len(), rtsp_lines(&run));
+    let first = reference.iter().position(|r| *r == got[0]).expect("the first frame is one of the file's");
+    assert_eq!(first % 25, 0, "the first frame shown is a key frame's");
+    assert!(got.iter().zip(&reference[first..]).all(|(g, r)| g == r), "frames from {first} on differ");
+    assert!(run.log_has("declared with its parameter sets"), "{}", rtsp_lines(&run));
+}
+
+/// A TCP server on 127.0.0.1 that answers every connection with `reply`
+/// (nothing at all if `None`) and keeps it open; stops when dropped.
+struct FakeServer {
+    port: u16,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl FakeServer {
+    fn start(reply: Option<&'static [u8]>) -> FakeServer {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopped = stop.clone();
+        std::thread::spawn(move || {
+            let mut open: Vec<TcpStream> = Vec::new();
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while !stopped.load(std::sync::atomic::Ordering::Relaxed) && Instant::now() < deadline {
+                if let Ok((mut conn, _)) = listener.accept() {
+                    conn.set_read_timeout(Some(Duration::from_millis(500))).unwrap();
+                    let mut request = [0u8; 4096];
+                    let _ = conn.read(&mut request);
+                    if let Some(reply) = reply {
+                        let _ = conn.write_all(reply);
+                    }
+                    open.push(conn);
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        });
+        FakeServer { port, stop }
+    }
+}
+
+impl Drop for FakeServer {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// An input that fails: VLC's Error state, our message, in time, and no
+/// other module tried after ours.
+fn assert_fails(what: &str, run: &Run, took: Duration, message: &str, within: Duration) {
+    let ours = rtsp_lines(run);
+    assert_eq!(run.state, "Error", "{what}: {}\n{ours}", run.stdout);
+    assert!(run.log.lines().any(|l| l.starts_with("[error] smem_rtsp: ") && l.contains(message)), "{what}: {ours}");
+    assert!(took < within, "{what}: took {took:?}");
+    assert!(!run.log_has("satip:") && !run.log_has("access_realrtsp:"), "{what}: another module was tried");
+    assert_eq!(run.video.frames, 0, "{what}");
+}
+
+fn timed(dir: &Path, url: &str, options: &[&str]) -> (Run, Duration) {
+    let start = Instant::now();
+    let run = grab(dir, url, false, options);
+    (run, start.elapsed())
+}
+
+#[test]
+fn every_failure_is_a_clear_message_in_bounded_time() {
+    let _serial = serial();
+    let m = media();
+    let server = GstServer::start(&[], &[h264_mount(&m.h264)]);
+    let refused = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port(); // closed again
+    let silent = FakeServer::start(None);
+    let garbage = FakeServer::start(Some(b"HELLO THIS IS NOT RTSP\r\n\x00\x01\x02\r\n\r\n"));
+    let second = Duration::from_secs(1);
+    let cases: Vec<(&str, String, Vec<&str>, &str, Duration)> = vec![
+        ("refused", format!("rtsp://127.0.0.1:{refused}/x"), vec![], "Connection refused", 3 * second),
+        ("unknown host", "rtsp://no-such-camera.invalid/x".into(), vec![], "DESCRIBE failed", 8 * second),
+        ("404", server.url("/nothing"), vec![], "404", 3 * second),
+        (
+            "silent",
+            format!("rtsp://127.0.0.1:{}/x", silent.port),
+            vec![":rtsp-timeout=1000"],
+            "no answer to DESCRIBE within 1000 ms",
+            4 * second,
+        ),
+        ("garbage", format!("rtsp://127.0.0.1:{}/x", garbage.port), vec![], "DESCRIBE failed", 3 * second),
+    ];
+    for (what, url, options, message, within) in cases {
+        let dir = scratch(&format!("rtsp-fail-{}", what.replace(' ', "-")));
+        let (run, took) = timed(&dir, &url, &options);
+        assert_fails(what, &run, took, message, within);
+        eprintln!("{what}: {took:?}: {}", rtsp_lines(&run).lines().find(|l| l.starts_with("[error]")).unwrap_or(""));
+    }
+}
+
+#[test]
+fn a_server_that_stops_sending_or_goes_away_mid_stream_ends_the_input() {
+    let _serial = serial();
+    // 8 s of video, played in real time: the server is stopped 1.5 s in.
+    let dir = scratch("rtsp-midstream");
+    let long = path(&dir, "long.mkv");
+    ffmpeg(
+        &["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-t", "8"]
+            .into_iter()
+            .chain(["-c:v", "libx264", "-bf", "0", "-g", "25", "-pix_fmt", "yuv420p", &long])
+            .collect::<Vec<_>>(),
+    );
+    for (what, freeze) in [("frozen", true), ("killed", false)] {
+        let mut server = GstServer::start(&[], &[h264_mount(&long)]);
+        let url = server.url("/h264");
+        let run_dir = scratch(&format!("rtsp-midstream-{what}"));
+        let start = Instant::now();
+        let grab = std::thread::spawn(move || grab(&run_dir, &url, false, &[":rtsp-idle-timeout=1000"]));
+        std::thread::sleep(Duration::from_millis(1500));
+        let stopped = Instant::now();
+        if freeze {
+            server.freeze();
+        } else {
+            server.kill();
+        }
+        let run = grab.join().unwrap();
+        let (took, after_stop) = (start.elapsed(), stopped.elapsed());
+        let ours = rtsp_lines(&run);
+        assert_eq!(run.state, "Error", "{what}: {ours}");
+        assert!(run.video.frames >= 20 && run.video.frames < 150, "{what}: {} frames", run.video.frames);
+        let message =
+            if freeze { "no frame for 1000 ms (rtsp-idle-timeout)" } else { "the server closed the connection" };
+        assert!(run.log.lines().any(|l| l.starts_with("[error] smem_rtsp") && l.contains(message)), "{what}: {ours}");
+        assert!(after_stop < Duration::from_secs(4), "{what}: ended {after_stop:?} after the server stopped");
+        eprintln!("{what}: ended {after_stop:?} after the server stopped ({took:?} in all): {ours}");
+        server.kill();
+    }
+}
+
+#[test]
+fn credentials_from_the_url_or_the_options_and_no_password_in_the_log() {
+    let _serial = serial();
+    let m = media();
+    let password = "s3cret-pw";
+    let server = GstServer::start(&["--user", "cam", "--password", password], &[h264_mount(&m.h264)]);
+    let plain = server.url("/h264");
+    let with = |user: &str, pw: &str| plain.replace("rtsp://", &format!("rtsp://{user}:{pw}@"));
+    let runs: Vec<(&str, String, Vec<String>, bool)> = vec![
+        ("in the URL", with("cam", password), vec![], true),
+        ("as options", plain.clone(), vec![":rtsp-user=cam".into(), format!(":rtsp-pwd={password}")], true),
+        ("none", plain.clone(), vec![], false),
+        ("wrong password", with("cam", "wrong"), vec![], false),
+    ];
+    for (what, url, options, plays) in runs {
+        let dir = scratch(&format!("rtsp-auth-{}", what.replace(' ', "-")));
+        let options: Vec<&str> = options.iter().map(String::as_str).collect();
+        let (run, took) = timed(&dir, &url, &options);
+        if plays {
+            assert_eq!((run.state.as_str(), run.video.frames), ("Ended", 50), "{what}: {}", rtsp_lines(&run));
+        } else {
+            assert_fails(what, &run, took, "401", Duration::from_secs(3));
+        }
+        let ours = rtsp_lines(&run);
+        assert!(!ours.contains(password) && !ours.contains(":wrong@"), "{what}: a password in our log: {ours}");
+        if what == "in the URL" {
+            assert!(ours.contains("rtsp://cam:***@127.0.0.1"), "{ours}");
+        }
+    }
+}
+
+/// The threads named smem_rtsp in this process, and its sockets.
+fn threads_and_sockets() -> (usize, usize) {
+    let threads = std::fs::read_dir("/proc/self/task")
+        .unwrap()
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+        .filter(|name| name.trim() == "smem_rtsp")
+        .count();
+    let sockets = std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .filter_map(|fd| std::fs::read_link(fd.ok()?.path()).ok())
+        .filter(|target| target.to_string_lossy().starts_with("socket:"))
+        .count();
+    (threads, sockets)
+}
+
+#[test]
+fn a_grab_s_session_thread_and_sockets_end_with_it() {
+    let _serial = serial();
+    let m = media();
+    let server = GstServer::start(&["--protocols", "tcp"], &[h264_mount(&m.h264)]);
+    std::env::set_var("VLC_PLUGIN_PATH", smem_testkit::plugin_dir());
+    let (_, sockets_before) = threads_and_sockets();
+    let mut during = None;
+    let mut times = Vec::new();
+    let end = smem_client::Grab::new(server.url("/h264"))
+        .video(smem_client::VideoChroma::I420, |f| {
+            if f.index == 10 {
+                during = Some(threads_and_sockets());
+            }
+            times.push(f.time_us);
+        })
+        .run()
+        .expect("the grab plays");
+    assert_eq!(end.video_frames, 50);
+    // Each frame's time in the stream, from its RTP timestamp: 40 ms apart
+    // from 0.
+    let expected: Vec<i64> = (0..50).map(|i| i * 40_000).collect();
+    assert_eq!(times, expected);
+    let during = during.expect("frame 10 came");
+    assert_eq!(during.0, 1, "one session thread while it plays");
+    assert!(during.1 > sockets_before, "its connection is open while it plays");
+    assert_eq!(threads_and_sockets(), (0, sockets_before), "nothing left after the grab");
+    assert!(server.said("teardown") >= 1 || server.said("play") == 1);
+}
+
+#[test]
+fn a_plain_c_libvlc_client_on_the_stock_callbacks_plays_a_camera() {
+    let _serial = serial();
+    let m = media();
+    let server = GstServer::start(&[], &[h264_mount(&m.h264)]);
+    let sout = "#transcode{vcodec=RV24}:smem{video-prerender-callback={vpre},video-postrender-callback={vpost},\
+                video-data={vdata},time-sync=false}";
+    let out = smem_testkit::c_host_run(Smem::Ours, &server.url("/h264"), sout);
+    // VLC's raw encoder (RV24 without venc=smem_raw) drops a picture whose
+    // time rounds onto the last one's; a live clock's jitter makes a few.
+    let frames: usize = out["frames"].parse().unwrap();
+    assert!((45..=50).contains(&frames), "{out:?}");
+}
+
+#[test]
+fn a_python_vlc_client_plays_a_camera() {
+    let _serial = serial();
+    let m = media();
+    let server = GstServer::start(&[], &[h264_mount(&m.h264)]);
+    let dir = scratch("rtsp-python-vlc");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/smem_frames.py");
+    let (video, sound) = (path(&dir, "video.raw"), path(&dir, "audio.raw"));
+    let out = Command::new("/usr/bin/python3")
+        .args([script.to_str().unwrap(), &server.url("/h264"), &video, &sound, "transcode{vcodec=I420,venc=smem_raw}"])
+        .env("VLC_PLUGIN_PATH", smem_testkit::plugin_dir())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("video_frames: 50"), "{text}");
+    assert!(
+        raw_frames(&video) == ffmpeg_frames(&m.h264, "yuv420p"),
+        "the example's frames differ from ffmpeg's decode"
+    );
+}
