@@ -20,6 +20,7 @@ cache=target/arm64
 work=$cache/work
 # The media, the clients and what they get here (amd64).
 tests/debian13/reference.sh "$work"
+stop_camera() { kill "$(cat "$work/rtsp_server.pid")" 2>/dev/null || true; }
 
 # One release: its root, the wheel, the package and its removal.
 in_root() {
@@ -34,7 +35,7 @@ cp /etc/resolv.conf "$root/etc/resolv.conf"
 mkdir -p "$root/smem/here"
 cp "$deb" "$root/smem/smem-rs.deb"
 cp "$wheel_arm" "$root/smem/"
-cp "$work/clip.avi" "$work/clip.mp4" "$work/clients.sh" "$work/wheel_check.py" "$root/smem/"
+cp "$work/clip.avi" "$work/clip.mp4" "$work/clients.sh" "$work/wheel_check.py" "$work/rtsp_url" "$root/smem/"
 cp "$work"/smem_grab.* "$root/smem/here/"
 chroot "$root" /bin/sh -eu <<'IN_ROOT' >"$work/arm64-$release.log" 2>&1
 export DEBIAN_FRONTEND=noninteractive
@@ -48,7 +49,7 @@ python3 -m venv --system-site-packages /smem/venv
 apt-get install -y -qq /smem/smem-rs.deb >/dev/null
 cache=$(ls /usr/lib/*/vlc/plugins/plugins.dat)
 echo "$cache: $(grep -c -a smem_preroll "$cache") entries name smem_preroll" >/smem/plugins_dat
-/smem/clients.sh /smem/here /smem/clip.avi /usr/bin/smem-grab >/smem/arm64.txt
+/smem/clients.sh /smem/here /smem/clip.avi /usr/bin/smem-grab "$(cat /smem/rtsp_url)" >/smem/arm64.txt
 apt-get remove -y -qq smem-rs >/dev/null
 echo "after removal: $(grep -c -a smem_preroll "$cache") entries name smem_preroll" >>/smem/plugins_dat
 SMEM_GRAB_VERBOSE=1 /smem/here/smem_grab /smem/clip.avi /smem/v /smem/a "" >/dev/null 2>/smem/removed.log
@@ -65,6 +66,7 @@ local fail=0
 grep -q ': smem_rs$' "$work/arm64-$release.txt" || { echo "arm64: smem_rs did not serve the clients"; fail=1; }
 if grep -q ': smem$' "$work/arm64-$release.txt"; then echo "arm64: a client got the stock smem"; fail=1; fi
 grep -q '^grab_abi: frame$' "$work/arm64-$release.txt" || { echo "arm64: smem-grab did not find smem_rs"; fail=1; }
+grep -q '^grab_rtsp_video_frames: 50$' "$work/arm64-$release.txt" || { echo "arm64: smem-grab did not play the RTSP camera"; fail=1; }
 same() { diff <(grep -v -E "$3" "$1") <(grep -v -E "$3" "$2") >/dev/null; }
 if ! same "$work/here.txt" "$work/arm64-$release.txt" '_module|grab_abi'; then
   echo "arm64: the clients got other frames than on amd64:"
@@ -91,10 +93,11 @@ cleanup() {
   for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do umount -l "${mounted[$i]}" 2>/dev/null || true; done
   mounted=()
 }
-trap cleanup EXIT
+trap 'cleanup; stop_camera' EXIT
 status=0
 for release in ${*:-bookworm trixie}; do
   in_root "$release" | sed -e "s/^arm64_/arm64_${release}_/" -e "s/^arm64:/arm64 $release:/" || status=1
 done
+stop_camera
 echo "arm64_seconds: $(($(date +%s) - start))"
 exit $status

@@ -23,6 +23,7 @@ tests/debian13/root-tarball.sh "$tarball"
 # The media, the clients and what they get here (Debian 12).
 work=$cache/work
 tests/debian13/reference.sh "$work"
+stop_camera() { kill "$(cat "$work/rtsp_server.pid")" 2>/dev/null || true; }
 wheel=$(ls -t target/wheels/dist/smem_rs-*manylinux*_x86_64.whl | head -1)
 
 # Debian 13: a fresh root each time, from the cached tarball. A run that was
@@ -39,6 +40,7 @@ tar -C "$root" -xf "$tarball"
 mounted=()
 cleanup() {
   for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do umount -l "${mounted[$i]}" 2>/dev/null || true; done
+  stop_camera
 }
 trap cleanup EXIT
 for fs in proc sys dev; do
@@ -48,7 +50,7 @@ mount --bind "$cache/archives" "$root/var/cache/apt/archives" && mounted+=("$roo
 cp /etc/resolv.conf "$root/etc/resolv.conf"
 mkdir -p "$root/smem/here"
 cp "$deb" "$root/smem/smem-rs.deb"
-cp "$work/clip.avi" "$work/clip.mp4" "$work/clients.sh" "$work/wheel_check.py" "$wheel" "$root/smem/"
+cp "$work/clip.avi" "$work/clip.mp4" "$work/clients.sh" "$work/wheel_check.py" "$work/rtsp_url" "$wheel" "$root/smem/"
 cp "$work"/smem_grab.* "$root/smem/here/"
 chroot "$root" /bin/sh -eu <<'IN_ROOT' >"$work/debian13.log" 2>&1
 export DEBIAN_FRONTEND=noninteractive
@@ -66,7 +68,7 @@ dpkg-query -W -f='${Version}' libvlccore9 >/smem/vlc_version
 # libvlc-bin (recommended) keeps VLC's plugins.dat by its dpkg trigger.
 cache=$(ls /usr/lib/*/vlc/plugins/plugins.dat)
 echo "$cache: $(grep -c -a smem_preroll "$cache") entries name smem_preroll" >/smem/plugins_dat
-/smem/clients.sh /smem/here /smem/clip.avi /usr/bin/smem-grab >/smem/debian13.txt
+/smem/clients.sh /smem/here /smem/clip.avi /usr/bin/smem-grab "$(cat /smem/rtsp_url)" >/smem/debian13.txt
 man -w smem-grab >/smem/man 2>&1 || true
 apt-get remove -y -qq smem-rs >/dev/null
 echo "after removal: $(grep -c -a smem_preroll "$cache") entries name smem_preroll" >>/smem/plugins_dat
@@ -88,6 +90,7 @@ fi
 grep -q ': smem_rs$' "$work/debian13.txt" || { echo "debian13: smem_rs did not serve the clients"; fail=1; }
 if grep -q ': smem$' "$work/debian13.txt"; then echo "debian13: a client got the stock smem"; fail=1; fi
 grep -q '^grab_abi: frame$' "$work/debian13.txt" || { echo "debian13: smem-grab did not find smem_rs"; fail=1; }
+grep -q '^grab_rtsp_video_frames: 50$' "$work/debian13.txt" || { echo "debian13: smem-grab did not play the RTSP camera"; fail=1; }
 if ! diff <(grep -v _module "$work/here.txt" | grep -v grab_abi) <(grep -v _module "$work/debian13.txt" | grep -v grab_abi) >/dev/null; then
   echo "debian13: the clients got other frames than on Debian 12:"
   diff "$work/here.txt" "$work/debian13.txt" || true

@@ -96,7 +96,8 @@ unsafe extern "C" fn record(
                 _ if is(P::VLC_CONFIG_NAME) => c.name = text(a),
                 _ if is(P::VLC_CONFIG_DESC) => c.text = text(a),
                 _ if is(P::VLC_CONFIG_VALUE) => {
-                    c.value = if c.kind == sys::CONFIG_ITEM_STRING as i32 { text(a) } else { (a as i64).to_string() }
+                    let string = [sys::CONFIG_ITEM_STRING, sys::CONFIG_ITEM_PASSWORD].contains(&(c.kind as u32));
+                    c.value = if string { text(a) } else { (a as i64).to_string() }
                 }
                 _ if is(P::VLC_CONFIG_ADVANCED) => c.advanced = true,
                 _ if is(P::VLC_CONFIG_PRIVATE) => c.private = true,
@@ -209,5 +210,14 @@ fn the_built_plugin_registers_what_modules_txt_says() {
         ("smem-preroll-lead".to_owned(), sys::CONFIG_ITEM_INTEGER as i32, "0".to_owned(), true, true, false),
         ("smem-preroll-length".to_owned(), sys::CONFIG_ITEM_INTEGER as i32, "0".to_owned(), true, true, false),
     ];
+    // smem_rtsp's, with live555's names where it had them (media options).
+    let rtsp = vec![
+        ("rtsp-tcp".to_owned(), sys::CONFIG_ITEM_BOOL as i32, "1".to_owned(), true, false, false),
+        ("rtsp-user".to_owned(), string, String::new(), true, false, false),
+        ("rtsp-pwd".to_owned(), sys::CONFIG_ITEM_PASSWORD as i32, String::new(), true, false, false),
+        ("rtsp-timeout".to_owned(), sys::CONFIG_ITEM_INTEGER as i32, "5000".to_owned(), true, false, false),
+        ("rtsp-idle-timeout".to_owned(), sys::CONFIG_ITEM_INTEGER as i32, "10000".to_owned(), true, false, false),
+    ];
+    let expected = if cfg!(feature = "rtsp") { [expected, rtsp].concat() } else { expected };
     assert_eq!(options, expected);
 }

@@ -4,9 +4,11 @@
 # (examples/smem_grab.py, on Debian's python3 and python3-vlc) and smem-grab. Prints `name: value` lines: what
 # each got (frame and block counts, a hash of the bytes) and which smem
 # module VLC used. Run by tests/debian13.sh on Debian 12 and in Debian 13.
-#   clients.sh DIR MEDIA GRAB    (DIR holds smem_grab.c and smem_grab.py)
+# With a URL, the C client and smem-grab also grab a camera's stream there
+# (rtsp://: the plugin's own RTSP input).
+#   clients.sh DIR MEDIA GRAB [URL]    (DIR holds smem_grab.c and smem_grab.py)
 set -eu
-dir=$1 media=$2 grab=$3
+dir=$1 media=$2 grab=$3 url=${4:-}
 cd "$dir"
 cc -Wall -O2 -o smem_grab smem_grab.c $(pkg-config --cflags --libs libvlc)
 module() { sed -n 's/.*using sout stream module "\([a-z_]*smem[a-z_]*\)".*/\1/p' "$1" | head -1; }
@@ -29,3 +31,12 @@ done
 echo "grab_video_frames: $(sed -n 's/^video_frames: //p' grab.txt)"
 echo "grab_abi: $(sed -n 's/^abi: //p' grab.txt)"
 echo "grab_video_md5: $(hash grab/video.rgb)"
+if [ -n "$url" ]; then
+  SMEM_GRAB_VERBOSE=1 ./smem_grab "$url" c.video c.audio "transcode{vcodec=I420,venc=smem_raw}" >c.txt 2>c.log
+  echo "c_rtsp_video_frames: $(sed -n 's/^video_frames: //p' c.txt)"
+  echo "c_rtsp_video_md5: $(hash c.video)"
+  echo "c_rtsp_module: $(module c.log)"
+  "$grab" "$url" -o grab-rtsp --format raw --no-audio --no-progress >grab-rtsp.txt
+  echo "grab_rtsp_video_frames: $(sed -n 's/^video_frames: //p' grab-rtsp.txt)"
+  echo "grab_rtsp_video_md5: $(hash grab-rtsp/video.rgb)"
+fi
