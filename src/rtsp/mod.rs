@@ -19,8 +19,8 @@
 //! the first Demux ends the input in VLC's Error state. Declining would
 //! hand the URL to VLC's `satip` and `realrtsp` accesses, which cannot play
 //! a camera and, on a server that does not answer, wait 40 s more. Only a
-//! server that offers nothing this input plays is declined, for a VLC that
-//! has live555 too.
+//! server that offers nothing this input plays is declined, and only where
+//! VLC has live555 too, which may play it (MPEG-TS, LATM...).
 #![forbid(unsafe_code)]
 
 pub mod clock;
@@ -35,13 +35,15 @@ use crate::ffi::access_demux::{self, AccessDemux, EsOut, Frame, Step, TrackId};
 use crate::ffi::descriptor::{ConfigOption, ModuleInfo, OptionDefault, StaticCStr, Visibility};
 use crate::ffi::object::Object;
 use crate::ffi::stream::OpenError;
-use crate::ffi::sys;
+use crate::ffi::{sys, vlccore};
 use clock::Clock;
 use session::{End, Event, Session};
 use settings::{redacted, RawOptions, Settings};
 use smem_names::rtsp as names;
 
 pub const MODULE_NAME: &CStr = smem_names::module::RTSP.as_c_str();
+/// VLC's own RTSP input, where a VLC has it (not Debian's, not Ubuntu's).
+const LIVE555: &CStr = c"live555";
 
 /// How long one `Demux` call waits for a frame: VLC's input checks between
 /// calls whether it is being stopped.
@@ -172,11 +174,11 @@ impl AccessDemux for RtspInput {
         let started = Instant::now();
         let (session, played, left_out) = match Session::start(settings) {
             Ok(started) => started,
-            Err(session::Failure::Unplayable(why)) => {
-                log.error(&format!("{shown}: {why}"));
+            Err(session::Failure::Unplayable(why)) if vlccore::module_exists(LIVE555) => {
+                log.warn(&format!("{shown}: {why}; left to live555"));
                 return Err(OpenError::NotForUs);
             }
-            Err(session::Failure::Failed(why)) => {
+            Err(session::Failure::Unplayable(why) | session::Failure::Failed(why)) => {
                 log.error(&format!("{shown}: {why}"));
                 return Ok(RtspInput::failed(shown, started));
             }
