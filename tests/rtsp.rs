@@ -527,7 +527,11 @@ fn what_it_cannot_play_is_named_and_left_out_or_declined() {
     let dir = scratch("rtsp-left-out");
     let run = grab(&dir, &server.url("/mixed"), false, &[]);
     assert_eq!((run.state.as_str(), run.video.frames), ("Ended", 50), "{}", rtsp_lines(&run));
-    assert!(run.log.lines().any(|l| l.starts_with("[warning] smem_rtsp") && l.contains("left out audio/opus")), "{}", rtsp_lines(&run));
+    assert!(
+        run.log.lines().any(|l| l.starts_with("[warning] smem_rtsp") && l.contains("left out audio/opus")),
+        "{}",
+        rtsp_lines(&run)
+    );
     // Nothing it can play: named; an error here (no live555 to leave it to
     // on Debian's VLC).
     let dir = scratch("rtsp-declined");
@@ -575,7 +579,9 @@ fn base64(data: &[u8]) -> String {
     const TABLE: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     data.chunks(3)
         .flat_map(|c| {
-            let n = (u32::from(c[0]) << 16) | (u32::from(*c.get(1).unwrap_or(&0)) << 8) | u32::from(*c.get(2).unwrap_or(&0));
+            let n = (u32::from(c[0]) << 16)
+                | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
+                | u32::from(*c.get(2).unwrap_or(&0));
             (0..4).map(move |i| if i <= c.len() { TABLE[(n >> (18 - 6 * i) & 63) as usize] as char } else { '=' })
         })
         .collect()
