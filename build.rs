@@ -117,7 +117,7 @@ fn main() {
         .allowlist_type("es_out_query_e")
         .allowlist_type("demux_query_e")
         .allowlist_function("demux_vaControl")
-        .allowlist_function("module_get_object")
+        .allowlist_function("module_(get_object|exists)")
         .allowlist_function("smem_rs_va_next_(i64|ptr)")
         .allowlist_function("smem_rs_control_(i64|none)")
         .allowlist_function("es_format_(Init|Clean)")

@@ -505,3 +505,104 @@ fn a_python_vlc_client_plays_a_camera() {
         "the example's frames differ from ffmpeg's decode"
     );
 }
+
+#[test]
+fn what_it_cannot_play_is_named_and_left_out_or_declined() {
+    let _serial = serial();
+    let m = media();
+    let h264_and_opus = mount(
+        "mixed",
+        &format!(
+            "filesrc location={} ! matroskademux ! h264parse ! rtph264pay name=pay0 pt=96 \
+             audiotestsrc num-buffers=100 ! audioconvert ! opusenc ! rtpopuspay name=pay1 pt=97",
+            m.h264
+        ),
+    );
+    let mpeg_ts = mount(
+        "ts",
+        &format!("filesrc location={} ! matroskademux ! h264parse ! mpegtsmux ! rtpmp2tpay name=pay0 pt=33", m.h264),
+    );
+    let server = GstServer::start(&[], &[h264_and_opus, mpeg_ts]);
+    // A track it cannot play beside one it can: the other plays, this one is named.
+    let dir = scratch("rtsp-left-out");
+    let run = grab(&dir, &server.url("/mixed"), false, &[]);
+    assert_eq!((run.state.as_str(), run.video.frames), ("Ended", 50), "{}", rtsp_lines(&run));
+    assert!(
+        run.log.lines().any(|l| l.starts_with("[warning] smem_rtsp") && l.contains("left out audio/opus")),
+        "{}",
+        rtsp_lines(&run)
+    );
+    // Nothing it can play: named; an error here (no live555 to leave it to
+    // on Debian's VLC).
+    let dir = scratch("rtsp-declined");
+    let (run, took) = timed(&dir, &server.url("/ts"), &[]);
+    assert_fails("MPEG-TS only", &run, took, "nothing this input can play: video/mp2t", Duration::from_secs(3));
+}
+
+/// An H.264 SPS (baseline, level 5.1) of `mbs` x `mbs` macroblocks, with
+/// its emulation prevention bytes: what a camera's SDP carries base64'd.
+fn sps_of(mbs: u32) -> Vec<u8> {
+    let mut bits: Vec<bool> = Vec::new();
+    let mut put = |value: u32, n: u32| (0..n).rev().for_each(|i| bits.push(value >> i & 1 == 1));
+    let ue = |v: u32, put: &mut dyn FnMut(u32, u32)| {
+        let n = 32 - (v + 1).leading_zeros();
+        put(0, n - 1);
+        put(v + 1, n);
+    };
+    put(0x67, 8); // NAL header: SPS
+    put(66, 8); // profile_idc: baseline
+    put(0, 8); // constraint flags
+    put(51, 8); // level_idc
+    for v in [0, 0, 2, 1] {
+        ue(v, &mut put); // sps id, log2_max_frame_num-4, poc type 2, max ref frames
+    }
+    put(0, 1); // gaps_in_frame_num_allowed
+    ue(mbs - 1, &mut put); // pic_width_in_mbs_minus1
+    ue(mbs - 1, &mut put); // pic_height_in_map_units_minus1
+    put(0b1100, 4); // frame_mbs_only, direct_8x8, no cropping, no VUI
+    put(1, 1); // rbsp stop bit
+    while bits.len() % 8 != 0 {
+        bits.push(false);
+    }
+    let bytes: Vec<u8> = bits.chunks(8).map(|b| b.iter().fold(0, |a, &bit| a << 1 | u8::from(bit))).collect();
+    let mut out = Vec::new();
+    for b in bytes {
+        if out.len() >= 2 && out[out.len() - 2..] == [0, 0] && b <= 3 {
+            out.push(3);
+        }
+        out.push(b);
+    }
+    out
+}
+
+fn base64(data: &[u8]) -> String {
+    const TABLE: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    data.chunks(3)
+        .flat_map(|c| {
+            let n = (u32::from(c[0]) << 16)
+                | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
+                | u32::from(*c.get(2).unwrap_or(&0));
+            (0..4).map(move |i| if i <= c.len() { TABLE[(n >> (18 - 6 * i) & 63) as usize] as char } else { '=' })
+        })
+        .collect()
+}
+
+#[test]
+fn an_sdp_with_absurd_dimensions_is_refused_by_name() {
+    let _serial = serial();
+    // A camera whose SDP says 40000x40000 (2500 macroblocks a side).
+    let sdp = format!(
+        "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=cam\r\nt=0 0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n\
+         a=fmtp:96 packetization-mode=1;sprop-parameter-sets={},aM48gA==\r\na=control:track1\r\n",
+        base64(&sps_of(2500))
+    );
+    let reply = format!(
+        "RTSP/1.0 200 OK\r\nCSeq: 1\r\nContent-Base: rtsp://127.0.0.1/cam/\r\nContent-Type: application/sdp\r\n\
+         Content-Length: {}\r\n\r\n{sdp}",
+        sdp.len()
+    );
+    let server = FakeServer::start(Some(Box::leak(reply.into_bytes().into_boxed_slice())));
+    let dir = scratch("rtsp-absurd");
+    let (run, took) = timed(&dir, &format!("rtsp://127.0.0.1:{}/cam", server.port), &[]);
+    assert_fails("40000x40000", &run, took, "40000x40000 is not a picture size", Duration::from_secs(3));
+}

@@ -96,3 +96,12 @@ def test_a_silent_server_ends_within_the_timeout_set():
         with pytest.raises(smem_rs.Error, match="no answer to DESCRIBE within 800 ms"):
             list(smem_rs.open(f"rtsp://127.0.0.1:{port}/cam", options=[":rtsp-timeout=800"]))
         assert time.monotonic() - start < 4
+
+
+def test_a_camera_cannot_seek_and_says_so(camera):
+    with smem_rs.open(camera.url()) as frames:
+        first = next(frames)
+        with pytest.raises(smem_rs.Error, match="cannot seek"):
+            frames.seek(1.0)
+        rest = list(frames)
+    assert first.time == 0.0 and len(rest) == 49, "the grab goes on after the refused seek"

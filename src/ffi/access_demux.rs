@@ -268,26 +268,24 @@ unsafe extern "C" fn demux<A: AccessDemux>(raw: *mut sys::demux_t) -> c_int {
 }
 
 unsafe extern "C" fn control<A: AccessDemux>(raw: *mut sys::demux_t, query: c_int, args: VaArgs) -> c_int {
-    // SAFETY: as demux; each query's argument is the pointer its contract
-    // says (read from a copy of the va_list).
+    // SAFETY: as demux; each query answered here takes one pointer, read
+    // from a copy of the va_list only for those.
     unsafe {
         let log = Object::from_raw(raw.cast(), A::MODULE_NAME);
         let module = &*(*raw).p_sys.cast::<A>();
-        let out = sys::smem_rs_va_next_ptr(args);
-        let done = |()| sys::VLC_SUCCESS as c_int;
         match query as u32 {
             sys::demux_query_e_DEMUX_GET_PTS_DELAY => {
                 let delay = guarded(&log, "Control", 0, || module.pts_delay());
-                *out.cast::<i64>() = delay;
-                done(())
+                *sys::smem_rs_va_next_ptr(args).cast::<i64>() = delay;
+                sys::VLC_SUCCESS as c_int
             }
             // A live stream: no pause, no seek, no pace or rate control.
             sys::demux_query_e_DEMUX_CAN_PAUSE
             | sys::demux_query_e_DEMUX_CAN_SEEK
             | sys::demux_query_e_DEMUX_CAN_CONTROL_PACE
             | sys::demux_query_e_DEMUX_CAN_CONTROL_RATE => {
-                *out.cast::<bool>() = false;
-                done(())
+                *sys::smem_rs_va_next_ptr(args).cast::<bool>() = false;
+                sys::VLC_SUCCESS as c_int
             }
             _ => sys::VLC_EGENERIC,
         }

@@ -23,6 +23,12 @@ pub struct ChromaDescription {
     pub pixel_bits: u32,
 }
 
+/// Whether VLC's module bank has a module of that name (`module_exists`).
+pub fn module_exists(name: &std::ffi::CStr) -> bool {
+    // SAFETY: a NUL-terminated name; VLC only reads it.
+    unsafe { super::sys::module_exists(name.as_ptr()) }
+}
+
 /// `None` when this libvlccore does not know `fourcc` as a chroma.
 pub fn chroma_description(fourcc: Fourcc) -> Option<ChromaDescription> {
     // SAFETY: a lookup in libvlccore's static table: a pointer into it, or null.

@@ -19,8 +19,8 @@
 //! the first Demux ends the input in VLC's Error state. Declining would
 //! hand the URL to VLC's `satip` and `realrtsp` accesses, which cannot play
 //! a camera and, on a server that does not answer, wait 40 s more. Only a
-//! server that offers nothing this input plays is declined, for a VLC that
-//! has live555 too.
+//! server that offers nothing this input plays is declined, and only where
+//! VLC has live555 too, which may play it (MPEG-TS, LATM...).
 #![forbid(unsafe_code)]
 
 pub mod clock;
@@ -35,13 +35,15 @@ use crate::ffi::access_demux::{self, AccessDemux, EsOut, Frame, Step, TrackId};
 use crate::ffi::descriptor::{ConfigOption, ModuleInfo, OptionDefault, StaticCStr, Visibility};
 use crate::ffi::object::Object;
 use crate::ffi::stream::OpenError;
-use crate::ffi::sys;
+use crate::ffi::{sys, vlccore};
 use clock::Clock;
 use session::{End, Event, Session};
 use settings::{redacted, RawOptions, Settings};
 use smem_names::rtsp as names;
 
 pub const MODULE_NAME: &CStr = smem_names::module::RTSP.as_c_str();
+/// VLC's own RTSP input, where a VLC has it (not Debian's, not Ubuntu's).
+const LIVE555: &CStr = c"live555";
 
 /// How long one `Demux` call waits for a frame: VLC's input checks between
 /// calls whether it is being stopped.
@@ -130,6 +132,12 @@ pub struct RtspInput {
     /// The URL as it may be logged.
     shown: String,
     started: Instant,
+    tally: Tally,
+}
+
+/// What came, for the log at Close.
+#[derive(Default)]
+struct Tally {
     frames: u64,
     /// Frames before their stream's parameters were known: undecodable.
     frames_before_parameters: u64,
@@ -172,13 +180,13 @@ impl AccessDemux for RtspInput {
         let started = Instant::now();
         let (session, played, left_out) = match Session::start(settings) {
             Ok(started) => started,
-            Err(session::Failure::Unplayable(why)) => {
-                log.error(&format!("{shown}: {why}"));
+            Err(session::Failure::Unplayable(why)) if vlccore::module_exists(LIVE555) => {
+                log.warn(&format!("{shown}: {why}; left to live555"));
                 return Err(OpenError::NotForUs);
             }
-            Err(session::Failure::Failed(why)) => {
+            Err(session::Failure::Unplayable(why) | session::Failure::Failed(why)) => {
                 log.error(&format!("{shown}: {why}"));
-                return Ok(RtspInput::failed(shown, started));
+                return Ok(RtspInput::new(shown, started, None, Vec::new(), 0));
             }
         };
         for why in &left_out {
@@ -206,20 +214,7 @@ impl AccessDemux for RtspInput {
         }
         let caching_ms = log.var_inherit_integer(c"network-caching").unwrap_or(1000).max(0);
         log.info(&format!("{shown}: playing {} in {} ms", declared.join(", "), started.elapsed().as_millis()));
-        Ok(RtspInput {
-            session: Some(session),
-            failed: false,
-            tracks,
-            clock: Clock::new(declared.len()),
-            pts_delay: caching_ms * 1000,
-            shown,
-            started,
-            frames: 0,
-            frames_before_parameters: 0,
-            lost_packets: 0,
-            loss_logged: false,
-            damaged: 0,
-        })
+        Ok(RtspInput::new(shown, started, Some(session), tracks, caching_ms * 1000))
     }
 
     fn demux(&mut self, log: &Object<'_>, out: &mut EsOut) -> Step {
@@ -233,10 +228,10 @@ impl AccessDemux for RtspInput {
                 None => return Step::More,
                 Some(Event::Frame(frame)) => self.send(log, out, frame),
                 Some(Event::Damaged(why)) => {
-                    if self.damaged == 0 {
+                    if self.tally.damaged == 0 {
                         log.warn(&format!("{}: {why} (the frame is lost; later ones are counted)", self.shown));
                     }
-                    self.damaged += 1;
+                    self.tally.damaged += 1;
                 }
                 Some(Event::End(End::Closed)) => {
                     log.info(&format!("{}: the server ended the stream", self.shown));
@@ -265,31 +260,35 @@ impl AccessDemux for RtspInput {
             "{}: {} frames in {:.1} s ({} before their parameter sets, left out), {} RTP packets lost, {} unreadable; \
              session ended",
             self.shown,
-            self.frames,
+            self.tally.frames,
             self.started.elapsed().as_secs_f64(),
-            self.frames_before_parameters,
-            self.lost_packets,
-            self.damaged
+            self.tally.frames_before_parameters,
+            self.tally.lost_packets,
+            self.tally.damaged
         ));
     }
 }
 
 impl RtspInput {
-    /// An input whose session did not start.
-    fn failed(shown: String, started: Instant) -> RtspInput {
+    /// An input playing `session`'s `tracks`; without a session, one that
+    /// did not start (its first Demux fails).
+    fn new(
+        shown: String,
+        started: Instant,
+        session: Option<Session>,
+        tracks: Vec<Option<Track>>,
+        pts_delay: i64,
+    ) -> RtspInput {
+        let clock = Clock::new(tracks.iter().flatten().count());
         RtspInput {
-            session: None,
-            failed: true,
-            tracks: Vec::new(),
-            clock: Clock::new(0),
-            pts_delay: 0,
+            failed: session.is_none(),
+            session,
+            tracks,
+            clock,
+            pts_delay,
             shown,
             started,
-            frames: 0,
-            frames_before_parameters: 0,
-            lost_packets: 0,
-            loss_logged: false,
-            damaged: 0,
+            tally: Tally::default(),
         }
     }
 
@@ -299,7 +298,7 @@ impl RtspInput {
             let declared =
                 frame.parameters.as_ref().and_then(|info| tracks::track_for(info).ok()).and_then(|t| out.add(&t));
             if declared.is_none() {
-                self.frames_before_parameters += 1;
+                self.tally.frames_before_parameters += 1;
                 return;
             }
             log.debug(&format!("{}: stream {} declared with its parameter sets", self.shown, frame.stream));
@@ -314,13 +313,13 @@ impl RtspInput {
             out.reset_pcr();
         }
         if frame.loss > 0 {
-            self.lost_packets += u64::from(frame.loss);
-            if !self.loss_logged {
+            self.tally.lost_packets += u64::from(frame.loss);
+            if !self.tally.loss_logged {
                 log.warn(&format!(
                     "{}: {} RTP packets lost (first loss; the rest are counted)",
                     self.shown, frame.loss
                 ));
-                self.loss_logged = true;
+                self.tally.loss_logged = true;
             }
         }
         let sent = out.send(
@@ -328,7 +327,7 @@ impl RtspInput {
             &Frame { data: &frame.data, pts, key: frame.key, discontinuity: jumped, corrupted: frame.loss > 0 },
         );
         if sent {
-            self.frames += 1;
+            self.tally.frames += 1;
         }
         if let Some(pcr) = self.clock.pcr() {
             out.set_pcr(pcr);
