@@ -3,7 +3,8 @@
 //! start point. Seeking the running player would not do: VLC 3's transcode
 //! has no flush, so frames decoded before the seek would still come out
 //! after it, and smem could not tell them apart. Items queued before a
-//! seek are stale: each carries the epoch it was sent in.
+//! seek applied are stale: each carries the epoch it was sent in. A seek
+//! refused (a live stream) leaves them fresh: nothing is lost.
 
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
@@ -26,7 +27,7 @@ enum Request {
 pub(crate) struct Seeks {
     request: Mutex<Request>,
     answered: Condvar,
-    /// Counts seeks asked.
+    /// Counts seeks applied (or given up on, see `wait_answer`).
     epoch: AtomicU32,
     /// The seek the running player plays from: its items carry it, and
     /// only those of the latest seek asked are fresh.
@@ -36,14 +37,13 @@ pub(crate) struct Seeks {
 }
 
 impl Seeks {
-    /// The consumer asks for media time `seconds`: from now on, what was
-    /// queued before is stale. `false` once the grab is over.
+    /// The consumer asks for media time `seconds`; once the seek is
+    /// applied, what was queued before is stale. `false` once the grab is over.
     pub(crate) fn ask(&self, seconds: f64) -> bool {
         let mut request = locked(&self.request);
         if self.ended.load(Ordering::Acquire) {
             return false;
         }
-        self.epoch.fetch_add(1, Ordering::AcqRel);
         *request = Request::Asked(seconds);
         true
     }
@@ -57,10 +57,10 @@ impl Seeks {
     }
 
     /// The run loop takes the seek to apply, if one was asked: its time,
-    /// and the epoch to give [`Seeks::playing_from`].
+    /// and the epoch to give [`Seeks::playing_from`] (the one it opens).
     pub(crate) fn take(&self) -> Option<(f64, u32)> {
         match *locked(&self.request) {
-            Request::Asked(seconds) => Some((seconds, self.epoch())),
+            Request::Asked(seconds) => Some((seconds, self.epoch() + 1)),
             _ => None,
         }
     }
@@ -81,12 +81,13 @@ impl Seeks {
         self.playing.load(Ordering::Acquire)
     }
 
-    /// The run loop applied the seek taken (or could not).
+    /// The run loop applied the seek taken (or could not: what was queued
+    /// stays fresh).
     pub(crate) fn answer(&self, result: Result<(), String>) {
         let mut request = locked(&self.request);
         if matches!(*request, Request::Asked(_)) {
-            if result.is_err() {
-                self.keep_playing();
+            if result.is_ok() {
+                self.epoch.fetch_add(1, Ordering::AcqRel);
             }
             *request = Request::Answered(result);
             self.answered.notify_all();
@@ -103,6 +104,9 @@ impl Seeks {
         match std::mem::take(&mut *request) {
             Request::Answered(result) => result,
             Request::Asked(_) => {
+                // Given up, though the run loop may have begun it: what was
+                // queued is stale, and whichever player goes on is fresh.
+                self.epoch.fetch_add(1, Ordering::AcqRel);
                 self.keep_playing();
                 Err(format!("VLC did not start playing within {} s: cannot seek", at_most.as_secs()))
             }
@@ -124,8 +128,9 @@ mod tests {
         let s = Seeks::default();
         assert_eq!((s.take(), s.epoch()), (None, 0));
         assert!(s.ask(2.0));
-        assert_eq!((s.take(), s.epoch(), s.playing()), (Some((2.0, 1)), 1, 0));
+        assert_eq!((s.take(), s.epoch(), s.playing()), (Some((2.0, 1)), 0, 0), "stale once applied");
         s.answer(Ok(()));
+        assert_eq!(s.epoch(), 1);
         assert_eq!(s.wait_answer(Duration::ZERO), Ok(()));
         assert_eq!(s.take(), None, "applied once");
         s.playing_from(1);
@@ -139,10 +144,11 @@ mod tests {
         assert!(s.wait_answer(Duration::from_millis(10)).is_err(), "VLC never played");
         assert_eq!(s.take(), None, "given up: not applied later");
         assert_eq!(s.playing(), s.epoch(), "the player goes on: its items are fresh");
+        let epoch = s.epoch();
         s.ask(1.0);
         s.answer(Err("not seekable".into()));
         assert_eq!(s.wait_answer(Duration::ZERO), Err("not seekable".into()));
-        assert_eq!(s.playing(), s.epoch());
+        assert_eq!((s.epoch(), s.playing()), (epoch, epoch), "refused: what was queued stays fresh");
         s.ask(3.0);
         s.end();
         assert!(s.wait_answer(Duration::ZERO).is_err(), "the grab ended first");
