@@ -11,7 +11,7 @@ use std::ptr;
 
 use super::object::{c_string, Object};
 use super::stream::{guarded, install_panic_hook, take_sys, OpenError};
-use super::sys;
+use super::sys::{self, VaArgs};
 use crate::fourcc::Fourcc;
 
 /// VLC's first valid time (`VLC_TS_0`): a block's time is this plus its
@@ -239,17 +239,6 @@ impl EsOut {
             }
         }
     }
-}
-
-/// The type bindgen gives a C `va_list` parameter on this architecture.
-type VaArgs = <sys::smem_control_fn as ControlFn>::Args;
-
-trait ControlFn {
-    type Args;
-}
-
-impl<O, Q, A, R> ControlFn for Option<unsafe extern "C" fn(O, Q, A) -> R> {
-    type Args = A;
 }
 
 unsafe extern "C" fn demux<A: AccessDemux>(raw: *mut sys::demux_t) -> c_int {

@@ -11,7 +11,7 @@ use std::ptr;
 
 use super::object::{c_string, Object};
 use super::stream::{guarded, install_panic_hook, take_sys};
-use super::sys;
+use super::sys::{self, VaArgs};
 
 /// What a demux filter does with the demuxer's output.
 pub trait EsWatch: Sized + Send + Sync {
@@ -133,18 +133,6 @@ unsafe extern "C" fn es_del<W: EsWatch>(out: *mut sys::es_out_t, id: *mut sys::e
             del(real, id);
         }
     }
-}
-
-/// The type bindgen gives a C `va_list` parameter on this architecture (a
-/// pointer on x86-64, a struct on AArch64): VLC's control hooks take it.
-type VaArgs = <sys::smem_control_fn as ControlFn>::Args;
-
-trait ControlFn {
-    type Args;
-}
-
-impl<O, Q, A, R> ControlFn for Option<unsafe extern "C" fn(O, Q, A) -> R> {
-    type Args = A;
 }
 
 unsafe extern "C" fn es_control<W: EsWatch>(out: *mut sys::es_out_t, query: c_int, args: VaArgs) -> c_int {

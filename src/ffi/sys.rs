@@ -6,3 +6,16 @@
 #![allow(clippy::all)]
 
 include!(concat!(env!("OUT_DIR"), "/vlc_bindings.rs"));
+
+/// The type bindgen gives a C `va_list` parameter on this architecture (a
+/// pointer on x86-64, a struct on AArch64): VLC's control hooks take it.
+pub type VaArgs = <smem_control_fn as ControlFn>::Args;
+
+/// What a control hook's third parameter is, read off its bindgen type.
+pub trait ControlFn {
+    type Args;
+}
+
+impl<O, Q, A, R> ControlFn for Option<unsafe extern "C" fn(O, Q, A) -> R> {
+    type Args = A;
+}
