@@ -7,6 +7,20 @@ use std::ptr::{self, NonNull};
 
 use super::sys;
 
+/// A string variable's value: a malloc'd copy VLC gave us (or null),
+/// copied and freed.
+///
+/// # Safety
+/// `raw` must be null or a malloc'd C string nobody else frees.
+unsafe fn take_string(raw: *mut c_char) -> Option<String> {
+    // SAFETY: as the caller says; free(NULL) does nothing.
+    unsafe {
+        let text = c_string(raw);
+        libc::free(raw.cast());
+        text
+    }
+}
+
 /// A C string VLC owns, copied; None for null.
 ///
 /// # Safety
@@ -115,15 +129,8 @@ impl<'a> Object<'a> {
 
     /// The string value of variable `name`, `None` if it has none.
     pub fn var_string(&self, name: &CStr) -> Option<String> {
-        let value = self.var_value(name, sys::VLC_VAR_STRING)?;
-        // SAFETY: a string variable fills `psz_string` with a malloc'd copy
-        // (or null), ours to free.
-        unsafe {
-            let raw = value.psz_string;
-            let text = c_string(raw);
-            libc::free(raw.cast()); // free(NULL) does nothing
-            text
-        }
+        // SAFETY: a string variable fills `psz_string`.
+        self.var_value(name, sys::VLC_VAR_STRING).and_then(|v| unsafe { take_string(v.psz_string) })
     }
 
     /// The integer value of variable `name`, `None` if it has none.
@@ -168,15 +175,8 @@ impl<'a> Object<'a> {
     /// The string value of variable `name` here or on a parent object, else
     /// its configured value; `None` for none or an empty one.
     pub fn var_inherit_string(&self, name: &CStr) -> Option<String> {
-        let value = self.var_inherit_value(name, sys::VLC_VAR_STRING)?;
-        // SAFETY: a string fills `psz_string` with a malloc'd copy (or
-        // null), ours to free.
-        let text = unsafe {
-            let raw = value.psz_string;
-            let text = c_string(raw);
-            libc::free(raw.cast());
-            text
-        };
+        // SAFETY: a string fills `psz_string`.
+        let text = self.var_inherit_value(name, sys::VLC_VAR_STRING).and_then(|v| unsafe { take_string(v.psz_string) });
         text.filter(|t| !t.is_empty())
     }
 
