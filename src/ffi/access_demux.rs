@@ -58,12 +58,11 @@ pub struct NewTrack {
     /// `avc1`/`hvc1`, NALs with lengths and an avcC/hvcC set-up (VLC's
     /// packetizers read it, as from MP4 and Matroska).
     pub original_fourcc: Option<Fourcc>,
-    /// The codec's set-up (H.264's parameter sets in Annex B, AAC's
+    /// The codec's set-up (H.264's avcC, H.265's hvcC, AAC's
     /// AudioSpecificConfig...).
     pub extra: Vec<u8>,
     /// `false`: frames go through VLC's packetizer first (H.264, H.265).
     pub packetized: bool,
-    pub language: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -107,8 +106,8 @@ impl EsOut {
     /// `es_out_Add`: declares a track; `None` if VLC refused it.
     pub fn add(&mut self, track: &NewTrack) -> Option<TrackId> {
         let out = self.raw();
-        // SAFETY: es_format_Init fills a zeroed es_format_t; the strings and
-        // extra are malloc'd copies that es_format_Clean frees; es_out_Add
+        // SAFETY: es_format_Init fills a zeroed es_format_t; the extra is a
+        // malloc'd copy that es_format_Clean frees; es_out_Add
         // copies the format, so ours is cleaned right after. `out` is the
         // input's live ES output.
         unsafe {
@@ -148,9 +147,6 @@ impl EsOut {
                     fmt.p_extra = extra;
                     fmt.i_extra = track.extra.len() as _;
                 }
-            }
-            if let Some(language) = track.language.as_deref().and_then(|l| std::ffi::CString::new(l).ok()) {
-                fmt.psz_language = libc::strdup(language.as_ptr());
             }
             let id = match (*out).pf_add {
                 Some(add) => add(out, &fmt),
@@ -202,17 +198,6 @@ impl EsOut {
             let control = Self::control_fn(out);
             if control.is_some() {
                 sys::smem_rs_control_none(control, out.cast(), sys::es_out_query_e_ES_OUT_RESET_PCR as c_int);
-            }
-        }
-    }
-
-    /// `es_out_Del`.
-    pub fn del(&mut self, track: TrackId) {
-        let out = self.raw();
-        // SAFETY: a track of this live ES output, deleted once.
-        unsafe {
-            if let Some(del) = (*out).pf_del {
-                del(out, track.0);
             }
         }
     }

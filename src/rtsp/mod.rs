@@ -38,7 +38,8 @@ use crate::ffi::stream::OpenError;
 use crate::ffi::{sys, vlccore};
 use clock::Clock;
 use session::{End, Event, Session};
-use settings::{redacted, RawOptions, Settings};
+use settings::{RawOptions, Settings};
+use smem_names::redact_url;
 use smem_names::rtsp as names;
 
 pub const MODULE_NAME: &CStr = smem_names::module::RTSP.as_c_str();
@@ -122,9 +123,8 @@ struct Track {
 }
 
 pub struct RtspInput {
+    /// None: the session did not start (why is logged): Demux fails.
     session: Option<Session>,
-    /// Why the session did not start (already logged): the first Demux fails.
-    failed: bool,
     /// By retina's stream index.
     tracks: Vec<Option<Track>>,
     clock: Clock,
@@ -162,7 +162,7 @@ impl AccessDemux for RtspInput {
     const MODULE_NAME: &'static CStr = MODULE_NAME;
 
     fn open(log: &Object<'_>, url: &str, out: &mut EsOut) -> Result<Self, OpenError> {
-        let shown = redacted(url);
+        let shown = redact_url(url);
         // As live555: sat.ip's RTSP is the satip module's.
         let location = url.split_once("://").map_or(url, |(_, rest)| rest);
         if location.starts_with("sat.ip") || log.var_inherit_string(c"satip-host").is_some() {
@@ -218,12 +218,9 @@ impl AccessDemux for RtspInput {
     }
 
     fn demux(&mut self, log: &Object<'_>, out: &mut EsOut) -> Step {
-        if self.failed {
-            return Step::Failed;
-        }
         let mut wait = DEMUX_WAIT;
         for _ in 0..DEMUX_BATCH {
-            let Some(session) = &self.session else { return Step::End };
+            let Some(session) = &self.session else { return Step::Failed };
             match session.next(wait) {
                 None => return Step::More,
                 Some(Event::Frame(frame)) => self.send(log, out, frame),
@@ -280,16 +277,7 @@ impl RtspInput {
         pts_delay: i64,
     ) -> RtspInput {
         let clock = Clock::new(tracks.iter().flatten().count());
-        RtspInput {
-            failed: session.is_none(),
-            session,
-            tracks,
-            clock,
-            pts_delay,
-            shown,
-            started,
-            tally: Tally::default(),
-        }
+        RtspInput { session, tracks, clock, pts_delay, shown, started, tally: Tally::default() }
     }
 
     fn send(&mut self, log: &Object<'_>, out: &mut EsOut, frame: session::Frame) {

@@ -6,6 +6,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use smem_names::redact_url;
+
 /// Default for `rtsp-timeout`: to connect and have each of DESCRIBE, SETUP
 /// and PLAY answered.
 pub const DEFAULT_TIMEOUT_MS: i64 = 5_000;
@@ -57,9 +59,6 @@ impl fmt::Display for BadUrl {
     }
 }
 
-/// A URL as it may be shown: user kept, password replaced.
-pub use smem_names::redact_url as redacted;
-
 fn millis(value: Option<i64>, default: i64, name: &str, errors: &mut Vec<String>) -> Duration {
     match value {
         Some(ms) if ms > 0 => Duration::from_millis(ms as u64),
@@ -76,9 +75,9 @@ impl Settings {
     /// wrong and replaced by its default.
     pub fn new(url: &str, raw: &RawOptions, warnings: &mut Vec<String>) -> Result<Settings, BadUrl> {
         let mut parsed =
-            url::Url::parse(url).map_err(|e| BadUrl(format!("cannot read the URL {}: {e}", redacted(url))))?;
+            url::Url::parse(url).map_err(|e| BadUrl(format!("cannot read the URL {}: {e}", redact_url(url))))?;
         if parsed.host_str().is_none_or(str::is_empty) {
-            return Err(BadUrl(format!("the URL {} names no host", redacted(url))));
+            return Err(BadUrl(format!("the URL {} names no host", redact_url(url))));
         }
         let decode = |text: &str| percent_decode(text);
         let in_url = (!parsed.username().is_empty() || parsed.password().is_some()).then(|| Credentials {
@@ -154,8 +153,8 @@ mod tests {
     fn a_password_is_never_shown() {
         let c = Credentials { user: "admin".into(), password: "hunter2".into() };
         assert!(!format!("{c:?}").contains("hunter2"));
-        assert_eq!(redacted("rtsp://admin:hunter2@cam:554/a@b"), "rtsp://admin:***@cam:554/a@b");
-        assert_eq!(redacted("rtsp://cam/x"), "rtsp://cam/x");
+        assert_eq!(redact_url("rtsp://admin:hunter2@cam:554/a@b"), "rtsp://admin:***@cam:554/a@b");
+        assert_eq!(redact_url("rtsp://cam/x"), "rtsp://cam/x");
         let err = Settings::new("rtsp://admin:hunter2@", &RawOptions::default(), &mut Vec::new()).unwrap_err();
         assert!(!err.0.contains("hunter2"), "{err}");
     }

@@ -69,7 +69,7 @@ pub fn track_for(info: &StreamInfo) -> Result<NewTrack, String> {
             return Err(format!("{}: {rate} Hz with {channels} channels is not a sound", info.encoding));
         }
     }
-    Ok(NewTrack { kind, codec, original_fourcc: original, extra: info.extra.clone(), packetized, language: None })
+    Ok(NewTrack { kind, codec, original_fourcc: original, extra: info.extra.clone(), packetized })
 }
 
 #[cfg(test)]
