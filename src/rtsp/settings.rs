@@ -79,7 +79,8 @@ impl Settings {
         if parsed.host_str().is_none_or(str::is_empty) {
             return Err(BadUrl(format!("the URL {} names no host", redact_url(url))));
         }
-        let decode = |text: &str| percent_decode(text);
+        // The URL's user info comes %-encoded; bytes that are not UTF-8 are replaced.
+        let decode = |text: &str| percent_encoding::percent_decode_str(text).decode_utf8_lossy().into_owned();
         let in_url = (!parsed.username().is_empty() || parsed.password().is_some()).then(|| Credentials {
             user: decode(parsed.username()),
             password: parsed.password().map(decode).unwrap_or_default(),
@@ -103,30 +104,6 @@ impl Settings {
             ),
         })
     }
-}
-
-/// `%XX` decoded (URL user info), bytes that are not UTF-8 replaced.
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (bytes[i], hex) {
-            (b'%', Some(byte)) => {
-                out.push(byte);
-                i += 3;
-            }
-            (byte, _) => {
-                out.push(byte);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]
