@@ -26,6 +26,8 @@ use super::tracks::{track_for, StreamInfo};
 const QUEUE: usize = 64;
 /// How long Close waits for the TEARDOWN to be answered.
 const TEARDOWN_WAIT: Duration = Duration::from_secs(1);
+/// How long the runtime's end waits for work outside it (a name lookup).
+const SHUTDOWN_WAIT: Duration = Duration::from_millis(100);
 
 /// How frames come: H.264 and H.265 as in MP4 (4-byte NAL lengths, the
 /// avcC/hvcC record as set-up) with their parameter sets again before
@@ -120,7 +122,14 @@ impl Session {
             .spawn(move || {
                 let runtime = tokio::runtime::Builder::new_current_thread().enable_io().enable_time().build();
                 match runtime {
-                    Ok(runtime) => runtime.block_on(run(settings, started_tx, events_tx, session_room, stop_rx)),
+                    Ok(runtime) => {
+                        runtime.block_on(run(settings, started_tx, events_tx, session_room, stop_rx));
+                        // A name lookup still running (getaddrinfo, on the
+                        // blocking pool) must not hold Close past the
+                        // timeouts: it finishes alone (the plugin stays
+                        // mapped: -z nodelete).
+                        runtime.shutdown_timeout(SHUTDOWN_WAIT);
+                    }
                     Err(e) => {
                         let _ = started_tx.send(Err(Failure::Failed(format!("cannot start its runtime: {e}"))));
                     }
