@@ -142,8 +142,6 @@ struct Tally {
     /// Frames before their stream's parameters were known: undecodable.
     frames_before_parameters: u64,
     lost_packets: u64,
-    /// A frame's loss has been logged once.
-    loss_logged: bool,
     /// Packets the session could not read.
     damaged: u64,
 }
@@ -301,14 +299,13 @@ impl RtspInput {
             out.reset_pcr();
         }
         if frame.loss > 0 {
-            self.tally.lost_packets += u64::from(frame.loss);
-            if !self.tally.loss_logged {
+            if self.tally.lost_packets == 0 {
                 log.warn(&format!(
                     "{}: {} RTP packets lost (first loss; the rest are counted)",
                     self.shown, frame.loss
                 ));
-                self.tally.loss_logged = true;
             }
+            self.tally.lost_packets += u64::from(frame.loss);
         }
         let sent = out.send(
             id,
