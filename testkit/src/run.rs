@@ -108,10 +108,23 @@ pub fn play(who: Smem, dir: &Path, media: &str, args: &[&str]) -> Run {
 
 /// [`play`] with extra environment variables for the host (and VLC).
 pub fn play_with_env(who: Smem, dir: &Path, media: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
+    play_command(Command::new(host()), who, dir, media, args, env)
+}
+
+/// [`play`] in a network namespace of its own with nothing in it (`unshare
+/// --net`, as root): whatever VLC looks up or connects to, nothing leaves
+/// this machine.
+pub fn play_offline(who: Smem, dir: &Path, media: &str, args: &[&str]) -> Run {
+    let mut cmd = Command::new("unshare");
+    cmd.arg("--net").arg(host());
+    play_command(cmd, who, dir, media, args, &[])
+}
+
+/// `cmd` (smem-host, or what runs it) given `play MEDIA ARGS...`.
+fn play_command(mut cmd: Command, who: Smem, dir: &Path, media: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
     let (log, report) = (path(dir, "vlc.log"), path(dir, "report.json"));
     let _ = std::fs::remove_file(&report);
     let _ = std::fs::remove_file(&log);
-    let mut cmd = Command::new(host());
     cmd.envs(env.iter().copied());
     cmd.arg("play").arg(media).args(args).args(["--log", &log, "--report", &report]);
     match who {
