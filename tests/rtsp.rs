@@ -32,6 +32,8 @@ struct Media {
     mjpeg: String,
     /// H.264 with AAC stereo at 48 kHz.
     av: String,
+    /// H.264 with Opus, a sound this input does not play.
+    h264_opus: String,
     /// The test kit's sound, mono 8 kHz 16-bit: what G.711 carries.
     tone: String,
 }
@@ -46,41 +48,51 @@ fn ffmpeg(args: &[&str]) {
     assert!(status.success(), "ffmpeg {args:?} failed");
 }
 
+/// ffmpeg's moving test picture (every frame differs), 320x240 at 25 fps.
+const PICTURE: &str = "testsrc2=size=320x240:rate=25";
+/// x264 as cameras send it: no B-frames, a key frame a second.
+const X264: [&str; 8] = ["-c:v", "libx264", "-bf", "0", "-g", "25", "-pix_fmt", "yuv420p"];
+
+/// `seconds` of [`PICTURE`] as [`X264`] encodes it, to `path`.
+fn h264_clip(path: &str, seconds: u32) {
+    let seconds = seconds.to_string();
+    ffmpeg(&[&["-f", "lavfi", "-i", PICTURE, "-t", &seconds], &X264[..], &[path]].concat());
+}
+
 fn media() -> &'static Media {
     static MEDIA: OnceLock<Media> = OnceLock::new();
     MEDIA.get_or_init(|| {
         let dir = scratch("rtsp-media");
-        let picture = "testsrc2=size=320x240:rate=25";
         let media = Media {
             h264: path(&dir, "h264.mkv"),
             h265: path(&dir, "h265.mkv"),
             mjpeg: path(&dir, "mjpeg.mkv"),
             av: path(&dir, "av.mkv"),
+            h264_opus: path(&dir, "h264-opus.mkv"),
             tone: path(&dir, "tone.wav"),
         };
-        let x264 = ["-c:v", "libx264", "-bf", "0", "-g", "25", "-pix_fmt", "yuv420p"];
-        ffmpeg(&[&["-f", "lavfi", "-i", picture, "-t", "2"], &x264[..], &[&media.h264]].concat());
+        h264_clip(&media.h264, 2);
         ffmpeg(
-            &["-f", "lavfi", "-i", picture, "-t", "2", "-c:v", "libx265"]
+            &["-f", "lavfi", "-i", PICTURE, "-t", "2", "-c:v", "libx265"]
                 .into_iter()
                 .chain(["-x265-params", "bframes=0:keyint=25:log-level=none", "-pix_fmt", "yuv420p", &media.h265])
                 .collect::<Vec<_>>(),
         );
         // RTP's JPEG (RFC 2435) carries no Huffman tables: the standard ones.
         ffmpeg(
-            &["-f", "lavfi", "-i", picture, "-t", "2", "-c:v", "mjpeg", "-huffman", "default"]
+            &["-f", "lavfi", "-i", PICTURE, "-t", "2", "-c:v", "mjpeg", "-huffman", "default"]
                 .into_iter()
                 .chain(["-q:v", "5", "-pix_fmt", "yuvj420p", &media.mjpeg])
                 .collect::<Vec<_>>(),
         );
         let sine = "sine=frequency=440:sample_rate=48000";
-        ffmpeg(
-            &[&["-f", "lavfi", "-i", picture, "-f", "lavfi", "-i", sine, "-t", "2"], &x264[..]]
-                .concat()
-                .into_iter()
-                .chain(["-c:a", "aac", "-ac", "2", "-b:a", "128k", &media.av])
-                .collect::<Vec<_>>(),
-        );
+        // H.264 with a sound: AAC (played), Opus (left out).
+        let with_sound = |sound: &[&str], file: &str| {
+            let picture_and_sine = ["-f", "lavfi", "-i", PICTURE, "-f", "lavfi", "-i", sine, "-t", "2"];
+            ffmpeg(&[&picture_and_sine[..], &X264[..], sound, &[file]].concat());
+        };
+        with_sound(&["-c:a", "aac", "-ac", "2", "-b:a", "128k"], &media.av);
+        with_sound(&["-c:a", "libopus", "-ac", "2"], &media.h264_opus);
         smem_testkit::media::write_wav(&media.tone, 8_000, 1, 2.0).unwrap();
         media
     })
@@ -254,12 +266,7 @@ fn vlc_s_own_rtsp_server_over_udp() {
     // VLC's server (stock VLC, no smem) sends the file in real time; its
     // SDP has no parameter sets: the track is declared at the first key frame.
     let long = path(&dir, "long.mkv");
-    ffmpeg(
-        &["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-t", "4"]
-            .into_iter()
-            .chain(["-c:v", "libx264", "-bf", "0", "-g", "25", "-pix_fmt", "yuv420p", &long])
-            .collect::<Vec<_>>(),
-    );
+    h264_clip(&long, 4);
     let sout = format!("#rtp{{sdp=rtsp://127.0.0.1:{port}/cam}}");
     let server_dir = dir.join("server");
     std::fs::create_dir_all(&server_dir).unwrap();
@@ -377,12 +384,7 @@ fn a_server_that_stops_sending_or_goes_away_mid_stream_ends_the_input() {
     // 8 s of video, played in real time: the server is stopped 1.5 s in.
     let dir = scratch("rtsp-midstream");
     let long = path(&dir, "long.mkv");
-    ffmpeg(
-        &["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-t", "8"]
-            .into_iter()
-            .chain(["-c:v", "libx264", "-bf", "0", "-g", "25", "-pix_fmt", "yuv420p", &long])
-            .collect::<Vec<_>>(),
-    );
+    h264_clip(&long, 8);
     for (what, freeze) in [("frozen", true), ("killed", false)] {
         let mut server = GstServer::start(&[], &[h264_mount(&long)]);
         let url = server.url("/h264");
@@ -528,10 +530,12 @@ fn what_it_cannot_play_is_named_and_left_out_or_declined() {
     let m = media();
     let h264_and_opus = mount(
         "mixed",
+        // Both from one file: its demuxer goes on when the track not set up
+        // has nowhere to go (two sources of their own stalled, now and then).
         &format!(
-            "filesrc location={} ! matroskademux ! h264parse ! rtph264pay name=pay0 pt=96 \
-             audiotestsrc num-buffers=100 ! audioconvert ! opusenc ! rtpopuspay name=pay1 pt=97",
-            m.h264
+            "filesrc location={} ! matroskademux name=d d.video_0 ! queue ! h264parse ! rtph264pay name=pay0 pt=96 \
+             d.audio_0 ! queue ! opusparse ! rtpopuspay name=pay1 pt=97",
+            m.h264_opus
         ),
     );
     let mpeg_ts = mount(
