@@ -9,6 +9,10 @@
 # documented settings: PyAV thread_type AUTO and to_ndarray, OpenCV
 # VideoCapture.read (BGR), video-reader-rs iterating and decode_fast. Wall
 # and CPU seconds, peak RSS; medians of ${NEWEST_REPS:-3} interleaved rounds.
+# And many short files (bench/py_first_frame.py): the first frame of a 720p
+# x264 clip with AAC (10 s) in a warm process, open to array to closed, for
+# ours, PyAV and OpenCV; the first frame of each of 100 three-second 720p
+# x264 clips in one process, ours against PyAV.
 #
 # The root and its venv are made once (target/debian13/bench-root; remove it
 # to take newer releases from PyPI). video-reader-rs 0.4.5's wheel names a
@@ -29,6 +33,17 @@ tests/debian13/root-tarball.sh "$tarball" >&2
 [ -f "$OUT/vp9720.webm" ] || ffmpeg -v error -y -f lavfi -i testsrc2=size=1280x720:rate=25:duration=10 \
   -f lavfi -i sine=frequency=440:sample_rate=48000:duration=10 -c:v libvpx-vp9 -deadline realtime -cpu-used 8 -b:v 2M \
   -c:a libopus "$OUT/vp9720.webm"
+[ -f "$OUT/py720.mp4" ] || ffmpeg -v error -y -f lavfi -i testsrc2=size=1280x720:rate=25:duration=10 \
+  -f lavfi -i sine=frequency=440:sample_rate=48000:duration=10 -c:v libx264 -bf 2 -c:a aac -ac 2 "$OUT/py720.mp4"
+# 100 different clips (the hue turned), B-frames and an edit list as ffmpeg
+# makes them; veryfast keeps the B-frames and makes them in about 1.5 min.
+if [ ! -f "$OUT/clips720/clip99.mp4" ]; then
+  mkdir -p "$OUT/clips720"
+  for i in $(seq -w 0 99); do
+    ffmpeg -v error -y -f lavfi -i "testsrc2=size=1280x720:rate=25:duration=3,hue=h=$((10#$i * 3))" \
+      -c:v libx264 -preset veryfast "$OUT/clips720/clip$i.mp4"
+  done
+fi
 
 mkdir -p "$root"
 absroot=$(realpath "$root")
@@ -62,7 +77,8 @@ touch /bench-ready
 IN_ROOT
 fi
 mkdir -p "$root/bench"
-cp bench/py_frames.py "$OUT/py1080.mp4" "$OUT/hevc2160.mp4" "$OUT/vp9720.webm" "$root/bench/"
+cp bench/py_frames.py bench/py_first_frame.py "$OUT/py1080.mp4" "$OUT/hevc2160.mp4" "$OUT/vp9720.webm" "$OUT/py720.mp4" "$root/bench/"
+cp -ru "$OUT/clips720" "$root/bench/"
 rm -f "$root"/bench/smem_rs-*.whl
 cp "$(ls -t target/wheels/dist/smem_rs-*manylinux*_x86_64.whl | head -1)" "$root/bench/"
 
@@ -87,17 +103,24 @@ for _ in $(seq "$1"); do
       echo "$file $(/bench-venv/bin/python py_frames.py "$case" "$file" 2>/dev/null || echo "$case NaN s 0 frames 0 copies NaN cpu 0 kb")"
     done
   done
+  for reader in ours pyav opencv; do
+    echo "first $(/bench-venv/bin/python py_first_frame.py "$reader" py720.mp4 clips720 2>/dev/null || echo "$reader first_frame_ms NaN thumbs_s NaN thumbs 0")"
+  done
 done
 IN_ROOT
 
 python3 - "$OUT/newest.txt" <<'PY'
 import statistics, sys
 files = {"py1080.mp4": "1080p_h264", "hevc2160.mp4": "2160p_hevc", "vp9720.webm": "720p_vp9"}
-runs, versions = {}, {}
+runs, versions, first = {}, {}, {}
 for line in open(sys.argv[1]):
     words = line.split()
     if words[0] == "version":
         versions[words[1]] = " ".join(words[2:])
+        continue
+    if words[0] == "first":
+        _, reader, _, ms, _, thumbs_s, _, n = words[:8]
+        first.setdefault(reader, []).append((float(ms), float(thumbs_s), int(n)))
         continue
     file, case, seconds, _, frames, _, _, _, cpu, _, rss, _ = words[:12]
     runs.setdefault((files[file], case), []).append((float(seconds), int(frames), float(cpu), int(rss)))
@@ -129,5 +152,15 @@ for file in files.values():
     print(f"py_rgb_{file}_best_peer: {best}")
     print(f"py_rgb_{file}_ours_over_best_peer: {ratio(s(file, 'ours_rgb'), times[best])}")
     print(f"py_yuv_{file}_ours_over_pyav_newest: {ratio(s(file, 'ours_yuv'), s(file, 'pyav_yuv'))}")
+first_med = {}
+for reader, r in first.items():
+    ok = [x for x in r if x[0] == x[0]]
+    if ok:
+        first_med[reader] = tuple(statistics.median(x[i] for x in ok) for i in range(2))
+        print(f"py_first_frame_ms_{reader}: {first_med[reader][0]:.2f}")
+        print(f"py_thumbs_{ok[0][2]}_clips_seconds_{reader}: {first_med[reader][1]:.3f}")
+f = lambda reader, i: first_med.get(reader, (None, None))[i]
+print(f"py_first_frame_ours_over_pyav_newest: {ratio(f('ours', 0), f('pyav', 0))}")
+print(f"py_thumbs_100_clips_ours_over_pyav_newest: {ratio(f('ours', 1), f('pyav', 1))}")
 print(f"py_newest_rounds: {max(len(r) for r in runs.values())}")
 PY
