@@ -126,13 +126,13 @@ impl GrabChain {
             options.push(format!(":demux-filter={}", module::PREROLL));
         }
         if !self.realtime {
-            // A file's caching (300 ms by default) only delays the start
-            // when nothing paces the stream, and makes the input queue a
-            // second or more of blocks for the decoder before the first
-            // frame: a stop decodes all of them before VLC lets go
-            // (a 720p grab's close, 29 ms to 5.8 ms; its first frame 16 to
-            // 13 ms). Paced grabs keep it: VLC's clock may need the margin.
-            // An application's own `:file-caching` comes later and wins.
+            // A file's caching (VLC 3's default: 1 s) only delays the start
+            // when nothing paces the stream, and makes the input queue that
+            // much of the file for the decoder before the first frame: a
+            // stop decodes all of it before VLC lets go (a 720p grab's
+            // close, 29 ms to 6 ms). Paced grabs keep it: VLC's clock may
+            // need the margin. An application's own `:file-caching` comes
+            // later and wins.
             options.push(":file-caching=0".into());
         }
         options
