@@ -13,7 +13,8 @@
 #   3d. smem_raw: the frame ABI with no raw encode against ffmpeg's decode,
 #      page faults untuned (bench/zero_copy.sh)
 #   3e. the newest PyAV, OpenCV and video-reader-rs from PyPI beside the
-#      wheel, in a Debian 13 root (bench/newest.sh)
+#      wheel, in a Debian 13 root (bench/newest.sh); there too, many short
+#      files: the first frame of a 720p clip, of 100 clips in one process
 #   4. the copy in process against memcpy (criterion, benches/copy.rs)
 #   5. allocations and instructions per frame under valgrind (bench/valgrind.py),
 #      and the client library's pull iterator's allocations per frame
@@ -120,4 +121,6 @@ print(f"{'':14}" + "".join(f"{label:>28}" for _, label in cases))
 for file in ("1080p_h264", "2160p_hevc", "720p_vp9"):
     cell = lambda c: f"{g(f'py_newest_{file}_{c}_seconds')} ({g(f'py_newest_{file}_{c}_cpu_seconds')}, {int(int(g(f'py_newest_{file}_{c}_peak_rss_kb')) / 1024) if g(f'py_newest_{file}_{c}_peak_rss_kb') != '-' else '-'})"
     print(f"{file:14}" + "".join(f"{cell(c):>28}" for c, _ in cases))
+print(f"first frame of a 720p x264 clip, warm process, ms: smem_rs {g('py_first_frame_ms_ours')}, PyAV {g('py_first_frame_ms_pyav')}, OpenCV {g('py_first_frame_ms_opencv')} (ours / PyAV {g('py_first_frame_ours_over_pyav_newest')})")
+print(f"first frame of 100 three-second 720p clips, one process, s: smem_rs {g('py_thumbs_100_clips_seconds_ours')}, PyAV {g('py_thumbs_100_clips_seconds_pyav')}, OpenCV {g('py_thumbs_100_clips_seconds_opencv')} (ours / PyAV {g('py_thumbs_100_clips_ours_over_pyav_newest')})")
 PY
