@@ -189,8 +189,9 @@ impl<'a> Grab<'a> {
         self
     }
 
-    /// `true`: play at the media's own pace (smem's `time-sync`); `false`
-    /// (the default): as fast as VLC decodes.
+    /// `true`: play at the media's own pace (smem's `time-sync`), from the
+    /// first frame with smem-rs (the stock smem hands over VLC's first
+    /// buffered second at once); `false` (the default): as fast as VLC decodes.
     pub fn realtime(mut self, realtime: bool) -> Self {
         self.realtime = realtime;
         self
