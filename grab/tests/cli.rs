@@ -261,6 +261,12 @@ fn an_rtsp_camera_is_grabbed_and_its_failure_is_explained() {
 /// Frames and decode errors in a file, by ffprobe and ffmpeg: (video
 /// frames, audio frames, whether ffmpeg decodes it all without a word).
 fn probe(file: &std::path::Path) -> (u64, u64, bool) {
+    let (video, audio, errors) = probe_errors(file);
+    (video, audio, errors.is_empty())
+}
+
+/// [`probe`], with what ffmpeg said.
+fn probe_errors(file: &std::path::Path) -> (u64, u64, String) {
     let out = Command::new("ffprobe")
         .args(["-v", "error", "-count_frames", "-show_entries", "stream=codec_type,nb_read_frames", "-of", "csv=p=0"])
         .arg(file)
@@ -276,7 +282,8 @@ fn probe(file: &std::path::Path) -> (u64, u64, bool) {
     }
     let decoded =
         Command::new("ffmpeg").args(["-v", "error", "-i"]).arg(file).args(["-f", "null", "-"]).output().unwrap();
-    (video, audio, decoded.status.success() && decoded.stderr.is_empty())
+    assert!(decoded.status.success(), "ffmpeg cannot read {}", file.display());
+    (video, audio, String::from_utf8_lossy(&decoded.stderr).into_owned())
 }
 
 /// `--record FILE`: the input's stream written as it comes, not
@@ -339,8 +346,11 @@ fn record_writes_the_stream_beside_the_frames() {
     let cam = dir.join("cam.mkv");
     let summary = ok(&[&server.url("/h264"), "-o", s(&dir.join("cam")), "--format", "none", "--record", s(&cam)]);
     assert!(summary.contains("video_frames: 150"), "{summary}");
-    // One picture short, seen with smem_rtsp's stream: VLC's muxer leaves one
-    // out after the second key frame (also with #std{} alone, without smem).
-    let (video, _, clean) = probe(&cam);
-    assert!(clean && (149..=150).contains(&video), "{video} pictures recorded of a camera's 150");
+    // Seen with smem_rtsp's stream, also with #std{} alone (without smem):
+    // its times step back ~10 ms after the second key frame, where VLC's
+    // muxer may leave a picture out or two get the same time; ffmpeg's
+    // null muxer then says "non monotonically increasing dts".
+    let (video, _, errors) = probe_errors(&cam);
+    let decode_errors: Vec<&str> = errors.lines().filter(|l| !l.contains("non monotonically increasing dts")).collect();
+    assert!(decode_errors.is_empty() && (149..=150).contains(&video), "{video} pictures of 150: {errors}");
 }
