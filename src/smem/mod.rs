@@ -8,9 +8,9 @@
 //! callbacks is refused once instead of failing on every block; video is
 //! delivered with the size that describes its bytes; `time-sync=false`
 //! really unpaces the input, and `time-sync=true` paces from the first
-//! frame (stock hands over VLC's first buffered second at once); a NULL buffer drops one frame with a
-//! rate-limited message; `queue=N` and `drop` (off by default) let Send
-//! return before the callbacks run.
+//! frame (stock hands over VLC's first buffered second at once); a NULL
+//! buffer drops one frame with a rate-limited message; `queue=N` and `drop`
+//! (off by default) let Send return before the callbacks run.
 
 #![forbid(unsafe_code)]
 

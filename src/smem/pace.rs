@@ -5,7 +5,10 @@
 //! date, less how early the first frame came, so the first is delivered at
 //! once and the others at the media's pace from it. A frame's date (its
 //! `pts` in the sout) moves with VLC's clock: an attached player's pause
-//! delays the frames after it.
+//! delays the frames after it. The wait is on VLC's thread, in Send, under
+//! VLC's stream output lock (as the stock smem's callbacks run): the other
+//! tracks' frames, a seek or a stop wait for it too, one frame's gap at most
+//! (up to the clock's buffered second just after a pause).
 
 use std::sync::{Mutex, PoisonError};
 
