@@ -161,7 +161,8 @@ def attach(
     The frames end when the player ends or stops; closing them stops the player.
     Its vlc.Instance must be made after `import smem_rs` (or smem-rs installed for
     the whole system) for the frame ABI. Frames.seek is refused: seek the player.
-    realtime=True paces VLC at the media's speed (a player being watched).
+    realtime=True paces VLC at the media's speed from the first frame (a player
+    being watched: its pauses are kept).
     tune_allocator: as open()'s (off by default).
     """
 
