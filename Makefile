@@ -4,6 +4,7 @@
 #   make test-docs    every example in README.md and docs/ run, every relative link checked
 #   make wheel    target/wheels/smem_rs-<version>-*.whl: the Python package, with the plugin inside
 #   make bench    performance figures: end to end, copy, allocations, instructions
+#   make soak     4 RTSP cameras in one Python process for SOAK_SECONDS (600): memory, threads, sockets
 #   make check-memory  valgrind memcheck over full pipeline runs
 #   make install  copy the plugin into VLC's plugin folder and refresh plugins.dat
 #   make deb      target/debian/smem-rs_<version>_<arch>.deb (then: apt install ./target/debian/smem-rs_*.deb)
@@ -34,7 +35,7 @@ cache_gen    = $(shell ls /usr/lib/*/vlc/vlc-cache-gen 2>/dev/null | head -1)
 
 PYVENV      := target/pyvenv
 
-.PHONY: deps build test test-python test-docs wheel wheels wheel-manylinux run bench check-memory install uninstall check-install deb lint-deb install-deb remove-deb test-debian13 test-arm64 test-sdist clean
+.PHONY: deps build test test-python test-docs soak wheel wheels wheel-manylinux run bench check-memory install uninstall check-install deb lint-deb install-deb remove-deb test-debian13 test-arm64 test-sdist clean
 
 # Installs the Debian packages only when some are missing.
 deps:
@@ -98,6 +99,17 @@ run: build
 # end vs dummy and stock, the copy vs memcpy, allocations and instructions.
 bench: build wheel wheel-manylinux
 	bench/run.sh
+
+# Many cameras for a long time (bench/soak.py; not in make test): 4 live RTSP
+# cameras (GStreamer's RTSP server, 640x360 H.264 at 25 fps) in one Python
+# process, a thread each with a slow consumer; resident memory, threads and
+# sockets every minute, frames delivered and dropped, and a verdict on
+# flatness. SOAK_SECONDS (600), SOAK_CAMERAS (4), SOAK_FRAME_MS (60).
+SOAK_VENV   := target/soak-venv
+soak: wheel
+	@[ -x $(SOAK_VENV)/bin/python ] || /usr/bin/python3 -m venv --system-site-packages $(SOAK_VENV)
+	@$(SOAK_VENV)/bin/pip install -q --no-deps --no-index --force-reinstall $$(ls -t target/wheels/smem_rs-*.whl | head -1)
+	env -u VLC_PLUGIN_PATH $(SOAK_VENV)/bin/python bench/soak.py
 
 # valgrind memcheck over full pipeline runs (release plugin; the debug one
 # for the injected-fault runs): nothing invalid, nothing lost in our code.

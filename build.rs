@@ -131,6 +131,7 @@ fn main() {
         .allowlist_function("config_ChainParse")
         .allowlist_function("vlc_fourcc_GetChromaDescription")
         .allowlist_function("aout_BitsPerSample")
+        .allowlist_function("mdate")
         .allowlist_var("VLC_(SUCCESS|EGENERIC|ENOMEM|ETIMEOUT)")
         .allowlist_var("VLC_VAR_(STRING|BOOL|INTEGER|FLOAT|DOINHERIT)")
         .allowlist_var("CONFIG_ITEM_(STRING|BOOL|INTEGER|PASSWORD)|CONFIG_(CATEGORY|SUBCATEGORY)")

@@ -75,6 +75,50 @@ pub(crate) struct GrabChain {
     /// smem-rs's smem_raw encoder: VLC's decoded pictures reach smem as
     /// they are, where VLC's raw encoder would copy each one.
     pub raw: bool,
+    /// The input's stream also written to a file, as it comes.
+    pub record: Option<Record>,
+}
+
+/// A file the input's stream is written to without re-encoding (VLC's
+/// `duplicate{}` into `std{}`), its container named by its extension.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Record {
+    path: String,
+    mux: &'static str,
+}
+
+impl Record {
+    /// `.mkv` (Matroska: playable up to its last cluster when the process
+    /// dies) or `.mp4` (its index, the moov, written when the grab ends).
+    pub fn new(path: &std::path::Path) -> Result<Record, String> {
+        let shown = path.display();
+        let text = path.to_str().ok_or_else(|| format!("record: {shown}: the path is not UTF-8"))?;
+        let extension = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+        let mux = match extension.as_deref() {
+            Some("mkv") => "mkv",
+            Some("mp4") => "mp4",
+            _ => return Err(format!("record: {shown}: name the file .mkv (Matroska) or .mp4 (MP4)")),
+        };
+        // Quoted once, a path survives VLC's two option parsers (duplicate's,
+        // then std's) with its commas and braces, but not a quote or a backslash.
+        if text.contains(['"', '\\']) {
+            return Err(format!("record: {shown}: VLC's stream output cannot take a path with \" or \\ in it"));
+        }
+        Ok(Record { path: text.to_owned(), mux })
+    }
+
+    /// [`Record::new`], and the file created now: a folder that cannot be
+    /// written says so here, where VLC would only log it.
+    pub fn create(path: &std::path::Path) -> Result<Record, String> {
+        let record = Record::new(path)?;
+        std::fs::File::create(path).map_err(|e| format!("record: cannot write {}: {e}", path.display()))?;
+        Ok(record)
+    }
+
+    /// `std{...}`, the path quoted.
+    fn std(&self) -> String {
+        format!("std{{access=file,mux={},dst=\"{}\"}}", self.mux, self.path)
+    }
 }
 
 impl GrabChain {
@@ -108,14 +152,27 @@ impl GrabChain {
         };
         let chain =
             SmemChain { head: format!("{mark}transcode{{{}}}", codecs.join(",")), video, audio, options: smem_options };
-        let mut options = vec![format!(":sout={}", chain.sout())];
-        if video.is_none() {
-            options.push(":no-sout-video".into());
-        }
         // Without audio, smem_mark still sees the audio tracks' formats (an
         // Opus track's delay moves a Matroska file's times) and ends them.
-        if audio.is_none() && !self.mark {
-            options.push(":no-sout-audio".into());
+        let left_out = [(video.is_none(), "video"), (audio.is_none() && !self.mark, "audio")];
+        let left_out = left_out.iter().filter(|(out, _)| *out).map(|(_, kind)| *kind);
+        let mut options = Vec::new();
+        match &self.record {
+            None => {
+                options.push(format!(":sout={}", chain.sout()));
+                options.extend(left_out.map(|kind| format!(":no-sout-{kind}")));
+            }
+            // The file gets every track VLC sends; the grab's branch only
+            // the kinds it takes (duplicate's select).
+            Some(record) => {
+                let select: Vec<String> = left_out.map(|kind| format!("no{kind}")).collect();
+                let select =
+                    if select.is_empty() { String::new() } else { format!(",select=\"{}\"", select.join(",")) };
+                let grab = chain.sout();
+                let grab = grab.trim_start_matches('#');
+                // Quoted: duplicate would take the chain's `:` for its own.
+                options.push(format!(":sout=#duplicate{{dst={},dst=\"{grab}\"{select}}}", record.std()));
+            }
         }
         if !frame_abi {
             // The legacy callbacks cannot tell two tracks of a kind apart:
@@ -167,6 +224,30 @@ mod tests {
         let stock = GrabChain { mark: false, raw: false, realtime: true, ..chain };
         let pair = Some(Callbacks::Pair { prerender: 1, postrender: 2, data: 3 });
         assert_eq!(stock.media_options((None, pair), None, false)[1..], [":no-sout-video", ":no-sout-all"]);
+    }
+
+    #[test]
+    fn a_recording_grab_s_chain() {
+        let record = Record::new(std::path::Path::new("/tmp/a 'b', {c}.MKV")).unwrap();
+        let chain = GrabChain { video: Some(VideoChroma::I420), record: Some(record), ..GrabChain::default() };
+        let frames = Some(Callbacks::Frames { callback: 1, data: 2 });
+        assert_eq!(
+            chain.media_options((frames, None), None, true),
+            [
+                r#":sout=#duplicate{dst=std{access=file,mux=mkv,dst="/tmp/a 'b', {c}.MKV"},dst="transcode{vcodec=I420}:smem{video-frame-callback=1,video-data=2,time-sync=false}",select="noaudio"}"#
+            ]
+        );
+        let mp4 = Record::new(std::path::Path::new("cam.mp4")).unwrap();
+        let chain = GrabChain { record: Some(mp4), mark: true, ..chain };
+        assert!(chain.media_options((frames, None), None, true)[0].starts_with(
+            r#":sout=#duplicate{dst=std{access=file,mux=mp4,dst="cam.mp4"},dst="smem_mark{video-only}:transcode{"#
+        ));
+        for bad in ["cam.avi", "cam", "cam.mkv.part"] {
+            let error = Record::new(std::path::Path::new(bad)).map(|_| ()).unwrap_err();
+            assert!(error.contains(".mkv (Matroska) or .mp4"), "{bad}: {error}");
+        }
+        let error = Record::new(std::path::Path::new("a\"b.mkv")).map(|_| ()).unwrap_err();
+        assert!(error.contains("cannot take a path with"), "{error}");
     }
 
     #[test]

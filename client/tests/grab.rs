@@ -411,6 +411,54 @@ fn a_pause_leaves_every_frame_at_its_picture_s_time() {
     assert!(wrong.is_empty(), "(picture, time): {wrong:?}");
 }
 
+/// `realtime(true)` paces from the first frame: VLC's first second (what it
+/// buffers before its clock starts) is not handed over at once, and a
+/// frame comes no earlier than its media time after the first. Generous
+/// bounds: not a timing bar, only the rule.
+#[test]
+fn realtime_paces_from_the_first_frame() {
+    use_our_plugin();
+    let (path, pictures) = clip("realtime.y4m", 75);
+    let frames = Grab::new(&path).realtime(true).frames(Some(VideoChroma::I420), None, 4);
+    let mut arrivals = Vec::new();
+    let mut first = None;
+    for item in frames {
+        let Item::Video(f) = item else { continue };
+        let at = *first.get_or_insert_with(Instant::now);
+        arrivals.push((f.time_us, at.elapsed()));
+    }
+    assert_eq!(arrivals.len(), pictures.len());
+    let early: Vec<_> = arrivals
+        .iter()
+        .filter(|(t, at)| at.as_micros() as i64 + 150_000 < *t)
+        .map(|(t, at)| (t, at.as_millis()))
+        .collect();
+    assert!(early.is_empty(), "(media time us, ms after the first) ahead of real time: {early:?}");
+    assert!(arrivals[24].1 >= Duration::from_millis(800), "the first second in {:?}", arrivals[24].1);
+}
+
+/// An attached player paused 1 s during a 3 s clip: the grab, in real
+/// time, ends after about 4 s of wall time, not 3 or less.
+#[test]
+fn a_pause_of_the_attached_player_lengthens_a_realtime_grab() {
+    let (path, pictures) = clip("paused.y4m", 75);
+    let start = Instant::now();
+    let got = play_attached(
+        &path,
+        &pictures,
+        |player| {
+            std::thread::sleep(Duration::from_millis(1000));
+            player.set_pause(true);
+            std::thread::sleep(Duration::from_secs(1));
+            player.set_pause(false);
+        },
+        false,
+    );
+    let took = start.elapsed();
+    assert!(got.len() >= 70, "{} frames", got.len());
+    assert!(took >= Duration::from_millis(3700), "ended after {took:?}");
+}
+
 #[test]
 fn the_application_s_seeks_leave_every_frame_at_its_picture_s_time() {
     // VLC 3's transcode gives no picture after a seek until its clock

@@ -110,6 +110,12 @@ pub struct Args {
     #[arg(long, conflicts_with_all = ["queue", "drop"])]
     pub latest: bool,
 
+    /// Also write the input's stream to FILE as it comes, without
+    /// re-encoding: .mkv (Matroska; plays even if smem-grab is killed) or
+    /// .mp4 (playable only once smem-grab ends: its index comes last)
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
+
     /// A VLC media option, e.g. :input-slave=sound.wav (repeatable)
     #[arg(long = "media-option", value_name = "OPTION")]
     pub media_options: Vec<String>,

@@ -115,6 +115,9 @@ fn grab_of(args: &Args, bar: &ProgressBar) -> Grab<'static> {
     if args.latest {
         grab = grab.latest();
     }
+    if let Some(file) = &args.record {
+        grab = grab.record(file);
+    }
     for option in &args.media_options {
         grab = grab.media_option(option.clone());
     }

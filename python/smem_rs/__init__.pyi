@@ -1,3 +1,4 @@
+import os
 from typing import Iterator, List, Literal, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -107,6 +108,7 @@ def open(
     timeout: Optional[float] = None,
     idle_timeout: Optional[float] = None,
     tune_allocator: bool = False,
+    record: Optional[Union[str, os.PathLike[str]]] = None,
 ) -> Frames:
     """Opens a file or anything VLC opens (udp://@:1234, http://..., a playlist).
 
@@ -129,6 +131,11 @@ def open(
     once held stay resident until it exits. Off by default: a grab leaves the
     allocator as the application has it, and the frames' memory goes back when
     they are dropped.
+    record: also write the input's stream, as it comes and without re-encoding,
+    to this .mkv (Matroska: it plays even if the process is killed) or .mp4 file
+    (its index is written at the end: a killed process leaves it unplayable). It
+    starts at the key frame VLC decodes from and holds every track VLC sends; an
+    existing file is replaced; a path that cannot be written raises at once.
     """
 
 def attach(
@@ -154,7 +161,8 @@ def attach(
     The frames end when the player ends or stops; closing them stops the player.
     Its vlc.Instance must be made after `import smem_rs` (or smem-rs installed for
     the whole system) for the frame ABI. Frames.seek is refused: seek the player.
-    realtime=True paces VLC at the media's speed (a player being watched).
+    realtime=True paces VLC at the media's speed from the first frame (a player
+    being watched: its pauses are kept).
     tune_allocator: as open()'s (off by default).
     """
 

@@ -44,13 +44,15 @@ pyo3::create_exception!(
 /// timeout, idle_timeout: end after so long, or when no frame came for so long.
 /// tune_allocator: tune glibc's malloc for the whole process, for the rest of
 /// its life (see the stub's docstring); off by default.
+/// record: a .mkv or .mp4 path the input's stream is also written to, as it
+/// comes and without re-encoding.
 #[pyfunction]
 #[pyo3(signature = (input, *, video = Some(Wrap(VideoChroma::Rv24)), audio = None, start = None, stop = None, every = None,
     buffer = 4, queue = 0, drop = Wrap(DropPolicy::None), latest = false, options = Vec::new(), abi = Wrap(Abi::Auto), realtime = false,
-    timeout = None, idle_timeout = None, tune_allocator = false),
+    timeout = None, idle_timeout = None, tune_allocator = false, record = None),
     text_signature = "(input, *, video='rgb24', audio=None, start=None, stop=None, every=None, buffer=4, queue=0, \
     drop='none', latest=False, options=(), abi='auto', realtime=False, timeout=None, idle_timeout=None, \
-    tune_allocator=False)")]
+    tune_allocator=False, record=None)")]
 #[allow(clippy::too_many_arguments)]
 fn open(
     py: Python<'_>,
@@ -70,8 +72,12 @@ fn open(
     timeout: Option<f64>,
     idle_timeout: Option<f64>,
     tune_allocator: bool,
+    record: Option<std::path::PathBuf>,
 ) -> PyResult<PyFrames> {
     let mut grab = Grab::new(input.clone()).segment(start, stop).tune_allocator(tune_allocator);
+    if let Some(file) = record {
+        grab = grab.record(file);
+    }
     for option in options {
         grab = grab.media_option(option);
     }

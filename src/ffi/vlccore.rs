@@ -46,3 +46,9 @@ pub fn audio_bits_per_sample(fourcc: Fourcc) -> u32 {
     // SAFETY: a pure function of its argument in libvlccore.
     unsafe { sys::aout_BitsPerSample(fourcc.0) }
 }
+
+/// VLC's clock now, in µs (`mdate`): the dates of the blocks a sout gets.
+pub fn now() -> i64 {
+    // SAFETY: reads the monotonic clock; no argument.
+    unsafe { sys::mdate() }
+}

@@ -7,9 +7,10 @@
 //! validated and callback addresses must point at code; a track without
 //! callbacks is refused once instead of failing on every block; video is
 //! delivered with the size that describes its bytes; `time-sync=false`
-//! really unpaces the input; a NULL buffer drops one frame with a
-//! rate-limited message; `queue=N` and `drop` (off by default) let Send
-//! return before the callbacks run.
+//! really unpaces the input, and `time-sync=true` paces from the first
+//! frame (stock hands over VLC's first buffered second at once); a NULL
+//! buffer drops one frame with a rate-limited message; `queue=N` and `drop`
+//! (off by default) let Send return before the callbacks run.
 
 #![forbid(unsafe_code)]
 
@@ -17,6 +18,7 @@ pub mod allocator;
 pub mod formats;
 pub mod geometry;
 pub mod options;
+pub mod pace;
 pub mod queue;
 
 use std::ffi::CStr;
@@ -79,6 +81,9 @@ pub struct Smem {
     /// Bumped at every new track and every format change of one.
     generation: Arc<AtomicU32>,
     time_sync: bool,
+    /// With `time-sync`: each frame held until its date, counted from the
+    /// first frame's (VLC's first second comes at once otherwise).
+    pacer: pace::Pacer,
     /// `queue=N`: the thread that calls every callback. Without it, Send
     /// calls them on VLC's thread, as stock did, under VLC's sout lock:
     /// never two at once, and applications may rely on that.
@@ -202,6 +207,7 @@ impl StreamOutput for Smem {
             holds: Holds::new(max_held, stream.hold()),
             generation: Arc::new(AtomicU32::new(0)),
             time_sync,
+            pacer: pace::Pacer::default(),
             queue,
             next_track: AtomicU64::new(0),
             watch_faults: !tune_allocator,
@@ -284,6 +290,7 @@ impl StreamOutput for Smem {
     fn flush(&self, stream: &Stream<'_>, track: &mut Track) {
         // A seek: what is queued from before it never reaches the application.
         let discarded = self.queue.as_ref().map_or(0, |queue| queue.flush(track.id).len());
+        self.pacer.restart();
         stream.debug(&format!("{} track flushed: {discarded} queued frames discarded", track.kind));
     }
 
@@ -317,6 +324,13 @@ impl StreamOutput for Smem {
             }
         }
         while let Some(frame) = blocks.pop_front() {
+            if let Some(date) = frame.iter().next().map(|block| block.pts()).filter(|date| self.time_sync && *date > 0)
+            {
+                let wait = self.pacer.wait(date, crate::ffi::vlccore::now());
+                if wait > 0 {
+                    std::thread::sleep(std::time::Duration::from_micros(wait.unsigned_abs()));
+                }
+            }
             let stamp = track.stamp(&frame);
             let Some(queue) = &self.queue else {
                 deliver(stream, &track.delivery, frame, stamp);

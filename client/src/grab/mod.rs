@@ -109,6 +109,8 @@ pub struct Grab<'a> {
     seeks: Arc<Seeks>,
     /// An application's own player, given to [`Grab::attach`].
     attached: Option<AttachedPlayer>,
+    /// A file the input's stream is written to as it plays.
+    record: Option<std::path::PathBuf>,
 }
 
 /// A `libvlc_media_player_t` of the application's, and who waits until it
@@ -145,6 +147,7 @@ impl<'a> Grab<'a> {
             abi: Abi::Auto,
             seeks: Arc::default(),
             attached: None,
+            record: None,
         }
     }
 
@@ -186,8 +189,9 @@ impl<'a> Grab<'a> {
         self
     }
 
-    /// `true`: play at the media's own pace (smem's `time-sync`); `false`
-    /// (the default): as fast as VLC decodes.
+    /// `true`: play at the media's own pace (smem's `time-sync`), from the
+    /// first frame with smem-rs (the stock smem hands over VLC's first
+    /// buffered second at once); `false` (the default): as fast as VLC decodes.
     pub fn realtime(mut self, realtime: bool) -> Self {
         self.realtime = realtime;
         self
@@ -284,6 +288,21 @@ impl<'a> Grab<'a> {
     /// counts them). `None`, 0 or less: every frame.
     pub fn every(mut self, seconds: Option<f64>) -> Self {
         self.every = seconds.filter(|s| s.is_finite() && *s > 0.0);
+        self
+    }
+
+    /// Also write the input's stream, as VLC reads it and without
+    /// re-encoding, to `path` while the frames are delivered (VLC's
+    /// `duplicate{}` into `std{}`). The extension names the container:
+    /// `.mkv` (Matroska, the one to choose: a grab killed mid-way leaves a
+    /// file that plays up to its last few seconds) or `.mp4` (its index is
+    /// written when the grab ends: killed, the file does not play). The
+    /// file starts at the key frame VLC starts decoding from (before a
+    /// segment's start), holds every video and audio track VLC sends, and
+    /// is replaced if it exists; a seek or a playlist's next item starts it
+    /// again. A path that cannot be written ends the grab before it starts.
+    pub fn record(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.record = Some(path.into());
         self
     }
 

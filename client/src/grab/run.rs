@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use super::sinks::KindSink;
 use super::{AttachedPlayer, Grab, ProgressFn, StopHandle, SPARE_BUFFERS};
-use crate::chain::GrabChain;
+use crate::chain::{GrabChain, Record};
 use crate::outcome::{EndOfStream, EndReason, Error, ItemEnd, Progress};
 use crate::seek::Seeks;
 use crate::segment::segment_options;
@@ -161,6 +161,7 @@ impl<'a> Run<'a> {
             abi,
             seeks,
             attached,
+            record,
         } = grab;
         if video.is_none() && audio.is_none() {
             return Err(Error::Setup("nothing to grab: ask for video, audio or both".into()));
@@ -168,6 +169,10 @@ impl<'a> Run<'a> {
         if attached.is_none() && !input.contains("://") && !Path::new(&input).exists() {
             return Err(Error::Input(format!("{input}: no such file")));
         }
+        let record = match record {
+            Some(path) => Some(Record::create(&path).map_err(Error::Setup)?),
+            None => None,
+        };
         if tune_allocator {
             crate::allocator::tune();
         }
@@ -194,6 +199,7 @@ impl<'a> Run<'a> {
             mark: smem_rs,
             // smem_raw (smem-rs's): no copy between VLC's decoder and smem.
             raw: smem_rs,
+            record,
         };
         let video = video.map(|(chroma, to)| KindSink::video(frame_abi, chroma, to, &shared, keep));
         let audio = audio.map(|(sample, to)| KindSink::audio(frame_abi, sample, to, &shared, keep));
