@@ -14,6 +14,9 @@
 #      page faults untuned (bench/zero_copy.sh)
 #   3e. the newest PyAV, OpenCV and video-reader-rs from PyPI beside the
 #      wheel, in a Debian 13 root (bench/newest.sh)
+#   3f. glass-to-numpy latency of a live RTSP camera: ours (latest=True), the
+#      stock smem with VLC's defaults, GStreamer, OpenCV 5, PyAV 19, and with
+#      a consumer taking 80 ms a frame (bench/live_rtsp.sh)
 #   4. the copy in process against memcpy (criterion, benches/copy.rs)
 #   5. allocations and instructions per frame under valgrind (bench/valgrind.py),
 #      and the client library's pull iterator's allocations per frame
@@ -42,6 +45,9 @@ bench/zero_copy.sh | tee -a "$FIGURES"
 
 echo "== the newest Python readers from PyPI, in a Debian 13 root (median of ${NEWEST_REPS:-5} rounds)"
 NEWEST_REPS=${NEWEST_REPS:-5} bench/newest.sh | tee -a "$FIGURES"
+
+echo "== glass to numpy: a live RTSP camera (720p25 x264 zero-latency on 127.0.0.1), ${LIVE_FRAMES:-300} frames a reader, then ${LIVE_SLOW_FRAMES:-150} with an 80 ms consumer"
+bench/live_rtsp.sh | tee -a "$FIGURES"
 
 echo "== copy into the application's buffer vs memcpy (criterion)"
 cargo bench --bench copy -- --noplot >"$OUT/criterion.txt" 2>&1 || { tail -20 "$OUT/criterion.txt"; exit 1; }
@@ -120,4 +126,12 @@ print(f"{'':14}" + "".join(f"{label:>28}" for _, label in cases))
 for file in ("1080p_h264", "2160p_hevc", "720p_vp9"):
     cell = lambda c: f"{g(f'py_newest_{file}_{c}_seconds')} ({g(f'py_newest_{file}_{c}_cpu_seconds')}, {int(int(g(f'py_newest_{file}_{c}_peak_rss_kb')) / 1024) if g(f'py_newest_{file}_{c}_peak_rss_kb') != '-' else '-'})"
     print(f"{file:14}" + "".join(f"{cell(c):>28}" for c, _ in cases))
+print()
+print(f"{'glass to numpy, live RTSP, ms':34} {'p50':>7} {'p95':>7} {'max':>7} {'80ms: p50':>10} {'p95':>7} {'last 50':>8}")
+for reader in ("ours", "stock", "gst", "opencv", "pyav", "opencv_host", "pyav_host"):
+    if g(f"live_rtsp_latency_p50_ms_{reader}") == "-":
+        continue
+    l = lambda k: g(f"live_rtsp_latency_{k}_ms_{reader}")
+    print(f"{reader:34} {l('p50'):>7} {l('p95'):>7} {l('max'):>7} {l('slow_p50'):>10} {l('slow_p95'):>7} {l('slow_last50_p50'):>8}")
+print(f"ours minus the best peer ({g('live_rtsp_best_peer')}): p50 {g('live_rtsp_latency_p50_ours_minus_best_peer_ms')} ms, p95 {g('live_rtsp_latency_p95_ours_minus_best_peer_ms')} ms")
 PY

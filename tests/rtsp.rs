@@ -209,7 +209,8 @@ fn the_live_chain_decodes_on_one_thread_and_loses_nothing() {
         let video = path(&dir, "video.raw");
         let chain = format!("{mark}{VIDEO_CHAIN}");
         let args = ["--time-sync", "false", "--chain", &chain, "--video-out", &video, "--timeout", "30", "--no-audio"];
-        let run = play(Smem::Ours, &dir, &server.url("/h264"), &[&args[..], &["--option", ":network-caching=0"]].concat());
+        let run =
+            play(Smem::Ours, &dir, &server.url("/h264"), &[&args[..], &["--option", ":network-caching=0"]].concat());
         assert_every_frame(name, &run, &dir, &reference);
         let one_thread = run.log_has("allowing 1 thread(s) for decoding");
         assert_eq!(one_thread, name == "live", "{name}: avcodec's threads");
