@@ -127,6 +127,7 @@ fn main() {
         .allowlist_function("var_Create")
         .allowlist_function("var_Destroy")
         .allowlist_function("var_GetChecked")
+        .allowlist_function("var_SetChecked")
         .allowlist_function("var_Inherit")
         .allowlist_function("config_ChainParse")
         .allowlist_function("vlc_fourcc_GetChromaDescription")

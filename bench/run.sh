@@ -15,6 +15,9 @@
 #   3e. the newest PyAV, OpenCV and video-reader-rs from PyPI beside the
 #      wheel, in a Debian 13 root (bench/newest.sh); there too, many short
 #      files: the first frame of a 720p clip, of 100 clips in one process
+#   3f. glass-to-numpy latency of a live RTSP camera: ours (latest=True), the
+#      stock smem with VLC's defaults, GStreamer, OpenCV 5, PyAV 19, and with
+#      a consumer taking 80 ms a frame (bench/live_rtsp.sh)
 #   4. the copy in process against memcpy (criterion, benches/copy.rs)
 #   5. allocations and instructions per frame under valgrind (bench/valgrind.py),
 #      and the client library's pull iterator's allocations per frame
@@ -43,6 +46,9 @@ bench/zero_copy.sh | tee -a "$FIGURES"
 
 echo "== the newest Python readers from PyPI, in a Debian 13 root (median of ${NEWEST_REPS:-5} rounds)"
 NEWEST_REPS=${NEWEST_REPS:-5} bench/newest.sh | tee -a "$FIGURES"
+
+echo "== glass to numpy: a live RTSP camera (720p25 x264 zero-latency on 127.0.0.1), ${LIVE_FRAMES:-300} frames a reader, then ${LIVE_SLOW_FRAMES:-150} with an 80 ms consumer"
+bench/live_rtsp.sh | tee -a "$FIGURES"
 
 echo "== copy into the application's buffer vs memcpy (criterion)"
 cargo bench --bench copy -- --noplot >"$OUT/criterion.txt" 2>&1 || { tail -20 "$OUT/criterion.txt"; exit 1; }
@@ -123,4 +129,12 @@ for file in ("1080p_h264", "2160p_hevc", "720p_vp9"):
     print(f"{file:14}" + "".join(f"{cell(c):>28}" for c, _ in cases))
 print(f"first frame of a 720p x264 clip, warm process, ms: smem_rs {g('py_first_frame_ms_ours')}, PyAV {g('py_first_frame_ms_pyav')}, OpenCV {g('py_first_frame_ms_opencv')} (ours / PyAV {g('py_first_frame_ours_over_pyav_newest')})")
 print(f"first frame of 100 three-second 720p clips, one process, s: smem_rs {g('py_thumbs_100_clips_seconds_ours')}, PyAV {g('py_thumbs_100_clips_seconds_pyav')}, OpenCV {g('py_thumbs_100_clips_seconds_opencv')} (ours / PyAV {g('py_thumbs_100_clips_ours_over_pyav_newest')})")
+print()
+print(f"{'glass to numpy, live RTSP, ms':34} {'p50':>7} {'p95':>7} {'max':>7} {'80ms: p50':>10} {'p95':>7} {'last 50':>8}")
+for reader in ("ours", "stock", "gst", "opencv", "pyav", "opencv_host", "pyav_host"):
+    if g(f"live_rtsp_latency_p50_ms_{reader}") == "-":
+        continue
+    l = lambda k: g(f"live_rtsp_latency_{k}_ms_{reader}")
+    print(f"{reader:34} {l('p50'):>7} {l('p95'):>7} {l('max'):>7} {l('slow_p50'):>10} {l('slow_p95'):>7} {l('slow_last50_p50'):>8}")
+print(f"ours minus the best peer ({g('live_rtsp_best_peer')}): p50 {g('live_rtsp_latency_p50_ours_minus_best_peer_ms')} ms, p95 {g('live_rtsp_latency_p95_ours_minus_best_peer_ms')} ms")
 PY

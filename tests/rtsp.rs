@@ -194,6 +194,30 @@ fn h264_and_h265_over_tcp_and_udp_give_every_frame_as_ffmpeg_decodes_it() {
     assert_eq!((server.said("play"), server.said("teardown")), (3, 3));
 }
 
+/// The live mode's chain (smem-client's `Grab::latest`): smem_mark's
+/// `decoder-threads=1` reaches transcode's decoder (FFmpeg's frame threads
+/// each hold a frame back) and no caching; every frame still comes, whole.
+/// Without it, VLC's default (frame threads) is left as it was.
+#[test]
+fn the_live_chain_decodes_on_one_thread_and_loses_nothing() {
+    let _serial = serial();
+    let m = media();
+    let server = GstServer::start(&[], &[h264_mount(&m.h264)]);
+    let reference = ffmpeg_frames(&m.h264, "yuv420p");
+    for (name, mark) in [("live", "smem_mark{video-only,decoder-threads=1}:"), ("default", "smem_mark{video-only}:")] {
+        let dir = scratch(&format!("rtsp-chain-{name}"));
+        let video = path(&dir, "video.raw");
+        let chain = format!("{mark}{VIDEO_CHAIN}");
+        let args = ["--time-sync", "false", "--chain", &chain, "--video-out", &video, "--timeout", "30", "--no-audio"];
+        let run =
+            play(Smem::Ours, &dir, &server.url("/h264"), &[&args[..], &["--option", ":network-caching=0"]].concat());
+        assert_every_frame(name, &run, &dir, &reference);
+        let one_thread = run.log_has("allowing 1 thread(s) for decoding");
+        assert_eq!(one_thread, name == "live", "{name}: avcodec's threads");
+        assert_eq!(run.log_has("smem_mark: the chain's decoders use 1 thread(s)"), name == "live");
+    }
+}
+
 #[test]
 fn mjpeg_and_aac_come_as_vlc_decodes_the_files_sent() {
     let _serial = serial();

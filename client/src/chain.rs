@@ -68,6 +68,9 @@ pub(crate) struct GrabChain {
     pub audio: Option<AudioSample>,
     pub realtime: bool,
     pub queue: Option<(usize, DropPolicy)>,
+    /// [`crate::Grab::latest`]: no input caching and, with smem_mark, one
+    /// decoder thread.
+    pub live: bool,
     pub scale: (Option<u32>, Option<u32>),
     /// smem-rs's smem_mark first and smem_preroll on the demuxer: exact
     /// segments and seeks, and each frame's time in the stream.
@@ -145,10 +148,17 @@ impl GrabChain {
         let mut smem_options = vec![format!("{}={}", smem::TIME_SYNC, self.realtime)];
         smem_options.extend(self.queue.map(|(frames, drop)| format!("{}={frames},{}={drop}", smem::QUEUE, smem::DROP)));
         smem_options.extend(max_held.map(|max_held| format!("{}={max_held}", smem::MAX_HELD)));
-        let mark = match (self.mark, audio.is_some()) {
+        let mut mark_options = Vec::new();
+        if audio.is_none() {
+            mark_options.push(mark::VIDEO_ONLY.to_string());
+        }
+        if self.live {
+            mark_options.push(format!("{}=1", mark::DECODER_THREADS));
+        }
+        let mark = match (self.mark, mark_options.is_empty()) {
             (false, _) => String::new(),
             (true, true) => format!("{}:", module::MARK),
-            (true, false) => format!("{}{{{}}}:", module::MARK, mark::VIDEO_ONLY),
+            (true, false) => format!("{}{{{}}}:", module::MARK, mark_options.join(",")),
         };
         let chain =
             SmemChain { head: format!("{mark}transcode{{{}}}", codecs.join(",")), video, audio, options: smem_options };
@@ -173,6 +183,10 @@ impl GrabChain {
                 // Quoted: duplicate would take the chain's `:` for its own.
                 options.push(format!(":sout=#duplicate{{dst={},dst=\"{grab}\"{select}}}", record.std()));
             }
+        }
+        if self.live {
+            // A live source's caching only delays each frame.
+            options.push(":network-caching=0".into());
         }
         if !frame_abi {
             // The legacy callbacks cannot tell two tracks of a kind apart:
@@ -221,9 +235,18 @@ mod tests {
                 ":file-caching=0"
             ]
         );
+        let live = GrabChain { live: true, ..chain.clone() };
+        let options = live.media_options((frames, frames), Some(8), true);
+        assert!(options[0].starts_with(":sout=#smem_mark{decoder-threads=1}:transcode{"), "{options:?}");
+        assert_eq!(options[1..], [":network-caching=0", ":demux-filter=smem_preroll", ":file-caching=0"]);
         let stock = GrabChain { mark: false, raw: false, realtime: true, ..chain };
         let pair = Some(Callbacks::Pair { prerender: 1, postrender: 2, data: 3 });
         assert_eq!(stock.media_options((None, pair), None, false)[1..], [":no-sout-video", ":no-sout-all"]);
+        let stock_live = GrabChain { live: true, ..stock };
+        assert_eq!(
+            stock_live.media_options((None, pair), None, false)[1..],
+            [":no-sout-video", ":network-caching=0", ":no-sout-all"]
+        );
     }
 
     #[test]

@@ -105,8 +105,9 @@ pub struct Args {
     #[arg(long, value_enum, value_name = "POLICY", default_value_t = DropPolicy::None)]
     pub drop: DropPolicy,
 
-    /// For live inputs: --queue 1 --drop oldest, so a slow disk or encoder
-    /// always gets the newest frame instead of falling behind
+    /// The live mode (cameras): each frame as soon as VLC decoded it (no
+    /// input caching, one decoder thread), and the newest frame to a slow
+    /// disk or encoder instead of falling behind (--queue 1 --drop oldest)
     #[arg(long, conflicts_with_all = ["queue", "drop"])]
     pub latest: bool,
 

@@ -250,6 +250,11 @@ fn an_rtsp_camera_is_grabbed_and_its_failure_is_explained() {
     assert!(summary.contains("video_frames: 50") && summary.contains("images: 2 png"), "{summary}");
     assert!(summary.contains("input: rtsp://cam:***@127.0.0.1") && !summary.contains("hunter2"), "{summary}");
     assert_eq!(pngs(&out).len(), 2);
+    // The live mode: frames come (how many a fast disk takes of the 50 varies).
+    let live = dir.join("live");
+    let summary = ok(&[&url, "-o", s(&live), "--latest", "--every", "1", "--no-progress"]);
+    assert!(summary.contains("input: rtsp://cam:***@127.0.0.1"), "{summary}");
+    assert!((1..=2).contains(&pngs(&live).len()), "{summary}");
 
     let wrong = grab(&[&url.replace("hunter2", "guess"), "-o", s(&dir.join("none")), "--no-progress"]);
     let (stdout, stderr) = (String::from_utf8_lossy(&wrong.stdout), String::from_utf8_lossy(&wrong.stderr));

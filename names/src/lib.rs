@@ -164,6 +164,10 @@ pub mod mark {
         /// `smem_mark{video-only}`: the audio tracks end at smem_mark (their
         /// formats are still seen), for grabs of video alone.
         VIDEO_ONLY = "video-only";
+        /// `smem_mark{decoder-threads=N}`: `avcodec-threads` for the decoders
+        /// of this chain (transcode's), set on its sout instance. 1 takes out
+        /// FFmpeg's frame threads, each of which holds a frame back.
+        DECODER_THREADS = "decoder-threads";
         /// `:smem-preroll-lead=US`: how far before the start VLC was asked
         /// to start, microseconds.
         PREROLL_LEAD = "smem-preroll-lead";

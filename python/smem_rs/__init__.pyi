@@ -119,8 +119,12 @@ def open(
     every: one video frame every so many seconds of media time: the first at or after
     each multiple of it from start (0 without one), and the first after a seek.
     buffer: frames waiting for the iterator (VLC waits when it is full).
-    queue, drop, latest: smem's delivery queue for live sources (latest: the
-    newest frame always, dropping the oldest).
+    queue, drop: smem's delivery queue for live sources.
+    latest: the live mode, for cameras: each frame reaches the iterator as soon
+    as VLC has decoded it (no input caching, one decoder thread, no frame held
+    back), and a consumer slower than the source gets the newest frame; the
+    older ones are dropped (buffer does not apply). The trade: frames missed
+    are gone, and nothing absorbs the network's jitter.
     options: extra VLC media options (":network-caching=300").
     idle_timeout: end when no frame came for so long (a silent source).
     tune_allocator: tune glibc's malloc before VLC starts (M_MMAP_MAX=0,

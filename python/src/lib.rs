@@ -39,8 +39,10 @@ pyo3::create_exception!(
 /// start, stop: media seconds [start, stop), as ffmpeg's -ss/-to.
 /// every: one video frame every so many seconds of media time.
 /// buffer: frames waiting for the iterator (VLC waits when it is full).
-/// queue, drop, latest: smem's delivery queue for live sources (latest: the
-/// newest frame always). options: extra VLC media options.
+/// queue, drop: smem's delivery queue for live sources. latest: the live
+/// mode (cameras): each frame as soon as VLC decoded it, and to a slow
+/// consumer the newest one (older ones dropped; buffer does not apply).
+/// options: extra VLC media options.
 /// timeout, idle_timeout: end after so long, or when no frame came for so long.
 /// tune_allocator: tune glibc's malloc for the whole process, for the rest of
 /// its life (see the stub's docstring); off by default.

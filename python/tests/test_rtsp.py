@@ -4,6 +4,7 @@ plugin's own RTSP input (smem_rtsp), on the VLC Debian ships (no live555)."""
 
 import os
 import socket
+import statistics
 import subprocess
 import time
 
@@ -42,6 +43,17 @@ def clip(tmp_path_factory):
     path = str(tmp_path_factory.mktemp("rtsp") / "cam.mkv")
     subprocess.run(
         ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=2",
+         "-c:v", "libx264", "-bf", "0", "-g", "25", "-pix_fmt", "yuv420p", path],
+        check=True,
+    )
+    return path
+
+
+@pytest.fixture(scope="module")
+def long_clip(tmp_path_factory):
+    path = str(tmp_path_factory.mktemp("rtsp") / "long.mkv")
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=4",
          "-c:v", "libx264", "-bf", "0", "-g", "25", "-pix_fmt", "yuv420p", path],
         check=True,
     )
@@ -105,3 +117,29 @@ def test_a_camera_cannot_seek_and_says_so(camera):
             frames.seek(1.0)
         rest = list(frames)
     assert first.time == 0.0 and len(rest) == 49, "the grab goes on after the refused seek"
+
+
+def test_latest_hands_a_slow_consumer_the_newest_frame(long_clip):
+    """The live mode end to end: a consumer that takes 0.2 s a frame, on a
+    camera sending 25 fps in real time, is handed the newest frame each
+    time (0.2 s of stream between two), not the next one from a queue."""
+    server = Server(long_clip)
+    try:
+        taken = []
+        with smem_rs.open(server.url(), latest=True) as frames:
+            for frame in frames:
+                taken.append((time.monotonic(), frame.time))
+                assert frame.array.shape == (240, 320, 3)
+                time.sleep(0.2)
+    finally:
+        server.stop()
+    assert 8 <= len(taken) <= 30, taken
+    gaps = [b[1] - a[1] for a, b in zip(taken, taken[1:])]
+    assert min(gaps) > 0, "frames in stream order"
+    assert statistics.median(gaps) >= 0.12, gaps
+    # Its lag (wall time less stream time, from the first frame) stays flat
+    # from the first frame: no caching hands over a second of stream at
+    # once, which a queue would then feed the consumer late (0.8 s of lag
+    # built up over the first five frames with queue=1, drop="oldest").
+    lags = [(t - taken[0][0]) - (s - taken[0][1]) for t, s in taken]
+    assert max(lags) - min(lags) < 0.4, lags

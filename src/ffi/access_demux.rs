@@ -183,6 +183,22 @@ impl EsOut {
         }
     }
 
+    /// A block with no time (`VLC_TS_INVALID`): what a packetizer takes as
+    /// part of the stream but no frame's start, so that it sets no frame's time.
+    pub fn send_untimed(&mut self, track: TrackId, data: &[u8]) -> bool {
+        let out = self.raw();
+        // SAFETY: as in `send`; block_Alloc leaves i_pts and i_dts invalid.
+        unsafe {
+            let block = sys::block_Alloc(data.len());
+            let Some(b) = block.as_mut() else { return false };
+            ptr::copy_nonoverlapping(data.as_ptr(), b.p_buffer, data.len());
+            match (*out).pf_send {
+                Some(send) => send(out, track.0, block) == sys::VLC_SUCCESS as c_int,
+                None => false,
+            }
+        }
+    }
+
     /// `es_out_SetPCR`: every block still to come is at or after `time`
     /// (microseconds since the origin).
     pub fn set_pcr(&mut self, time: i64) {

@@ -75,6 +75,24 @@ impl<'a> Stream<'a> {
         unsafe { (*self.raw).p_sout.as_ref().map_or(0, |sout| sout.obj.parent as usize) }
     }
 
+    /// Sets the integer variable `name` on this stream's sout instance,
+    /// creating it there: the chain's modules and the decoders transcode
+    /// makes (children of the chain's streams) inherit it before libvlc's
+    /// own settings; nothing outside this chain sees it. False if VLC refused.
+    pub fn set_chain_integer(&self, name: &CStr, value: i64) -> bool {
+        // SAFETY: a live stream's p_sout is a live VLC object (its first
+        // member is the object's header, as VLC_OBJECT assumes); the name is
+        // NUL-terminated; an integer variable takes `i_int`.
+        unsafe {
+            let sout = (*self.raw).p_sout.cast::<sys::vlc_object_t>();
+            if sys::var_Create(sout, name.as_ptr(), sys::VLC_VAR_INTEGER as c_int) != sys::VLC_SUCCESS as c_int {
+                return false;
+            }
+            let value = sys::vlc_value_t { i_int: value };
+            sys::var_SetChecked(sout, name.as_ptr(), sys::VLC_VAR_INTEGER as c_int, value) == sys::VLC_SUCCESS as c_int
+        }
+    }
+
     /// # Safety
     /// `raw` must be a live `sout_stream_t` for `'a`.
     unsafe fn from_raw(raw: *mut sys::sout_stream_t, module: &'static CStr) -> Self {

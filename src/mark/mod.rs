@@ -51,6 +51,7 @@ pub const LEAD_OPTION: &CStr = smem_names::mark::PREROLL_LEAD.as_c_str();
 pub const LENGTH_OPTION: &CStr = smem_names::mark::PREROLL_LENGTH.as_c_str();
 /// smem_mark's chain option: audio tracks end at smem_mark.
 pub const VIDEO_ONLY: &str = smem_names::mark::VIDEO_ONLY.as_str();
+const DECODER_THREADS: &str = smem_names::mark::DECODER_THREADS.as_str();
 
 pub static MODULE: ModuleInfo = ModuleInfo {
     name: MODULE_NAME,
@@ -173,10 +174,18 @@ impl StreamFilter for Mark {
         let starts = Arc::new(Starts::default());
         MARKS.insert(stream.instance_key(), &starts);
         stream.debug("smem_mark opened: smem will leave out the frames before the start point");
-        let video_only = stream
-            .chain_entries()
+        let entries = stream.chain_entries();
+        let video_only = entries
             .iter()
             .any(|(name, value)| name == VIDEO_ONLY && value.as_deref().is_none_or(|v| parse_bool(v).unwrap_or(true)));
+        if let Some((_, value)) = entries.iter().find(|(name, _)| name == DECODER_THREADS) {
+            match value.as_deref().map(str::parse::<u16>) {
+                Some(Ok(threads)) if stream.set_chain_integer(c"avcodec-threads", i64::from(threads)) => {
+                    stream.debug(&format!("smem_mark: the chain's decoders use {threads} thread(s) (0: VLC's choice)"))
+                }
+                _ => stream.warn(&format!("smem_mark: {DECODER_THREADS}={value:?} not applied (a number of threads)")),
+            }
+        }
         Ok(Mark { input: stream.input_key(), starts, video_only })
     }
 

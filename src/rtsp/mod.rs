@@ -120,6 +120,8 @@ pub static MODULE: ModuleInfo = ModuleInfo {
 struct Track {
     id: Option<TrackId>,
     clock_index: usize,
+    /// Sent after each frame: [`tracks::access_unit_end`].
+    unit_end: Option<&'static [u8]>,
 }
 
 pub struct RtspInput {
@@ -207,7 +209,8 @@ impl AccessDemux for RtspInput {
                     }
                 },
             };
-            tracks[played.stream] = Some(Track { id, clock_index: declared.len() });
+            let unit_end = tracks::access_unit_end(&played.info);
+            tracks[played.stream] = Some(Track { id, clock_index: declared.len(), unit_end });
             declared.push(name);
         }
         let caching_ms = log.var_inherit_integer(c"network-caching").unwrap_or(1000).max(0);
@@ -313,6 +316,9 @@ impl RtspInput {
         );
         if sent {
             self.tally.frames += 1;
+            if let Some(end) = track.unit_end {
+                out.send_untimed(id, end);
+            }
         }
         if let Some(pcr) = self.clock.pcr() {
             out.set_pcr(pcr);

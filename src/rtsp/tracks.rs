@@ -33,6 +33,19 @@ pub fn needs_parameters(info: &StreamInfo) -> bool {
     info.extra.is_empty() && ["h264", "h265"].iter().any(|e| info.encoding.eq_ignore_ascii_case(e))
 }
 
+/// What to send after each access unit of this stream, untimed, so that
+/// VLC's packetizer passes the unit on at once: an H.264 access unit
+/// delimiter (4-byte length, as the avcC track's units). VLC 3.0's H.264
+/// packetizer holds an access unit until the next one's first NAL unit, even
+/// whole ones in avcC form: a frame of latency (40 ms at 25 fps). The
+/// delimiter ends it; the packetizer then puts it at the head of the next
+/// unit, where the standard places it, and drops a second one the stream
+/// sends itself. Untimed, it sets no frame's time.
+pub fn access_unit_end(info: &StreamInfo) -> Option<&'static [u8]> {
+    const H264_AUD: [u8; 6] = [0, 0, 0, 2, 0x09, 0xF0];
+    (info.media.eq_ignore_ascii_case("video") && info.encoding.eq_ignore_ascii_case("h264")).then_some(&H264_AUD[..])
+}
+
 /// The track VLC is to decode for `info`, or why it is left out.
 pub fn track_for(info: &StreamInfo) -> Result<NewTrack, String> {
     let video = || TrackKind::Video {
@@ -46,9 +59,9 @@ pub fn track_for(info: &StreamInfo) -> Result<NewTrack, String> {
         match (info.media.to_ascii_lowercase().as_str(), info.encoding.to_ascii_lowercase().as_str()) {
             // Whole access units (retina ends them at the RTP marker bit) with
             // 4-byte NAL lengths, and the avcC/hvcC record as set-up, as MP4
-            // and Matroska give them: VLC's packetizer passes each on at once.
-            // In Annex B it would hold each until the next began (a frame of
-            // latency, and the last frame lost).
+            // and Matroska give them. VLC's packetizer still holds each until
+            // the next begins (a frame of latency) unless something ends it:
+            // H.264's is ended by access_unit_end.
             ("video", "h264") => (video(), Fourcc::new(b"h264"), false, Some(Fourcc::new(b"avc1"))),
             ("video", "h265") => (video(), Fourcc::new(b"hevc"), false, Some(Fourcc::new(b"hvc1"))),
             ("video" | "image", "jpeg") => (video(), Fourcc::new(b"MJPG"), true, None),
@@ -75,6 +88,15 @@ pub fn track_for(info: &StreamInfo) -> Result<NewTrack, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_h264_access_unit_ends_with_a_delimiter() {
+        let end = access_unit_end(&info("video", "H264", 90_000)).unwrap();
+        // A 2-byte NAL unit of type 9 (AUD), primary_pic_type 7 (any slice).
+        assert_eq!((&end[..4], end[4] & 0x1F, end[5] >> 5), (&[0, 0, 0, 2][..], 9, 7));
+        assert_eq!(access_unit_end(&info("video", "H265", 90_000)), None);
+        assert_eq!(access_unit_end(&info("audio", "MPEG4-GENERIC", 48_000)), None);
+    }
 
     fn info(media: &str, encoding: &str, clock_rate: u32) -> StreamInfo {
         StreamInfo { media: media.into(), encoding: encoding.into(), clock_rate, ..Default::default() }

@@ -3,6 +3,7 @@
 //! until end of stream. This file is the builder; `run.rs` plays, `sinks.rs`
 //! turns what smem hands over into frames.
 
+mod handoff;
 mod pull;
 mod run;
 mod sinks;
@@ -100,6 +101,8 @@ pub struct Grab<'a> {
     /// One video frame every so many seconds of media time.
     every: Option<f64>,
     queue: Option<(usize, DropPolicy)>,
+    /// [`Grab::latest`]: the live mode.
+    live: bool,
     /// The pull queue's bound, when [`Grab::frames`] drives this grab.
     pull_bound: Option<usize>,
     tune_allocator: bool,
@@ -141,6 +144,7 @@ impl<'a> Grab<'a> {
             segment: (None, None),
             every: None,
             queue: None,
+            live: false,
             pull_bound: None,
             tune_allocator: false,
             scale: (None, None),
@@ -206,10 +210,18 @@ impl<'a> Grab<'a> {
         self
     }
 
-    /// For live inputs: `queue(1, DropPolicy::Oldest)`, so a closure slower
-    /// than the source always gets the newest frame instead of falling
-    /// behind.
-    pub fn latest(self) -> Self {
+    /// The live mode, for cameras and other live inputs: each frame reaches
+    /// the application as soon as VLC has decoded it, and a consumer slower
+    /// than the source gets the newest frame instead of falling behind.
+    /// It sets `queue(1, DropPolicy::Oldest)`; [`Grab::frames`] keeps only
+    /// the newest item of each kind waiting (older ones are dropped, not
+    /// queued); VLC's input caching is 0 (`:network-caching=0`, which a
+    /// media option of the caller's overrides); and with smem-rs the
+    /// decoder runs on one thread (FFmpeg's frame threads hold a frame back
+    /// each: 40 ms at 25 fps). The trade: frames a slow consumer misses are
+    /// gone, and no caching absorbs the source's jitter.
+    pub fn latest(mut self) -> Self {
+        self.live = true;
         self.queue(1, DropPolicy::Oldest)
     }
 

@@ -1,11 +1,12 @@
 //! The pull style: owned items from a bounded queue, read on the
 //! application's thread, and seeks asked from it.
 
-use std::sync::mpsc::{sync_channel, Receiver};
+use std::sync::mpsc::{sync_channel, RecvTimeoutError};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use super::handoff::{handoff, Receiver};
 use super::{Grab, StopHandle, To};
 use crate::format::{AudioSample, VideoChroma};
 use crate::frame::Item;
@@ -14,8 +15,9 @@ use crate::pool::Pool;
 use crate::seek::Seeks;
 
 /// The pull style: owned items from a bounded queue, in arrival order. A
-/// full queue makes VLC's decoder wait (back-pressure); the iterator ends at
-/// end of stream, and [`Frames::finish`] says how it ended.
+/// full queue makes VLC's decoder wait (back-pressure); with
+/// [`Grab::latest`], only the newest item of each kind waits instead. The
+/// iterator ends at end of stream, and [`Frames::finish`] says how it ended.
 pub struct Frames {
     /// Items with the seek epoch they were sent in.
     items: Option<Receiver<(u32, Item)>>,
@@ -59,15 +61,16 @@ impl Grab<'static> {
         }
         let rgb = video.filter(|&chroma| self.converts_rgb(chroma));
         let video = if rgb.is_some() { Some(VideoChroma::I420) } else { video };
-        let (tx, rx) = sync_channel(bound);
-        // Err from send: the consumer is gone; the grab is being stopped.
+        let newest = self.live.then_some(same_kind as fn(&(u32, Item), &(u32, Item)) -> bool);
+        let (tx, rx) = handoff(bound, newest);
+        // A send to a consumer that is gone drops the item: the grab is being stopped.
         if let Some(chroma) = video {
             let (tx, seeks) = (tx.clone(), Arc::clone(&self.seeks));
-            self.video = Some((chroma, To::Queue(Box::new(move |f| drop(tx.send((seeks.playing(), Item::Video(f))))))));
+            self.video = Some((chroma, To::Queue(Box::new(move |f| tx.send((seeks.playing(), Item::Video(f)))))));
         }
         if let Some(sample) = audio {
             let (tx, seeks) = (tx.clone(), Arc::clone(&self.seeks));
-            self.audio = Some((sample, To::Queue(Box::new(move |b| drop(tx.send((seeks.playing(), Item::Audio(b))))))));
+            self.audio = Some((sample, To::Queue(Box::new(move |b| tx.send((seeks.playing(), Item::Audio(b)))))));
         }
         drop(tx);
         self.pull_bound = Some(bound);
@@ -99,11 +102,17 @@ impl Grab<'static> {
     }
 }
 
+/// Whether two items are of one kind (video, audio): the live hand-over
+/// keeps the newest of each.
+fn same_kind(a: &(u32, Item), b: &(u32, Item)) -> bool {
+    std::mem::discriminant(&a.1) == std::mem::discriminant(&b.1)
+}
+
 impl Iterator for Frames {
     type Item = Item;
     fn next(&mut self) -> Option<Item> {
         loop {
-            let (epoch, item) = self.items.as_ref()?.recv().ok()?;
+            let (epoch, item) = self.items.as_ref()?.recv_timeout(None).ok()?;
             if epoch == self.seeks.epoch() {
                 if let Some(item) = self.converted(item) {
                     return Some(item);
@@ -155,15 +164,15 @@ impl Frames {
         let until = Instant::now() + timeout;
         loop {
             let Some(items) = self.items.as_ref() else { return Next::Ended };
-            match items.recv_timeout(until.saturating_duration_since(Instant::now())) {
+            match items.recv_timeout(Some(until.saturating_duration_since(Instant::now()))) {
                 // Queued before the latest seek: stale.
                 Ok((epoch, _)) if epoch != self.seeks.epoch() => continue,
                 Ok((_, item)) => match self.converted(item) {
                     Some(item) => return Next::Item(item),
                     None => continue,
                 },
-                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => return Next::Waiting,
-                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return Next::Ended,
+                Err(RecvTimeoutError::Timeout) => return Next::Waiting,
+                Err(RecvTimeoutError::Disconnected) => return Next::Ended,
             }
         }
     }

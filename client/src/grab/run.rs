@@ -155,6 +155,7 @@ impl<'a> Run<'a> {
             segment,
             every,
             queue,
+            live,
             pull_bound,
             tune_allocator,
             scale,
@@ -193,6 +194,7 @@ impl<'a> Run<'a> {
             audio: audio.as_ref().map(|a| a.0),
             realtime,
             queue,
+            live,
             scale,
             // smem_mark and smem_preroll (smem-rs's): exact segments and
             // seeks, and each frame's time in the stream on the frame ABI.
