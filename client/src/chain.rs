@@ -257,7 +257,8 @@ mod tests {
         assert_eq!(
             chain.media_options((frames, None), None, true),
             [
-                r#":sout=#duplicate{dst=std{access=file,mux=mkv,dst="/tmp/a 'b', {c}.MKV"},dst="transcode{vcodec=I420}:smem{video-frame-callback=1,video-data=2,time-sync=false}",select="noaudio"}"#
+                r#":sout=#duplicate{dst=std{access=file,mux=mkv,dst="/tmp/a 'b', {c}.MKV"},dst="transcode{vcodec=I420}:smem{video-frame-callback=1,video-data=2,time-sync=false}",select="noaudio"}"#,
+                ":file-caching=0"
             ]
         );
         let mp4 = Record::new(std::path::Path::new("cam.mp4")).unwrap();
