@@ -379,7 +379,7 @@ fn every_failure_is_a_clear_message_in_bounded_time() {
 }
 
 #[test]
-fn a_server_that_stops_sending_or_goes_away_mid_stream_ends_the_input() {
+fn with_no_reconnect_a_server_that_stops_sending_or_goes_away_mid_stream_ends_the_input() {
     let _serial = serial();
     // 8 s of video, played in real time: the server is stopped 1.5 s in.
     let dir = scratch("rtsp-midstream");
@@ -390,7 +390,8 @@ fn a_server_that_stops_sending_or_goes_away_mid_stream_ends_the_input() {
         let url = server.url("/h264");
         let run_dir = scratch(&format!("rtsp-midstream-{what}"));
         let start = Instant::now();
-        let grab = std::thread::spawn(move || grab(&run_dir, &url, false, &[":rtsp-idle-timeout=1000"]));
+        let options = [":rtsp-idle-timeout=1000", ":rtsp-reconnect=0"];
+        let grab = std::thread::spawn(move || grab(&run_dir, &url, false, &options));
         std::thread::sleep(Duration::from_millis(1500));
         let stopped = Instant::now();
         if freeze {
@@ -408,6 +409,88 @@ fn a_server_that_stops_sending_or_goes_away_mid_stream_ends_the_input() {
         assert!(run.log.lines().any(|l| l.starts_with("[error] smem_rtsp") && l.contains(message)), "{what}: {ours}");
         assert!(after_stop < Duration::from_secs(4), "{what}: ended {after_stop:?} after the server stopped");
         eprintln!("{what}: ended {after_stop:?} after the server stopped ({took:?} in all): {ours}");
+        server.kill();
+    }
+}
+
+/// The gap a reconnect ended, in ms, as smem_rtsp logged it.
+fn gaps_logged(run: &Run) -> Vec<u64> {
+    let gaps = run
+        .log
+        .lines()
+        .filter_map(|l| l.split_once("back after a gap of "))
+        .filter_map(|(_, rest)| rest.split_once(" ms").and_then(|(ms, _)| ms.parse().ok()));
+    gaps.collect()
+}
+
+#[test]
+fn a_camera_that_restarts_is_reconnected_and_the_gap_logged() {
+    let _serial = serial();
+    // The server killed 3 s in and started again 3 s later on the same
+    // port; it sends its 5 s file again from the start, to the end.
+    let dir = scratch("rtsp-restart");
+    let clip = path(&dir, "clip.mkv");
+    h264_clip(&clip, 5);
+    let mut server = GstServer::start(&[], &[h264_mount(&clip)]);
+    let url = server.url("/h264");
+    let run_dir = scratch("rtsp-restart-run");
+    let grab = std::thread::spawn(move || grab(&run_dir, &url, false, &[]));
+    std::thread::sleep(Duration::from_millis(3000));
+    let killed = Instant::now();
+    server.kill();
+    std::thread::sleep(Duration::from_millis(3000));
+    server.restart();
+    let down = killed.elapsed();
+    let run = grab.join().unwrap();
+    let ours = rtsp_lines(&run);
+    assert_eq!(run.state, "Ended", "{ours}");
+    assert!(run.log_has("connection lost: the server closed the connection; reconnecting"), "{ours}");
+    let gaps = gaps_logged(&run);
+    assert_eq!(gaps.len(), 1, "{ours}");
+    // From the last frame before the kill to the first after the restart:
+    // the time the server was down, and less than 2 s more.
+    let down_ms = down.as_millis() as u64;
+    assert!(gaps[0] + 100 >= down_ms && gaps[0] < down_ms + 2000, "gap {} ms, server down {down_ms} ms", gaps[0]);
+    // About 3 s of the first session, then all 5 s of the second.
+    assert!((125 + 50..=125 + 90).contains(&run.video.frames), "{} frames\n{ours}", run.video.frames);
+    assert!(run.log_has("1 gaps (ms: ["), "{ours}");
+    assert_eq!(server.said("play"), 2);
+    eprintln!("server down {down_ms} ms, gap {} ms: {ours}", gaps[0]);
+}
+
+#[test]
+fn a_server_that_never_comes_back_ends_the_input_by_the_reconnect_limit() {
+    let _serial = serial();
+    let dir = scratch("rtsp-never-back");
+    let long = path(&dir, "long.mkv");
+    h264_clip(&long, 8);
+    // Killed: the connection closes, every attempt is refused. Frozen: no
+    // frame for 1 s, then every attempt connects and is never answered.
+    for (what, freeze, lost_after) in [("killed", false, 0), ("frozen", true, 1000)] {
+        let mut server = GstServer::start(&[], &[h264_mount(&long)]);
+        let url = server.url("/h264");
+        let run_dir = scratch(&format!("rtsp-never-back-{what}"));
+        let options = [":rtsp-idle-timeout=1000", ":rtsp-reconnect=2000"];
+        let grab = std::thread::spawn(move || grab(&run_dir, &url, false, &options));
+        std::thread::sleep(Duration::from_millis(1500));
+        let stopped = Instant::now();
+        if freeze {
+            server.freeze();
+        } else {
+            server.kill();
+        }
+        let run = grab.join().unwrap();
+        let after_stop = stopped.elapsed();
+        let ours = rtsp_lines(&run);
+        assert_eq!(run.state, "Error", "{what}: {ours}");
+        assert!(run.log_has("; reconnecting"), "{what}: {ours}");
+        let message = "not back within 2000 ms (rtsp-reconnect); the last attempt: ";
+        assert!(run.log.lines().any(|l| l.starts_with("[error] smem_rtsp") && l.contains(message)), "{what}: {ours}");
+        // Ends at the limit, not a whole attempt or backoff later (Close
+        // gives the sessions dropped a second to be torn down).
+        let limit = Duration::from_millis(lost_after + 2000);
+        assert!(after_stop >= limit && after_stop < limit + Duration::from_millis(1500), "{what}: {after_stop:?}");
+        eprintln!("{what}: ended {after_stop:?} after the server stopped: {ours}");
         server.kill();
     }
 }

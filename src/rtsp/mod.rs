@@ -10,9 +10,12 @@
 //! tracks' newest times; `DEMUX_GET_PTS_DELAY` is `network-caching`; a
 //! live stream cannot pause, seek or be paced; sat.ip URLs are left to
 //! VLC's satip module; its option names (`rtsp-tcp`, `rtsp-user`,
-//! `rtsp-pwd`). Where it differs: TCP by default, and a request that is not
-//! answered, or a stream with no frame, ends the input within the times
-//! set (`rtsp-timeout`, `rtsp-idle-timeout`).
+//! `rtsp-pwd`). Where it differs: TCP by default; a request that is not
+//! answered ends the input within the time set (`rtsp-timeout`); a
+//! connection lost while playing (the server gone, no frame for
+//! `rtsp-idle-timeout`) is opened again for as long as `rtsp-reconnect`
+//! allows (`session.rs`), the tracks going on, their times with the gap in
+//! them, the first block after it flagged a discontinuity.
 //!
 //! A server that cannot be reached, refuses us or does not answer is the
 //! input's failure, not a reason to try another module: Open succeeds, and
@@ -52,7 +55,7 @@ const DEMUX_WAIT: Duration = Duration::from_millis(100);
 /// Frames one `Demux` call sends at most, so that VLC's input stays responsive.
 const DEMUX_BATCH: usize = 16;
 
-pub static OPTIONS: [ConfigOption; 5] = [
+pub static OPTIONS: [ConfigOption; 6] = [
     ConfigOption {
         name: names::TCP.as_c_str(),
         default: OptionDefault::Bool(settings::DEFAULT_TCP),
@@ -91,7 +94,18 @@ pub static OPTIONS: [ConfigOption; 5] = [
         name: names::IDLE_TIMEOUT.as_c_str(),
         default: OptionDefault::Integer(settings::DEFAULT_IDLE_TIMEOUT_MS),
         text: c"Idle timeout (ms)",
-        longtext: c"How long a playing stream may send no frame before the input ends with an error.",
+        longtext: c"How long a playing stream may send no frame before its connection is taken for lost \
+                (then reconnected, see rtsp-reconnect).",
+        advanced: true,
+        visibility: Visibility::Private,
+    },
+    ConfigOption {
+        name: names::RECONNECT.as_c_str(),
+        default: OptionDefault::Integer(settings::DEFAULT_RECONNECT_MS),
+        text: c"Reconnect for (ms)",
+        longtext: c"How long to keep reconnecting after a connection that played is lost (the server gone, \
+                the connection reset, no frame for rtsp-idle-timeout), before the input ends with an error. \
+                0: end at once; -1: for ever. A first connection that fails is never retried.",
         advanced: true,
         visibility: Visibility::Private,
     },
@@ -120,6 +134,8 @@ pub static MODULE: ModuleInfo = ModuleInfo {
 struct Track {
     id: Option<TrackId>,
     clock_index: usize,
+    /// Its next block is the first after a gap: flagged a discontinuity.
+    after_gap: bool,
 }
 
 pub struct RtspInput {
@@ -144,6 +160,8 @@ struct Tally {
     lost_packets: u64,
     /// Packets the session could not read.
     damaged: u64,
+    /// The gaps reconnects ended, in milliseconds.
+    gaps_ms: Vec<u128>,
 }
 
 fn raw_options(log: &Object<'_>) -> RawOptions {
@@ -153,6 +171,7 @@ fn raw_options(log: &Object<'_>) -> RawOptions {
         tcp: log.var_inherit_bool(names::TCP.as_c_str()),
         timeout_ms: log.var_inherit_integer(names::TIMEOUT.as_c_str()),
         idle_timeout_ms: log.var_inherit_integer(names::IDLE_TIMEOUT.as_c_str()),
+        reconnect_ms: log.var_inherit_integer(names::RECONNECT.as_c_str()),
     }
 }
 
@@ -207,7 +226,7 @@ impl AccessDemux for RtspInput {
                     }
                 },
             };
-            tracks[played.stream] = Some(Track { id, clock_index: declared.len() });
+            tracks[played.stream] = Some(Track { id, clock_index: declared.len(), after_gap: false });
             declared.push(name);
         }
         let caching_ms = log.var_inherit_integer(c"network-caching").unwrap_or(1000).max(0);
@@ -227,6 +246,9 @@ impl AccessDemux for RtspInput {
                         log.warn(&format!("{}: {why} (the frame is lost; later ones are counted)", self.shown));
                     }
                     self.tally.damaged += 1;
+                }
+                Some(Event::Lost(why)) => {
+                    log.warn(&format!("{}: connection lost: {why}; reconnecting", self.shown));
                 }
                 Some(Event::End(End::Closed)) => {
                     log.info(&format!("{}: the server ended the stream", self.shown));
@@ -252,14 +274,16 @@ impl AccessDemux for RtspInput {
             session.stop();
         }
         log.debug(&format!(
-            "{}: {} frames in {:.1} s ({} before their parameter sets, left out), {} RTP packets lost, {} unreadable; \
-             session ended",
+            "{}: {} frames in {:.1} s ({} before their parameter sets, left out), {} RTP packets lost, {} unreadable, \
+             {} gaps (ms: {:?}); session ended",
             self.shown,
             self.tally.frames,
             self.started.elapsed().as_secs_f64(),
             self.tally.frames_before_parameters,
             self.tally.lost_packets,
-            self.tally.damaged
+            self.tally.damaged,
+            self.tally.gaps_ms.len(),
+            self.tally.gaps_ms
         ));
     }
 }
@@ -291,7 +315,23 @@ impl RtspInput {
             track.id = declared;
             self.tracks[frame.stream] = Some(track);
         }
+        if let Some(gap) = frame.gap {
+            log.info(&format!(
+                "{}: back after a gap of {} ms ({} connection attempts)",
+                self.shown,
+                gap.length.as_millis(),
+                gap.attempts
+            ));
+            self.tally.gaps_ms.push(gap.length.as_millis());
+            self.clock.resume(clock::micros_of(gap.length));
+            for track in self.tracks.iter_mut().flatten() {
+                track.after_gap = true;
+            }
+            track.after_gap = true;
+        }
         let Some(id) = track.id else { return };
+        let after_gap = std::mem::take(&mut track.after_gap);
+        self.tracks[frame.stream] = Some(track);
         let placed = self.clock.frame(track.clock_index, clock::micros(frame.ticks, frame.clock_rate));
         let (pts, jumped) = (placed.pts, placed.jumped);
         if jumped {
@@ -309,7 +349,13 @@ impl RtspInput {
         }
         let sent = out.send(
             id,
-            &Frame { data: &frame.data, pts, key: frame.key, discontinuity: jumped, corrupted: frame.loss > 0 },
+            &Frame {
+                data: &frame.data,
+                pts,
+                key: frame.key,
+                discontinuity: jumped || after_gap,
+                corrupted: frame.loss > 0,
+            },
         );
         if sent {
             self.tally.frames += 1;
