@@ -89,6 +89,12 @@ impl Clock {
         Placed { pts, jumped }
     }
 
+    /// The session time of a count (microseconds) of the current session,
+    /// once its first frame set the origin.
+    pub fn time_of(&self, count: i64) -> Option<i64> {
+        self.origin.filter(|_| self.resume_at.is_none()).map(|origin| count - origin)
+    }
+
     /// The PCR to give VLC now, if it advanced: the oldest of the tracks'
     /// newest times, leaving out tracks far behind the newest.
     pub fn pcr(&mut self) -> Option<i64> {
@@ -167,10 +173,12 @@ mod tests {
         assert_eq!(clock.pcr(), Some(1_000_000));
         // The new session counts from elsewhere; 15 s passed (more than a jump).
         clock.resume(15_000_000);
+        assert_eq!(clock.time_of(5_000), None, "not placed before the new session's first frame");
         assert_eq!(clock.frame(0, 5_000), Placed { pts: 16_000_000, jumped: false });
         assert_eq!(clock.pcr(), Some(16_000_000), "audio not back yet: video alone sets it");
         assert_eq!(clock.frame(1, 5_000).pts, 16_000_000, "the same count: the same time");
         assert_eq!(clock.frame(0, 45_000).pts, 16_040_000);
+        assert_eq!(clock.time_of(85_000), Some(16_080_000), "a sender report's time");
         assert_eq!(micros_of(std::time::Duration::from_millis(1500)), 1_500_000);
     }
 }

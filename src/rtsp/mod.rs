@@ -32,8 +32,10 @@ pub mod settings;
 pub mod tracks;
 
 use std::ffi::CStr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::camera_clock::{self, CameraClock};
 use crate::ffi::access_demux::{self, AccessDemux, EsOut, Frame, Step, TrackId};
 use crate::ffi::descriptor::{ConfigOption, ModuleInfo, OptionDefault, StaticCStr, Visibility};
 use crate::ffi::object::Object;
@@ -149,6 +151,9 @@ pub struct RtspInput {
     shown: String,
     started: Instant,
     tally: Tally,
+    /// The camera's clock and the gaps, for the smem output serving this
+    /// input.
+    camera: Arc<CameraClock>,
 }
 
 /// What came, for the log at Close.
@@ -162,6 +167,13 @@ struct Tally {
     damaged: u64,
     /// The gaps reconnects ended, in milliseconds.
     gaps_ms: Vec<u128>,
+    sender_reports: u64,
+}
+
+/// Now, in microseconds since the Unix epoch.
+fn unix_micros_now() -> i64 {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    clock::micros_of(now)
 }
 
 fn raw_options(log: &Object<'_>) -> RawOptions {
@@ -178,7 +190,7 @@ fn raw_options(log: &Object<'_>) -> RawOptions {
 impl AccessDemux for RtspInput {
     const MODULE_NAME: &'static CStr = MODULE_NAME;
 
-    fn open(log: &Object<'_>, url: &str, out: &mut EsOut) -> Result<Self, OpenError> {
+    fn open(log: &Object<'_>, input: usize, url: &str, out: &mut EsOut) -> Result<Self, OpenError> {
         let shown = redact_url(url);
         // As live555: sat.ip's RTSP is the satip module's.
         let location = url.split_once("://").map_or(url, |(_, rest)| rest);
@@ -203,7 +215,7 @@ impl AccessDemux for RtspInput {
             }
             Err(session::Failure::Unplayable(why) | session::Failure::Failed(why)) => {
                 log.error(&format!("{shown}: {why}"));
-                return Ok(RtspInput::new(shown, started, None, Vec::new(), 0));
+                return Ok(RtspInput::new(shown, started, None, Vec::new(), 0, input));
             }
         };
         for why in &left_out {
@@ -231,7 +243,7 @@ impl AccessDemux for RtspInput {
         }
         let caching_ms = log.var_inherit_integer(c"network-caching").unwrap_or(1000).max(0);
         log.info(&format!("{shown}: playing {} in {} ms", declared.join(", "), started.elapsed().as_millis()));
-        Ok(RtspInput::new(shown, started, Some(session), tracks, caching_ms * 1000))
+        Ok(RtspInput::new(shown, started, Some(session), tracks, caching_ms * 1000, input))
     }
 
     fn demux(&mut self, log: &Object<'_>, out: &mut EsOut) -> Step {
@@ -247,6 +259,7 @@ impl AccessDemux for RtspInput {
                     }
                     self.tally.damaged += 1;
                 }
+                Some(Event::SenderReport(report)) => self.sender_report(log, report),
                 Some(Event::Lost(why)) => {
                     log.warn(&format!("{}: connection lost: {why}; reconnecting", self.shown));
                 }
@@ -297,9 +310,27 @@ impl RtspInput {
         session: Option<Session>,
         tracks: Vec<Option<Track>>,
         pts_delay: i64,
+        input: usize,
     ) -> RtspInput {
         let clock = Clock::new(tracks.iter().flatten().count());
-        RtspInput { session, tracks, clock, pts_delay, shown, started, tally: Tally::default() }
+        let camera = camera_clock::publish(input);
+        RtspInput { session, tracks, clock, pts_delay, shown, started, tally: Tally::default(), camera }
+    }
+
+    /// A sender report for a stream played: the camera's clock, published.
+    fn sender_report(&mut self, log: &Object<'_>, report: session::SenderReport) {
+        let Some(Some(_)) = self.tracks.get(report.stream) else { return };
+        let Some(time) = self.clock.time_of(clock::micros(report.ticks, report.clock_rate)) else { return };
+        let camera_time = camera_clock::ntp_to_unix_micros(report.ntp);
+        if self.tally.sender_reports == 0 {
+            let ahead_ms = (camera_time - unix_micros_now()) as f64 / 1000.0;
+            log.debug(&format!(
+                "{}: first sender report: the camera's clock reads {ahead_ms:+.1} ms from ours (its report's time less the time it came)",
+                self.shown
+            ));
+        }
+        self.tally.sender_reports += 1;
+        self.camera.sender_report(time, camera_time);
     }
 
     fn send(&mut self, log: &Object<'_>, out: &mut EsOut, frame: session::Frame) {
@@ -346,6 +377,9 @@ impl RtspInput {
                 ));
             }
             self.tally.lost_packets += u64::from(frame.loss);
+        }
+        if let Some(gap) = frame.gap {
+            self.camera.gap(pts, clock::micros_of(gap.length));
         }
         let sent = out.send(
             id,

@@ -86,6 +86,16 @@ pub struct Frame {
     pub gap: Option<Gap>,
 }
 
+/// What a sender report says: RTP time `ticks` (as a [`Frame`]'s) of
+/// `stream` was `ntp` (NTP's 64-bit format) on the camera's clock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SenderReport {
+    pub stream: usize,
+    pub ticks: i64,
+    pub clock_rate: u32,
+    pub ntp: u64,
+}
+
 /// A time with no frame, between a lost connection's last frame and the
 /// next session's first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -111,6 +121,9 @@ pub enum Event {
     Damaged(String),
     /// The connection was lost, why; the session reconnects.
     Lost(String),
+    /// An RTCP sender report: the camera's wall-clock time of a stream's
+    /// RTP time.
+    SenderReport(SenderReport),
     End(End),
 }
 
@@ -487,6 +500,18 @@ async fn pump(
                 data: f.data().to_vec(),
             },
             CodecItem::Rtcp(rtcp) => {
+                let report = rtcp.pkts().find_map(|p| p.as_sender_report().ok().flatten());
+                if let (Some(report), Some(time)) = (report, rtcp.rtp_timestamp()) {
+                    let report = SenderReport {
+                        stream: rtcp.stream_id(),
+                        ticks: time.elapsed(),
+                        clock_rate: time.clock_rate().get(),
+                        ntp: report.ntp_timestamp().0,
+                    };
+                    if !deliver(events, room, Event::SenderReport(report)).await {
+                        return End::Closed;
+                    }
+                }
                 if rtcp.pkts().any(|p| p.payload_type() == RTCP_BYE) && !left.contains(&rtcp.stream_id()) {
                     left.push(rtcp.stream_id());
                     if streams.iter().all(|s| left.contains(s)) {

@@ -86,6 +86,11 @@ impl GstServer {
         self.said.lock().unwrap().iter().filter(|l| *l == word).count()
     }
 
+    /// The lines it printed that start with `prefix` ("sent "), in order.
+    pub fn lines(&self, prefix: &str) -> Vec<String> {
+        self.said.lock().unwrap().iter().filter(|l| l.starts_with(prefix)).cloned().collect()
+    }
+
     /// Freezes it (SIGSTOP): connections stay open, nothing is sent.
     pub fn freeze(&self) {
         Command::new("kill").args(["-STOP", &self.child.id().to_string()]).status().unwrap();
