@@ -256,3 +256,27 @@ fn an_rtsp_camera_is_grabbed_and_its_failure_is_explained() {
     assert!(stderr.contains("smem_rtsp") && stderr.contains("401"), "{stderr}");
     assert!(!stdout.contains("guess") && !stderr.contains("guess"), "{stdout}{stderr}");
 }
+
+/// A camera that drops and comes back (the server killed 2 s in, started
+/// again on the same port 2 s later): the grab goes on through the gap and
+/// its summary tells it.
+#[test]
+fn a_camera_that_restarts_is_one_grab_with_its_gap_in_the_summary() {
+    let dir = scratch("rtsp-restart");
+    let clip = dir.join("cam.mkv");
+    let made = Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=4"])
+        .args(["-c:v", "libx264", "-bf", "0", "-g", "25", "-pix_fmt", "yuv420p", s(&clip)])
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let mut server = smem_testkit::rtsp::GstServer::start(&[], &[smem_testkit::rtsp::h264_mount(s(&clip))]);
+    let (url, out) = (server.url("/h264"), dir.join("frames"));
+    let grabbing = std::thread::spawn(move || ok(&[&url, "-o", s(&out), "--every", "1", "--no-progress"]));
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    server.kill();
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    server.restart();
+    let summary = grabbing.join().unwrap();
+    assert!(summary.contains("gaps: 1 (") && summary.contains("ended: ended"), "{summary}");
+}
