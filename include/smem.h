@@ -33,7 +33,7 @@
 extern "C" {
 #endif
 
-#define SMEM_FRAME_VERSION 3
+#define SMEM_FRAME_VERSION 4
 #define SMEM_MAX_PLANES 4
 
 /* smem_frame_t.kind */
@@ -58,7 +58,7 @@ extern "C" {
 #define SMEM_COLOR_SOURCE 2  /* the source track's, as its demuxer or packetizer declared it before
                               * transcode (which drops it): needs smem_mark first in the chain */
 
-/* smem_frame_t.media_time when it is not known */
+/* smem_frame_t.media_time and camera_time when it is not known */
 #define SMEM_TIME_UNKNOWN (-9223372036854775807LL - 1) /* INT64_MIN */
 
 typedef struct smem_plane {
@@ -133,6 +133,15 @@ struct smem_frame {
      * pts_time gives it), microseconds, through seeks and pauses; SMEM_TIME_UNKNOWN unless the chain
      * starts with smem_mark and the input has :demux-filter=smem_preroll, as smem-client does. */
     int64_t media_time;
+    /* Version 4. When the camera took the frame, on its own wall clock as its RTCP sender reports
+     * tell it (RTP time against NTP time): microseconds since the Unix epoch (1970, UTC).
+     * SMEM_TIME_UNKNOWN before the input's first sender report, for inputs that send none (files,
+     * any input but smem_rs's rtsp://), and without media_time. */
+    int64_t camera_time;
+    /* Version 4. The frame is the track's first after a gap in the stream (the input lost its
+     * connection and reconnected): the gap's length, microseconds; 0 if none. Such a frame has
+     * SMEM_FLAG_DISCONTINUITY too. Needs media_time, as camera_time. */
+    int64_t gap_before;
 };
 
 /* The type of video-frame-callback and audio-frame-callback. */

@@ -16,6 +16,7 @@
 //! * `fault`: fault injection for the tests (debug builds only).
 #![deny(unsafe_op_in_unsafe_fn)]
 
+pub mod camera_clock;
 pub mod copy;
 pub mod fault;
 pub mod ffi;

@@ -217,6 +217,7 @@ fn the_built_plugin_registers_what_modules_txt_says() {
         ("rtsp-pwd".to_owned(), sys::CONFIG_ITEM_PASSWORD as i32, String::new(), true, false, false),
         ("rtsp-timeout".to_owned(), sys::CONFIG_ITEM_INTEGER as i32, "5000".to_owned(), true, false, false),
         ("rtsp-idle-timeout".to_owned(), sys::CONFIG_ITEM_INTEGER as i32, "10000".to_owned(), true, false, false),
+        ("rtsp-reconnect".to_owned(), sys::CONFIG_ITEM_INTEGER as i32, "60000".to_owned(), true, false, false),
     ];
     let expected = if cfg!(feature = "rtsp") { [expected, rtsp].concat() } else { expected };
     assert_eq!(options, expected);

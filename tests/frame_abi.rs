@@ -351,7 +351,9 @@ fn the_client_library_s_structs_match_the_header() {
         audio,
         hold,
         release,
-        media_time
+        media_time,
+        camera_time,
+        gap_before
     );
     same!(
         abi::Video,

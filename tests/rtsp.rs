@@ -403,7 +403,7 @@ fn every_failure_is_a_clear_message_in_bounded_time() {
 }
 
 #[test]
-fn a_server_that_stops_sending_or_goes_away_mid_stream_ends_the_input() {
+fn with_no_reconnect_a_server_that_stops_sending_or_goes_away_mid_stream_ends_the_input() {
     let _serial = serial();
     // 8 s of video, played in real time: the server is stopped 1.5 s in.
     let dir = scratch("rtsp-midstream");
@@ -414,7 +414,8 @@ fn a_server_that_stops_sending_or_goes_away_mid_stream_ends_the_input() {
         let url = server.url("/h264");
         let run_dir = scratch(&format!("rtsp-midstream-{what}"));
         let start = Instant::now();
-        let grab = std::thread::spawn(move || grab(&run_dir, &url, false, &[":rtsp-idle-timeout=1000"]));
+        let options = [":rtsp-idle-timeout=1000", ":rtsp-reconnect=0"];
+        let grab = std::thread::spawn(move || grab(&run_dir, &url, false, &options));
         std::thread::sleep(Duration::from_millis(1500));
         let stopped = Instant::now();
         if freeze {
@@ -434,6 +435,237 @@ fn a_server_that_stops_sending_or_goes_away_mid_stream_ends_the_input() {
         eprintln!("{what}: ended {after_stop:?} after the server stopped ({took:?} in all): {ours}");
         server.kill();
     }
+}
+
+/// The gap a reconnect ended, in ms, as smem_rtsp logged it.
+fn gaps_logged(run: &Run) -> Vec<u64> {
+    let gaps = run
+        .log
+        .lines()
+        .filter_map(|l| l.split_once("back after a gap of "))
+        .filter_map(|(_, rest)| rest.split_once(" ms").and_then(|(ms, _)| ms.parse().ok()));
+    gaps.collect()
+}
+
+#[test]
+fn a_camera_that_restarts_is_reconnected_and_the_gap_logged() {
+    let _serial = serial();
+    // The server killed 3 s in and started again 3 s later on the same
+    // port; it sends its 5 s file again from the start, to the end.
+    let dir = scratch("rtsp-restart");
+    let clip = path(&dir, "clip.mkv");
+    h264_clip(&clip, 5);
+    let mut server = GstServer::start(&[], &[h264_mount(&clip)]);
+    let url = server.url("/h264");
+    let run_dir = scratch("rtsp-restart-run");
+    let grab = std::thread::spawn(move || grab(&run_dir, &url, false, &[]));
+    std::thread::sleep(Duration::from_millis(3000));
+    let killed = Instant::now();
+    server.kill();
+    std::thread::sleep(Duration::from_millis(3000));
+    server.restart();
+    let down = killed.elapsed();
+    let run = grab.join().unwrap();
+    let ours = rtsp_lines(&run);
+    assert_eq!(run.state, "Ended", "{ours}");
+    assert!(run.log_has("connection lost: the server closed the connection; reconnecting"), "{ours}");
+    let gaps = gaps_logged(&run);
+    assert_eq!(gaps.len(), 1, "{ours}");
+    // From the last frame before the kill to the first after the restart:
+    // the time the server was down, and less than 2 s more.
+    let down_ms = down.as_millis() as u64;
+    assert!(gaps[0] + 100 >= down_ms && gaps[0] < down_ms + 2000, "gap {} ms, server down {down_ms} ms", gaps[0]);
+    // About 3 s of the first session, then all 5 s of the second.
+    assert!((125 + 50..=125 + 90).contains(&run.video.frames), "{} frames\n{ours}", run.video.frames);
+    assert!(run.log_has("1 gaps (ms: ["), "{ours}");
+    assert_eq!(server.said("play"), 2);
+    eprintln!("server down {down_ms} ms, gap {} ms: {ours}", gaps[0]);
+}
+
+#[test]
+fn a_server_that_never_comes_back_ends_the_input_by_the_reconnect_limit() {
+    let _serial = serial();
+    let dir = scratch("rtsp-never-back");
+    let long = path(&dir, "long.mkv");
+    h264_clip(&long, 8);
+    // Killed: the connection closes, every attempt is refused. Frozen: no
+    // frame for 1 s, then every attempt connects and is never answered.
+    for (what, freeze, lost_after) in [("killed", false, 0), ("frozen", true, 1000)] {
+        let mut server = GstServer::start(&[], &[h264_mount(&long)]);
+        let url = server.url("/h264");
+        let run_dir = scratch(&format!("rtsp-never-back-{what}"));
+        let options = [":rtsp-idle-timeout=1000", ":rtsp-reconnect=2000"];
+        let grab = std::thread::spawn(move || grab(&run_dir, &url, false, &options));
+        std::thread::sleep(Duration::from_millis(1500));
+        let stopped = Instant::now();
+        if freeze {
+            server.freeze();
+        } else {
+            server.kill();
+        }
+        let run = grab.join().unwrap();
+        let after_stop = stopped.elapsed();
+        let ours = rtsp_lines(&run);
+        assert_eq!(run.state, "Error", "{what}: {ours}");
+        assert!(run.log_has("; reconnecting"), "{what}: {ours}");
+        let message = "not back within 2000 ms (rtsp-reconnect); the last attempt: ";
+        assert!(run.log.lines().any(|l| l.starts_with("[error] smem_rtsp") && l.contains(message)), "{what}: {ours}");
+        // Ends at the limit, not a whole attempt or backoff later (Close
+        // gives the sessions dropped a second to be torn down).
+        let limit = Duration::from_millis(lost_after + 2000);
+        assert!(after_stop >= limit && after_stop < limit + Duration::from_millis(1500), "{what}: {after_stop:?}");
+        eprintln!("{what}: ended {after_stop:?} after the server stopped: {ours}");
+        server.kill();
+    }
+}
+
+/// `file`'s H.264 as RTP, each frame passing an `identity` synced to the
+/// pipeline's clock that the server logs: its send time ("sent N UNIX_US").
+fn h264_mount_logging_send_times(file: &str) -> String {
+    let pipeline = "matroskademux ! h264parse ! identity sync=true name=sent ! rtph264pay name=pay0 pt=96";
+    mount("h264", &format!("filesrc location={file} ! {pipeline}"))
+}
+
+/// What the server logged of each frame sent: its send time (microseconds
+/// since the Unix epoch) and RTP timestamp, by frame number; waits a moment
+/// for `frames` lines (its output is read on a thread of its own).
+fn send_times(server: &GstServer, frames: usize) -> Vec<(i64, u32)> {
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while server.lines("sent ").len() < frames && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let field = |l: &str, n: usize| l.split(' ').nth(n).and_then(|v| v.parse::<i64>().ok()).expect("a number");
+    server.lines("sent ").iter().map(|l| (field(l, 2), field(l, 3) as u32)).collect()
+}
+
+/// The camera time the server's first sender report gives RTP time `rtp`.
+fn sender_report_time(server: &GstServer, rtp: u32) -> Option<i64> {
+    let report = server.lines("sr ").first()?.clone();
+    let mut fields = report.split(' ').skip(1).map(|v| v.parse::<u64>().unwrap());
+    let (ntp, report_rtp) = (fields.next()?, fields.next()? as u32);
+    let ntp_us = ((ntp >> 32) as i64 - 2_208_988_800) * 1_000_000 + (((ntp & 0xFFFF_FFFF) * 1_000_000) >> 32) as i64;
+    Some(ntp_us + i64::from(rtp.wrapping_sub(report_rtp) as i32) * 1_000_000 / 90_000)
+}
+
+/// A grab of `url` through smem-client: each video frame's number in the
+/// stream sent (from its time: 25 fps from 0) and camera time
+/// (microseconds since the Unix epoch).
+fn camera_times(url: &str) -> Vec<(usize, Option<i64>)> {
+    let mut got = Vec::new();
+    let end = smem_client::Grab::new(url)
+        // Said outright: VLC's stream_out_rtp declares an rtsp-timeout of its
+        // own (60, seconds), which the inherited value was seen to be (60 ms)
+        // when two grabs opened at once.
+        .media_option(":rtsp-timeout=5000")
+        .video(smem_client::VideoChroma::I420, |f| {
+            let unix_us =
+                |t: std::time::SystemTime| t.duration_since(std::time::UNIX_EPOCH).unwrap().as_micros() as i64;
+            let number = ((f.time_us + 20_000) / 40_000) as usize;
+            got.push((number, f.camera_time().map(unix_us)));
+        })
+        .run()
+        .expect("the grab plays");
+    assert_eq!(end.reason, smem_client::EndReason::Ended, "{:?}", end.vlc_errors);
+    got
+}
+
+/// A server sending 6 s of [`PICTURE`], logging its send times and sender
+/// reports; the plugin of this build for smem-client's grabs.
+fn camera_logging_send_times() -> GstServer {
+    static CLIP: OnceLock<String> = OnceLock::new();
+    let clip = CLIP.get_or_init(|| {
+        let clip = path(&scratch("rtsp-camera-clock"), "clip.mkv");
+        h264_clip(&clip, 6);
+        clip
+    });
+    std::env::set_var("VLC_PLUGIN_PATH", smem_testkit::plugin_dir());
+    GstServer::start(&[], &[h264_mount_logging_send_times(clip)])
+}
+
+#[test]
+fn each_frame_carries_the_camera_s_time_from_its_sender_reports() {
+    let _serial = serial();
+    let server = camera_logging_send_times();
+    let frames = camera_times(&server.url("/h264"));
+    let sent = send_times(&server, 150);
+    // gst-rtsp-server may send the last frame without RTP's marker bit.
+    assert!(frames.len() == 150 && sent.len() >= 149, "{} frames, {} sent", frames.len(), sent.len());
+    // None until the first sender report (gst-rtsp-server sends one after
+    // a second or two, then every 5 s), then every frame has one.
+    let first = frames.iter().position(|(_, t)| t.is_some()).expect("no camera time came");
+    assert!(frames[first..].iter().all(|(_, t)| t.is_some()), "a frame after the first report has none");
+    assert!(first < 100, "the first camera time came with frame {first}");
+    let matched = frames_as_sent(&server, &frames[first..]);
+    // On 127.0.0.1 the server's clock is ours: each camera time is the
+    // frame's send time give or take what the server's reports put between
+    // them (gst-rtsp-server: a frame's RTP time 19.7 ms after it left the
+    // payloader) and how late a loaded machine let a frame leave.
+    let mut errors: Vec<i64> = matched.iter().map(|&(k, t)| t - sent[k].0).collect();
+    errors.sort_unstable();
+    let (low, median, high) = (errors[0], errors[errors.len() / 2], errors[errors.len() - 1]);
+    eprintln!("camera time less send time: median {median} us, {low} to {high}, from frame {first}");
+    assert!((-5_000..25_000).contains(&median), "camera times {median} us from the send times");
+}
+
+/// Each camera time is what `server`'s sender reports say of a frame's
+/// RTP time (its first report; later ones drift a few microseconds): the
+/// server's frame numbers of `frames` (numbered from their own times),
+/// with their camera times. The server may count a frame the client never
+/// had (one it sent before PLAY): the numbers then differ by one, alike for
+/// every frame.
+fn frames_as_sent(server: &GstServer, frames: &[(usize, Option<i64>)]) -> Vec<(usize, i64)> {
+    let sent = send_times(server, frames.len());
+    let said: Vec<i64> = sent.iter().map(|s| sender_report_time(server, s.1).expect("a sender report")).collect();
+    let mut shift = None;
+    let mut matched = Vec::new();
+    for &(n, time) in frames {
+        let Some(time) = time else { continue };
+        let k = (0..said.len()).min_by_key(|&k| (said[k] - time).abs()).unwrap();
+        assert!((said[k] - time).abs() <= 100, "frame {n}: camera time {time}, the nearest report's {}", said[k]);
+        assert_eq!(*shift.get_or_insert(k as i64 - n as i64), k as i64 - n as i64, "frame {n} is the server's {k}");
+        matched.push((k, time));
+    }
+    matched
+}
+
+#[test]
+fn two_cameras_started_a_second_apart_line_up_by_camera_time() {
+    let _serial = serial();
+    let servers = [0, 1].map(|_| camera_logging_send_times());
+    let urls = servers.each_ref().map(|s| s.url("/h264"));
+    let [a, b] = std::thread::scope(|scope| {
+        let a = scope.spawn(|| camera_times(&urls[0]));
+        std::thread::sleep(Duration::from_millis(1000));
+        let b = scope.spawn(|| camera_times(&urls[1]));
+        [a.join().unwrap(), b.join().unwrap()]
+    });
+    // Each camera's frames as its server numbered them, with their camera
+    // times (each as its server's sender reports say).
+    let (a, b) = (frames_as_sent(&servers[0], &a), frames_as_sent(&servers[1], &b));
+    let sent = servers.each_ref().map(|s| send_times(s, 150));
+    // Each of the second camera's frames, matched with the first camera's
+    // frame nearest in camera time: the two were sent together (within
+    // half a frame, as their sends were logged on this machine's clock).
+    let nearest = |frames: &[(usize, i64)], time: i64| frames.iter().min_by_key(|(_, t)| (t - time).abs()).unwrap().0;
+    let overlap: Vec<_> = b.iter().filter(|(_, t)| (a[0].1..=a[a.len() - 1].1).contains(t)).collect();
+    assert!(overlap.len() >= 40, "{} of the second camera's frames overlap the first's", overlap.len());
+    // How far apart two frames lined up are in camera time, less how far
+    // apart they were sent: 0 but for how late this loaded machine let some
+    // frames leave.
+    let camera_time_of_a = |k: usize| a.iter().find(|(i, _)| *i == k).unwrap().1;
+    let mut off: Vec<i64> = overlap
+        .iter()
+        .map(|&&(m, t)| {
+            let k = nearest(&a, t);
+            ((t - camera_time_of_a(k)) - (sent[1][m].0 - sent[0][k].0)).abs()
+        })
+        .collect();
+    off.sort_unstable();
+    let offset = nearest(&a, overlap[0].1) as i64 - overlap[0].0 as i64;
+    let median = off[off.len() / 2];
+    eprintln!("{} frames lined up, {median} us off their send times (median); {offset} frames apart", off.len());
+    assert!((20..=35).contains(&offset), "started about a second apart: {offset} frames");
+    assert!(median <= 5_000, "frames lined up by camera time are {median} us off their send times");
 }
 
 #[test]

@@ -5,7 +5,7 @@
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-pub const FRAME_VERSION: u32 = 3;
+pub const FRAME_VERSION: u32 = 4;
 pub const FIELDS_UNKNOWN: u32 = 0;
 pub const FIELDS_PROGRESSIVE: u32 = 1;
 pub const FIELDS_TOP_FIRST: u32 = 2;
@@ -109,14 +109,35 @@ pub struct Frame {
     pub release: Option<ReleaseFn>,
     /// Version 2: read only if `struct_size` covers it.
     pub media_time: i64,
+    /// Version 4: the camera's time, microseconds since the Unix epoch.
+    pub camera_time: i64,
+    /// Version 4: the gap (a reconnect) before the frame, microseconds.
+    pub gap_before: i64,
 }
 
 impl Frame {
     /// The frame's time in the stream's own time line, if smem knows it
     /// (and is new enough to say).
     pub(crate) fn media_time(&self) -> Option<i64> {
-        let covered = self.struct_size as usize >= std::mem::offset_of!(Frame, media_time) + size_of::<i64>();
+        let covered = self.covers(std::mem::offset_of!(Frame, media_time));
         (covered && self.media_time != TIME_UNKNOWN).then_some(self.media_time)
+    }
+
+    fn covers(&self, offset: usize) -> bool {
+        self.struct_size as usize >= offset + size_of::<i64>()
+    }
+
+    /// When the camera took the frame (its RTCP sender reports' clock),
+    /// microseconds since the Unix epoch, if smem knows it.
+    pub(crate) fn camera_time(&self) -> Option<i64> {
+        let covered = self.covers(std::mem::offset_of!(Frame, camera_time));
+        (covered && self.camera_time != TIME_UNKNOWN).then_some(self.camera_time)
+    }
+
+    /// The gap before the frame (a reconnect), microseconds, if any.
+    pub(crate) fn gap_before(&self) -> Option<i64> {
+        let covered = self.covers(std::mem::offset_of!(Frame, gap_before));
+        (covered && self.gap_before > 0).then_some(self.gap_before)
     }
 }
 
@@ -141,6 +162,13 @@ pub struct FrameInfo {
     /// ffprobe's `pts_time`), microseconds, when smem-rs knows it
     /// (smem_mark and smem_preroll in the chain).
     pub media_time: Option<i64>,
+    /// When the camera took the frame, on its own clock (RTCP sender
+    /// reports), microseconds since the Unix epoch: an `rtsp://` input
+    /// after its first report, with `media_time`.
+    pub camera_time: Option<i64>,
+    /// The first frame of its track after a gap (the input reconnected):
+    /// the gap's length, microseconds.
+    pub gap_before: Option<i64>,
 }
 
 impl FrameInfo {
@@ -154,6 +182,8 @@ impl FrameInfo {
             generation: frame.generation,
             dropped_before: frame.dropped_before,
             media_time: frame.media_time(),
+            camera_time: frame.camera_time(),
+            gap_before: frame.gap_before(),
         }
     }
 }

@@ -5,6 +5,7 @@
 
 use std::borrow::Cow;
 use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use crate::abi::{FrameInfo, VideoInfo};
 use crate::format::{AudioSample, PlaneLayout, VideoChroma};
@@ -115,7 +116,30 @@ impl<D: AsRef<[u8]>> Video<D> {
     }
 }
 
+/// Microseconds since the Unix epoch as a [`SystemTime`].
+fn system_time(unix_us: i64) -> Option<SystemTime> {
+    match u64::try_from(unix_us) {
+        Ok(us) => SystemTime::UNIX_EPOCH.checked_add(Duration::from_micros(us)),
+        Err(_) => SystemTime::UNIX_EPOCH.checked_sub(Duration::from_micros(unix_us.unsigned_abs())),
+    }
+}
+
 impl<D> Video<D> {
+    /// When the camera took the frame, on its own wall clock (the NTP time
+    /// of its RTCP sender reports, as GStreamer's `rtspsrc
+    /// add-reference-timestamp-meta` gives it): an `rtsp://` input, once
+    /// its first sender report came; `None` otherwise (a file).
+    pub fn camera_time(&self) -> Option<SystemTime> {
+        self.info.and_then(|i| i.camera_time).and_then(system_time)
+    }
+
+    /// The frame is its track's first after a gap in the stream (an
+    /// `rtsp://` input that lost its connection and got it back): how long
+    /// the gap was. Its `info.discontinuity` is set too.
+    pub fn gap_before(&self) -> Option<Duration> {
+        self.info.and_then(|i| i.gap_before).map(|us| Duration::from_micros(us.max(0) as u64))
+    }
+
     /// The same frame over other bytes.
     pub(crate) fn with_data<E>(&self, data: E) -> Video<E> {
         Video {
@@ -142,6 +166,16 @@ impl VideoFrame<'_> {
 }
 
 impl<D> Audio<D> {
+    /// When the camera took the sound (see [`Video::camera_time`]).
+    pub fn camera_time(&self) -> Option<SystemTime> {
+        self.info.and_then(|i| i.camera_time).and_then(system_time)
+    }
+
+    /// The gap before this block (see [`Video::gap_before`]).
+    pub fn gap_before(&self) -> Option<Duration> {
+        self.info.and_then(|i| i.gap_before).map(|us| Duration::from_micros(us.max(0) as u64))
+    }
+
     /// The same block over other bytes.
     pub(crate) fn with_data<E>(&self, data: E) -> Audio<E> {
         let Audio { channels, rate, sample, samples, pts, time_us, item, info, .. } = *self;

@@ -67,6 +67,10 @@ pub struct EndOfStream {
     /// Each input played: the input itself, or a playlist's items in order
     /// (a frame's `item` indexes this).
     pub items: Vec<ItemEnd>,
+    /// The gaps in the stream, in order: each time an `rtsp://` input lost
+    /// its connection and got it back, how long no frame came (the frames
+    /// after say so too: [`crate::Video::gap_before`]). Empty for a file.
+    pub gaps: Vec<Duration>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

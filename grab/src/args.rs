@@ -134,7 +134,8 @@ pub struct Args {
     pub timeout: Option<f64>,
 
     /// End the grab when no frame has come for SECONDS (0: never) [default:
-    /// 10 for network inputs, which VLC waits on for ever; never for files]
+    /// 10 for network inputs, which VLC waits on for ever; never for files
+    /// and rtsp://, whose input ends by itself after rtsp-reconnect]
     #[arg(long, value_name = "SECONDS", value_parser = seconds)]
     pub idle_timeout: Option<f64>,
 
@@ -186,13 +187,23 @@ pub fn is_network(input: &str) -> bool {
     input.split_once("://").is_some_and(|(scheme, _)| !scheme.eq_ignore_ascii_case("file"))
 }
 
-/// The idle timeout: as given (0 turns it off), else 10 s for network inputs.
+/// An `rtsp://` input: smem_rtsp bounds its own waits (`rtsp-idle-timeout`)
+/// and reconnects through a gap for `rtsp-reconnect`, which an idle
+/// timeout here would cut short.
+fn is_rtsp(input: &str) -> bool {
+    input.split_once("://").is_some_and(|(scheme, _)| scheme.eq_ignore_ascii_case("rtsp"))
+}
+
+/// The idle timeout: as given (0 turns it off), else 10 s for network
+/// inputs other than `rtsp://`.
 pub fn idle_timeout(args: &Args) -> Option<Duration> {
     const NETWORK_IDLE_SECONDS: f64 = 10.0;
     match args.idle_timeout {
         Some(s) if s > 0.0 => Some(Duration::from_secs_f64(s)),
         Some(_) => None,
-        None => is_network(&args.input).then(|| Duration::from_secs_f64(NETWORK_IDLE_SECONDS)),
+        None => {
+            (is_network(&args.input) && !is_rtsp(&args.input)).then(|| Duration::from_secs_f64(NETWORK_IDLE_SECONDS))
+        }
     }
 }
 
@@ -232,6 +243,8 @@ mod tests {
         assert_eq!(idle_timeout(&parse(&["udp://@:1234"])), ten);
         assert_eq!(idle_timeout(&parse(&["HTTP://cam/stream"])), ten);
         assert_eq!(idle_timeout(&parse(&["clip.mkv"])), None);
+        assert_eq!(idle_timeout(&parse(&["rtsp://cam/live"])), None, "smem_rtsp bounds its waits and reconnects");
+        assert_eq!(idle_timeout(&parse(&["rtsp://cam/live", "--idle-timeout", "3"])), Some(Duration::from_secs(3)));
         assert_eq!(idle_timeout(&parse(&["file:///clip.mkv"])), None);
         assert_eq!(idle_timeout(&parse(&["udp://@:1234", "--idle-timeout", "0"])), None);
         assert_eq!(idle_timeout(&parse(&["clip.mkv", "--idle-timeout", "2.5"])), Some(Duration::from_millis(2500)));

@@ -236,6 +236,7 @@ fn tally(s: &mut Summary, end: &EndOfStream, args: &Args) {
                 .into(),
         );
     }
+    s.gap_seconds = end.gaps.iter().map(|gap| gap.as_secs_f64()).collect();
     s.wall_seconds = end.wall.as_secs_f64();
     s.frames_per_second = if s.wall_seconds > 0.0 { s.video_frames as f64 / s.wall_seconds } else { 0.0 };
     s.ended = match end.reason {

@@ -48,6 +48,9 @@ pub struct Summary {
     pub ended: String,
     /// "frame" or "legacy": which smem ABI delivered.
     pub abi: String,
+    /// The gaps in the stream, seconds, in order (an rtsp:// input that
+    /// lost its connection and got it back).
+    pub gap_seconds: Vec<f64>,
 }
 
 impl Summary {
@@ -89,6 +92,10 @@ impl Summary {
         }
         println!("wall_seconds: {:.3}", self.wall_seconds);
         println!("frames_per_second: {:.1}", self.frames_per_second);
+        if !self.gap_seconds.is_empty() {
+            let each = self.gap_seconds.iter().map(|g| format!("{g:.3}")).collect::<Vec<_>>().join(", ");
+            println!("gaps: {} ({each} s)", self.gap_seconds.len());
+        }
         println!("ended: {}", self.ended);
         println!("abi: {}", self.abi);
     }

@@ -191,11 +191,15 @@ pub mod rtsp {
         /// Milliseconds to connect and have the server answer DESCRIBE,
         /// SETUP and PLAY.
         TIMEOUT = "rtsp-timeout";
-        /// Milliseconds without a frame after which the input ends.
+        /// Milliseconds without a frame after which the connection is
+        /// taken for lost.
         IDLE_TIMEOUT = "rtsp-idle-timeout";
+        /// Milliseconds to keep reconnecting after the connection is lost
+        /// (0: end the input at once; -1: forever).
+        RECONNECT = "rtsp-reconnect";
     }
     /// Every option, in the plugin's order.
-    pub const ALL: [Name; 5] = [TCP, USER, PASSWORD, TIMEOUT, IDLE_TIMEOUT];
+    pub const ALL: [Name; 6] = [TCP, USER, PASSWORD, TIMEOUT, IDLE_TIMEOUT, RECONNECT];
 }
 
 /// `url` as it may be shown (logs, errors, summaries): a password in it

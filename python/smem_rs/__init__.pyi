@@ -53,6 +53,11 @@ class VideoFrame:
     """The range of these pixels: VLC's I420 of a full-range source is limited ("tv"); RGB is "pc"."""
     rotation: Optional[int]
     """Degrees to turn the picture clockwise to show it upright: numpy.rot90(array, -rotation // 90)."""
+    camera_time: Optional[float]
+    """When the camera took the frame, on its own clock (RTCP sender reports), in seconds since the
+    Unix epoch as time.time(): rtsp:// once its first report came; None otherwise (a file)."""
+    gap_before: Optional[float]
+    """The first frame after a gap (an rtsp:// input that reconnected): the gap's length in seconds."""
 
 class AudioFrame:
     """A block of interleaved audio, as (samples, channels)."""
@@ -66,6 +71,10 @@ class AudioFrame:
     es_id: Optional[int]
     """VLC's ES id: tells two audio tracks apart (None with the stock smem)."""
     zero_copy: bool
+    camera_time: Optional[float]
+    """When the camera took the sound, seconds since the Unix epoch (see VideoFrame.camera_time)."""
+    gap_before: Optional[float]
+    """The gap before this block, in seconds (see VideoFrame.gap_before)."""
 
 class Frames(Iterator[Union[VideoFrame, AudioFrame]]):
     """Frames of one input in delivery order; a context manager that stops the grab."""
@@ -86,6 +95,10 @@ class Frames(Iterator[Union[VideoFrame, AudioFrame]]):
     @property
     def zero_copy(self) -> Optional[bool]:
         """Whether smem-rs's frame ABI delivered (no copy), once the grab ended."""
+    @property
+    def gaps(self) -> Optional[list[float]]:
+        """Once the grab ended: the gaps in the stream in seconds, in order (an rtsp:// input
+        that reconnected); [] if none. None while it goes on."""
 
 def held_frames() -> int:
     """How many of VLC's frames this process holds (arrays viewing VLC's buffers, alive)."""

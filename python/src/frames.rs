@@ -142,6 +142,20 @@ pub struct VideoFrame {
     /// video): numpy.rot90(array, -rotation // 90).
     #[pyo3(get)]
     rotation: Option<u32>,
+    /// When the camera took the frame, on its own clock, in seconds since
+    /// the Unix epoch (as time.time()): rtsp:// once its first RTCP sender
+    /// report came; None otherwise (a file, the stock smem).
+    #[pyo3(get)]
+    camera_time: Option<f64>,
+    /// The first frame after a gap (an rtsp:// input that lost its
+    /// connection and got it back): the gap's length, seconds; else None.
+    #[pyo3(get)]
+    gap_before: Option<f64>,
+}
+
+/// Microseconds as seconds.
+fn seconds(us: i64) -> f64 {
+    us as f64 / 1e6
 }
 
 impl VideoFrame {
@@ -171,6 +185,8 @@ impl VideoFrame {
             frame_rate: video.map(|v| v.frame_rate),
             generation: info.map(|i| i.generation),
             zero_copy: frame.data.is_vlc_block(),
+            camera_time: info.and_then(|i| i.camera_time).map(seconds),
+            gap_before: info.and_then(|i| i.gap_before).map(seconds),
         }
     }
 }
@@ -203,6 +219,13 @@ pub struct AudioFrame {
     es_id: Option<i32>,
     #[pyo3(get)]
     zero_copy: bool,
+    /// When the camera took the sound, seconds since the Unix epoch (see
+    /// VideoFrame.camera_time).
+    #[pyo3(get)]
+    camera_time: Option<f64>,
+    /// The gap before this block, seconds (see VideoFrame.gap_before).
+    #[pyo3(get)]
+    gap_before: Option<f64>,
 }
 
 #[pymethods]
@@ -241,6 +264,8 @@ pub fn audio_frame(py: Python<'_>, block: OwnedAudioBlock) -> PyResult<AudioFram
     let (rate, channels, samples, sample) = (block.rate, block.channels, block.samples, block.sample);
     let (time, pts, item, es_id) = (block.time_us as f64 / 1e6, block.pts, block.item, block.info.map(|i| i.es_id));
     let zero_copy = block.data.is_vlc_block();
+    let camera_time = block.info.and_then(|i| i.camera_time).map(seconds);
+    let gap_before = block.info.and_then(|i| i.gap_before).map(seconds);
     let c = channels as usize;
     let owner = Bound::new(py, Owner { video: None, audio: Some(block) })?;
     let array = match sample {
@@ -249,5 +274,5 @@ pub fn audio_frame(py: Python<'_>, block: OwnedAudioBlock) -> PyResult<AudioFram
     };
     // (samples, channels): the third axis of one is dropped.
     let array = array.call_method1("reshape", ((samples, c),))?;
-    Ok(AudioFrame { array: array.unbind(), rate, channels, time, pts, item, es_id, zero_copy })
+    Ok(AudioFrame { array: array.unbind(), rate, channels, time, pts, item, es_id, zero_copy, camera_time, gap_before })
 }

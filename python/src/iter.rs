@@ -232,4 +232,13 @@ impl PyFrames {
     fn zero_copy(&self) -> Option<bool> {
         self.end.lock().unwrap_or_else(PoisonError::into_inner).as_ref().map(|end| end.frame_abi)
     }
+
+    /// Once the grab ended: the gaps in the stream, in seconds, in order
+    /// (an rtsp:// input that lost its connection and got it back); [] if
+    /// none. None while it goes on.
+    #[getter]
+    fn gaps(&self) -> Option<Vec<f64>> {
+        let end = self.end.lock().unwrap_or_else(PoisonError::into_inner);
+        end.as_ref().map(|end| end.gaps.iter().map(|gap| gap.as_secs_f64()).collect())
+    }
 }

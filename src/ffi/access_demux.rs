@@ -38,7 +38,9 @@ pub trait AccessDemux: Sized + Send {
 
     /// `url` is the whole URL VLC was given (`rtsp://...`). Declares the
     /// tracks it will send on `out`.
-    fn open(log: &Object<'_>, url: &str, out: &mut EsOut) -> Result<Self, OpenError>;
+    /// `input`: the input's key, as [`crate::ffi::stream::Stream::input_key`]
+    /// gives it to the stream output that serves it.
+    fn open(log: &Object<'_>, input: usize, url: &str, out: &mut EsOut) -> Result<Self, OpenError>;
     /// Waits a little (well under a second, so that VLC can stop the input)
     /// for the next frames and sends them.
     fn demux(&mut self, log: &Object<'_>, out: &mut EsOut) -> Step;
@@ -300,8 +302,11 @@ pub unsafe extern "C" fn open<A: AccessDemux>(obj: *mut sys::vlc_object_t) -> c_
         let scheme = c_string((*raw).psz_access).unwrap_or_default();
         let location = c_string((*raw).psz_location).unwrap_or_default();
         let url = format!("{scheme}://{location}");
+        // The object the input belongs to (a media player), as smem_preroll
+        // keys it: a stream output serving the input finds what it shares.
+        let input = (*raw).p_input.as_ref().map_or(0, |input| input.obj.parent as usize);
         let mut out = EsOut { demux: raw };
-        match guarded(&log, "Open", Err(OpenError::Refused), || A::open(&log, &url, &mut out)) {
+        match guarded(&log, "Open", Err(OpenError::Refused), || A::open(&log, input, &url, &mut out)) {
             Ok(module) => {
                 (*raw).p_sys = Box::into_raw(Box::new(module)).cast();
                 (*raw).pf_demux = Some(demux::<A>);

@@ -105,6 +105,10 @@ pub struct FrameHeader {
     pub media_time: Option<i64>,
     /// `SMEM_FIELDS_*` (video).
     pub field_order: u32,
+    /// The camera's time of the frame, microseconds since the Unix epoch.
+    pub camera_time: Option<i64>,
+    /// The gap (a reconnect) before the frame, microseconds; 0 if none.
+    pub gap_before: i64,
 }
 
 /// What one output's frames share: how many the application holds, the
@@ -214,7 +218,7 @@ impl FrameCallback {
         if block_flags & sys::BLOCK_FLAG_TYPE_I != 0 {
             flags |= sys::SMEM_FLAG_KEYFRAME;
         }
-        if block_flags & sys::BLOCK_FLAG_DISCONTINUITY != 0 {
+        if block_flags & sys::BLOCK_FLAG_DISCONTINUITY != 0 || header.gap_before > 0 {
             flags |= sys::SMEM_FLAG_DISCONTINUITY;
         }
         if block_flags & sys::BLOCK_FLAG_CORRUPTED != 0 {
@@ -235,6 +239,8 @@ impl FrameCallback {
             hold: Some(smem_frame_hold),
             release: Some(smem_frame_release),
             media_time: header.media_time.unwrap_or(sys::SMEM_TIME_UNKNOWN),
+            camera_time: header.camera_time.unwrap_or(sys::SMEM_TIME_UNKNOWN),
+            gap_before: header.gap_before,
         };
         let mut live = FrameBox { frame, video, audio, block: Some(block), holds: Some(Arc::clone(holds)) };
         live.link();

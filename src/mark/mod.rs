@@ -106,20 +106,20 @@ pub static PREROLL_MODULE: ModuleInfo = ModuleInfo {
 
 /// Open instances by key (a sout instance, or an input): a small list,
 /// searched at Add time, never per frame.
-struct Registry<T>(Mutex<Vec<(usize, Weak<T>)>>);
+pub(crate) struct Registry<T>(Mutex<Vec<(usize, Weak<T>)>>);
 
 impl<T> Registry<T> {
-    const fn new() -> Self {
+    pub(crate) const fn new() -> Self {
         Registry(Mutex::new(Vec::new()))
     }
 
-    fn insert(&self, key: usize, value: &Arc<T>) {
+    pub(crate) fn insert(&self, key: usize, value: &Arc<T>) {
         let mut list = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         list.retain(|(_, weak)| weak.strong_count() > 0);
         list.push((key, Arc::downgrade(value)));
     }
 
-    fn find(&self, key: usize) -> Option<Arc<T>> {
+    pub(crate) fn find(&self, key: usize) -> Option<Arc<T>> {
         self.find_all(key).pop()
     }
 

@@ -23,6 +23,11 @@ pub fn micros(ticks: i64, clock_rate: u32) -> i64 {
     us.clamp(0, i128::from(i64::MAX / 2)) as i64
 }
 
+/// A length of time in microseconds (saturating).
+pub fn micros_of(length: std::time::Duration) -> i64 {
+    i64::try_from(length.as_micros()).unwrap_or(i64::MAX / 2).min(i64::MAX / 2)
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct Clock {
     /// The streams' count (microseconds) at the session's time 0.
@@ -33,6 +38,9 @@ pub struct Clock {
     newest: i64,
     /// The PCR last given to VLC.
     pcr: Option<i64>,
+    /// After a reconnect: the time the next frame gets, the newest time
+    /// sent plus the gap (the new session counts from its own start).
+    resume_at: Option<i64>,
 }
 
 /// A frame's place on the session's clock.
@@ -50,8 +58,19 @@ impl Clock {
         Clock { last: vec![None; tracks], ..Clock::default() }
     }
 
+    /// A new session follows a gap of `gap` microseconds: its first frame
+    /// is placed that long after the newest one sent, so that the times go
+    /// on as the wall clock did (VLC's clock is not reset).
+    pub fn resume(&mut self, gap: i64) {
+        self.resume_at = Some(self.newest + gap.max(0));
+    }
+
     /// Places a frame of `track` whose count is `count` microseconds.
     pub fn frame(&mut self, track: usize, count: i64) -> Placed {
+        if let Some(at) = self.resume_at.take() {
+            self.origin = Some(count - at);
+            self.last.iter_mut().for_each(|t| *t = None);
+        }
         let origin = *self.origin.get_or_insert(count);
         let pts = count - origin;
         let Some(&last) = self.last.get(track) else { return Placed { pts: pts.max(0), jumped: false } };
@@ -68,6 +87,12 @@ impl Clock {
         *slot = Some(slot.map_or(pts, |last| last.max(pts)));
         self.newest = self.newest.max(pts);
         Placed { pts, jumped }
+    }
+
+    /// The session time of a count (microseconds) of the current session,
+    /// once its first frame set the origin.
+    pub fn time_of(&self, count: i64) -> Option<i64> {
+        self.origin.filter(|_| self.resume_at.is_none()).map(|origin| count - origin)
     }
 
     /// The PCR to give VLC now, if it advanced: the oldest of the tracks'
@@ -136,5 +161,24 @@ mod tests {
         assert_eq!(clock.frame(0, 140_000).pts, 5_040_000, "and times go on from there");
         assert_eq!(clock.pcr(), Some(5_040_000), "set again after the reset");
         assert!(clock.frame(0, 60_000_000).jumped, "forward 60 s");
+    }
+
+    #[test]
+    fn after_a_reconnect_times_go_on_with_the_gap_in_them() {
+        let mut clock = Clock::new(2);
+        clock.frame(0, 900_000_000);
+        clock.frame(1, 900_000_000);
+        clock.frame(0, 901_000_000);
+        clock.frame(1, 901_000_000);
+        assert_eq!(clock.pcr(), Some(1_000_000));
+        // The new session counts from elsewhere; 15 s passed (more than a jump).
+        clock.resume(15_000_000);
+        assert_eq!(clock.time_of(5_000), None, "not placed before the new session's first frame");
+        assert_eq!(clock.frame(0, 5_000), Placed { pts: 16_000_000, jumped: false });
+        assert_eq!(clock.pcr(), Some(16_000_000), "audio not back yet: video alone sets it");
+        assert_eq!(clock.frame(1, 5_000).pts, 16_000_000, "the same count: the same time");
+        assert_eq!(clock.frame(0, 45_000).pts, 16_040_000);
+        assert_eq!(clock.time_of(85_000), Some(16_080_000), "a sender report's time");
+        assert_eq!(micros_of(std::time::Duration::from_millis(1500)), 1_500_000);
     }
 }

@@ -10,9 +10,12 @@
 //! tracks' newest times; `DEMUX_GET_PTS_DELAY` is `network-caching`; a
 //! live stream cannot pause, seek or be paced; sat.ip URLs are left to
 //! VLC's satip module; its option names (`rtsp-tcp`, `rtsp-user`,
-//! `rtsp-pwd`). Where it differs: TCP by default, and a request that is not
-//! answered, or a stream with no frame, ends the input within the times
-//! set (`rtsp-timeout`, `rtsp-idle-timeout`).
+//! `rtsp-pwd`). Where it differs: TCP by default; a request that is not
+//! answered ends the input within the time set (`rtsp-timeout`); a
+//! connection lost while playing (the server gone, no frame for
+//! `rtsp-idle-timeout`) is opened again for as long as `rtsp-reconnect`
+//! allows (`session.rs`), the tracks going on, their times with the gap in
+//! them, the first block after it flagged a discontinuity.
 //!
 //! A server that cannot be reached, refuses us or does not answer is the
 //! input's failure, not a reason to try another module: Open succeeds, and
@@ -29,8 +32,10 @@ pub mod settings;
 pub mod tracks;
 
 use std::ffi::CStr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::camera_clock::{self, CameraClock};
 use crate::ffi::access_demux::{self, AccessDemux, EsOut, Frame, Step, TrackId};
 use crate::ffi::descriptor::{ConfigOption, ModuleInfo, OptionDefault, StaticCStr, Visibility};
 use crate::ffi::object::Object;
@@ -52,7 +57,7 @@ const DEMUX_WAIT: Duration = Duration::from_millis(100);
 /// Frames one `Demux` call sends at most, so that VLC's input stays responsive.
 const DEMUX_BATCH: usize = 16;
 
-pub static OPTIONS: [ConfigOption; 5] = [
+pub static OPTIONS: [ConfigOption; 6] = [
     ConfigOption {
         name: names::TCP.as_c_str(),
         default: OptionDefault::Bool(settings::DEFAULT_TCP),
@@ -91,7 +96,18 @@ pub static OPTIONS: [ConfigOption; 5] = [
         name: names::IDLE_TIMEOUT.as_c_str(),
         default: OptionDefault::Integer(settings::DEFAULT_IDLE_TIMEOUT_MS),
         text: c"Idle timeout (ms)",
-        longtext: c"How long a playing stream may send no frame before the input ends with an error.",
+        longtext: c"How long a playing stream may send no frame before its connection is taken for lost \
+                (then reconnected, see rtsp-reconnect).",
+        advanced: true,
+        visibility: Visibility::Private,
+    },
+    ConfigOption {
+        name: names::RECONNECT.as_c_str(),
+        default: OptionDefault::Integer(settings::DEFAULT_RECONNECT_MS),
+        text: c"Reconnect for (ms)",
+        longtext: c"How long to keep reconnecting after a connection that played is lost (the server gone, \
+                the connection reset, no frame for rtsp-idle-timeout), before the input ends with an error. \
+                0: end at once; -1: for ever. A first connection that fails is never retried.",
         advanced: true,
         visibility: Visibility::Private,
     },
@@ -122,6 +138,8 @@ struct Track {
     clock_index: usize,
     /// Sent after each frame: [`tracks::access_unit_end`].
     unit_end: Option<&'static [u8]>,
+    /// Its next block is the first after a gap: flagged a discontinuity.
+    after_gap: bool,
 }
 
 pub struct RtspInput {
@@ -135,6 +153,9 @@ pub struct RtspInput {
     shown: String,
     started: Instant,
     tally: Tally,
+    /// The camera's clock and the gaps, for the smem output serving this
+    /// input.
+    camera: Arc<CameraClock>,
 }
 
 /// What came, for the log at Close.
@@ -146,6 +167,15 @@ struct Tally {
     lost_packets: u64,
     /// Packets the session could not read.
     damaged: u64,
+    /// The gaps reconnects ended, in milliseconds.
+    gaps_ms: Vec<u128>,
+    sender_reports: u64,
+}
+
+/// Now, in microseconds since the Unix epoch.
+fn unix_micros_now() -> i64 {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    clock::micros_of(now)
 }
 
 fn raw_options(log: &Object<'_>) -> RawOptions {
@@ -155,13 +185,14 @@ fn raw_options(log: &Object<'_>) -> RawOptions {
         tcp: log.var_inherit_bool(names::TCP.as_c_str()),
         timeout_ms: log.var_inherit_integer(names::TIMEOUT.as_c_str()),
         idle_timeout_ms: log.var_inherit_integer(names::IDLE_TIMEOUT.as_c_str()),
+        reconnect_ms: log.var_inherit_integer(names::RECONNECT.as_c_str()),
     }
 }
 
 impl AccessDemux for RtspInput {
     const MODULE_NAME: &'static CStr = MODULE_NAME;
 
-    fn open(log: &Object<'_>, url: &str, out: &mut EsOut) -> Result<Self, OpenError> {
+    fn open(log: &Object<'_>, input: usize, url: &str, out: &mut EsOut) -> Result<Self, OpenError> {
         let shown = redact_url(url);
         // As live555: sat.ip's RTSP is the satip module's.
         let location = url.split_once("://").map_or(url, |(_, rest)| rest);
@@ -186,7 +217,7 @@ impl AccessDemux for RtspInput {
             }
             Err(session::Failure::Unplayable(why) | session::Failure::Failed(why)) => {
                 log.error(&format!("{shown}: {why}"));
-                return Ok(RtspInput::new(shown, started, None, Vec::new(), 0));
+                return Ok(RtspInput::new(shown, started, None, Vec::new(), 0, input));
             }
         };
         for why in &left_out {
@@ -210,12 +241,12 @@ impl AccessDemux for RtspInput {
                 },
             };
             let unit_end = tracks::access_unit_end(&played.info);
-            tracks[played.stream] = Some(Track { id, clock_index: declared.len(), unit_end });
+            tracks[played.stream] = Some(Track { id, clock_index: declared.len(), unit_end, after_gap: false });
             declared.push(name);
         }
         let caching_ms = log.var_inherit_integer(c"network-caching").unwrap_or(1000).max(0);
         log.info(&format!("{shown}: playing {} in {} ms", declared.join(", "), started.elapsed().as_millis()));
-        Ok(RtspInput::new(shown, started, Some(session), tracks, caching_ms * 1000))
+        Ok(RtspInput::new(shown, started, Some(session), tracks, caching_ms * 1000, input))
     }
 
     fn demux(&mut self, log: &Object<'_>, out: &mut EsOut) -> Step {
@@ -230,6 +261,10 @@ impl AccessDemux for RtspInput {
                         log.warn(&format!("{}: {why} (the frame is lost; later ones are counted)", self.shown));
                     }
                     self.tally.damaged += 1;
+                }
+                Some(Event::SenderReport(report)) => self.sender_report(log, report),
+                Some(Event::Lost(why)) => {
+                    log.warn(&format!("{}: connection lost: {why}; reconnecting", self.shown));
                 }
                 Some(Event::End(End::Closed)) => {
                     log.info(&format!("{}: the server ended the stream", self.shown));
@@ -255,14 +290,16 @@ impl AccessDemux for RtspInput {
             session.stop();
         }
         log.debug(&format!(
-            "{}: {} frames in {:.1} s ({} before their parameter sets, left out), {} RTP packets lost, {} unreadable; \
-             session ended",
+            "{}: {} frames in {:.1} s ({} before their parameter sets, left out), {} RTP packets lost, {} unreadable, \
+             {} gaps (ms: {:?}); session ended",
             self.shown,
             self.tally.frames,
             self.started.elapsed().as_secs_f64(),
             self.tally.frames_before_parameters,
             self.tally.lost_packets,
-            self.tally.damaged
+            self.tally.damaged,
+            self.tally.gaps_ms.len(),
+            self.tally.gaps_ms
         ));
     }
 }
@@ -276,9 +313,27 @@ impl RtspInput {
         session: Option<Session>,
         tracks: Vec<Option<Track>>,
         pts_delay: i64,
+        input: usize,
     ) -> RtspInput {
         let clock = Clock::new(tracks.iter().flatten().count());
-        RtspInput { session, tracks, clock, pts_delay, shown, started, tally: Tally::default() }
+        let camera = camera_clock::publish(input);
+        RtspInput { session, tracks, clock, pts_delay, shown, started, tally: Tally::default(), camera }
+    }
+
+    /// A sender report for a stream played: the camera's clock, published.
+    fn sender_report(&mut self, log: &Object<'_>, report: session::SenderReport) {
+        let Some(Some(_)) = self.tracks.get(report.stream) else { return };
+        let Some(time) = self.clock.time_of(clock::micros(report.ticks, report.clock_rate)) else { return };
+        let camera_time = camera_clock::ntp_to_unix_micros(report.ntp);
+        if self.tally.sender_reports == 0 {
+            let ahead_ms = (camera_time - unix_micros_now()) as f64 / 1000.0;
+            log.debug(&format!(
+                "{}: first sender report: the camera's clock reads {ahead_ms:+.1} ms from ours (its report's time less the time it came)",
+                self.shown
+            ));
+        }
+        self.tally.sender_reports += 1;
+        self.camera.sender_report(time, camera_time);
     }
 
     fn send(&mut self, log: &Object<'_>, out: &mut EsOut, frame: session::Frame) {
@@ -294,7 +349,23 @@ impl RtspInput {
             track.id = declared;
             self.tracks[frame.stream] = Some(track);
         }
+        if let Some(gap) = frame.gap {
+            log.info(&format!(
+                "{}: back after a gap of {} ms ({} connection attempts)",
+                self.shown,
+                gap.length.as_millis(),
+                gap.attempts
+            ));
+            self.tally.gaps_ms.push(gap.length.as_millis());
+            self.clock.resume(clock::micros_of(gap.length));
+            for track in self.tracks.iter_mut().flatten() {
+                track.after_gap = true;
+            }
+            track.after_gap = true;
+        }
         let Some(id) = track.id else { return };
+        let after_gap = std::mem::take(&mut track.after_gap);
+        self.tracks[frame.stream] = Some(track);
         let placed = self.clock.frame(track.clock_index, clock::micros(frame.ticks, frame.clock_rate));
         let (pts, jumped) = (placed.pts, placed.jumped);
         if jumped {
@@ -310,9 +381,18 @@ impl RtspInput {
             }
             self.tally.lost_packets += u64::from(frame.loss);
         }
+        if let Some(gap) = frame.gap {
+            self.camera.gap(pts, clock::micros_of(gap.length));
+        }
         let sent = out.send(
             id,
-            &Frame { data: &frame.data, pts, key: frame.key, discontinuity: jumped, corrupted: frame.loss > 0 },
+            &Frame {
+                data: &frame.data,
+                pts,
+                key: frame.key,
+                discontinuity: jumped || after_gap,
+                corrupted: frame.loss > 0,
+            },
         );
         if sent {
             self.tally.frames += 1;

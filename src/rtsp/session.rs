@@ -7,6 +7,15 @@
 //! Frames cross to VLC's input thread through a bounded channel: when VLC
 //! is slower than the camera the session waits (TCP pushes back on the
 //! server) rather than dropping frames.
+//!
+//! A connection lost after the session played (the server went away, the
+//! connection broke, nothing came for `rtsp-idle-timeout`) is opened again,
+//! after 0.25 s, 0.5 s, 1 s, then every 2 s, for as long as
+//! `rtsp-reconnect` allows; every attempt bounded by `rtsp-timeout` and by
+//! that limit. The streams must be the same as before (the same encodings
+//! in the same places): VLC's tracks go on. The first frame after the gap
+//! says how long it was. A first connection that fails is not retried: a
+//! wrong URL fails at once.
 
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::Arc;
@@ -19,7 +28,7 @@ use retina::codec::{CodecItem, FrameFormat, ParameterSetInsertion, ParametersRef
 use tokio::sync::{oneshot, Notify};
 use tokio::time::Instant;
 
-use super::settings::Settings;
+use super::settings::{Reconnect, Settings};
 use super::tracks::{track_for, StreamInfo};
 
 /// Frames waiting for VLC's input thread, at most.
@@ -28,6 +37,10 @@ const QUEUE: usize = 64;
 const TEARDOWN_WAIT: Duration = Duration::from_secs(1);
 /// How long the runtime's end waits for work outside it (a name lookup).
 const SHUTDOWN_WAIT: Duration = Duration::from_millis(100);
+/// The wait before the first attempt to reconnect, doubled after each
+/// failed one up to [`RECONNECT_MAX_WAIT`].
+const RECONNECT_FIRST_WAIT: Duration = Duration::from_millis(250);
+const RECONNECT_MAX_WAIT: Duration = Duration::from_secs(2);
 
 /// How frames come: H.264 and H.265 as in MP4 (4-byte NAL lengths, the
 /// avcC/hvcC record as set-up) with their parameter sets again before
@@ -69,6 +82,27 @@ pub struct Frame {
     /// The stream's parameters, when this frame brought new ones (a video
     /// stream whose SDP had none gets them at its first key frame).
     pub parameters: Option<StreamInfo>,
+    /// The first frame after a reconnect: the gap before it.
+    pub gap: Option<Gap>,
+}
+
+/// What a sender report says: RTP time `ticks` (as a [`Frame`]'s) of
+/// `stream` was `ntp` (NTP's 64-bit format) on the camera's clock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SenderReport {
+    pub stream: usize,
+    pub ticks: i64,
+    pub clock_rate: u32,
+    pub ntp: u64,
+}
+
+/// A time with no frame, between a lost connection's last frame and the
+/// next session's first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Gap {
+    pub length: Duration,
+    /// The connections tried to end it.
+    pub attempts: u32,
 }
 
 /// How a session ended by itself.
@@ -85,6 +119,11 @@ pub enum Event {
     /// Packets the session could not read (lost fragments, a stream joined
     /// mid-frame): it goes on; the frames they belonged to are lost.
     Damaged(String),
+    /// The connection was lost, why; the session reconnects.
+    Lost(String),
+    /// An RTCP sender report: the camera's wall-clock time of a stream's
+    /// RTP time.
+    SenderReport(SenderReport),
     End(End),
 }
 
@@ -197,18 +236,41 @@ async fn run(
         opened = open(&settings, group.clone()) => Some(opened),
     };
     match opened {
-        Some(Ok((demuxed, played, left_out))) => {
+        Some(Ok((mut demuxed, played, left_out))) => {
             let streams: Vec<usize> = played.iter().map(|p| p.stream).collect();
-            if started.send(Ok((played, left_out))).is_ok() {
-                tokio::select! {
-                    _ = &mut stop => {}
-                    end = pump(demuxed, &streams, &events, &room, settings.idle_timeout) => {
-                        // Waits for room like a frame (a stop still ends it).
-                        tokio::select! {
-                            _ = &mut stop => {}
-                            _ = deliver(&events, &room, Event::End(end)) => {}
+            if started.send(Ok((played.clone(), left_out))).is_ok() {
+                let mut last_frame = Instant::now();
+                let mut resumed = None;
+                loop {
+                    let end = tokio::select! {
+                        _ = &mut stop => break,
+                        end = pump(&mut demuxed, &streams, &events, &room, &settings, &mut last_frame, &mut resumed) => end,
+                    };
+                    let end = match (end, settings.reconnect) {
+                        (End::Failed(why), Reconnect::For(_) | Reconnect::Forever) => {
+                            if !deliver(&events, &room, Event::Lost(why.clone())).await {
+                                break;
+                            }
+                            drop(demuxed);
+                            tokio::select! {
+                                _ = &mut stop => break,
+                                again = reconnect(&settings, &group, &played, &why) => match again {
+                                    Ok((next, attempts)) => {
+                                        (demuxed, resumed) = (next, Some(attempts));
+                                        continue;
+                                    }
+                                    Err(failed) => End::Failed(failed),
+                                },
+                            }
                         }
+                        (end, _) => end,
+                    };
+                    // Waits for room like a frame (a stop still ends it).
+                    tokio::select! {
+                        _ = &mut stop => {}
+                        _ = deliver(&events, &room, Event::End(end)) => {}
                     }
+                    break;
                 }
             }
         }
@@ -220,6 +282,66 @@ async fn run(
     // The session is dropped: retina sends its TEARDOWN on a task of this
     // runtime, given a moment to be answered.
     let _ = tokio::time::timeout(TEARDOWN_WAIT, group.await_teardown()).await;
+}
+
+/// Opens the session again after a loss (`why`), with a backoff, until it
+/// plays the same streams as before or `settings.reconnect` runs out;
+/// returns it and the attempts it took, or why the input ends.
+async fn reconnect(
+    settings: &Settings,
+    group: &Arc<SessionGroup>,
+    played: &[Played],
+    why: &str,
+) -> Result<(Demuxed, u32), String> {
+    let lost = Instant::now();
+    let limit = match settings.reconnect {
+        Reconnect::For(limit) => Some(limit),
+        Reconnect::Forever => None,
+        Reconnect::Never => return Err(why.to_owned()),
+    };
+    let deadline = limit.map(|limit| lost + limit);
+    let gave_up = |last: &str| {
+        let ms = limit.unwrap_or_default().as_millis();
+        format!("{why}; not back within {ms} ms ({}); the last attempt: {last}", smem_names::rtsp::RECONNECT)
+    };
+    let mut wait = RECONNECT_FIRST_WAIT;
+    let mut attempts = 0;
+    let mut last_failure = String::new();
+    loop {
+        if attempts > 0 && deadline.is_some_and(|deadline| Instant::now() >= deadline) {
+            return Err(gave_up(&last_failure));
+        }
+        // The first attempt at once: a server that restarted may be back.
+        attempts += 1;
+        let mut bounded = settings.clone();
+        if let Some(deadline) = deadline {
+            bounded.timeout = bounded.timeout.min(deadline.saturating_duration_since(Instant::now()));
+        }
+        match open(&bounded, group.clone()).await {
+            Ok((demuxed, again, _)) => {
+                let same = |p: &Played, q: &Played| {
+                    p.stream == q.stream
+                        && p.info.media.eq_ignore_ascii_case(&q.info.media)
+                        && p.info.encoding.eq_ignore_ascii_case(&q.info.encoding)
+                };
+                if again.len() == played.len() && again.iter().zip(played).all(|(p, q)| same(p, q)) {
+                    return Ok((demuxed, attempts));
+                }
+                let names = |streams: &[Played]| {
+                    streams
+                        .iter()
+                        .map(|p| format!("{}/{}", p.info.media, p.info.encoding))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                return Err(format!("{why}; back with other streams ({}, was {})", names(&again), names(played)));
+            }
+            Err(Failure::Failed(e) | Failure::Unplayable(e)) => last_failure = e,
+        }
+        let pause = deadline.map_or(wait, |deadline| wait.min(deadline.saturating_duration_since(Instant::now())));
+        tokio::time::sleep(pause).await;
+        wait = (wait * 2).min(RECONNECT_MAX_WAIT);
+    }
 }
 
 /// One request, bounded by the settings' timeout; a failure says which.
@@ -314,13 +436,19 @@ const RTCP_BYE: u8 = 203;
 /// on every stream played (a recording's end), or the session fails (the
 /// connection closed or broke, nothing for `idle`). An error after which
 /// the session goes on (a damaged packet) is reported and counted.
+///
+/// `last_frame` is when the newest frame came; `resumed`, the attempts a
+/// reconnect took, until the first frame after it carries its gap.
 async fn pump(
-    mut demuxed: Demuxed,
+    demuxed: &mut Demuxed,
     streams: &[usize],
     events: &SyncSender<Event>,
     room: &Notify,
-    idle: Duration,
+    settings: &Settings,
+    last_frame: &mut Instant,
+    resumed: &mut Option<u32>,
 ) -> End {
+    let idle = settings.idle_timeout;
     let mut deadline = Instant::now() + idle;
     let mut left: Vec<usize> = Vec::new();
     let mut last_error: Option<String> = None;
@@ -350,7 +478,7 @@ async fn pump(
             }
             Ok(Some(Ok(item))) => item,
         };
-        let frame = match item {
+        let mut frame = match item {
             CodecItem::VideoFrame(f) => Frame {
                 stream: f.stream_id(),
                 ticks: f.timestamp().elapsed(),
@@ -358,6 +486,7 @@ async fn pump(
                 key: f.is_random_access_point(),
                 loss: f.loss(),
                 parameters: f.has_new_parameters().then(|| info_of(&demuxed.streams()[f.stream_id()])),
+                gap: None,
                 data: f.into_data(),
             },
             CodecItem::AudioFrame(f) => Frame {
@@ -367,9 +496,22 @@ async fn pump(
                 key: true,
                 loss: f.loss(),
                 parameters: None,
+                gap: None,
                 data: f.data().to_vec(),
             },
             CodecItem::Rtcp(rtcp) => {
+                let report = rtcp.pkts().find_map(|p| p.as_sender_report().ok().flatten());
+                if let (Some(report), Some(time)) = (report, rtcp.rtp_timestamp()) {
+                    let report = SenderReport {
+                        stream: rtcp.stream_id(),
+                        ticks: time.elapsed(),
+                        clock_rate: time.clock_rate().get(),
+                        ntp: report.ntp_timestamp().0,
+                    };
+                    if !deliver(events, room, Event::SenderReport(report)).await {
+                        return End::Closed;
+                    }
+                }
                 if rtcp.pkts().any(|p| p.payload_type() == RTCP_BYE) && !left.contains(&rtcp.stream_id()) {
                     left.push(rtcp.stream_id());
                     if streams.iter().all(|s| left.contains(s)) {
@@ -380,7 +522,11 @@ async fn pump(
             }
             _ => continue, // ONVIF metadata
         };
-        deadline = Instant::now() + idle;
+        let now = Instant::now();
+        if let Some(attempts) = resumed.take() {
+            frame.gap = Some(Gap { length: now - *last_frame, attempts });
+        }
+        (*last_frame, deadline) = (now, now + idle);
         (last_error, errors_in_a_row) = (None, 0);
         if !deliver(events, room, Event::Frame(frame)).await {
             return End::Closed;

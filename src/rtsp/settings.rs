@@ -13,6 +13,10 @@ use smem_names::redact_url;
 pub const DEFAULT_TIMEOUT_MS: i64 = 5_000;
 /// Default for `rtsp-idle-timeout`: live555 gave up after 10 s without data.
 pub const DEFAULT_IDLE_TIMEOUT_MS: i64 = 10_000;
+/// Default for `rtsp-reconnect`: a minute, long enough for a camera to
+/// reboot or a link to come back, short enough that a camera gone for good
+/// ends the input with a clear error.
+pub const DEFAULT_RECONNECT_MS: i64 = 60_000;
 /// Default for `rtsp-tcp`: RTP interleaved in the RTSP connection. retina's
 /// UDP has no reorder buffer and sends no receiver reports (fine on a LAN).
 pub const DEFAULT_TCP: bool = true;
@@ -37,6 +41,35 @@ pub struct Settings {
     pub tcp: bool,
     pub timeout: Duration,
     pub idle_timeout: Duration,
+    pub reconnect: Reconnect,
+}
+
+/// What the input does when the connection is lost after it played.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reconnect {
+    /// Ends, as an input with no reconnect.
+    Never,
+    /// Tries again for so long after the loss.
+    For(Duration),
+    Forever,
+}
+
+impl Reconnect {
+    /// `rtsp-reconnect` in milliseconds: 0 never, -1 forever.
+    fn from_ms(value: Option<i64>, warnings: &mut Vec<String>) -> Reconnect {
+        match value.unwrap_or(DEFAULT_RECONNECT_MS) {
+            0 => Reconnect::Never,
+            -1 => Reconnect::Forever,
+            ms if ms > 0 => Reconnect::For(Duration::from_millis(ms as u64)),
+            ms => {
+                let (name, default) = (smem_names::rtsp::RECONNECT, DEFAULT_RECONNECT_MS);
+                warnings.push(format!(
+                    "{name}={ms} is not a time (milliseconds, 0 for never, -1 for ever); {default} is used"
+                ));
+                Reconnect::For(Duration::from_millis(default as u64))
+            }
+        }
+    }
 }
 
 /// The options as VLC's variables hold them (`None`: unset or empty).
@@ -47,6 +80,7 @@ pub struct RawOptions {
     pub tcp: Option<bool>,
     pub timeout_ms: Option<i64>,
     pub idle_timeout_ms: Option<i64>,
+    pub reconnect_ms: Option<i64>,
 }
 
 /// Why a URL cannot be played; the text never holds the password.
@@ -102,6 +136,7 @@ impl Settings {
                 smem_names::rtsp::IDLE_TIMEOUT.as_str(),
                 warnings,
             ),
+            reconnect: Reconnect::from_ms(raw.reconnect_ms, warnings),
         })
     }
 }
@@ -151,5 +186,20 @@ mod tests {
         assert_eq!(s.idle_timeout, Duration::from_millis(1500));
         assert_eq!(warnings.len(), 1, "{warnings:?}");
         assert!(Settings::new("rtsp://", &RawOptions::default(), &mut Vec::new()).is_err());
+    }
+
+    #[test]
+    fn reconnect_for_a_while_never_or_for_ever() {
+        let reconnect = |ms| {
+            let mut warnings = Vec::new();
+            let raw = RawOptions { reconnect_ms: ms, ..Default::default() };
+            (Settings::new("rtsp://h/x", &raw, &mut warnings).unwrap().reconnect, warnings.len())
+        };
+        let default = Reconnect::For(Duration::from_millis(DEFAULT_RECONNECT_MS as u64));
+        assert_eq!(reconnect(None), (default, 0));
+        assert_eq!(reconnect(Some(0)), (Reconnect::Never, 0));
+        assert_eq!(reconnect(Some(-1)), (Reconnect::Forever, 0));
+        assert_eq!(reconnect(Some(2500)), (Reconnect::For(Duration::from_millis(2500)), 0));
+        assert_eq!(reconnect(Some(-7)), (default, 1), "a bad value: the default, and a warning");
     }
 }

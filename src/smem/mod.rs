@@ -25,6 +25,7 @@ use std::ffi::CStr;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
+use crate::camera_clock::CameraClock;
 use crate::ffi::block::BlockChain;
 use crate::ffi::callbacks::{AudioBlockInfo, AudioCallbacks, NoBuffer, VideoCallbacks, VideoFrameInfo};
 use crate::ffi::descriptor::{ModuleInfo, OptionDefault, StaticCStr};
@@ -265,7 +266,22 @@ impl StreamOutput for Smem {
             _ => (0, 0),
         };
         let start = start.map(|start| (start, frame_rate));
-        Some(Track { id, kind, delivery, queue_dropped: 0, dropped, faults, start, before_start: 0, after_stop: 0 })
+        // An input with a camera clock (smem_rtsp) opened before its tracks came.
+        let camera = start.as_ref().and_then(|_| crate::camera_clock::for_input(stream.input_key()));
+        let (before_start, after_stop, previous_media_time) = (0, 0, None);
+        Some(Track {
+            id,
+            kind,
+            delivery,
+            queue_dropped: 0,
+            dropped,
+            faults,
+            start,
+            before_start,
+            after_stop,
+            camera,
+            previous_media_time,
+        })
     }
 
     fn del(&self, stream: &Stream<'_>, track: Track) {
@@ -459,12 +475,18 @@ pub struct Track {
     /// Frames left out as before the start, and as after the stop.
     before_start: u64,
     after_stop: u64,
+    /// The camera's clock and gaps, when the input has them (an RTSP
+    /// input) and smem_mark gives the frames their media time.
+    camera: Option<Arc<CameraClock>>,
+    /// The media time of the track's previous frame: whether a gap lies
+    /// between it and the next.
+    previous_media_time: Option<i64>,
 }
 
 impl Track {
     /// What smem knows of a frame when VLC sends it, before any queue: its
     /// media time (with smem_mark and smem_preroll).
-    fn stamp(&self, frame: &BlockChain) -> Stamp {
+    fn stamp(&mut self, frame: &BlockChain) -> Stamp {
         let Some(block) = frame.iter().next() else { return Stamp::default() };
         let rate = |frame_rate: (u32, u32)| if self.kind == Kind::Video { frame_rate } else { (0, 0) };
         let (media_time, fields) = match &self.start {
@@ -482,7 +504,13 @@ impl Track {
             Some(Fields::TopFirst) => sys::SMEM_FIELDS_TOP_FIRST,
             Some(Fields::BottomFirst) => sys::SMEM_FIELDS_BOTTOM_FIRST,
         };
-        Stamp { media_time, field_order }
+        let (mut camera_time, mut gap_before) = (None, 0);
+        if let (Some(camera), Some(time)) = (&self.camera, media_time) {
+            camera_time = camera.camera_time(time);
+            gap_before = camera.gap_before(self.previous_media_time, time);
+            self.previous_media_time = Some(time);
+        }
+        Stamp { media_time, field_order, camera_time, gap_before }
     }
 }
 
@@ -510,6 +538,8 @@ impl FrameSource {
             dropped_before: self.dropped.swap(0, Ordering::Relaxed),
             media_time: stamp.media_time,
             field_order: stamp.field_order,
+            camera_time: stamp.camera_time,
+            gap_before: stamp.gap_before,
         }
     }
     /// The track's format changed: its frames get a new generation.
@@ -525,6 +555,10 @@ pub struct Stamp {
     media_time: Option<i64>,
     /// `SMEM_FIELDS_*`.
     field_order: u32,
+    /// Microseconds since the Unix epoch on the camera's clock.
+    camera_time: Option<i64>,
+    /// The gap (a reconnect) before the frame, microseconds; 0 if none.
+    gap_before: i64,
 }
 
 /// The delivery thread's own state: the stream, held for logging.

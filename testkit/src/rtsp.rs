@@ -12,6 +12,8 @@ use std::time::Duration;
 pub struct GstServer {
     child: Child,
     pub port: u16,
+    /// server.py's flags and mount points, for [`GstServer::restart`].
+    args: Vec<String>,
     /// What it printed after "ready": "play", "teardown".
     said: Arc<Mutex<Vec<String>>>,
 }
@@ -30,12 +32,19 @@ pub fn h264_mount(file: &str) -> String {
 impl GstServer {
     /// `flags`: server.py's (`--user`, `--password`, `--protocols`).
     pub fn start(flags: &[&str], mounts: &[String]) -> GstServer {
+        let args: Vec<String> = flags.iter().map(|f| f.to_string()).chain(mounts.iter().cloned()).collect();
+        let (child, port, said) = GstServer::spawn(0, &args);
+        GstServer { child, port, args, said }
+    }
+
+    /// server.py on `port` (0: a free one): it, its port, what it says.
+    #[allow(clippy::type_complexity)]
+    fn spawn(port: u16, args: &[String]) -> (Child, u16, Arc<Mutex<Vec<String>>>) {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/rtsp/server.py");
         let mut child = Command::new("/usr/bin/python3")
             .arg(script)
-            .args(["--port", "0", "--lifetime", "120"])
-            .args(flags)
-            .args(mounts)
+            .args(["--port", &port.to_string(), "--lifetime", "120"])
+            .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .spawn()
@@ -55,7 +64,17 @@ impl GstServer {
             }
         });
         let port = port.recv_timeout(Duration::from_secs(20)).expect("the RTSP server did not start");
-        GstServer { child, port, said }
+        (child, port, said)
+    }
+
+    /// Started again, after [`GstServer::kill`], on the same port (a camera
+    /// back after a reboot); what it said before is kept.
+    pub fn restart(&mut self) {
+        self.kill();
+        let (child, port, said) = GstServer::spawn(self.port, &self.args);
+        let before = std::mem::take(&mut *self.said.lock().unwrap());
+        said.lock().unwrap().splice(0..0, before);
+        (self.child, self.port, self.said) = (child, port, said);
     }
 
     pub fn url(&self, mount: &str) -> String {
@@ -65,6 +84,11 @@ impl GstServer {
     /// How many times it printed `word`.
     pub fn said(&self, word: &str) -> usize {
         self.said.lock().unwrap().iter().filter(|l| *l == word).count()
+    }
+
+    /// The lines it printed that start with `prefix` ("sent "), in order.
+    pub fn lines(&self, prefix: &str) -> Vec<String> {
+        self.said.lock().unwrap().iter().filter(|l| l.starts_with(prefix)).cloned().collect()
     }
 
     /// Freezes it (SIGSTOP): connections stay open, nothing is sent.

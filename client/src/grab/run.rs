@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::SyncSender;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use super::sinks::KindSink;
@@ -29,6 +29,9 @@ pub(super) struct Shared {
     /// life for `idle_timeout` too): the next one's index.
     seen: AtomicU64,
     pub(super) timeline: Timeline,
+    /// The gaps in the stream (a reconnect) the frames said, video's and
+    /// audio's apart: each track's first frame after a gap tells it.
+    gaps: [Mutex<Vec<Duration>>; 2],
 }
 
 impl Shared {
@@ -48,6 +51,25 @@ impl Shared {
         }
         self.video.fetch_add(1, Ordering::Relaxed);
         Some(Placed { time_us, item, index })
+    }
+
+    /// A frame of `kind` came after a gap of `gap_us` microseconds.
+    pub(super) fn gap(&self, kind: Kind, gap_us: i64) {
+        let gaps = &self.gaps[usize::from(kind == Kind::Audio)];
+        gaps.lock().unwrap_or_else(PoisonError::into_inner).push(Duration::from_micros(gap_us.max(0) as u64));
+    }
+
+    /// The gaps in the stream: as the video saw them, or the sound in a
+    /// grab of sound alone.
+    fn gaps(&self) -> Vec<Duration> {
+        let [video, audio] = &self.gaps;
+        let taken = |gaps: &Mutex<Vec<Duration>>| gaps.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        let video = taken(video);
+        if video.is_empty() {
+            taken(audio)
+        } else {
+            video
+        }
     }
 
     /// (video frames, audio blocks) delivered so far.
@@ -185,8 +207,13 @@ impl<'a> Run<'a> {
         let cut_here = if smem_rs && segment.0.is_some() { None } else { segment.1 };
         let mut timeline = Timeline::new(segment.0, cut_here, video.is_some());
         timeline.every(every);
-        let shared =
-            Arc::new(Shared { video: AtomicU64::new(0), audio: AtomicU64::new(0), seen: AtomicU64::new(0), timeline });
+        let shared = Arc::new(Shared {
+            video: AtomicU64::new(0),
+            audio: AtomicU64::new(0),
+            seen: AtomicU64::new(0),
+            timeline,
+            gaps: Default::default(),
+        });
         // Spare buffers: the pull queue's items hold theirs until dropped.
         let keep = SPARE_BUFFERS + pull_bound.unwrap_or(0);
         let chain = GrabChain {
@@ -451,6 +478,7 @@ impl<'a> Run<'a> {
             vlc_errors: items.iter().flat_map(|i| i.vlc_errors.iter().cloned()).collect(),
             frame_abi: self.frame_abi,
             items,
+            gaps: self.shared.gaps(),
         })
     }
 }

@@ -236,6 +236,10 @@ fn video_frames<'a>(chroma: VideoChroma, mut to: VideoTo<'a>, shared: Arc<Shared
         let Some(Placed { time_us, item, index }) = shared.place(Kind::Video, frame.pts(), frame.media_time()) else {
             return;
         };
+        let info = frame.info();
+        if let Some(gap) = info.gap_before {
+            shared.gap(Kind::Video, gap);
+        }
         let video = Video {
             width: v.width as usize,
             height: v.height as usize,
@@ -246,7 +250,7 @@ fn video_frames<'a>(chroma: VideoChroma, mut to: VideoTo<'a>, shared: Arc<Shared
             item,
             index,
             data: (),
-            info: Some(frame.info()),
+            info: Some(info),
             format: Some(VideoInfo::of(v)),
         };
         to.video(video, &frame);
@@ -258,6 +262,9 @@ fn audio_frames<'a>(sample: AudioSample, mut to: AudioTo<'a>, shared: Arc<Shared
         let Some(a) = frame.audio() else { return };
         let (pts, info) = (frame.pts(), Some(frame.info()));
         let Some(Placed { time_us, item, .. }) = shared.place(Kind::Audio, pts, frame.media_time()) else { return };
+        if let Some(gap) = info.and_then(|i| i.gap_before) {
+            shared.gap(Kind::Audio, gap);
+        }
         let (channels, rate, samples) = (a.channels, a.rate, a.samples as usize);
         let block = Audio { channels, rate, sample, samples, pts, time_us, item, data: (), info };
         to.audio(block, &frame);
