@@ -4,6 +4,7 @@
 //! stock smem option set.
 
 use std::ffi::{c_char, c_int, c_void, CStr};
+use std::process::Command;
 
 use smem_rs_plugin::ffi::sys;
 use smem_rs_plugin::ffi::sys::vlc_module_properties as P;
@@ -215,10 +216,50 @@ fn the_built_plugin_registers_what_modules_txt_says() {
         ("rtsp-tcp".to_owned(), sys::CONFIG_ITEM_BOOL as i32, "1".to_owned(), true, false, false),
         ("rtsp-user".to_owned(), string, String::new(), true, false, false),
         ("rtsp-pwd".to_owned(), sys::CONFIG_ITEM_PASSWORD as i32, String::new(), true, false, false),
-        ("rtsp-timeout".to_owned(), sys::CONFIG_ITEM_INTEGER as i32, "5000".to_owned(), true, false, false),
+        ("rtsp-connect-timeout".to_owned(), sys::CONFIG_ITEM_INTEGER as i32, "5000".to_owned(), true, false, false),
         ("rtsp-idle-timeout".to_owned(), sys::CONFIG_ITEM_INTEGER as i32, "10000".to_owned(), true, false, false),
         ("rtsp-reconnect".to_owned(), sys::CONFIG_ITEM_INTEGER as i32, "60000".to_owned(), true, false, false),
     ];
     let expected = if cfg!(feature = "rtsp") { [expected, rtsp].concat() } else { expected };
     assert_eq!(options, expected);
+
+    // VLC finds an option's default by its name among every module's
+    // options: a name another installed module declares too (stream_out_rtp
+    // has an `rtsp-timeout` in seconds) gives either's, by load order. Only
+    // the stock smem's names (with its defaults) and live555's are shared on
+    // purpose (the Qt interface reads `rtsp-tcp` too).
+    let shared_on_purpose = ["rtsp-tcp", "rtsp-user", "rtsp-pwd"];
+    let twins = ["libstream_out_smem_plugin.so", "liblive555_plugin.so"];
+    let dir = Command::new("pkg-config").args(["--variable=pluginsdir", "vlc-plugin"]).output().unwrap();
+    let dir = String::from_utf8(dir.stdout).unwrap();
+    let plugins = walk(std::path::Path::new(dir.trim()));
+    assert!(plugins.len() > 100, "VLC's plugins not found in {dir}");
+    let mut rtp_seen = false;
+    for plugin in plugins.iter().filter(|p| {
+        let name = p.file_name().unwrap().to_string_lossy();
+        name.ends_with("_plugin.so") && !name.contains("smem_rs") && !twins.contains(&&*name)
+    }) {
+        let bytes = std::fs::read(plugin).unwrap();
+        let strings: std::collections::HashSet<&[u8]> = bytes.split(|b| *b == 0).collect();
+        rtp_seen |= strings.contains(&b"rtsp-timeout"[..]);
+        for (name, ..) in options.iter().filter(|(name, ..)| !shared_on_purpose.contains(&name.as_str())) {
+            assert!(!strings.contains(name.as_bytes()), "{} names an option `{name}` too", plugin.display());
+        }
+    }
+    // The search finds a name a module declares.
+    assert!(rtp_seen, "stream_out_rtp's rtsp-timeout not found in {dir}");
+}
+
+/// Every file under `dir`.
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
 }

@@ -382,7 +382,7 @@ fn every_failure_is_a_clear_message_in_bounded_time() {
         (
             "silent",
             format!("rtsp://127.0.0.1:{}/x", silent.port),
-            vec![":rtsp-timeout=1000"],
+            vec![":rtsp-connect-timeout=1000"],
             "no answer to DESCRIBE within 1000 ms",
             4 * second,
         ),
@@ -553,10 +553,6 @@ fn sender_report_time(server: &GstServer, rtp: u32) -> Option<i64> {
 fn camera_times(url: &str) -> Vec<(usize, Option<i64>)> {
     let mut got = Vec::new();
     let end = smem_client::Grab::new(url)
-        // Said outright: VLC's stream_out_rtp declares an rtsp-timeout of its
-        // own (60, seconds), which the inherited value was seen to be (60 ms)
-        // when two grabs opened at once.
-        .media_option(":rtsp-timeout=5000")
         .video(smem_client::VideoChroma::I420, |f| {
             let unix_us =
                 |t: std::time::SystemTime| t.duration_since(std::time::UNIX_EPOCH).unwrap().as_micros() as i64;

@@ -189,8 +189,9 @@ pub mod rtsp {
         /// The password, when the URL has none. Never logged.
         PASSWORD = "rtsp-pwd";
         /// Milliseconds to connect and have the server answer DESCRIBE,
-        /// SETUP and PLAY.
-        TIMEOUT = "rtsp-timeout";
+        /// SETUP and PLAY. Not `rtsp-timeout`: VLC's stream_out_rtp declares
+        /// that one (seconds), and VLC looks a default up by name alone.
+        TIMEOUT = "rtsp-connect-timeout";
         /// Milliseconds without a frame after which the connection is
         /// taken for lost.
         IDLE_TIMEOUT = "rtsp-idle-timeout";

@@ -110,7 +110,7 @@ def test_a_silent_server_ends_within_the_timeout_set():
         port = listener.getsockname()[1]
         start = time.monotonic()
         with pytest.raises(smem_rs.Error, match="no answer to DESCRIBE within 800 ms"):
-            list(smem_rs.open(f"rtsp://127.0.0.1:{port}/cam", options=[":rtsp-timeout=800"]))
+            list(smem_rs.open(f"rtsp://127.0.0.1:{port}/cam", options=[":rtsp-connect-timeout=800"]))
         assert time.monotonic() - start < 4
 
 

@@ -11,7 +11,7 @@
 //! live stream cannot pause, seek or be paced; sat.ip URLs are left to
 //! VLC's satip module; its option names (`rtsp-tcp`, `rtsp-user`,
 //! `rtsp-pwd`). Where it differs: TCP by default; a request that is not
-//! answered ends the input within the time set (`rtsp-timeout`); a
+//! answered ends the input within the time set (`rtsp-connect-timeout`); a
 //! connection lost while playing (the server gone, no frame for
 //! `rtsp-idle-timeout`) is opened again for as long as `rtsp-reconnect`
 //! allows (`session.rs`), the tracks going on, their times with the gap in

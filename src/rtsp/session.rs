@@ -11,7 +11,7 @@
 //! A connection lost after the session played (the server went away, the
 //! connection broke, nothing came for `rtsp-idle-timeout`) is opened again,
 //! after 0.25 s, 0.5 s, 1 s, then every 2 s, for as long as
-//! `rtsp-reconnect` allows; every attempt bounded by `rtsp-timeout` and by
+//! `rtsp-reconnect` allows; every attempt bounded by `rtsp-connect-timeout` and by
 //! that limit. The streams must be the same as before (the same encodings
 //! in the same places): VLC's tracks go on. The first frame after the gap
 //! says how long it was. A first connection that fails is not retried: a

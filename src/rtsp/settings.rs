@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use smem_names::redact_url;
 
-/// Default for `rtsp-timeout`: to connect and have each of DESCRIBE, SETUP
+/// Default for `rtsp-connect-timeout`: to connect and have each of DESCRIBE, SETUP
 /// and PLAY answered.
 pub const DEFAULT_TIMEOUT_MS: i64 = 5_000;
 /// Default for `rtsp-idle-timeout`: live555 gave up after 10 s without data.
