@@ -207,6 +207,7 @@ fn the_built_plugin_registers_what_modules_txt_says() {
         volatile("video-frame-callback"),
         volatile("audio-frame-callback"),
         ("sout-smem-max-held".to_owned(), sys::CONFIG_ITEM_INTEGER as i32, "16".to_owned(), true, false, false),
+        ("sout-smem-realtime".to_owned(), sys::CONFIG_ITEM_BOOL as i32, String::new(), true, false, false),
         // smem_preroll's (media options an application sets with :start-time).
         ("smem-preroll-lead".to_owned(), sys::CONFIG_ITEM_INTEGER as i32, "0".to_owned(), true, true, false),
         ("smem-preroll-length".to_owned(), sys::CONFIG_ITEM_INTEGER as i32, "0".to_owned(), true, true, false),

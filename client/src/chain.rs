@@ -146,6 +146,10 @@ impl GrabChain {
             codecs.push(format!("acodec={}", sample.fourcc()));
         }
         let mut smem_options = vec![format!("{}={}", smem::TIME_SYNC, self.realtime)];
+        if self.realtime && self.mark {
+            // Paced from the first frame, not after VLC's cached second (smem-rs only).
+            smem_options.push(format!("{}=true", smem::REALTIME));
+        }
         smem_options.extend(self.queue.map(|(frames, drop)| format!("{}={frames},{}={drop}", smem::QUEUE, smem::DROP)));
         smem_options.extend(max_held.map(|max_held| format!("{}={max_held}", smem::MAX_HELD)));
         let mut mark_options = Vec::new();

@@ -138,9 +138,10 @@ pub mod smem {
         VIDEO_FRAME = "video-frame-callback";
         AUDIO_FRAME = "audio-frame-callback";
         MAX_HELD = "max-held";
+        REALTIME = "realtime";
     }
     /// Every option, in the plugin's order.
-    pub const ALL: [Name; 13] = [
+    pub const ALL: [Name; 14] = [
         VIDEO_PRERENDER,
         AUDIO_PRERENDER,
         VIDEO_POSTRENDER,
@@ -154,6 +155,7 @@ pub mod smem {
         VIDEO_FRAME,
         AUDIO_FRAME,
         MAX_HELD,
+        REALTIME,
     ];
 }
 

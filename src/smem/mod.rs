@@ -7,8 +7,9 @@
 //! validated and callback addresses must point at code; a track without
 //! callbacks is refused once instead of failing on every block; video is
 //! delivered with the size that describes its bytes; `time-sync=false`
-//! really unpaces the input, and `time-sync=true` paces from the first
-//! frame (stock hands over VLC's first buffered second at once); a NULL
+//! really unpaces the input; `realtime=true` (ours, off by default) paces
+//! from the first frame (VLC hands over its first buffered second at once,
+//! as stock did and still does without it); a NULL
 //! buffer drops one frame with a rate-limited message; `queue=N` and `drop`
 //! (off by default) let Send return before the callbacks run.
 
@@ -82,9 +83,11 @@ pub struct Smem {
     /// Bumped at every new track and every format change of one.
     generation: Arc<AtomicU32>,
     time_sync: bool,
-    /// With `time-sync`: each frame held until its date, counted from the
-    /// first frame's (VLC's first second comes at once otherwise).
-    pacer: pace::Pacer,
+    /// `realtime` (with `time-sync`): each frame held until its date,
+    /// counted from the first frame's (VLC's first second comes at once
+    /// otherwise). Opt-in: a live source paces itself, and holding its
+    /// frames to their dates would keep VLC's caching as latency.
+    pacer: Option<pace::Pacer>,
     /// `queue=N`: the thread that calls every callback. Without it, Send
     /// calls them on VLC's thread, as stock did, under VLC's sout lock:
     /// never two at once, and applications may rely on that.
@@ -166,7 +169,8 @@ impl StreamOutput for Smem {
             stream.error("refusing the smem chain: no callback is called with an invalid value");
             OpenError::Refused
         })?;
-        let Settings { video, audio, time_sync, delivery, drop_without_queue, tune_allocator, max_held } = settings;
+        let Settings { video, audio, time_sync, realtime, delivery, drop_without_queue, tune_allocator, max_held } =
+            settings;
         if video.is_none() && audio.is_none() {
             stream.error(
                 "no callbacks given: set sout-smem-video-prerender-callback and \
@@ -178,6 +182,9 @@ impl StreamOutput for Smem {
         let Outputs { video, audio } = outputs(stream, video, audio)?;
         if tune_allocator {
             allocator::tune(stream);
+        }
+        if realtime && !time_sync {
+            stream.warn("sout-smem-realtime has no effect while sout-smem-time-sync is false: nothing paces the input");
         }
         if drop_without_queue {
             stream.warn("sout-smem-drop has no effect while sout-smem-queue is 0: every frame is delivered in Send");
@@ -193,7 +200,7 @@ impl StreamOutput for Smem {
             }
         };
         stream.debug(&format!(
-            "smem (Rust) opened: video callbacks {}, audio callbacks {}, time-sync {time_sync}, delivery {}, max-held {max_held}",
+            "smem (Rust) opened: video callbacks {}, audio callbacks {}, time-sync {time_sync}, realtime {realtime}, delivery {}, max-held {max_held}",
             output_name(&video),
             output_name(&audio),
             match delivery {
@@ -208,7 +215,7 @@ impl StreamOutput for Smem {
             holds: Holds::new(max_held, stream.hold()),
             generation: Arc::new(AtomicU32::new(0)),
             time_sync,
-            pacer: pace::Pacer::default(),
+            pacer: (time_sync && realtime).then(pace::Pacer::default),
             queue,
             next_track: AtomicU64::new(0),
             watch_faults: !tune_allocator,
@@ -306,7 +313,9 @@ impl StreamOutput for Smem {
     fn flush(&self, stream: &Stream<'_>, track: &mut Track) {
         // A seek: what is queued from before it never reaches the application.
         let discarded = self.queue.as_ref().map_or(0, |queue| queue.flush(track.id).len());
-        self.pacer.restart();
+        if let Some(pacer) = &self.pacer {
+            pacer.restart();
+        }
         stream.debug(&format!("{} track flushed: {discarded} queued frames discarded", track.kind));
     }
 
@@ -340,9 +349,9 @@ impl StreamOutput for Smem {
             }
         }
         while let Some(frame) = blocks.pop_front() {
-            if let Some(date) = frame.iter().next().map(|block| block.pts()).filter(|date| self.time_sync && *date > 0)
-            {
-                let wait = self.pacer.wait(date, crate::ffi::vlccore::now());
+            let date = frame.iter().next().map(|block| block.pts()).filter(|date| *date > 0);
+            if let (Some(pacer), Some(date)) = (&self.pacer, date) {
+                let wait = pacer.wait(date, crate::ffi::vlccore::now());
                 if wait > 0 {
                     std::thread::sleep(std::time::Duration::from_micros(wait.unsigned_abs()));
                 }

@@ -34,6 +34,7 @@ pub mod name {
     pub const VIDEO_FRAME: &str = smem::VIDEO_FRAME.as_str();
     pub const AUDIO_FRAME: &str = smem::AUDIO_FRAME.as_str();
     pub const MAX_HELD: &str = smem::MAX_HELD.as_str();
+    pub const REALTIME: &str = smem::REALTIME.as_str();
 }
 
 /// The most frames a track may queue (`queue=N`): far past any useful
@@ -63,7 +64,7 @@ const fn address(name: &'static CStr, text: &'static CStr, longtext: &'static CS
 /// Every option, in the order VLC lists them: the stock module's seven with
 /// its names, types, defaults and texts, then ours. None is `safe`, so a
 /// playlist cannot set any of them.
-pub static OPTIONS: [ConfigOption; 13] = [
+pub static OPTIONS: [ConfigOption; 14] = [
     address(
         c"sout-smem-video-prerender-callback",
         c"Video prerender callback",
@@ -133,6 +134,14 @@ pub static OPTIONS: [ConfigOption; 13] = [
         default: OptionDefault::Integer(DEFAULT_MAX_HELD),
         text: c"Frames the application may hold",
         longtext: c"How many frames from the frame callbacks the application may keep at once (smem_frame_t.hold); past that, hold returns NULL.",
+        advanced: true,
+        visibility: Visibility::Private,
+    },
+    ConfigOption {
+        name: c"sout-smem-realtime",
+        default: OptionDefault::Bool(false),
+        text: c"Real time from the first frame",
+        longtext: c"With time-sync: the first frame at once, each other one at the media's pace after it (VLC hands over the second it caches before its clock starts at once). For inputs VLC paces (files); a live source paces itself, and this would keep its caching as latency.",
         advanced: true,
         visibility: Visibility::Private,
     },
@@ -336,6 +345,8 @@ pub struct Settings {
     pub video: Option<Sink>,
     pub audio: Option<Sink>,
     pub time_sync: bool,
+    /// With `time_sync`: paced from the first frame ([`super::pace`]).
+    pub realtime: bool,
     pub delivery: Delivery,
     /// `drop` was set while `queue` is 0, where nothing is ever dropped.
     pub drop_without_queue: bool,
@@ -439,6 +450,7 @@ pub fn validate(raw: &RawOptions) -> Result<Settings, Vec<OptionError>> {
     let queue = typed(raw, QUEUE, "0", parse_queue, &mut errors);
     let drop = typed(raw, DROP, "none", parse_drop, &mut errors);
     let tune_allocator = typed(raw, TUNE_ALLOCATOR, "false", parse_bool, &mut errors);
+    let realtime = typed(raw, REALTIME, "false", parse_bool, &mut errors);
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -447,6 +459,7 @@ pub fn validate(raw: &RawOptions) -> Result<Settings, Vec<OptionError>> {
         video,
         audio,
         time_sync: time_sync.unwrap_or(true),
+        realtime: realtime.unwrap_or(false),
         delivery: match queue {
             0 => Delivery::Synchronous,
             frames => Delivery::Queued { frames, drop },
