@@ -69,7 +69,7 @@ pub struct EndOfStream {
     pub items: Vec<ItemEnd>,
     /// The gaps in the stream, in order: each time an `rtsp://` input lost
     /// its connection and got it back, how long no frame came (the frames
-    /// after say so too: [`crate::Video::gap_before`]). Empty for a file.
+    /// after say so too: [`crate::frame::Video::gap_before`]). Empty for a file.
     pub gaps: Vec<Duration>,
 }
 
