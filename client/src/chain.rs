@@ -243,9 +243,14 @@ mod tests {
         let options = live.media_options((frames, frames), Some(8), true);
         assert!(options[0].starts_with(":sout=#smem_mark{decoder-threads=1}:transcode{"), "{options:?}");
         assert_eq!(options[1..], [":network-caching=0", ":demux-filter=smem_preroll", ":file-caching=0"]);
+        // A paced grab through smem-rs asks for real time from the first
+        // frame; the stock smem has no such option.
+        let paced = GrabChain { realtime: true, ..chain.clone() };
+        assert!(paced.media_options((frames, None), None, true)[0].contains("time-sync=true,realtime=true"));
         let stock = GrabChain { mark: false, raw: false, realtime: true, ..chain };
         let pair = Some(Callbacks::Pair { prerender: 1, postrender: 2, data: 3 });
         assert_eq!(stock.media_options((None, pair), None, false)[1..], [":no-sout-video", ":no-sout-all"]);
+        assert!(!stock.media_options((None, pair), None, false)[0].contains("realtime"));
         let stock_live = GrabChain { live: true, ..stock };
         assert_eq!(
             stock_live.media_options((None, pair), None, false)[1..],

@@ -565,6 +565,9 @@ mod tests {
         let opts = validate(&RawOptions::default()).unwrap();
         assert_eq!((opts.video, opts.audio, opts.time_sync), (None, None, true));
         assert_eq!(opts.delivery, Delivery::Synchronous);
+        // Stock's time-sync alone: pacing from the first frame is asked for.
+        assert!(!opts.realtime);
+        assert!(validate(&RawOptions::from_pairs(&[("realtime", "true")])).unwrap().realtime);
     }
 
     #[test]
