@@ -372,7 +372,8 @@ fn record_writes_the_stream_beside_the_frames() {
     // null muxer then says "non monotonically increasing dts".
     let (video, _, errors) = probe_errors(&cam);
     let decode_errors: Vec<&str> = errors.lines().filter(|l| !l.contains("non monotonically increasing dts")).collect();
-    assert!(decode_errors.is_empty() && (149..=150).contains(&video), "{video} pictures of 150: {errors}");
+    // One picture lost so, sometimes two (once in 9 runs, CI beside it).
+    assert!(decode_errors.is_empty() && (148..=150).contains(&video), "{video} pictures of 150: {errors}");
 }
 
 /// A camera that drops and comes back (the server killed 2 s in, started

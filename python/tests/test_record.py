@@ -95,7 +95,7 @@ def test_a_camera_is_recorded_while_its_frames_are_delivered(clip, tmp_path):
         server.stop()
     assert len(frames) == 100
     counts, clean = probe(rec, tolerate=["non monotonically increasing dts"])
-    assert counts["video"] >= 99 and clean, counts
+    assert counts["video"] >= 98 and clean, counts
     # Known here: with smem_rtsp's stream, VLC's muxer leaves one picture out
     # after the second key frame (its times step back 10 ms there; also
     # without the grab: #std{} alone), or two pictures get one time (ffmpeg's
