@@ -52,8 +52,7 @@ fn a_grab_tunes_the_allocator_only_when_told_to() {
         };
         return grab_and_count(y4m, tune);
     }
-    let dir = std::env::temp_dir().join(format!("smem-client-allocator-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = smem_testkit::scratch("client-allocator");
     let y4m = dir.join("in.y4m").to_str().unwrap().to_owned();
     smem_testkit::media::write_y4m(&y4m, 1920, 1080, 25, 48).unwrap();
     let child = |tune: &str| {
@@ -76,5 +75,4 @@ fn a_grab_tunes_the_allocator_only_when_told_to() {
     assert!(untuned > frame_pages, "no storm to stop: {untuned} faults a frame");
     assert!(default > frame_pages, "the grab tuned the allocator by default: {default} faults a frame");
     assert!(tuned < frame_pages / 4, "the grab's tuning left {tuned} faults a frame");
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -19,10 +19,7 @@ fn use_our_plugin() {
 }
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("smem-client-tests-{}", std::process::id())).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    smem_testkit::scratch(&format!("client-tests/{name}"))
 }
 
 fn p(dir: &Path, name: &str) -> String {

@@ -22,8 +22,7 @@ fn a_thousand_opens_leave_memory_and_threads_flat() {
     let profile_dir = std::env::current_exe().unwrap().parent().unwrap().parent().unwrap().to_path_buf();
     let plugins = smem_testkit::plugin::copy_plugin(&profile_dir, "many-opens-plugins");
     std::env::set_var("VLC_PLUGIN_PATH", plugins);
-    let dir: PathBuf = std::env::temp_dir().join(format!("smem-many-opens-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir: PathBuf = smem_testkit::scratch("client-many-opens");
     let clip = dir.join("clip.y4m").to_str().unwrap().to_owned();
     smem_testkit::media::write_y4m(&clip, 64, 48, 25, 5).unwrap();
 
@@ -49,5 +48,4 @@ fn a_thousand_opens_leave_memory_and_threads_flat() {
     );
     assert_eq!(threads_1000, threads_100, "a grab's threads outlive it");
     assert!(rss_1000 <= rss_100 + 4096, "memory grows: {rss_100} kB after 100 opens, {rss_1000} kB after 1000");
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -36,8 +36,7 @@ fn keep_then_drop(clip: &str, chroma: VideoChroma) -> (u64, u64) {
 fn frames_kept_then_dropped_give_their_memory_back() {
     let profile_dir = std::env::current_exe().unwrap().parent().unwrap().parent().unwrap().to_path_buf();
     std::env::set_var("VLC_PLUGIN_PATH", smem_testkit::plugin::copy_plugin(&profile_dir, "client-memory-plugins"));
-    let dir = std::env::temp_dir().join(format!("smem-client-memory-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = smem_testkit::scratch("client-memory");
     let clip = dir.join("1080p.mp4").to_str().unwrap().to_owned();
     let source = format!("testsrc2=size=1920x1080:rate=25:duration={}", FRAMES / 25);
     let made = Command::new("ffmpeg")
@@ -58,5 +57,4 @@ fn frames_kept_then_dropped_give_their_memory_back() {
         assert!(kept > before + FRAMES as u64 * frame_mb / 2, "{chroma:?}: the frames were not kept ({kept} MB)");
         assert!(after <= before + SLACK_MB, "{chroma:?}: {after} MB after the frames were dropped, {before} MB before");
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }

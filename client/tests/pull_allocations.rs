@@ -35,8 +35,7 @@ static GLOBAL: Counting = Counting;
 fn pull_items_reuse_smem_s_buffers_without_allocating() {
     let profile_dir = std::env::current_exe().unwrap().parent().unwrap().parent().unwrap().to_path_buf();
     std::env::set_var("VLC_PLUGIN_PATH", smem_testkit::plugin::copy_plugin(&profile_dir, "client-alloc-plugins"));
-    let dir = std::env::temp_dir().join(format!("smem-client-allocs-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = smem_testkit::scratch("client-allocs");
     let y4m = dir.join("in.y4m").to_str().unwrap().to_owned();
     smem_testkit::media::write_y4m(&y4m, 320, 240, 25, 120).unwrap();
     let expected = smem_testkit::media::read_y4m(&y4m).unwrap().2;

@@ -18,8 +18,7 @@ fn ffmpeg(args: &[&str]) -> Vec<u8> {
 fn stock_smem_frames_have_their_planes_and_ffmpeg_s_pictures() {
     // The only test of this binary: no other thread reads the environment.
     std::env::remove_var("VLC_PLUGIN_PATH");
-    let dir = std::env::temp_dir().join(format!("smem-client-stock-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = smem_testkit::scratch("client-stock");
     let file = |name: &str| dir.join(name).to_str().unwrap().to_owned();
     let (h264, vp9) = (file("h264.mp4"), file("vp9.webm"));
     let source = |size: &str| format!("testsrc2=size={size}:rate=25:duration=1");
