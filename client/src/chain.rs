@@ -200,11 +200,16 @@ impl GrabChain {
         if self.mark {
             options.push(format!(":demux-filter={}", module::PREROLL));
         }
-        // VLC's file caching (1 s) is kept, though a stop decodes the second
-        // it queued (a 720p grab's close: 29 ms, 6 ms without): with
-        // `:file-caching=0` the tracks' first blocks reach smem_mark in a
-        // racing order, and a Matroska file's Opus delay then moved the
-        // first frames' times by 6.5 ms in 7 runs of 20.
+        if !self.realtime {
+            // A file's caching (VLC 3's default: 1 s) only delays the start
+            // when nothing paces the stream, and makes the input queue that
+            // much of the file for the decoder before the first frame: a
+            // stop decodes all of it before VLC lets go (a 720p grab's
+            // close, 29 ms to 6 ms). Paced grabs keep it: VLC's clock may
+            // need the margin. An application's own `:file-caching` comes
+            // later and wins.
+            options.push(":file-caching=0".into());
+        }
         options
     }
 }
@@ -230,13 +235,14 @@ mod tests {
             [
                 ":sout=#smem_mark{video-only}:transcode{vcodec=I420,venc=smem_raw,width=320}:smem{video-frame-callback=1,\
                  video-data=2,time-sync=false,queue=1,drop=oldest,max-held=8}",
-                ":demux-filter=smem_preroll"
+                ":demux-filter=smem_preroll",
+                ":file-caching=0"
             ]
         );
         let live = GrabChain { live: true, ..chain.clone() };
         let options = live.media_options((frames, frames), Some(8), true);
         assert!(options[0].starts_with(":sout=#smem_mark{decoder-threads=1}:transcode{"), "{options:?}");
-        assert_eq!(options[1..], [":network-caching=0", ":demux-filter=smem_preroll"]);
+        assert_eq!(options[1..], [":network-caching=0", ":demux-filter=smem_preroll", ":file-caching=0"]);
         // A paced grab through smem-rs asks for real time from the first
         // frame; the stock smem has no such option.
         let paced = GrabChain { realtime: true, ..chain.clone() };
@@ -260,7 +266,8 @@ mod tests {
         assert_eq!(
             chain.media_options((frames, None), None, true),
             [
-                r#":sout=#duplicate{dst=std{access=file,mux=mkv,dst="/tmp/a 'b', {c}.MKV"},dst="transcode{vcodec=I420}:smem{video-frame-callback=1,video-data=2,time-sync=false}",select="noaudio"}"#
+                r#":sout=#duplicate{dst=std{access=file,mux=mkv,dst="/tmp/a 'b', {c}.MKV"},dst="transcode{vcodec=I420}:smem{video-frame-callback=1,video-data=2,time-sync=false}",select="noaudio"}"#,
+                ":file-caching=0"
             ]
         );
         let mp4 = Record::new(std::path::Path::new("cam.mp4")).unwrap();

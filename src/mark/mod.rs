@@ -24,6 +24,7 @@
 
 #![forbid(unsafe_code)]
 
+mod mkv_delay;
 mod mp4_edits;
 mod pairing;
 mod start;
@@ -277,6 +278,25 @@ fn mp4_edits(log: &Object<'_>, demuxer: &str, file: Option<&Path>) -> Option<Mut
     }
 }
 
+/// The largest codec delay of a local Matroska `file`, by which VLC 3's
+/// demuxer runs its times late (see [`mkv_delay`]).
+fn mkv_codec_delay(log: &Object<'_>, demuxer: &str, file: Option<&Path>) -> Option<i64> {
+    let file = file.filter(|_| demuxer == "mkv")?;
+    match mkv_delay::read(file) {
+        Ok(Some(delay)) => {
+            if delay > 0 {
+                log.debug(&format!("smem_preroll: the Matroska demuxer runs {delay} us late (a track's codec delay)"));
+            }
+            Some(delay)
+        }
+        Ok(None) => None,
+        Err(e) => {
+            log.warn(&format!("smem_preroll: cannot read the Matroska tracks ({e}): the codec delay is learnt later"));
+            None
+        }
+    }
+}
+
 impl EsWatch for PrerollFilter {
     const MODULE_NAME: &'static CStr = PREROLL_NAME;
 
@@ -284,7 +304,10 @@ impl EsWatch for PrerollFilter {
         let lead = log.var_inherit_integer(LEAD_OPTION).unwrap_or(0);
         let length = log.var_inherit_integer(LENGTH_OPTION);
         let seek_pending = log.var_inherit_float(c"start-time").is_some_and(|start| start > 0.0);
-        let preroll = Preroll::new(lead, length, seek_pending).for_demuxer(demuxer);
+        let mut preroll = Preroll::new(lead, length, seek_pending).for_demuxer(demuxer);
+        if let Some(delay) = mkv_codec_delay(log, demuxer, file) {
+            preroll = preroll.with_file_shift(delay);
+        }
         POINTS.insert(input, preroll.point());
         log.debug(&format!("smem_preroll opened: blocks before the start point (+{lead} us) are marked pre-roll"));
         PrerollFilter { preroll, edits: mp4_edits(log, demuxer, file) }

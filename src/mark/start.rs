@@ -45,6 +45,9 @@ struct Seen {
     /// (see [`StartPoint::codec_delay`]).
     matroska: bool,
     shift: i64,
+    /// The shift was read from the file's track headers (see
+    /// [`Preroll::with_file_shift`]): what smem_mark learns later is not needed.
+    shift_from_file: bool,
 }
 
 impl Seen {
@@ -76,7 +79,7 @@ impl StartPoint {
     /// audio starting with the video and 0.5 s after it).
     pub fn codec_delay(&self, delay: i64) {
         let mut seen = locked(&self.seen);
-        if seen.matroska {
+        if seen.matroska && !seen.shift_from_file {
             seen.shift = seen.shift.max(delay);
         }
     }
@@ -135,6 +138,19 @@ impl Preroll {
         self
     }
 
+    /// The Matroska file's largest codec delay, read from its track headers
+    /// before the demuxer sends a block: every frame is placed with it,
+    /// whichever track's first block reaches smem_mark first.
+    pub fn with_file_shift(self, delay: i64) -> Preroll {
+        let mut seen = locked(&self.point.seen);
+        if seen.matroska {
+            seen.shift = delay.max(0);
+            seen.shift_from_file = true;
+        }
+        drop(seen);
+        self
+    }
+
     /// The demuxer has done a seek the input asked for: the tracks' first
     /// blocks are noted anew. A demuxer that seeks without saying where it
     /// lands (no `ES_OUT_SET_NEXT_DISPLAY_TIME`) leaves no start point:
@@ -178,6 +194,7 @@ impl Preroll {
             sent: std::mem::take(&mut seen.sent),
             matroska: seen.matroska,
             shift: seen.shift,
+            shift_from_file: seen.shift_from_file,
         };
     }
 
@@ -949,6 +966,15 @@ mod tests {
         let s = Start::new(0, vec![Arc::clone(p.point())], SharedStart::default());
         s.note(13_501 + CLOCK, false);
         assert_eq!(s.place(13_501 + CLOCK, RAW).0, Some(7_000), "ffprobe's 0.007");
+        // Read from the file, the shift is there before the first block,
+        // and smem_mark's late word changes nothing.
+        let p = Preroll::new(0, None, false).for_demuxer("mkv").with_file_shift(6_500);
+        p.is_preroll(Some(0), 13_501, 13_501);
+        let s = Start::new(0, vec![Arc::clone(p.point())], SharedStart::default());
+        s.note(13_501 + CLOCK, false);
+        assert_eq!(s.place(13_501 + CLOCK, RAW).0, Some(7_000), "before the Opus track reached smem_mark");
+        p.point().codec_delay(3_000);
+        assert_eq!(p.point().shift(), 6_500);
         let mp4 = Preroll::new(0, None, false).for_demuxer("mp4");
         mp4.point().codec_delay(6_500);
         assert_eq!(mp4.point().shift(), 0, "an MP4's edit list is its demuxer's business");
