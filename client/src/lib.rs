@@ -54,7 +54,7 @@ pub use abi::{held_frames, FrameInfo, VideoInfo};
 pub use chain::{Callbacks, SmemChain};
 pub use format::{rgb_channels, AudioSample, PlaneLayout, VideoChroma};
 pub use frame::{AudioBlock, Item, OwnedAudioBlock, OwnedVideoFrame, VideoFrame};
-pub use grab::{Abi, DropPolicy, Frames, Grab, Next, SeekHandle, StopHandle};
+pub use grab::{wait_closed, Abi, DropPolicy, Frames, Grab, Next, SeekHandle, StopHandle};
 pub use outcome::{EndOfStream, EndReason, Error, ItemEnd, Progress};
 pub use pool::Buffer;
 /// A name that is none of the values it could be (parsing [`Abi`],

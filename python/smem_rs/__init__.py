@@ -33,10 +33,17 @@ if not _SYSTEM and _os.path.exists(_os.path.join(_PLUGINS, "libsmem_rs_plugin.so
     if _PLUGINS not in _paths:
         _os.environ["VLC_PLUGIN_PATH"] = _os.pathsep.join([_PLUGINS, *_paths])
 
-from ._smem_rs import AudioFrame, Error, Frames, VideoFrame, attach, held_frames, open  # noqa: E402
+import atexit as _atexit  # noqa: E402
+
+from ._smem_rs import AudioFrame, Error, Frames, VideoFrame, attach, held_frames, open, wait_closed  # noqa: E402
+
+# A closed grab's player stops in the background: done before the
+# interpreter ends, so VLC's threads never run into its end.
+_atexit.register(wait_closed)
 
 __all__ = [
-    "open", "attach", "frames_at", "frame_at", "Frames", "VideoFrame", "AudioFrame", "Error", "held_frames", "PLUGIN_DIR",
+    "open", "attach", "frames_at", "frame_at", "Frames", "VideoFrame", "AudioFrame", "Error", "held_frames", "wait_closed",
+    "PLUGIN_DIR",
 ]
 
 #: The folder of the VLC plugin this package carries (on VLC_PLUGIN_PATH).

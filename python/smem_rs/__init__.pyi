@@ -84,8 +84,9 @@ class Frames(Iterator[Union[VideoFrame, AudioFrame]]):
     def __enter__(self) -> "Frames": ...
     def __exit__(self, *args: object) -> bool: ...
     def close(self) -> None:
-        """Stops the grab and waits for VLC; frames already taken stay valid. From another
-        thread, a waiting iterator ends first."""
+        """Stops the grab: no frame comes after it returns, and frames already taken stay
+        valid. VLC's player finishes stopping in the background (wait_closed() waits for
+        it). From another thread, a waiting iterator ends first."""
     def seek(self, seconds: float) -> None:
         """Seeks to media time `seconds`: the next frames are from there (the first at or
         after it, with smem-rs); frames queued from before are dropped. Raises Error when the
@@ -102,6 +103,11 @@ class Frames(Iterator[Union[VideoFrame, AudioFrame]]):
 
 def held_frames() -> int:
     """How many of VLC's frames this process holds (arrays viewing VLC's buffers, alive)."""
+
+def wait_closed() -> None:
+    """Waits until every grab closed in the background has stopped VLC (close() returns
+    before; at most two at a time). Registered with atexit; call it before counting threads
+    or memory."""
 
 def open(
     input: str,

@@ -103,16 +103,17 @@ pub struct PyFrames {
 }
 
 impl PyFrames {
-    /// Ends the grab (if it is still going) and keeps how it ended; the
-    /// GIL is released while VLC stops. Called while another thread's
-    /// `__next__` waits, it has that wait end, then stops VLC.
+    /// Ends the grab (if it is still going) and keeps how it ended; VLC's
+    /// player stops in the background (see `Frames::finish_in_background`),
+    /// the GIL released meanwhile. Called while another thread's
+    /// `__next__` waits, it has that wait end, then ends the grab.
     fn finish(&self, py: Python<'_>) -> PyResult<()> {
         self.stop.stop();
         let Some(frames) = py.detach(|| self.frames.take_for_finish()) else { return Ok(()) };
         // Whatever happens next, a `close` waiting on another thread goes
         // on once `end` says how the grab ended.
         let _finished = Finished(&self.frames);
-        let finished = py.detach(move || frames.finish());
+        let finished = py.detach(move || frames.finish_in_background());
         let why = match finished {
             Ok(end) => {
                 let nothing = end.nothing_decoded(&self.input);
@@ -215,8 +216,10 @@ impl PyFrames {
         py.detach(move || seeker.seek(seconds)).map_err(|e| Error::new_err(e.to_string()))
     }
 
-    /// Stops the grab and waits for VLC to stop: the frames already taken
-    /// stay valid. From another thread, it makes a waiting iterator end.
+    /// Stops the grab: no frame comes after it returns, and the frames
+    /// already taken stay valid. VLC's player finishes stopping in the
+    /// background (`smem_rs.wait_closed()` waits for it). From another
+    /// thread, it makes a waiting iterator end.
     fn close(&self, py: Python<'_>) -> PyResult<()> {
         self.finish(py)
     }

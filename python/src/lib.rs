@@ -194,11 +194,21 @@ fn held_frames() -> usize {
     smem_client::held_frames()
 }
 
+/// Waits until every grab closed in the background has stopped VLC
+/// (`close()` returns before; at most two at a time). Registered with
+/// `atexit`, so VLC's threads never run into the interpreter's end; call it
+/// before counting threads or memory.
+#[pyfunction]
+fn wait_closed(py: Python<'_>) {
+    py.detach(smem_client::wait_closed)
+}
+
 #[pymodule]
 fn _smem_rs(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(open, m)?)?;
     m.add_function(wrap_pyfunction!(attach, m)?)?;
     m.add_function(wrap_pyfunction!(held_frames, m)?)?;
+    m.add_function(wrap_pyfunction!(wait_closed, m)?)?;
     m.add_class::<PyFrames>()?;
     m.add_class::<VideoFrame>()?;
     m.add_class::<AudioFrame>()?;

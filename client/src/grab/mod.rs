@@ -3,11 +3,13 @@
 //! until end of stream. This file is the builder; `run.rs` plays, `sinks.rs`
 //! turns what smem hands over into frames.
 
+mod closing;
 mod handoff;
 mod pull;
 mod run;
 mod sinks;
 
+pub use closing::wait_closed;
 pub use pull::{Frames, Next, SeekHandle};
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -114,6 +116,9 @@ pub struct Grab<'a> {
     attached: Option<AttachedPlayer>,
     /// A file the input's stream is written to as it plays.
     record: Option<std::path::PathBuf>,
+    /// Where [`Frames::finish_in_background`] hears how the grab ended,
+    /// before the player is stopped.
+    early_end: Option<std::sync::mpsc::SyncSender<Result<crate::outcome::EndOfStream, crate::outcome::Error>>>,
 }
 
 /// A `libvlc_media_player_t` of the application's, and who waits until it
@@ -152,6 +157,7 @@ impl<'a> Grab<'a> {
             seeks: Arc::default(),
             attached: None,
             record: None,
+            early_end: None,
         }
     }
 

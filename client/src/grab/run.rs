@@ -114,6 +114,13 @@ struct Theirs {
 
 /// A grab being played.
 struct Run<'a> {
+    /// The player of the last item, still playing when the grab ends by a
+    /// stop, a timeout or silence and the caller is told before it stops
+    /// ([`crate::Frames::finish_in_background`]). First, so dropped first:
+    /// VLC calls into the sinks until it has stopped.
+    last_player: Option<Player>,
+    /// Told how the grab ended before the last player stops.
+    early_end: Option<SyncSender<Result<EndOfStream, Error>>>,
     input: String,
     /// VLC's lines while this grab plays, on its instance.
     log: LogListener,
@@ -156,7 +163,12 @@ impl<'a> Grab<'a> {
             None => run.log.instance().media(&run.input).map_err(Error::Input)?,
         };
         let (items, reason) = run.play_all(first)?;
-        run.end(items, reason)
+        let end = run.end(items, reason);
+        if let Some(early) = run.early_end.take() {
+            let _ = early.send(end.clone());
+        }
+        drop(run.last_player.take()); // stops: no callback runs after this
+        end
     }
 }
 
@@ -185,6 +197,7 @@ impl<'a> Run<'a> {
             seeks,
             attached,
             record,
+            early_end,
         } = grab;
         if video.is_none() && audio.is_none() {
             return Err(Error::Setup("nothing to grab: ask for video, audio or both".into()));
@@ -247,6 +260,8 @@ impl<'a> Run<'a> {
             None => None,
         };
         Ok(Run {
+            last_player: None,
+            early_end,
             input,
             log,
             shared,
@@ -273,6 +288,7 @@ impl<'a> Run<'a> {
         let mut pending = vec![(first, 0)];
         let mut items: Vec<ItemEnd> = Vec::new();
         while let Some((media, depth)) = pending.pop() {
+            drop(self.last_player.take());
             self.shared.timeline.begin_item(items.len());
             let before = self.shared.counts();
             let (media, state, why) = self.play_item(media, depth)?;
@@ -309,7 +325,14 @@ impl<'a> Run<'a> {
             self.stop.waking(Some(player.wake()));
             let watched = self.watch(&player);
             self.stop.waking(None);
-            drop(player); // stops: no callback of this item runs after this
+            let last = matches!(watched, Watched::Over(_, why) if why != EndReason::Ended);
+            if last && self.early_end.is_some() && self.theirs.is_none() {
+                // The grab ends here: the caller hears how before the
+                // player has stopped (`run` stops it after telling).
+                self.last_player = Some(player);
+            } else {
+                drop(player); // stops: no callback of this item runs after this
+            }
             match watched {
                 Watched::Over(state, why) => return Ok((media, state, why)),
                 Watched::Seek(seconds, epoch) => {
@@ -441,8 +464,9 @@ impl<'a> Run<'a> {
         }
     }
 
-    /// The tally, once every player has stopped.
-    fn end(self, items: Vec<ItemEnd>, reason: EndReason) -> Result<EndOfStream, Error> {
+    /// The tally, once every player has stopped (but the last one, when
+    /// the caller is told before it stops).
+    fn end(&self, items: Vec<ItemEnd>, reason: EndReason) -> Result<EndOfStream, Error> {
         if let Some(theirs) = &self.theirs {
             // Stopped already (dropping our Player stops it): it gets its own
             // media back, unless the application gave it another since.
