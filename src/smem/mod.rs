@@ -119,17 +119,18 @@ struct Outputs {
 }
 
 fn outputs(stream: &Stream<'_>, video: Option<Sink>, audio: Option<Sink>) -> Result<Outputs, OpenError> {
-    let executable = Executable::current().map_err(|e| {
-        stream.error(&format!("cannot read /proc/self/maps to check the callback addresses: {e}"));
-        OpenError::Refused
-    })?;
+    let mut executable = Executable::default();
     let mut ok = true;
     let mut code = |kind: &str, sink: &Sink| -> Vec<CodeAddress> {
         let mut found = Vec::new();
         for (option, address) in sink.code_addresses(kind) {
             match executable.code(address) {
-                Some(code) => found.push(code),
-                None => {
+                Ok(Some(code)) => found.push(code),
+                Err(e) => {
+                    stream.error(&format!("cannot read /proc/self/maps to check the callback addresses: {e}"));
+                    ok = false;
+                }
+                Ok(None) => {
                     stream.error(&format!(
                         "invalid value \"{address}\" for option {}{option}: \
                          {address:#x} is not the address of a function in this process",
