@@ -15,12 +15,14 @@ pub const MAX_FORWARD_JUMP: i64 = 10_000_000;
 /// hold the clock back.
 pub const STALLED_TRACK: i64 = 2_000_000;
 
-/// Ticks of a `clock_rate` clock, in microseconds (never below 0: VLC's
-/// times start at its origin).
+/// Ticks of a `clock_rate` clock, in microseconds. Signed: a sender report
+/// may describe an RTP time before the stream's start (a server that sent a
+/// frame before PLAY reports its time), and a frame before the first is
+/// placed by [`Clock::frame`].
 pub fn micros(ticks: i64, clock_rate: u32) -> i64 {
     let rate = i128::from(clock_rate.max(1));
     let us = i128::from(ticks) * 1_000_000 / rate;
-    us.clamp(0, i128::from(i64::MAX / 2)) as i64
+    us.clamp(-i128::from(i64::MAX / 2), i128::from(i64::MAX / 2)) as i64
 }
 
 /// A length of time in microseconds (saturating).
@@ -117,8 +119,9 @@ mod tests {
         assert_eq!(micros(90_000, 90_000), 1_000_000);
         assert_eq!(micros(3_600, 90_000), 40_000);
         assert_eq!(micros(441, 44_100), 10_000);
-        assert_eq!(micros(-5, 8_000), 0, "before the origin: at it");
+        assert_eq!(micros(-3_600, 90_000), -40_000, "before the stream's start");
         assert_eq!(micros(i64::MAX, 1), i64::MAX / 2, "no overflow");
+        assert_eq!(micros(i64::MIN, 1), -(i64::MAX / 2), "no overflow");
     }
 
     #[test]
@@ -128,6 +131,18 @@ mod tests {
         assert_eq!(clock.frame(0, 747_080_000).pts, 40_000);
         assert_eq!(clock.frame(1, 747_030_000).pts, 0, "audio a little earlier: at 0");
         assert_eq!(clock.frame(1, 747_060_000).pts, 20_000);
+    }
+
+    #[test]
+    fn a_report_from_before_the_first_frame_keeps_its_time() {
+        // gst-rtsp-server sends a frame while it prepares the stream, before
+        // PLAY: its first report may carry that frame's RTP time, one frame
+        // before the stream's start. Clamped to the start, every camera time
+        // came 40 ms early (seen once on a loaded CI machine).
+        let mut clock = Clock::new(1);
+        clock.frame(0, micros(0, 90_000));
+        assert_eq!(clock.time_of(micros(-3_600, 90_000)), Some(-40_000));
+        assert_eq!(clock.frame(0, micros(-3_600, 90_000)).pts, 0, "a frame before the first: at 0");
     }
 
     #[test]
