@@ -216,18 +216,13 @@ impl Frames {
     /// the background at a time (the next close waits for the oldest);
     /// call [`crate::wait_closed`] before the process exits.
     pub fn finish_in_background(mut self) -> Result<EndOfStream, Error> {
-        self.stop.stop();
-        // Dropping the receiver releases a decoder blocked on a full queue.
-        drop(self.items.take());
+        self.stop_delivery();
         // None: the grab ended before telling (an error), and has returned.
         let Some(end) = self.early_end.take().and_then(|told| told.recv().ok()) else { return self.shutdown() };
         if let Some(thread) = self.thread.take() {
             super::closing::hand_over(thread);
         }
-        match self.unconverted.take() {
-            Some(why) => Err(Error::Input(format!("a frame could not be converted to RGB: {why}"))),
-            None => end,
-        }
+        self.unless_unconverted(end)
     }
 
     /// `item` as asked for: a video frame converted to packed RGB when
@@ -246,19 +241,29 @@ impl Frames {
         Some(item)
     }
 
-    fn shutdown(&mut self) -> Result<EndOfStream, Error> {
+    /// Stops the grab and lets go of the queue: nothing more is delivered.
+    fn stop_delivery(&mut self) {
         self.stop.stop();
         // Dropping the receiver releases a decoder blocked on a full queue.
         drop(self.items.take());
+    }
+
+    /// How the grab ended, unless a frame could not be converted.
+    fn unless_unconverted(&mut self, end: Result<EndOfStream, Error>) -> Result<EndOfStream, Error> {
+        match self.unconverted.take() {
+            Some(why) => Err(Error::Input(format!("a frame could not be converted to RGB: {why}"))),
+            None => end,
+        }
+    }
+
+    fn shutdown(&mut self) -> Result<EndOfStream, Error> {
+        self.stop_delivery();
         let result = match self.thread.take().map(JoinHandle::join) {
             Some(Ok(result)) => result,
             Some(Err(_)) => Err(Error::Callback("the grab thread panicked".into())),
             None => Err(Error::Setup("cannot start the grab thread".into())),
         };
-        match self.unconverted.take() {
-            Some(why) => Err(Error::Input(format!("a frame could not be converted to RGB: {why}"))),
-            None => result,
-        }
+        self.unless_unconverted(result)
     }
 }
 
